@@ -1,0 +1,201 @@
+"""curate.toml -> validated settings. Every error is one line naming the key and the fix."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from curate.errors import ConfigError
+
+CONFIG_NAME = "curate.toml"
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectSettings(_Section):
+    name: str = Field(description="Project name, shown in the UI and used for exports.")
+    guidelines: str = Field("guidelines.md", description="Annotation guidelines (Markdown).")
+
+
+class EntityLabel(_Section):
+    name: str = Field(description="Label name as stored and exported, e.g. PERSON.")
+    hotkey: str = Field(description="One key that applies the label while annotating.")
+    colour: str = Field(description="Highlight colour as #RRGGBB.")
+
+    @field_validator("hotkey")
+    @classmethod
+    def _one_key(cls, value: str) -> str:
+        if len(value) != 1 or not value.isprintable() or value.isspace():
+            raise ValueError(f"hotkey {value!r} must be a single printable character, e.g. 'p'")
+        return value
+
+    @field_validator("colour")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not HEX_COLOUR.match(value):
+            raise ValueError(f"colour {value!r} must look like '#1f77b4'")
+        return value
+
+
+class StanceTarget(_Section):
+    name: str = Field(description="What stance is about, e.g. Iran.")
+    aliases: list[str] = Field(default_factory=list, description="Other names for the target.")
+
+
+class StanceSettings(_Section):
+    labels: list[str] = Field(
+        default=["favor", "against", "neutral", "none"], description="Stance labels."
+    )
+    targets: list[StanceTarget] = Field(description="Stance targets, one [[stance.targets]] each.")
+
+    @field_validator("targets")
+    @classmethod
+    def _not_empty(cls, value: list[StanceTarget]) -> list[StanceTarget]:
+        if not value:
+            raise ValueError("is empty; add at least one [[stance.targets]] with a name")
+        _refuse_duplicates([t.name for t in value], "target")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("is empty; list the stance labels, e.g. ['favor', 'against']")
+        _refuse_duplicates(value, "stance label")
+        return value
+
+
+class Annotator(_Section):
+    name: str = Field(description="Short name used with --as NAME.")
+    email: str = Field(description="Email, used for the Label Studio account.")
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+            raise ValueError(f"name {value!r} may use only letters, digits, '.', '_' and '-'")
+        return value
+
+
+class AssignmentSettings(_Section):
+    overlap: int = Field(2, ge=1, description="How many annotators see each document.")
+
+
+class ReleaseSettings(_Section):
+    name: str = Field(description="Dataset name; releases land in exports/<name>/vX.Y.Z.")
+    licence: str = Field("cc-by-4.0", description="Licence id written into the dataset card.")
+    splits: dict[str, float] = Field(
+        default={"train": 0.8, "validation": 0.1, "test": 0.1},
+        description="Split names and the share of documents in each; shares sum to 1.",
+    )
+
+    @field_validator("splits")
+    @classmethod
+    def _sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(share < 0 for share in value.values()):
+            raise ValueError("has a negative share; use shares between 0 and 1")
+        if abs(sum(value.values()) - 1.0) > 1e-6:
+            raise ValueError(f"shares sum to {sum(value.values()):g}; make them sum to 1")
+        return value
+
+
+class Settings(_Section):
+    project: ProjectSettings
+    entity_labels: list[EntityLabel] = Field(description="Entity labels, one [[entity_labels]].")
+    stance: StanceSettings
+    annotators: list[Annotator] = Field(default_factory=list)
+    assignment: AssignmentSettings = AssignmentSettings()
+    release: ReleaseSettings
+
+    @field_validator("entity_labels")
+    @classmethod
+    def _unique_labels(cls, value: list[EntityLabel]) -> list[EntityLabel]:
+        if not value:
+            raise ValueError("is empty; add at least one [[entity_labels]]")
+        _refuse_duplicates([label.name for label in value], "label")
+        _refuse_duplicates([label.hotkey for label in value], "hotkey")
+        return value
+
+    @field_validator("annotators")
+    @classmethod
+    def _unique_annotators(cls, value: list[Annotator]) -> list[Annotator]:
+        _refuse_duplicates([a.name for a in value], "annotator name")
+        _refuse_duplicates([a.email for a in value], "annotator email")
+        return value
+
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> Settings:
+        overlap, people = self.assignment.overlap, len(self.annotators)
+        if self.annotators and overlap > people:
+            raise ValueError(
+                f"assignment.overlap is {overlap} but only {people} annotators are listed; "
+                "lower the overlap or add [[annotators]]"
+            )
+        return self
+
+    def entity_label_names(self) -> list[str]:
+        return [label.name for label in self.entity_labels]
+
+    def target_names(self) -> list[str]:
+        return [target.name for target in self.stance.targets]
+
+
+def _refuse_duplicates(values: list[str], what: str) -> None:
+    repeated = [value for value, count in Counter(values).items() if count > 1]
+    if repeated:
+        raise ValueError(f"{what} {repeated[0]!r} appears more than once; make each {what} unique")
+
+
+def _key_path(location: tuple[Any, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _one_line(error: Any, source: str) -> str:
+    key = _key_path(tuple(error["loc"]))
+    if error["type"] == "extra_forbidden":
+        return f"{source}: unknown key '{key}'; remove it or fix its spelling"
+    if error["type"] == "missing":
+        return f"{source}: '{key}' is missing; add it (see `curate init` for a commented example)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if key and not message.startswith(key):
+        return f"{source}: {key} {message}"
+    return f"{source}: {message}"
+
+
+def parse_settings(data: dict[str, Any], source: str = CONFIG_NAME) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError("\n".join(_one_line(e, source) for e in error.errors())) from None
+
+
+def load_settings(project_dir: Path) -> Settings:
+    path = project_dir / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(
+            f"{path} not found; run `curate init {project_dir}` or pass --project DIR"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML ({error}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8; re-save it as UTF-8") from None
+    return parse_settings(data, str(path))
+
+
+def config_template() -> str:
+    """The commented curate.toml that `curate init` writes (the seeds project's defaults)."""
+    return resources.files("curate").joinpath("templates/curate.toml").read_text("utf-8")

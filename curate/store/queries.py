@@ -1,0 +1,264 @@
+"""All SQL that reads and writes curate's tables. Functions take an open Connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import DBAPIError
+
+from curate.errors import AppendOnlyError
+from curate.records import Annotation, Decision, Document, Prelabel, Span, StanceLabel
+from curate.store.schema import (
+    annotations,
+    assignments,
+    decisions,
+    document_sources,
+    documents,
+    prelabels,
+    release_documents,
+    releases,
+    sync_state,
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def existing_document_ids(connection: Connection, ids: Iterable[str]) -> set[str]:
+    wanted = list(set(ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):  # stay under bound-parameter limits
+        chunk = wanted[start : start + 500]
+        found.update(connection.scalars(select(documents.c.id).where(documents.c.id.in_(chunk))))
+    return found
+
+
+def insert_documents(connection: Connection, batch: list[Document]) -> None:
+    if not batch:
+        return
+    created = now()
+    connection.execute(
+        insert(documents),
+        [
+            {"id": d.id, "title": d.title, "text": d.text, "metadata": d.metadata,
+             "created_at": created}
+            for d in batch
+        ],
+    )
+
+
+def known_sources(connection: Connection, document_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Source files each document was already seen in."""
+    ids = list(set(document_ids))
+    seen: dict[str, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            select(document_sources.c.document_id, document_sources.c.source).where(
+                document_sources.c.document_id.in_(ids[start : start + 500])
+            )
+        )
+        for document_id, source in rows:
+            seen.setdefault(document_id, []).append(source)
+    return seen
+
+
+def insert_sources(connection: Connection, batch: list[Document]) -> None:
+    rows = [
+        {"document_id": d.id, **asdict(d.provenance), "created_at": now()}
+        for d in batch
+        if d.provenance is not None
+    ]
+    if rows:
+        connection.execute(insert(document_sources), rows)
+
+
+def sources_of(connection: Connection, document_id: str) -> list[dict[str, Any]]:
+    rows = connection.execute(
+        select(document_sources).where(document_sources.c.document_id == document_id)
+        .order_by(document_sources.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def get_document(connection: Connection, document_id: str) -> Document | None:
+    row = connection.execute(select(documents).where(documents.c.id == document_id)).first()
+    if row is None:
+        return None
+    return Document(text=row.text, title=row.title, metadata=row.metadata)
+
+
+def iter_documents(connection: Connection, batch_size: int = 500) -> Iterator[Document]:
+    """All documents in id order, paged so memory stays bounded."""
+    last = ""
+    while True:
+        rows = connection.execute(
+            select(documents).where(documents.c.id > last).order_by(documents.c.id)
+            .limit(batch_size)
+        ).all()
+        for row in rows:
+            yield Document(text=row.text, title=row.title, metadata=row.metadata)
+        if len(rows) < batch_size:
+            return
+        last = rows[-1].id
+
+
+def document_ids(connection: Connection) -> list[str]:
+    return list(connection.scalars(select(documents.c.id).order_by(documents.c.id)))
+
+
+# --- pre-labels and assignments ----------------------------------------------------------
+
+
+def insert_prelabels(connection: Connection, batch: list[Prelabel]) -> None:
+    if batch:
+        created = now()
+        connection.execute(insert(prelabels), [asdict(p) | {"created_at": created} for p in batch])
+
+
+def prelabels_for(connection: Connection, document_id: str) -> list[Prelabel]:
+    rows = connection.execute(
+        select(prelabels).where(prelabels.c.document_id == document_id).order_by(prelabels.c.id)
+    )
+    fields = Prelabel.__dataclass_fields__
+    return [Prelabel(**{k: v for k, v in row._mapping.items() if k in fields}) for row in rows]
+
+
+def insert_assignments(connection: Connection, rows: list[tuple[str, str, bool]]) -> None:
+    """(document_id, annotator, blind) triples."""
+    if rows:
+        created = now()
+        connection.execute(
+            insert(assignments),
+            [{"document_id": d, "annotator": a, "blind": b, "created_at": created}
+             for d, a, b in rows],
+        )
+
+
+def assignments_of(connection: Connection, annotator: str) -> list[str]:
+    return list(connection.scalars(
+        select(assignments.c.document_id).where(assignments.c.annotator == annotator)
+        .order_by(assignments.c.id)
+    ))
+
+
+# --- annotations (append-only) -----------------------------------------------------------
+
+
+def add_annotation(connection: Connection, annotation: Annotation) -> Annotation:
+    """Store a new revision; earlier revisions stay as they were."""
+    latest = connection.scalar(
+        select(func.max(annotations.c.revision)).where(
+            annotations.c.document_id == annotation.document_id,
+            annotations.c.annotator == annotation.annotator,
+        )
+    )
+    revision = (latest or 0) + 1
+    row = {
+        "document_id": annotation.document_id,
+        "annotator": annotation.annotator,
+        "revision": revision,
+        "origin": annotation.origin,
+        "spans": [asdict(span) for span in annotation.spans],
+        "stances": [asdict(stance) for stance in annotation.stances],
+        "skipped_reason": annotation.skipped_reason,
+        "lead_time_seconds": annotation.lead_time_seconds,
+        "from_prelabel": annotation.from_prelabel,
+        "prelabel_changed": annotation.prelabel_changed,
+        "guideline_version": annotation.guideline_version,
+        "external_id": annotation.external_id,
+        "created_at": now(),
+    }
+    new_id = connection.execute(insert(annotations).values(row)).inserted_primary_key[0]
+    return _annotation(row | {"id": new_id})
+
+
+def _annotation(row: Any) -> Annotation:
+    fields = Annotation.__dataclass_fields__
+    values = {k: v for k, v in dict(row).items() if k in fields}
+    values["spans"] = tuple(Span(**s) for s in values["spans"])
+    values["stances"] = tuple(StanceLabel(**s) for s in values["stances"])
+    return Annotation(**values)
+
+
+def annotation_history(
+    connection: Connection, document_id: str, annotator: str | None = None
+) -> list[Annotation]:
+    query = select(annotations).where(annotations.c.document_id == document_id)
+    if annotator is not None:
+        query = query.where(annotations.c.annotator == annotator)
+    rows = connection.execute(query.order_by(annotations.c.annotator, annotations.c.revision))
+    return [_annotation(row._mapping) for row in rows]
+
+
+def refuse_change(error: DBAPIError) -> AppendOnlyError:
+    """Turn a trigger's refusal into curate's error."""
+    return AppendOnlyError(
+        f"human labels are append-only ({error.orig}); store a new revision instead"
+    )
+
+
+# --- decisions, releases, sync state -----------------------------------------------------
+
+
+def add_decision(connection: Connection, decision: Decision) -> int:
+    row = asdict(decision) | {"based_on": list(decision.based_on), "created_at": now()}
+    row.pop("id")
+    return int(connection.execute(insert(decisions).values(row)).inserted_primary_key[0])
+
+
+def record_external_id(
+    connection: Connection, system: str, kind: str, local_id: str, external_id: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    existing = connection.scalar(
+        select(sync_state.c.id).where(
+            sync_state.c.system == system, sync_state.c.kind == kind,
+            sync_state.c.external_id == external_id,
+        )
+    )
+    if existing is None:
+        connection.execute(insert(sync_state).values(
+            system=system, kind=kind, local_id=local_id, external_id=external_id,
+            data=data or {}, updated_at=now(),
+        ))
+
+
+def external_ids(connection: Connection, system: str, kind: str) -> dict[str, str]:
+    """external id -> local id."""
+    rows = connection.execute(
+        select(sync_state.c.external_id, sync_state.c.local_id).where(
+            sync_state.c.system == system, sync_state.c.kind == kind
+        )
+    )
+    return {external: local for external, local in rows}
+
+
+# --- status ------------------------------------------------------------------------------
+
+
+def stage_counts(connection: Connection) -> dict[str, int]:
+    """Documents at each stage of the workflow."""
+    latest_release = select(func.max(releases.c.id)).scalar_subquery()
+
+    def distinct_documents(table: Any, *where: Any) -> int:
+        query = select(func.count(func.distinct(table.c.document_id)))
+        return int(connection.scalar(query.where(*where) if where else query) or 0)
+
+    return {
+        "documents": int(connection.scalar(select(func.count()).select_from(documents)) or 0),
+        "pre-labelled": distinct_documents(prelabels),
+        "assigned": distinct_documents(assignments),
+        "annotated": distinct_documents(annotations, annotations.c.skipped_reason.is_(None)),
+        "adjudicated": distinct_documents(decisions),
+        "released": distinct_documents(
+            release_documents, release_documents.c.release_id == latest_release
+        ),
+    }

@@ -1,0 +1,145 @@
+"""Table definitions (SQLAlchemy Core). Migrations create them; queries import them from here."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False),
+    Column("metadata", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every place a document was seen: duplicates across files keep their provenance.
+document_sources = Table(
+    "document_sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("source", Text, nullable=False),
+    Column("char_start", Integer),
+    Column("char_end", Integer),
+    Column("row", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "source", "char_start", "row", name="uq_document_source"),
+)
+
+prelabels = Table(
+    "prelabels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("labeller", String(64), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("target", String(128)),
+    Column("start", Integer),
+    Column("end", Integer),
+    Column("text", Text),
+    Column("score", Float),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("annotator", String(64), nullable=False),
+    Column("blind", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "annotator", name="uq_assignment"),
+)
+
+# Append-only: a change is a new revision; triggers refuse UPDATE and DELETE.
+annotations = Table(
+    "annotations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("annotator", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("spans", JSON, nullable=False),
+    Column("stances", JSON, nullable=False),
+    Column("skipped_reason", Text),
+    Column("lead_time_seconds", Float),
+    Column("from_prelabel", Boolean, nullable=False, default=False),
+    Column("prelabel_changed", Boolean, nullable=False, default=False),
+    Column("guideline_version", String(32)),
+    Column("external_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "annotator", "revision", name="uq_annotation_revision"),
+)
+
+# Append-only as well: a new decision supersedes the older one for the same item.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("target", String(128)),
+    Column("payload", JSON, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("based_on", JSON, nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    Column("note", Text),
+    Column("guideline_version", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("name", "version", name="uq_release_version"),
+)
+
+release_documents = Table(
+    "release_documents",
+    metadata,
+    Column("release_id", ForeignKey("releases.id"), primary_key=True),
+    Column("document_id", ForeignKey("documents.id"), primary_key=True),
+    Column("split", String(32), nullable=False),
+)
+
+# External ids (Label Studio projects, tasks, annotations) so syncs are idempotent.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("system", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("local_id", String(128), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("system", "kind", "external_id", name="uq_sync_external"),
+)
+
+APPEND_ONLY_TABLES = ("annotations", "decisions")
