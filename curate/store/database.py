@@ -117,4 +117,6 @@ def _upgrade(engine: Engine) -> None:
             try:
                 command.upgrade(config, "head")
             except DBAPIError as error:
-                raise StoreError(f"database migration failed ({error.orig}); nothing changed") from None
+                raise StoreError(
+                    f"database migration failed ({error.orig}); nothing was changed"
+                ) from None

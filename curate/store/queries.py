@@ -7,13 +7,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, CursorResult, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from curate.errors import AppendOnlyError
 from curate.records import Annotation, Decision, Document, Prelabel, Span, StanceLabel
 from curate.store.schema import (
-    annotations,
+    annotations as annotation_rows,
     assignments,
     decisions,
     document_sources,
@@ -48,8 +48,13 @@ def insert_documents(connection: Connection, batch: list[Document]) -> None:
     connection.execute(
         insert(documents),
         [
-            {"id": d.id, "title": d.title, "text": d.text, "metadata": d.metadata,
-             "created_at": created}
+            {
+                "id": d.id,
+                "title": d.title,
+                "text": d.text,
+                "metadata": d.metadata,
+                "created_at": created,
+            }
             for d in batch
         ],
     )
@@ -82,7 +87,8 @@ def insert_sources(connection: Connection, batch: list[Document]) -> None:
 
 def sources_of(connection: Connection, document_id: str) -> list[dict[str, Any]]:
     rows = connection.execute(
-        select(document_sources).where(document_sources.c.document_id == document_id)
+        select(document_sources)
+        .where(document_sources.c.document_id == document_id)
         .order_by(document_sources.c.id)
     )
     return [dict(row._mapping) for row in rows]
@@ -100,7 +106,9 @@ def iter_documents(connection: Connection, batch_size: int = 500) -> Iterator[Do
     last = ""
     while True:
         rows = connection.execute(
-            select(documents).where(documents.c.id > last).order_by(documents.c.id)
+            select(documents)
+            .where(documents.c.id > last)
+            .order_by(documents.c.id)
             .limit(batch_size)
         ).all()
         for row in rows:
@@ -137,16 +145,21 @@ def insert_assignments(connection: Connection, rows: list[tuple[str, str, bool]]
         created = now()
         connection.execute(
             insert(assignments),
-            [{"document_id": d, "annotator": a, "blind": b, "created_at": created}
-             for d, a, b in rows],
+            [
+                {"document_id": d, "annotator": a, "blind": b, "created_at": created}
+                for d, a, b in rows
+            ],
         )
 
 
 def assignments_of(connection: Connection, annotator: str) -> list[str]:
-    return list(connection.scalars(
-        select(assignments.c.document_id).where(assignments.c.annotator == annotator)
-        .order_by(assignments.c.id)
-    ))
+    return list(
+        connection.scalars(
+            select(assignments.c.document_id)
+            .where(assignments.c.annotator == annotator)
+            .order_by(assignments.c.id)
+        )
+    )
 
 
 # --- annotations (append-only) -----------------------------------------------------------
@@ -155,9 +168,9 @@ def assignments_of(connection: Connection, annotator: str) -> list[str]:
 def add_annotation(connection: Connection, annotation: Annotation) -> Annotation:
     """Store a new revision; earlier revisions stay as they were."""
     latest = connection.scalar(
-        select(func.max(annotations.c.revision)).where(
-            annotations.c.document_id == annotation.document_id,
-            annotations.c.annotator == annotation.annotator,
+        select(func.max(annotation_rows.c.revision)).where(
+            annotation_rows.c.document_id == annotation.document_id,
+            annotation_rows.c.annotator == annotation.annotator,
         )
     )
     revision = (latest or 0) + 1
@@ -176,8 +189,9 @@ def add_annotation(connection: Connection, annotation: Annotation) -> Annotation
         "external_id": annotation.external_id,
         "created_at": now(),
     }
-    new_id = connection.execute(insert(annotations).values(row)).inserted_primary_key[0]
-    return _annotation(row | {"id": new_id})
+    return _annotation(
+        row | {"id": _inserted_id(connection.execute(insert(annotation_rows).values(row)))}
+    )
 
 
 def _annotation(row: Any) -> Annotation:
@@ -191,10 +205,12 @@ def _annotation(row: Any) -> Annotation:
 def annotation_history(
     connection: Connection, document_id: str, annotator: str | None = None
 ) -> list[Annotation]:
-    query = select(annotations).where(annotations.c.document_id == document_id)
+    query = select(annotation_rows).where(annotation_rows.c.document_id == document_id)
     if annotator is not None:
-        query = query.where(annotations.c.annotator == annotator)
-    rows = connection.execute(query.order_by(annotations.c.annotator, annotations.c.revision))
+        query = query.where(annotation_rows.c.annotator == annotator)
+    rows = connection.execute(
+        query.order_by(annotation_rows.c.annotator, annotation_rows.c.revision)
+    )
     return [_annotation(row._mapping) for row in rows]
 
 
@@ -211,24 +227,41 @@ def refuse_change(error: DBAPIError) -> AppendOnlyError:
 def add_decision(connection: Connection, decision: Decision) -> int:
     row = asdict(decision) | {"based_on": list(decision.based_on), "created_at": now()}
     row.pop("id")
-    return int(connection.execute(insert(decisions).values(row)).inserted_primary_key[0])
+    return _inserted_id(connection.execute(insert(decisions).values(row)))
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None  # single-row INSERT always has one
+    return int(key[0])
 
 
 def record_external_id(
-    connection: Connection, system: str, kind: str, local_id: str, external_id: str,
+    connection: Connection,
+    system: str,
+    kind: str,
+    local_id: str,
+    external_id: str,
     data: dict[str, Any] | None = None,
 ) -> None:
     existing = connection.scalar(
         select(sync_state.c.id).where(
-            sync_state.c.system == system, sync_state.c.kind == kind,
+            sync_state.c.system == system,
+            sync_state.c.kind == kind,
             sync_state.c.external_id == external_id,
         )
     )
     if existing is None:
-        connection.execute(insert(sync_state).values(
-            system=system, kind=kind, local_id=local_id, external_id=external_id,
-            data=data or {}, updated_at=now(),
-        ))
+        connection.execute(
+            insert(sync_state).values(
+                system=system,
+                kind=kind,
+                local_id=local_id,
+                external_id=external_id,
+                data=data or {},
+                updated_at=now(),
+            )
+        )
 
 
 def external_ids(connection: Connection, system: str, kind: str) -> dict[str, str]:
@@ -256,7 +289,9 @@ def stage_counts(connection: Connection) -> dict[str, int]:
         "documents": int(connection.scalar(select(func.count()).select_from(documents)) or 0),
         "pre-labelled": distinct_documents(prelabels),
         "assigned": distinct_documents(assignments),
-        "annotated": distinct_documents(annotations, annotations.c.skipped_reason.is_(None)),
+        "annotated": distinct_documents(
+            annotation_rows, annotation_rows.c.skipped_reason.is_(None)
+        ),
         "adjudicated": distinct_documents(decisions),
         "released": distinct_documents(
             release_documents, release_documents.c.release_id == latest_release

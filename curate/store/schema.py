@@ -1,7 +1,5 @@
 """Table definitions (SQLAlchemy Core). Migrations create them; queries import them from here."""
 
-from __future__ import annotations
-
 from sqlalchemy import (
     JSON,
     Boolean,

@@ -38,7 +38,9 @@ def upgrade() -> None:
         sa.Column("char_end", sa.Integer),
         sa.Column("row", sa.Integer),
         _created(),
-        sa.UniqueConstraint("document_id", "source", "char_start", "row", name="uq_document_source"),
+        sa.UniqueConstraint(
+            "document_id", "source", "char_start", "row", name="uq_document_source"
+        ),
     )
     op.create_table(
         "prelabels",
@@ -158,8 +160,15 @@ def _refuse_changes_to(tables: tuple[str, ...]) -> None:
 
 def downgrade() -> None:
     for table in (
-        "sync_state", "release_documents", "releases", "decisions", "annotations",
-        "assignments", "prelabels", "document_sources", "documents",
+        "sync_state",
+        "release_documents",
+        "releases",
+        "decisions",
+        "annotations",
+        "assignments",
+        "prelabels",
+        "document_sources",
+        "documents",
     ):
         op.drop_table(table)
     if op.get_bind().dialect.name == "postgresql":
