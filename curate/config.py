@@ -113,7 +113,7 @@ class Settings(_Section):
     entity_labels: list[EntityLabel] = Field(description="Entity labels, one [[entity_labels]].")
     stance: StanceSettings
     annotators: list[Annotator] = Field(default_factory=list)
-    assignment: AssignmentSettings = Field(default_factory=AssignmentSettings)
+    assignment: AssignmentSettings = AssignmentSettings()
     release: ReleaseSettings
 
     @field_validator("entity_labels")

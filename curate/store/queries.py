@@ -14,6 +14,8 @@ from curate.errors import AppendOnlyError
 from curate.records import Annotation, Decision, Document, Prelabel, Span, StanceLabel
 from curate.store.schema import (
     annotations as annotation_rows,
+)
+from curate.store.schema import (
     assignments,
     decisions,
     document_sources,

@@ -1,0 +1,159 @@
+"""The `curate` command: parse, call the library, print with Rich, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from curate.errors import CurateError, UsageError
+from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
+from curate.ingest.tabular import Fields
+from curate.project import Project, init_project
+from curate.store import queries
+
+app = typer.Typer(
+    help="curate: turn raw news text into a gold dataset of named entities and stance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(error: CurateError) -> typer.Exit:
+    for line in str(error).splitlines():
+        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    return typer.Exit(error.exit_code)
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except CurateError as error:
+        raise _fail(error) from None
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    project: Annotated[
+        Path, typer.Option("--project", "-C", help="Project folder (holds curate.toml).")
+    ] = Path("."),
+) -> None:
+    """curate: turn raw news text into a gold dataset of named entities and stance."""
+    ctx.obj = project
+
+
+def _project(ctx: typer.Context) -> Project:
+    return _run(lambda: Project.load(ctx.obj))
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new project.")] = Path("."),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing curate.toml.")] = False,
+) -> None:
+    """Write a commented curate.toml for a new project."""
+    path = _run(lambda: init_project(directory, force))
+    out.print(f"wrote {path}; edit it, then run `curate ingest PATH`")
+
+
+@app.command("ingest")
+def ingest_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    text_field: Annotated[
+        str, typer.Option(help="JSONL/CSV/Parquet field with the article text.")
+    ] = "text",
+    id_field: Annotated[
+        str | None, typer.Option(help="Field with an external id (kept as source_id).")
+    ] = None,
+    title_field: Annotated[str | None, typer.Option(help="Field with the title.")] = None,
+    encoding: Annotated[str, typer.Option(help="Encoding of text files.")] = "utf-8",
+    require: Annotated[
+        str | None, typer.Option(help="Keep only articles whose title or text match this regex.")
+    ] = None,
+) -> None:
+    """Ingest scraped .txt news files and JSONL / CSV / Parquet records into the store."""
+    project = _project(ctx)
+    try:
+        pattern = re.compile(require) if require else None
+    except re.error as error:
+        raise _fail(UsageError(f"--require {require!r} is not a valid regex ({error})")) from None
+    options = IngestOptions(Fields(text_field, id_field, title_field), encoding, pattern)
+    store = _run(project.open_store)
+    try:
+        size = _run(lambda: total_bytes(paths))
+        with Progress(
+            TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=err, disable=not err.is_terminal, transient=True,
+        ) as bar:
+            task = bar.add_task("ingest", total=size)
+            report = _run(lambda: ingest(
+                store, paths, options, base_dir=project.root,
+                progress=lambda n: bar.advance(task, n),
+            ))
+    finally:
+        store.close()
+    _print_ingest(report, pattern is not None)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_ingest(report: IngestReport, filtering: bool) -> None:
+    table = Table("file", "new", "already stored", "duplicates", title="ingest")
+    if filtering:
+        table.add_column("filtered out")
+    for file in report.files:
+        cells = [file.path, str(file.new), str(file.unchanged), str(len(file.duplicates))]
+        if filtering:
+            cells.append(str(file.filtered))
+        table.add_row(*cells, style="red" if file.error else None)
+    out.print(table)
+    for file in report.files:
+        for document_id, first_seen in file.duplicates:
+            out.print(f"duplicate: {file.path} repeats {document_id} (first seen in {first_seen})",
+                      highlight=False)
+        if file.error:
+            err.print(f"[bold red]error:[/] {file.error}", highlight=False, soft_wrap=True)
+    summary = (
+        f"{report.total('new')} new documents, {report.total('unchanged')} already stored, "
+        f"{report.duplicates} duplicates"
+    )
+    if filtering:
+        summary += f", {report.total('filtered')} filtered out by --require"
+    if report.failed:
+        summary += f"; {len(report.failed)} file(s) failed and were left out"
+    out.print(summary, highlight=False)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Show how many documents are at each stage of the workflow."""
+    project = _project(ctx)
+    store = _run(project.open_store)
+    try:
+        with store.connect() as connection:
+            counts = queries.stage_counts(connection)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(counts))
+        return
+    table = Table("stage", "documents", title=f"curate: {project.settings.project.name}")
+    for stage, count in counts.items():
+        table.add_row(stage, str(count))
+    out.print(table)
+    out.print(f"store: {store.url}", highlight=False, soft_wrap=True)

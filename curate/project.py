@@ -1,0 +1,33 @@
+"""A curate project: its folder, its validated settings and its store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from curate.config import CONFIG_NAME, Settings, config_template, load_settings
+from curate.errors import UsageError
+from curate.store import Store, default_url, open_store
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    settings: Settings
+
+    @classmethod
+    def load(cls, root: Path) -> Project:
+        return cls(root=root, settings=load_settings(root))
+
+    def open_store(self) -> Store:
+        return open_store(default_url(self.root))
+
+
+def init_project(root: Path, force: bool = False) -> Path:
+    """Write a commented curate.toml (the seeds project's defaults) into root."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / CONFIG_NAME
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists; edit it, or pass --force to overwrite it")
+    path.write_text(config_template(), encoding="utf-8")
+    return path

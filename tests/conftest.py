@@ -1,0 +1,109 @@
+"""Shared fixtures: a project folder with the seeds, and stores on SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from curate.project import init_project
+from curate.store import DB_URL_VARIABLE, Store, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose their store explicitly; a developer's CURATE_DB_URL must not leak in."""
+    monkeypatch.delenv(DB_URL_VARIABLE, raising=False)
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A fresh project: curate.toml from `curate init` and a copy of the seeds."""
+    init_project(tmp_path)
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    return tmp_path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root; Debian's package creates the `postgres` user.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A private PostgreSQL server on 127.0.0.1 for this test session (or CURATE_TEST_PG_URL)."""
+    if os.environ.get("CURATE_TEST_PG_URL"):
+        yield os.environ["CURATE_TEST_PG_URL"]
+        return
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed; run `make test`, which installs it")
+    bin_dir = Path(found[-1]).parent
+    data = Path(tempfile.mkdtemp(prefix="curate-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(
+        _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "curate",
+                         "--auth=trust", "-E", "UTF8"]),
+        check=True, capture_output=True,
+    )
+    subprocess.run(
+        _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(data / "log"),
+                         "-o", f"-h 127.0.0.1 -p {port} -k {data}", "-w", "start"]),
+        check=True, capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://curate@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
+            capture_output=True,
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> str:
+    """An empty database on the session's server, so tests never see each other's rows."""
+    name = f"curate_test_{os.getpid()}_{next(_databases)}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / '.curate' / 'curate.db'}"
+    return str(request.getfixturevalue("fresh_postgres_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()

@@ -1,0 +1,148 @@
+"""The store suite: runs on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from curate.errors import StoreError
+from curate.records import Annotation, Decision, Document, Prelabel, Provenance, Span, StanceLabel
+from curate.store import Store, open_store
+from curate.store import queries
+
+EXPECTED_TABLES = {
+    "documents", "document_sources", "prelabels", "assignments", "annotations", "decisions",
+    "releases", "release_documents", "sync_state", "alembic_version",
+}
+TEXT = "Khamenei met Qaani in Tehran 🇮🇷 — “the void” was filled."
+
+
+def _add_document(store: Store, body: str = TEXT) -> Document:
+    document = Document(text=body, title="t", metadata={"caption": "c"},
+                        provenance=Provenance("seeds/a.txt", 0, len(body)))
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [document])
+        queries.insert_sources(connection, [document])
+    return document
+
+
+def _annotation(document: Document, label: str = "PERSON") -> Annotation:
+    return Annotation(
+        document_id=document.id, annotator="alice", origin="tui",
+        spans=(Span(0, 8, label, "Khamenei"),), stances=(StanceLabel("Iran", "favor"),),
+        guideline_version="1.0",
+    )
+
+
+def test_migrations_create_every_table(store: Store) -> None:
+    assert EXPECTED_TABLES <= set(inspect(store.engine).get_table_names())
+
+
+def test_reopening_a_migrated_store_keeps_its_rows(store: Store, store_url: str) -> None:
+    document = _add_document(store)
+    store.close()
+    again = open_store(store_url)
+    with again.connect() as connection:
+        assert queries.get_document(connection, document.id) == Document(
+            text=TEXT, title="t", metadata={"caption": "c"}
+        )
+    again.close()
+
+
+def test_document_text_round_trips_exactly(store: Store) -> None:
+    document = _add_document(store)
+    with store.connect() as connection:
+        stored = queries.get_document(connection, document.id)
+        sources = queries.sources_of(connection, document.id)
+    assert stored is not None and stored.text == TEXT
+    assert [(s["source"], s["char_start"], s["char_end"]) for s in sources] == [
+        ("seeds/a.txt", 0, len(TEXT))
+    ]
+
+
+def test_a_changed_annotation_is_a_new_revision(store: Store) -> None:
+    document = _add_document(store)
+    with store.transaction() as connection:
+        first = queries.add_annotation(connection, _annotation(document))
+        second = queries.add_annotation(connection, _annotation(document, "ORG"))
+    assert (first.revision, second.revision) == (1, 2)
+    with store.connect() as connection:
+        history = queries.annotation_history(connection, document.id, "alice")
+    assert [a.spans[0].label for a in history] == ["PERSON", "ORG"]
+    assert history[0].stances == (StanceLabel("Iran", "favor"),)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE annotations SET annotator = 'mallory'", "DELETE FROM annotations",
+     "UPDATE decisions SET method = 'forged'", "DELETE FROM decisions"],
+)
+def test_the_database_refuses_to_change_human_labels(store: Store, statement: str) -> None:
+    document = _add_document(store)
+    with store.transaction() as connection:
+        queries.add_annotation(connection, _annotation(document))
+        queries.add_decision(connection, Decision(
+            document_id=document.id, kind="stance", method="unanimous", decided_by="auto",
+            payload={"label": "favor"}, based_on=(1,), target="Iran",
+        ))
+    with pytest.raises(DBAPIError, match="append-only"):
+        with store.transaction() as connection:
+            connection.execute(text(statement))
+    with store.connect() as connection:
+        history = queries.annotation_history(connection, document.id)
+    assert [a.annotator for a in history] == ["alice"]
+
+
+def test_a_failed_transaction_leaves_the_store_as_it_was(store: Store) -> None:
+    document = _add_document(store)
+    with pytest.raises(RuntimeError):
+        with store.transaction() as connection:
+            queries.add_annotation(connection, _annotation(document))
+            queries.insert_documents(connection, [Document(text="another")])
+            raise RuntimeError("crash mid-way")
+    with store.connect() as connection:
+        assert queries.annotation_history(connection, document.id) == []
+        assert queries.document_ids(connection) == [document.id]
+
+
+def test_stage_counts_follow_the_workflow(store: Store) -> None:
+    document = _add_document(store)
+    _add_document(store, "A second article.")
+    with store.transaction() as connection:
+        queries.insert_prelabels(connection, [
+            Prelabel(document.id, "entity", "PERSON", "gazetteer.v1", 0.9, 0, 8, "Khamenei"),
+            Prelabel(document.id, "stance", "favor", "stance-cues.v1", 0.6, target="Iran"),
+        ])
+        queries.insert_assignments(connection, [(document.id, "alice", False),
+                                                (document.id, "bob", True)])
+        queries.add_annotation(connection, _annotation(document))
+    with store.connect() as connection:
+        counts = queries.stage_counts(connection)
+        assert len(queries.prelabels_for(connection, document.id)) == 2
+        assert queries.assignments_of(connection, "bob") == [document.id]
+    assert counts == {"documents": 2, "pre-labelled": 1, "assigned": 1, "annotated": 1,
+                      "adjudicated": 0, "released": 0}
+
+
+def test_external_ids_are_recorded_once(store: Store) -> None:
+    document = _add_document(store)
+    with store.transaction() as connection:
+        for _ in range(2):  # a re-run sync records nothing new
+            queries.record_external_id(connection, "labelstudio", "task", document.id, "17")
+    with store.connect() as connection:
+        assert queries.external_ids(connection, "labelstudio", "task") == {"17": document.id}
+
+
+def test_documents_are_paged_in_id_order(store: Store) -> None:
+    bodies = [f"article number {n}" for n in range(7)]
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [Document(text=b) for b in bodies])
+    with store.connect() as connection:
+        paged = [d.id for d in queries.iter_documents(connection, batch_size=3)]
+    assert paged == sorted(Document(text=b).id for b in bodies)
+
+
+def test_an_unreachable_database_says_what_to_check() -> None:
+    with pytest.raises(StoreError, match="check that it is running and CURATE_DB_URL is right"):
+        open_store("postgresql+psycopg://nobody@127.0.0.1:1/none")
