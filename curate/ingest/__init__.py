@@ -25,7 +25,7 @@ READERS = {
     ".csv": "csv",
     ".parquet": "parquet",
 }
-BATCH = 500
+BATCH = 200  # documents per INSERT: bounds memory on huge files
 
 
 @dataclass(frozen=True)
