@@ -94,14 +94,24 @@ def ingest_command(
     try:
         size = _run(lambda: total_bytes(paths))
         with Progress(
-            TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=err, disable=not err.is_terminal, transient=True,
+            TextColumn("ingest"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not err.is_terminal,
+            transient=True,
         ) as bar:
             task = bar.add_task("ingest", total=size)
-            report = _run(lambda: ingest(
-                store, paths, options, base_dir=project.root,
-                progress=lambda n: bar.advance(task, n),
-            ))
+            report = _run(
+                lambda: ingest(
+                    store,
+                    paths,
+                    options,
+                    base_dir=project.root,
+                    progress=lambda n: bar.advance(task, n),
+                )
+            )
     finally:
         store.close()
     _print_ingest(report, pattern is not None)
@@ -121,8 +131,10 @@ def _print_ingest(report: IngestReport, filtering: bool) -> None:
     out.print(table)
     for file in report.files:
         for document_id, first_seen in file.duplicates:
-            out.print(f"duplicate: {file.path} repeats {document_id} (first seen in {first_seen})",
-                      highlight=False)
+            out.print(
+                f"duplicate: {file.path} repeats {document_id} (first seen in {first_seen})",
+                highlight=False,
+            )
         if file.error:
             err.print(f"[bold red]error:[/] {file.error}", highlight=False, soft_wrap=True)
     summary = (

@@ -62,14 +62,28 @@ def postgres_url() -> Iterator[str]:
         shutil.chown(data, "postgres", "postgres")
     port = _free_port()
     subprocess.run(
-        _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "curate",
-                         "--auth=trust", "-E", "UTF8"]),
-        check=True, capture_output=True,
+        _as_server_user(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "curate", "--auth=trust", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
     )
     subprocess.run(
-        _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(data / "log"),
-                         "-o", f"-h 127.0.0.1 -p {port} -k {data}", "-w", "start"]),
-        check=True, capture_output=True,
+        _as_server_user(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(data / "log"),
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {data}",
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql+psycopg://curate@127.0.0.1:{port}/postgres"

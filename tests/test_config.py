@@ -58,28 +58,45 @@ def _break(edit: Any) -> str:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda d: d["project"].update(nmae="x"),
-         "curate.toml: unknown key 'project.nmae'; remove it or fix its spelling"),
-        (lambda d: d["entity_labels"].append(dict(d["entity_labels"][0], hotkey="z")),
-         "curate.toml: entity_labels label 'PERSON' appears more than once; "
-         "make each label unique"),
-        (lambda d: d["entity_labels"][1].update(hotkey="p"),
-         "curate.toml: entity_labels hotkey 'p' appears more than once; make each hotkey unique"),
-        (lambda d: d["stance"].update(targets=[]),
-         "curate.toml: stance.targets is empty; add at least one [[stance.targets]] with a name"),
-        (lambda d: d["assignment"].update(overlap=4),
-         "curate.toml: assignment.overlap is 4 but only 3 annotators are listed; "
-         "lower the overlap or add [[annotators]]"),
-        (lambda d: d["entity_labels"][0].update(colour="blue"),
-         "curate.toml: entity_labels[0].colour colour 'blue' must look like '#1f77b4'"),
-        (lambda d: d["entity_labels"][0].update(hotkey="pp"),
-         "hotkey 'pp' must be a single printable character"),
-        (lambda d: d["release"].update(splits={"train": 0.5, "test": 0.2}),
-         "curate.toml: release.splits shares sum to 0.7; make them sum to 1"),
-        (lambda d: d.pop("release"),
-         "curate.toml: 'release' is missing; add it (see `curate init` for a commented example)"),
-        (lambda d: d["annotators"][0].update(name="Ann Smith"),
-         "may use only letters, digits"),
+        (
+            lambda d: d["project"].update(nmae="x"),
+            "curate.toml: unknown key 'project.nmae'; remove it or fix its spelling",
+        ),
+        (
+            lambda d: d["entity_labels"].append(dict(d["entity_labels"][0], hotkey="z")),
+            "curate.toml: entity_labels label 'PERSON' appears more than once; "
+            "make each label unique",
+        ),
+        (
+            lambda d: d["entity_labels"][1].update(hotkey="p"),
+            "curate.toml: entity_labels hotkey 'p' appears more than once; make each hotkey unique",
+        ),
+        (
+            lambda d: d["stance"].update(targets=[]),
+            "curate.toml: stance.targets is empty; add at least one [[stance.targets]] with a name",
+        ),
+        (
+            lambda d: d["assignment"].update(overlap=4),
+            "curate.toml: assignment.overlap is 4 but only 3 annotators are listed; "
+            "lower the overlap or add [[annotators]]",
+        ),
+        (
+            lambda d: d["entity_labels"][0].update(colour="blue"),
+            "curate.toml: entity_labels[0].colour colour 'blue' must look like '#1f77b4'",
+        ),
+        (
+            lambda d: d["entity_labels"][0].update(hotkey="pp"),
+            "hotkey 'pp' must be a single printable character",
+        ),
+        (
+            lambda d: d["release"].update(splits={"train": 0.5, "test": 0.2}),
+            "curate.toml: release.splits shares sum to 0.7; make them sum to 1",
+        ),
+        (
+            lambda d: d.pop("release"),
+            "curate.toml: 'release' is missing; add it (see `curate init` for a commented example)",
+        ),
+        (lambda d: d["annotators"][0].update(name="Ann Smith"), "may use only letters, digits"),
     ],
 )
 def test_each_mistake_names_the_key_and_the_fix(edit: Any, message: str) -> None:

@@ -15,8 +15,7 @@ import pytest
 from curate.errors import InputError
 from curate.ingest import IngestOptions, ingest
 from curate.ingest.tabular import Fields
-from curate.store import Store
-from curate.store import queries
+from curate.store import Store, queries
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -61,10 +60,13 @@ def _jsonl(path: Path, rows: list[object]) -> Path:
 
 
 def test_jsonl_fields_and_extra_columns(store: Store, tmp_path: Path) -> None:
-    path = _jsonl(tmp_path / "news.jsonl", [
-        {"body": "Tehran said no.\r\nThen yes.  ", "headline": "H1", "uid": 7, "lang": "en"},
-        {"body": "Washington said yes.", "headline": "H2", "uid": 8, "lang": "en"},
-    ])
+    path = _jsonl(
+        tmp_path / "news.jsonl",
+        [
+            {"body": "Tehran said no.\r\nThen yes.  ", "headline": "H1", "uid": 7, "lang": "en"},
+            {"body": "Washington said yes.", "headline": "H2", "uid": 8, "lang": "en"},
+        ],
+    )
     options = IngestOptions(Fields(text="body", id="uid", title="headline"))
     assert ingest(store, [path], options).total("new") == 2
     with store.connect() as connection:
@@ -124,7 +126,7 @@ def test_a_binary_file_is_refused(store: Store, tmp_path: Path) -> None:
 
 def test_invalid_utf8_names_the_byte_offset_and_the_override(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
-    path.write_bytes("Headline\n\nCaf".encode() + b"\xe9 au lait.\n")
+    path.write_bytes(b"Headline\n\nCaf" + b"\xe9 au lait.\n")
     assert _failure(store, path) == (
         f"{path} is not valid utf-8 (byte 0xe9 at offset 13); re-save it as UTF-8 or pass "
         "--encoding latin-1 (or the file's real encoding)"
@@ -156,7 +158,8 @@ def test_one_bad_file_does_not_stop_the_good_ones(store: Store, tmp_path: Path) 
     (tmp_path / "bad.jsonl").write_text("{not json}\n", encoding="utf-8")
     report = ingest(store, [tmp_path])
     assert [(f.path.rsplit("/", 1)[-1], f.new, bool(f.error)) for f in report.files] == [
-        ("bad.jsonl", 0, True), ("good.txt", 1, False)
+        ("bad.jsonl", 0, True),
+        ("good.txt", 1, False),
     ]
 
 
@@ -164,8 +167,10 @@ def test_one_bad_file_does_not_stop_the_good_ones(store: Store, tmp_path: Path) 
     ("make", "message"),
     [
         (lambda p: p / "nowhere", "does not exist; check the path"),
-        (lambda p: (p / "folder").mkdir() or (p / "folder" / "notes.md").touch() or p / "folder",
-         "has no readable files; curate ingests .csv, .jsonl, .ndjson, .parquet, .txt"),
+        (
+            lambda p: (p / "folder").mkdir() or (p / "folder" / "notes.md").touch() or p / "folder",
+            "has no readable files; curate ingests .csv, .jsonl, .ndjson, .parquet, .txt",
+        ),
         (lambda p: (p / "doc.pdf").touch() or p / "doc.pdf", "unsupported file type '.pdf'"),
     ],
 )
@@ -181,9 +186,10 @@ def test_paths_that_cannot_be_read_are_refused_before_anything_runs(
 def test_a_50_mb_file_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
     from curate.store import open_store
 
-    article = "Headline {n}\n\nCaption {n}.\nCaption {n}.\nTT\n20\n\n" + (
-        "Body of article {n}: “Tehran” and Washington. " * 40 + "\n\n"
-    ) * 5
+    article = (
+        "Headline {n}\n\nCaption {n}.\nCaption {n}.\nTT\n20\n\n"
+        + ("Body of article {n}: “Tehran” and Washington. " * 40 + "\n\n") * 5
+    )
     path = tmp_path / "big.txt"
     with path.open("w", encoding="utf-8") as handle:
         n = 0

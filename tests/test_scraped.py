@@ -27,8 +27,9 @@ TITLES = [
 
 
 def _seed_articles() -> list[tuple[Path, Document]]:
-    return [(path, doc) for path in sorted(SEEDS.glob("*.txt"))
-            for doc in read_scraped(path, path.name)]
+    return [
+        (path, doc) for path in sorted(SEEDS.glob("*.txt")) for doc in read_scraped(path, path.name)
+    ]
 
 
 def test_the_seeds_give_exactly_eight_articles_with_their_titles() -> None:
@@ -86,20 +87,28 @@ def test_crlf_and_bom_give_the_same_article_as_lf(tmp_path: Path) -> None:
     body = "Headline here\n\nCaption.\nCaption.\nTT\n20\n\nHeadline here\n\nCaption.\nCaption.\n\n"
     body += "First “paragraph”.  \n\nSecond paragraph.\n"
     plain = list(read_scraped(_write(tmp_path, body.encode()), "a"))
-    windows = list(read_scraped(
-        _write(tmp_path, b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode()), "a"
-    ))
-    assert [d.text for d in plain] == [d.text for d in windows] == [
-        "First “paragraph”.\n\nSecond paragraph."
-    ]
+    windows = list(
+        read_scraped(_write(tmp_path, b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode()), "a")
+    )
+    assert (
+        [d.text for d in plain]
+        == [d.text for d in windows]
+        == ["First “paragraph”.\n\nSecond paragraph."]
+    )
     assert plain[0].title == windows[0].title == "Headline here"
     assert plain[0].metadata == {"caption": "Caption."}
 
 
-@given(st.lists(st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00\ufeff"),
-                        max_size=30),
-                max_size=12),
-       st.sampled_from(["\n", "\r\n", "\r"]))
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00\ufeff"),
+            max_size=30,
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+)
 def test_line_offsets_slice_the_decoded_file(lines: list[str], newline: str) -> None:
     import tempfile
 
@@ -115,8 +124,9 @@ def test_line_offsets_slice_the_decoded_file(lines: list[str], newline: str) -> 
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7])
-def test_offsets_survive_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          chunk: int) -> None:
+def test_offsets_survive_chunk_boundaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
     monkeypatch.setattr("curate.ingest.textfile.CHUNK_BYTES", chunk)
     content = "é🇮🇷\r\nab\rc\n\nlast"
     path = _write(tmp_path, content.encode("utf-8"))

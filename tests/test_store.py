@@ -8,19 +8,30 @@ from sqlalchemy.exc import DBAPIError
 
 from curate.errors import StoreError
 from curate.records import Annotation, Decision, Document, Prelabel, Provenance, Span, StanceLabel
-from curate.store import Store, open_store
-from curate.store import queries
+from curate.store import Store, open_store, queries
 
 EXPECTED_TABLES = {
-    "documents", "document_sources", "prelabels", "assignments", "annotations", "decisions",
-    "releases", "release_documents", "sync_state", "alembic_version",
+    "documents",
+    "document_sources",
+    "prelabels",
+    "assignments",
+    "annotations",
+    "decisions",
+    "releases",
+    "release_documents",
+    "sync_state",
+    "alembic_version",
 }
 TEXT = "Khamenei met Qaani in Tehran 🇮🇷 — “the void” was filled."
 
 
 def _add_document(store: Store, body: str = TEXT) -> Document:
-    document = Document(text=body, title="t", metadata={"caption": "c"},
-                        provenance=Provenance("seeds/a.txt", 0, len(body)))
+    document = Document(
+        text=body,
+        title="t",
+        metadata={"caption": "c"},
+        provenance=Provenance("seeds/a.txt", 0, len(body)),
+    )
     with store.transaction() as connection:
         queries.insert_documents(connection, [document])
         queries.insert_sources(connection, [document])
@@ -29,8 +40,11 @@ def _add_document(store: Store, body: str = TEXT) -> Document:
 
 def _annotation(document: Document, label: str = "PERSON") -> Annotation:
     return Annotation(
-        document_id=document.id, annotator="alice", origin="tui",
-        spans=(Span(0, 8, label, "Khamenei"),), stances=(StanceLabel("Iran", "favor"),),
+        document_id=document.id,
+        annotator="alice",
+        origin="tui",
+        spans=(Span(0, 8, label, "Khamenei"),),
+        stances=(StanceLabel("Iran", "favor"),),
         guideline_version="1.0",
     )
 
@@ -75,17 +89,29 @@ def test_a_changed_annotation_is_a_new_revision(store: Store) -> None:
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE annotations SET annotator = 'mallory'", "DELETE FROM annotations",
-     "UPDATE decisions SET method = 'forged'", "DELETE FROM decisions"],
+    [
+        "UPDATE annotations SET annotator = 'mallory'",
+        "DELETE FROM annotations",
+        "UPDATE decisions SET method = 'forged'",
+        "DELETE FROM decisions",
+    ],
 )
 def test_the_database_refuses_to_change_human_labels(store: Store, statement: str) -> None:
     document = _add_document(store)
     with store.transaction() as connection:
         queries.add_annotation(connection, _annotation(document))
-        queries.add_decision(connection, Decision(
-            document_id=document.id, kind="stance", method="unanimous", decided_by="auto",
-            payload={"label": "favor"}, based_on=(1,), target="Iran",
-        ))
+        queries.add_decision(
+            connection,
+            Decision(
+                document_id=document.id,
+                kind="stance",
+                method="unanimous",
+                decided_by="auto",
+                payload={"label": "favor"},
+                based_on=(1,),
+                target="Iran",
+            ),
+        )
     with pytest.raises(DBAPIError, match="append-only"):
         with store.transaction() as connection:
             connection.execute(text(statement))
@@ -110,19 +136,29 @@ def test_stage_counts_follow_the_workflow(store: Store) -> None:
     document = _add_document(store)
     _add_document(store, "A second article.")
     with store.transaction() as connection:
-        queries.insert_prelabels(connection, [
-            Prelabel(document.id, "entity", "PERSON", "gazetteer.v1", 0.9, 0, 8, "Khamenei"),
-            Prelabel(document.id, "stance", "favor", "stance-cues.v1", 0.6, target="Iran"),
-        ])
-        queries.insert_assignments(connection, [(document.id, "alice", False),
-                                                (document.id, "bob", True)])
+        queries.insert_prelabels(
+            connection,
+            [
+                Prelabel(document.id, "entity", "PERSON", "gazetteer.v1", 0.9, 0, 8, "Khamenei"),
+                Prelabel(document.id, "stance", "favor", "stance-cues.v1", 0.6, target="Iran"),
+            ],
+        )
+        queries.insert_assignments(
+            connection, [(document.id, "alice", False), (document.id, "bob", True)]
+        )
         queries.add_annotation(connection, _annotation(document))
     with store.connect() as connection:
         counts = queries.stage_counts(connection)
         assert len(queries.prelabels_for(connection, document.id)) == 2
         assert queries.assignments_of(connection, "bob") == [document.id]
-    assert counts == {"documents": 2, "pre-labelled": 1, "assigned": 1, "annotated": 1,
-                      "adjudicated": 0, "released": 0}
+    assert counts == {
+        "documents": 2,
+        "pre-labelled": 1,
+        "assigned": 1,
+        "annotated": 1,
+        "adjudicated": 0,
+        "released": 0,
+    }
 
 
 def test_external_ids_are_recorded_once(store: Store) -> None:
