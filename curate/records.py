@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -34,7 +35,7 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     provenance: Provenance | None = None
 
-    @property
+    @cached_property
     def id(self) -> str:
         return document_id(self.text)
 

@@ -84,15 +84,16 @@ def read_lines(path: Path, encoding: str, progress: ByteProgress | None = None) 
     pending, pending_start, number = "", 0, 0
     for chunk in decoded_chunks(path, encoding, progress):
         buffer = pending + chunk
+        breaks = _Breaks(buffer)
         position = 0
         while True:
-            cut = _next_break(buffer, position)
+            cut = breaks.next(position)
             # A \r at the very end may be half of \r\n: wait for the next chunk.
             if cut < 0 or (buffer[cut] == "\r" and cut == len(buffer) - 1):
                 break
             number += 1
-            raw = buffer[position:cut]
-            yield Line(raw.rstrip(), pending_start, pending_start + len(raw.rstrip()), number)
+            text = buffer[position:cut].rstrip()
+            yield Line(text, pending_start, pending_start + len(text), number)
             width = 2 if buffer.startswith("\r\n", cut) else 1
             pending_start += cut - position + width
             position = cut + width
@@ -102,10 +103,17 @@ def read_lines(path: Path, encoding: str, progress: ByteProgress | None = None) 
         yield Line(text, pending_start, pending_start + len(text), number + 1)
 
 
-def _next_break(text: str, start: int) -> int:
-    newline, carriage = text.find("\n", start), text.find("\r", start)
-    if carriage < 0:
-        return newline
-    if newline < 0:
-        return carriage
-    return min(newline, carriage)
+class _Breaks:
+    """Next line break at or after a position; remembers each search so a chunk is scanned once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.newline = self.carriage = -2  # -2: not searched yet
+
+    def next(self, start: int) -> int:
+        if self.newline != -1 and self.newline < start:
+            self.newline = self.text.find("\n", start)
+        if self.carriage != -1 and self.carriage < start:
+            self.carriage = self.text.find("\r", start)
+        found = [at for at in (self.newline, self.carriage) if at >= 0]
+        return min(found) if found else -1
