@@ -205,3 +205,9 @@ def test_a_50_mb_file_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
     # Holding the file as one str would take over 100 MB (curly quotes make it 2 bytes a char).
     assert peak < 25_000_000, f"peak {peak / 1e6:.1f} MB while reading a 50 MB file"
     store.close()
+
+
+def test_progress_reports_every_byte_read(store: Store) -> None:
+    read: list[int] = []
+    ingest(store, [SEEDS], progress=read.append)
+    assert sum(read) == sum(p.stat().st_size for p in SEEDS.glob("*.txt"))
