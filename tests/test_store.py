@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "release_documents",
     "sync_state",
     "alembic_version",
+    "prelabel_runs",
 }
 TEXT = "Khamenei met Qaani in Tehran 🇮🇷 — “the void” was filled."
 
@@ -139,10 +140,12 @@ def test_stage_counts_follow_the_workflow(store: Store) -> None:
         queries.insert_prelabels(
             connection,
             [
-                Prelabel(document.id, "entity", "PERSON", "gazetteer.v1", 0.9, 0, 8, "Khamenei"),
+                Prelabel(document.id, "entity", "PERSON", "gazetteer.v1+a", 0.9, 0, 8, "Khamenei"),
                 Prelabel(document.id, "stance", "favor", "stance-cues.v1", 0.6, target="Iran"),
             ],
         )
+        queries.record_prelabel_runs(connection, "gazetteer.v1+a", {document.id: 1})
+        queries.record_prelabel_runs(connection, "stance-cues.v1", {document.id: 1})
         queries.insert_assignments(
             connection, [(document.id, "alice", False), (document.id, "bob", True)]
         )
@@ -159,6 +162,23 @@ def test_stage_counts_follow_the_workflow(store: Store) -> None:
         "adjudicated": 0,
         "released": 0,
     }
+
+
+def test_a_new_labeller_version_replaces_the_old_suggestions_but_keeps_them(store: Store) -> None:
+    document = _add_document(store)
+    old = Prelabel(document.id, "entity", "PERSON", "gazetteer.v1+old", 0.9, 0, 8, "Khamenei")
+    new = Prelabel(document.id, "entity", "ORG", "gazetteer.v1+new", 0.9, 0, 8, "Khamenei")
+    with store.transaction() as connection:
+        queries.insert_prelabels(connection, [old])
+        queries.record_prelabel_runs(connection, old.labeller, {document.id: 1})
+        assert list(queries.documents_not_run(connection, old.labeller)) == []
+        assert [d.id for d in queries.documents_not_run(connection, new.labeller)] == [document.id]
+        assert queries.documents_not_run(connection, new.labeller, after=document.id) == []
+        queries.insert_prelabels(connection, [new])
+        queries.record_prelabel_runs(connection, new.labeller, {document.id: 1})
+    with store.connect() as connection:
+        assert queries.prelabels_for(connection, document.id) == [new]
+        assert queries.count_documents_not_run(connection, new.labeller) == 0
 
 
 def test_external_ids_are_recorded_once(store: Store) -> None:

@@ -20,6 +20,7 @@ from curate.store.schema import (
     decisions,
     document_sources,
     documents,
+    prelabel_runs,
     prelabels,
     release_documents,
     releases,
@@ -134,11 +135,53 @@ def insert_prelabels(connection: Connection, batch: list[Prelabel]) -> None:
 
 
 def prelabels_for(connection: Connection, document_id: str) -> list[Prelabel]:
+    """Suggestions from the newest run of each labeller (older versions stay stored)."""
+    runs = connection.execute(
+        select(prelabel_runs.c.labeller)
+        .where(prelabel_runs.c.document_id == document_id)
+        .order_by(prelabel_runs.c.id)
+    )
+    newest = {labeller.split("+", 1)[0]: labeller for (labeller,) in runs}
     rows = connection.execute(
-        select(prelabels).where(prelabels.c.document_id == document_id).order_by(prelabels.c.id)
+        select(prelabels)
+        .where(prelabels.c.document_id == document_id, prelabels.c.labeller.in_(newest.values()))
+        .order_by(prelabels.c.id)
     )
     fields = Prelabel.__dataclass_fields__
     return [Prelabel(**{k: v for k, v in row._mapping.items() if k in fields}) for row in rows]
+
+
+def documents_not_run(
+    connection: Connection, labeller: str, after: str = "", limit: int = 200
+) -> list[Document]:
+    """One page (by id, after `after`) of documents this exact labeller version has not seen."""
+    done = select(prelabel_runs.c.document_id).where(prelabel_runs.c.labeller == labeller)
+    rows = connection.execute(
+        select(documents.c.text, documents.c.title, documents.c.metadata)
+        .where(documents.c.id > after, documents.c.id.not_in(done))
+        .order_by(documents.c.id)
+        .limit(limit)
+    )
+    return [Document(text=row.text, title=row.title, metadata=row.metadata) for row in rows]
+
+
+def count_documents_not_run(connection: Connection, labeller: str) -> int:
+    done = select(prelabel_runs.c.document_id).where(prelabel_runs.c.labeller == labeller)
+    query = select(func.count()).select_from(documents).where(documents.c.id.not_in(done))
+    return int(connection.scalar(query) or 0)
+
+
+def record_prelabel_runs(connection: Connection, labeller: str, counts: dict[str, int]) -> None:
+    """Mark documents as seen by this labeller version, with how many suggestions it made."""
+    if counts:
+        created = now()
+        connection.execute(
+            insert(prelabel_runs),
+            [
+                {"document_id": d, "labeller": labeller, "suggestions": n, "created_at": created}
+                for d, n in counts.items()
+            ],
+        )
 
 
 def insert_assignments(connection: Connection, rows: list[tuple[str, str, bool]]) -> None:
@@ -289,7 +332,7 @@ def stage_counts(connection: Connection) -> dict[str, int]:
 
     return {
         "documents": int(connection.scalar(select(func.count()).select_from(documents)) or 0),
-        "pre-labelled": distinct_documents(prelabels),
+        "pre-labelled": distinct_documents(prelabel_runs),
         "assigned": distinct_documents(assignments),
         "annotated": distinct_documents(
             annotation_rows, annotation_rows.c.skipped_reason.is_(None)

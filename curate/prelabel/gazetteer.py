@@ -1,0 +1,111 @@
+"""gazetteer.v1: names and their spelling variants, matched exactly (case-sensitive) by spaCy's
+EntityRuler on a blank English tokenizer. Overlapping matches keep the longest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curate.errors import ConfigError
+from curate.prelabel.base import LabellerContext, short_hash
+from curate.records import Document, Prelabel
+
+NAME = "gazetteer.v1"
+SCORE = 0.95  # a curated exact match: wrong only when the name is ambiguous in context
+LEARNED = "gazetteer-learned"  # folder under .curate/models written by `curate train`
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    label: str
+    aliases: tuple[str, ...]
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+def read_gazetteer(path: Path, labels: Iterable[str]) -> list[Entry]:
+    """Parse a gazetteer file; each mistake names the file and line."""
+    if not path.is_file():
+        raise ConfigError(
+            f"gazetteer {path} not found; create it (one JSON object a line: name, label, "
+            "aliases) or change prelabel.gazetteer in curate.toml"
+        )
+    known = set(labels)
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        where = f"{path} line {number}"
+        try:
+            record: Any = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{where} is not valid JSON ({error.msg}); fix that line") from None
+        if not isinstance(record, dict) or set(record) - {"name", "label", "aliases"}:
+            raise ConfigError(
+                f"{where}: expected an object with keys name, label, aliases; got {line.strip()}"
+            )
+        name, label, aliases = record.get("name"), record.get("label"), record.get("aliases", [])
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: 'name' must be a non-empty string")
+        if label not in known:
+            raise ConfigError(
+                f"{where}: label {label!r} is not an entity label; use one of "
+                f"{', '.join(sorted(known))}"
+            )
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+            raise ConfigError(f"{where}: 'aliases' must be a list of non-empty strings")
+        entries.append(Entry(name, label, tuple(aliases)))
+    return entries
+
+
+def learned_entries(context: LabellerContext) -> tuple[list[Entry], str]:
+    """Patterns `curate train` learned from gold entities (newest training run), and its hash."""
+    folder = context.models_dir / LEARNED
+    runs = sorted(folder.glob("*/manifest.json"), key=lambda p: json.loads(p.read_text())["created"])
+    if not runs:
+        return [], ""
+    newest = runs[-1].parent
+    entries = read_gazetteer(newest / "patterns.jsonl", context.settings.entity_label_names())
+    return entries, newest.name
+
+
+class Gazetteer:
+    def __init__(self, entries: Sequence[Entry], version_hash: str):
+        import spacy
+
+        self.name = NAME
+        self.version = f"{NAME}+{version_hash}"
+        self.nlp = spacy.blank("en")
+        ruler = self.nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "ORTH"})
+        ruler.add_patterns(  # type: ignore[attr-defined]
+            [{"label": e.label, "pattern": form, "id": e.name} for e in entries for form in e.forms]
+        )
+
+    def spans(self, texts: Iterable[str]) -> Iterable[list[tuple[int, int, str, str]]]:
+        for doc in self.nlp.pipe(texts):
+            yield [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
+
+    def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
+        found = self.spans(d.text for d in documents)
+        return [
+            Prelabel(doc.id, "entity", label, self.version, SCORE, start, end, text)
+            for doc, spans in zip(documents, found, strict=True)
+            for start, end, label, text in spans
+        ]
+
+
+def load_gazetteer(context: LabellerContext) -> Gazetteer:
+    path = context.gazetteer_path
+    entries = read_gazetteer(path, context.settings.entity_label_names())
+    learned, learned_hash = learned_entries(context)
+    return Gazetteer(entries + learned, short_hash(path.read_bytes(), learned_hash))
+
+
+def create(context: LabellerContext) -> Gazetteer:
+    return load_gazetteer(context)

