@@ -23,8 +23,11 @@ from rich.table import Table
 
 from curate.errors import CurateError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
+from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
 from curate.ingest.tabular import Fields
 from curate.prelabel import prelabel
+from curate.prelabel.evaluate import evaluate_file, evaluate_store
+from curate.prelabel.train import train
 from curate.project import Project, init_project
 from curate.store import queries
 
@@ -162,7 +165,7 @@ def prelabel_command(
     ctx: typer.Context,
     labeller: Annotated[
         list[str] | None,
-        typer.Option("--labeller", "-l", help="Labeller to run (repeatable); default: curate.toml."),
+        typer.Option("--labeller", "-l", help="Labeller to run (repeatable); default from config."),
     ] = None,
 ) -> None:
     """Pre-label documents with entity and stance suggestions from the configured labellers."""
@@ -170,8 +173,13 @@ def prelabel_command(
     store = _run(project.open_store)
     try:
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), console=err, disable=not err.is_terminal, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=not err.is_terminal,
+            transient=True,
         ) as bar:
             tasks: dict[str, TaskID] = {}
 
@@ -190,13 +198,102 @@ def prelabel_command(
     for column in ("documents labelled", "suggestions", "already done"):
         table.add_column(column, justify="right")
     for row in report.labellers:
-        table.add_row(row.labeller, str(row.documents), str(row.suggestions),
-                      str(row.already_done), style="red" if row.error else None)
+        table.add_row(
+            row.labeller,
+            str(row.documents),
+            str(row.suggestions),
+            str(row.already_done),
+            style="red" if row.error else None,
+        )
     out.print(table)
     for row in report.failed:
         err.print(f"[bold red]error:[/] {row.error}", highlight=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command("train")
+def train_command(ctx: typer.Context) -> None:
+    """Learn from adjudicated gold: stance classifiers and new gazetteer patterns."""
+    project = _project(ctx)
+    store = _run(project.open_store)
+    try:
+        report = _run(lambda: train(store, project.labeller_context()))
+    finally:
+        store.close()
+    for target, count in report.trained_targets.items():
+        out.print(f"stance-learned.v1: trained {target!r} on {count} documents", highlight=False)
+    for target, why in report.skipped_targets.items():
+        out.print(f"stance-learned.v1: {target!r} not trained: {why}", highlight=False)
+    if report.stance_model:
+        out.print(f"model: {report.stance_model}", highlight=False)
+    out.print(
+        f"gazetteer.v1: {report.new_patterns} new patterns from gold entities"
+        + (f" in {report.gazetteer_patterns}" if report.gazetteer_patterns else ""),
+        highlight=False,
+    )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    ctx: typer.Context,
+    labeller: Annotated[
+        str | None, typer.Option(help="Labeller to score, e.g. gazetteer.v1.")
+    ] = None,
+    annotator: Annotated[str | None, typer.Option(help="Annotator to score (store gold).")] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="JSONL predictions to score against --gold.")
+    ] = None,
+    gold: Annotated[
+        Path | None,
+        typer.Option(help="Gold file: CoNLL (IOB1/IOB2) or JSONL; default: adjudicated gold."),
+    ] = None,
+    label_map: Annotated[
+        str, typer.Option(help="CoNLL label map; unlisted labels are dropped.")
+    ] = DEFAULT_CONLL_MAP,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Score a labeller or annotator against gold: entity P/R/F1, stance accuracy and macro-F1."""
+    project = _project(ctx)
+    context = project.labeller_context()
+    if gold is not None:
+        result = _run(
+            lambda: evaluate_file(context, gold, parse_label_map(label_map), labeller, predictions)
+        )
+    else:
+        store = _run(project.open_store)
+        try:
+            result = _run(lambda: evaluate_store(store, context, labeller, annotator))
+        finally:
+            store.close()
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    out.print(f"{result.system} on {result.documents} gold documents", highlight=False)
+    for mode, comparison in (("exact", result.exact), ("overlap", result.overlap)):
+        table = Table("label", "P", "R", "F1", "tp", "fp", "fn", title=f"entities ({mode})")
+        for label, scores in comparison.table().items():
+            table.add_row(
+                label,
+                f"{scores.precision:.3f}",
+                f"{scores.recall:.3f}",
+                f"{scores.f1:.3f}",
+                str(scores.tp),
+                str(scores.fp),
+                str(scores.fn),
+            )
+        out.print(table)
+    if result.stance:
+        table = Table("target", "accuracy", "macro-F1", "coverage", "documents", title="stance")
+        for target, s in result.stance.items():
+            table.add_row(
+                target,
+                f"{s.accuracy:.3f}",
+                f"{s.macro_f1:.3f}",
+                f"{s.coverage:.2f}",
+                str(s.documents),
+            )
+        out.print(table)
 
 
 @app.command()

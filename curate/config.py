@@ -122,7 +122,8 @@ class PrelabelSettings(_Section):
         description="Model label -> project label; model labels not listed are dropped.",
     )
     gazetteer: str = Field(
-        "gazetteer.jsonl", description="Gazetteer file: one JSON object a line (name, label, aliases)."
+        "gazetteer.jsonl",
+        description="Gazetteer file: one JSON object a line (name, label, aliases).",
     )
     stance_threshold: float = Field(
         0.3, ge=0, le=1, description="stance-cues.v1 abstains below this score."
@@ -233,6 +234,10 @@ def load_settings(project_dir: Path) -> Settings:
     return parse_settings(data, str(path))
 
 
+def template(name: str) -> str:
+    """A file `curate init` writes (the seeds project's own): curate.toml or gazetteer.jsonl."""
+    return resources.files("curate").joinpath(f"templates/{name}").read_text("utf-8")
+
+
 def config_template() -> str:
-    """The commented curate.toml that `curate init` writes (the seeds project's defaults)."""
-    return resources.files("curate").joinpath("templates/curate.toml").read_text("utf-8")
+    return template(CONFIG_NAME)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from curate.config import CONFIG_NAME, Settings, config_template, load_settings
+from curate.config import CONFIG_NAME, Settings, config_template, load_settings, template
 from curate.errors import UsageError
 from curate.prelabel.base import LabellerContext
 from curate.store import Store, default_url, open_store
+
+GAZETTEER_NAME = "gazetteer.jsonl"
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,14 @@ class Project:
 
 
 def init_project(root: Path, force: bool = False) -> Path:
-    """Write a commented curate.toml (the seeds project's defaults) into root."""
+    """Write a commented curate.toml (the seeds project's defaults) and, when missing, the seeds
+    gazetteer as a starting point."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / CONFIG_NAME
     if path.exists() and not force:
         raise UsageError(f"{path} already exists; edit it, or pass --force to overwrite it")
     path.write_text(config_template(), encoding="utf-8")
+    gazetteer = root / GAZETTEER_NAME
+    if not gazetteer.exists():
+        gazetteer.write_text(template(GAZETTEER_NAME), encoding="utf-8")
     return path

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from curate.config import Settings, config_template, load_settings, parse_settings
+from curate.config import Settings, config_template, load_settings, parse_settings, template
 from curate.errors import ConfigError, UsageError
 from curate.project import init_project
 
@@ -21,6 +21,7 @@ def _template() -> dict[str, Any]:
 
 def test_the_seeds_project_config_is_the_init_template() -> None:
     assert (ROOT / "curate.toml").read_text(encoding="utf-8") == config_template()
+    assert (ROOT / "gazetteer.jsonl").read_text(encoding="utf-8") == template("gazetteer.jsonl")
     settings = load_settings(ROOT)
     assert settings.target_names() == ["Iran", "United States"]
     assert settings.entity_label_names() == ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"]

@@ -34,7 +34,9 @@ class PrelabelReport:
 
 
 def check_suggestions(
-    suggestions: Sequence[Prelabel], documents: Sequence[Document], settings: Settings,
+    suggestions: Sequence[Prelabel],
+    documents: Sequence[Document],
+    settings: Settings,
     labeller: str,
 ) -> None:
     """Refuse the whole batch if any suggestion does not fit its document or the project."""
@@ -54,7 +56,9 @@ def check_suggestions(
 
 
 def run_labeller(
-    store: Store, labeller: Labeller, settings: Settings,
+    store: Store,
+    labeller: Labeller,
+    settings: Settings,
     progress: Callable[[int], None] | None = None,
 ) -> LabellerReport:
     """Label every document this labeller version has not seen; one transaction a batch."""
@@ -89,7 +93,9 @@ def _bind(
 
 
 def prelabel(
-    store: Store, context: LabellerContext, names: Sequence[str] | None = None,
+    store: Store,
+    context: LabellerContext,
+    names: Sequence[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> PrelabelReport:
     """Run the named labellers (default: curate.toml's list).

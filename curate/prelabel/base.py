@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,15 @@ class Labeller(Protocol):
     version: str
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]: ...
+
+
+def newest_artefact(folder: Path) -> Path | None:
+    """The most recently trained artefact folder (by its manifest's creation time) under folder."""
+    manifests = sorted(
+        folder.glob("*/manifest.json"),
+        key=lambda p: json.loads(p.read_text(encoding="utf-8"))["created"],
+    )
+    return manifests[-1].parent if manifests else None
 
 
 def short_hash(*parts: bytes | str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.errors import ConfigError
-from curate.prelabel.base import LabellerContext, short_hash
+from curate.prelabel.base import LabellerContext, newest_artefact, short_hash
 from curate.records import Document, Prelabel
 
 NAME = "gazetteer.v1"
@@ -66,11 +66,9 @@ def read_gazetteer(path: Path, labels: Iterable[str]) -> list[Entry]:
 
 def learned_entries(context: LabellerContext) -> tuple[list[Entry], str]:
     """Patterns `curate train` learned from gold entities (newest training run), and its hash."""
-    folder = context.models_dir / LEARNED
-    runs = sorted(folder.glob("*/manifest.json"), key=lambda p: json.loads(p.read_text())["created"])
-    if not runs:
+    newest = newest_artefact(context.models_dir / LEARNED)
+    if newest is None:
         return [], ""
-    newest = runs[-1].parent
     entries = read_gazetteer(newest / "patterns.jsonl", context.settings.entity_label_names())
     return entries, newest.name
 

@@ -23,7 +23,9 @@ def merge_entities(suggestions: Sequence[Prelabel], order: Sequence[str]) -> lis
     kept: list[Prelabel] = []
     for candidate in sorted((p for p in suggestions if p.kind == "entity"), key=priority):
         assert candidate.start is not None and candidate.end is not None
-        if all(candidate.end <= k.start or k.end <= candidate.start  # type: ignore[operator]
-               for k in kept):
+        if all(
+            candidate.end <= k.start or k.end <= candidate.start  # type: ignore[operator]
+            for k in kept
+        ):
             kept.append(candidate)
     return sorted(kept, key=lambda p: (p.start, p.end))

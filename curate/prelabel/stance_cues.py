@@ -26,20 +26,24 @@ from curate.prelabel.base import LabellerContext, short_hash
 from curate.records import Document, Prelabel
 
 NAME = "stance-cues.v1"
-FAVOUR = frozenset("""
+FAVOUR = frozenset(
+    """
 praise praised praises hail hailed hero heroes heroic martyr martyrdom support supported supports
 welcome welcomed welcomes ally allies commitment committed reassure reassured defend defended
 defends victory victorious strengthen strengthened strong stronger success successful good
 cooperation cooperate partner partners prosperity hope honour honor appreciated appreciation
-""".split())
-HOSTILE = frozenset("""
+""".split()
+)
+HOSTILE = frozenset(
+    """
 crime crimes criminal kill killed killing killers assassination assassinating accuse accused
 accuses accusation accusations condemn condemned threat threats threatened threaten terrorist
 terrorism malign destabilizing destabilize aggression enemy enemies retaliation retribution
 revenge unlawful violation sanction sanctions punish punishment blame blamed insecurity
 dictator corruption satans satan warn warned hostile meaningless worthless trivial strike
 lashed demand demanded demands pressure pressuring crisis crises forgotten dustbin
-""".split())
+""".split()
+)
 QUOTE = re.compile(r"“[^”]*”|\"[^\"]*\"")
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“‘A-Z])|\n+")
 WORD = re.compile(r"[A-Za-z]+")
@@ -96,7 +100,8 @@ def guess(text: str, target: StanceTarget) -> StanceGuess:
         return StanceGuess("neutral", 0.4)
     polarity, strength = (favour - hostile) / total, total / (total + 2)
     if abs(polarity) >= 1 / 3:
-        return StanceGuess("favor" if polarity > 0 else "against", round(abs(polarity) * strength, 4))
+        label = "favor" if polarity > 0 else "against"
+        return StanceGuess(label, round(abs(polarity) * strength, 4))
     return StanceGuess("neutral", round((1 - abs(polarity)) * strength, 4))
 
 
@@ -114,14 +119,21 @@ class StanceCues:
             for target in self.targets:
                 found = guess(document.text, target)
                 if found.score >= self.threshold and found.label in self.labels:
-                    suggestions.append(Prelabel(
-                        document.id, "stance", found.label, self.version, found.score,
-                        target=target.name,
-                    ))
+                    suggestions.append(
+                        Prelabel(
+                            document.id,
+                            "stance",
+                            found.label,
+                            self.version,
+                            found.score,
+                            target=target.name,
+                        )
+                    )
         return suggestions
 
 
 def create(context: LabellerContext) -> StanceCues:
     settings = context.settings
-    return StanceCues(settings.stance.targets, settings.stance.labels,
-                      settings.prelabel.stance_threshold)
+    return StanceCues(
+        settings.stance.targets, settings.stance.labels, settings.prelabel.stance_threshold
+    )

@@ -3,13 +3,12 @@ scikit-learn, trained by `curate train` on adjudicated stance. Score = predicted
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from curate.errors import UsageError
-from curate.prelabel.base import LabellerContext
+from curate.prelabel.base import LabellerContext, newest_artefact
 from curate.records import Document, Prelabel
 
 NAME = "stance-learned.v1"
@@ -27,14 +26,6 @@ def build_classifier() -> Any:
     )
 
 
-def newest_model(models_dir: Path) -> Path | None:
-    manifests = sorted(
-        (models_dir / FOLDER).glob("*/manifest.json"),
-        key=lambda p: json.loads(p.read_text(encoding="utf-8"))["created"],
-    )
-    return manifests[-1].parent if manifests else None
-
-
 class StanceLearned:
     def __init__(self, folder: Path):
         import joblib
@@ -49,15 +40,21 @@ class StanceLearned:
         for target, model in self.models.items():
             for document, probabilities in zip(documents, model.predict_proba(texts), strict=True):
                 best = int(probabilities.argmax())
-                suggestions.append(Prelabel(
-                    document.id, "stance", str(model.classes_[best]), self.version,
-                    round(float(probabilities[best]), 4), target=target,
-                ))
+                suggestions.append(
+                    Prelabel(
+                        document.id,
+                        "stance",
+                        str(model.classes_[best]),
+                        self.version,
+                        round(float(probabilities[best]), 4),
+                        target=target,
+                    )
+                )
         return suggestions
 
 
 def create(context: LabellerContext) -> StanceLearned:
-    folder = newest_model(context.models_dir)
+    folder = newest_artefact(context.models_dir / FOLDER)
     if folder is None:
         raise UsageError(
             f"{NAME} has no trained model yet; adjudicate some documents, then run `curate train`"

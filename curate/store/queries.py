@@ -319,6 +319,39 @@ def external_ids(connection: Connection, system: str, kind: str) -> dict[str, st
     return {external: local for external, local in rows}
 
 
+def gold_stances(connection: Connection) -> dict[str, dict[str, str]]:
+    """Adjudicated stance: document id -> target -> label (the newest decision wins)."""
+    rows = connection.execute(
+        select(decisions.c.document_id, decisions.c.target, decisions.c.payload)
+        .where(decisions.c.kind == "stance")
+        .order_by(decisions.c.id)
+    )
+    gold: dict[str, dict[str, str]] = {}
+    for document_id, target, payload in rows:
+        gold.setdefault(document_id, {})[target] = payload["label"]
+    return gold
+
+
+def gold_entities(connection: Connection) -> dict[str, list[Span]]:
+    """Adjudicated entities: document id -> spans (the newest entity decision per document)."""
+    rows = connection.execute(
+        select(decisions.c.document_id, decisions.c.payload)
+        .where(decisions.c.kind == "entity")
+        .order_by(decisions.c.id)
+    )
+    return {d: [Span(**span) for span in payload["spans"]] for d, payload in rows}
+
+
+def latest_annotations(connection: Connection, annotator: str) -> dict[str, Annotation]:
+    """The newest revision of each document this annotator labelled."""
+    rows = connection.execute(
+        select(annotation_rows)
+        .where(annotation_rows.c.annotator == annotator)
+        .order_by(annotation_rows.c.revision)
+    )
+    return {row.document_id: _annotation(row._mapping) for row in rows}
+
+
 # --- status ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""Agreement and evaluation metrics: span matching, stance scores."""

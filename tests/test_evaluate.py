@@ -1,0 +1,168 @@
+"""`curate evaluate` on hand-made gold files: the figures below were computed by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from curate.agreement.spans import compare_exact, compare_overlap
+from curate.cli import app
+from curate.config import load_settings
+from curate.errors import InputError, SpanError
+from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map, read_conll, read_gold_jsonl
+from curate.prelabel.base import LabellerContext
+from curate.prelabel.evaluate import evaluate_file
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Document 1 in IOB2, document 2 in IOB1 (I- starts an entity; MISC is not mapped, so dropped).
+CONLL = """-DOCSTART- -X- O O
+
+Ali NNP B-PER
+Khamenei NNP I-PER
+met VBD O
+Qaani NNP B-PER
+in IN O
+Tehran NNP B-LOC
+. . O
+
+-DOCSTART- -X- O O
+
+Iranian JJ I-MISC
+Revolutionary NNP I-ORG
+Guards NNP I-ORG
+Corps NNP I-ORG
+chief NN O
+Hossein NNP I-PER
+Salami NNP I-PER
+visited VBD O
+Baghdad NNP I-LOC
+and CC O
+Washington NNP I-ORG
+"""
+
+
+def test_conll_decodes_iob1_and_iob2_into_text_and_spans(tmp_path: Path) -> None:
+    path = tmp_path / "gold.conll"
+    path.write_text(CONLL, encoding="utf-8")
+    first, second = read_conll(path, parse_label_map(DEFAULT_CONLL_MAP))
+    assert first.document.text == "Ali Khamenei met Qaani in Tehran ."
+    assert [(s.text, s.label) for s in first.spans] == [
+        ("Ali Khamenei", "PERSON"), ("Qaani", "PERSON"), ("Tehran", "GPE|LOC")
+    ]
+    assert [(s.text, s.label) for s in second.spans] == [
+        ("Revolutionary Guards Corps", "ORG"), ("Hossein Salami", "PERSON"),
+        ("Baghdad", "GPE|LOC"), ("Washington", "ORG"),
+    ]
+
+
+def test_iob1_adjacent_entities_of_one_type_split_at_b(tmp_path: Path) -> None:
+    path = tmp_path / "g.conll"
+    path.write_text("Paris I-LOC\nLondon B-LOC\nBerlin I-LOC\n", encoding="utf-8")
+    [document] = read_conll(path, {"LOC": "GPE"})
+    assert [s.text for s in document.spans] == ["Paris", "London Berlin"]
+
+
+def test_evaluating_the_gazetteer_on_conll_gives_the_hand_computed_scores(tmp_path: Path) -> None:
+    path = tmp_path / "gold.conll"
+    path.write_text(CONLL, encoding="utf-8")
+    context = LabellerContext(load_settings(ROOT), ROOT)
+    result = evaluate_file(context, path, parse_label_map(DEFAULT_CONLL_MAP), "gazetteer.v1")
+    exact, overlap = result.exact.table(), result.overlap.table()
+    # Exact: 5 right; "Revolutionary Guards" and Washington/GPE wrong; "Iranian"/NORP not scored.
+    assert (exact["overall"].tp, exact["overall"].fp, exact["overall"].fn) == (5, 2, 2)
+    assert exact["overall"].f1 == pytest.approx(5 / 7)
+    assert {k: (v.tp, v.fp, v.fn) for k, v in exact.items() if k != "overall"} == {
+        "PERSON": (3, 0, 0), "GPE": (2, 1, 0), "ORG": (0, 1, 2)
+    }
+    # Overlap: the Guards boundary difference becomes a hit; Washington stays a label conflict.
+    assert (overlap["overall"].tp, overlap["overall"].fp, overlap["overall"].fn) == (6, 1, 1)
+    assert overlap["overall"].precision == pytest.approx(6 / 7)
+    assert overlap["ORG"].recall == pytest.approx(1 / 2)
+    assert (result.overlap.label_conflicts, result.overlap.boundary_differences) == (1, 1)
+
+
+def _jsonl(path: Path, rows: list[tuple[str, list[tuple[str, str, int]], dict[str, str]]]) -> Path:
+    lines = []
+    for text, spans, stance in rows:
+        items = []
+        for surface, label, occurrence in spans:
+            start = -1
+            for _ in range(occurrence + 1):
+                start = text.index(surface, start + 1)
+            items.append({"start": start, "end": start + len(surface), "label": label})
+        lines.append(json.dumps({"text": text, "spans": items, "stance": stance}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+TEXT1, TEXT2, TEXT3 = (
+    "Khamenei praised the Quds Force in Tehran.", "Washington condemned Iran.", "Nothing here."
+)
+
+
+def _gold_and_predictions(tmp_path: Path) -> tuple[Path, Path]:
+    gold = _jsonl(tmp_path / "gold.jsonl", [
+        (TEXT1, [("Khamenei", "PERSON", 0), ("Quds Force", "ORG", 0), ("Tehran", "GPE", 0)],
+         {"Iran": "favor", "United States": "none"}),
+        (TEXT2, [("Washington", "GPE", 0), ("Iran", "GPE", 0)],
+         {"Iran": "against", "United States": "neutral"}),
+        (TEXT3, [], {"Iran": "none", "United States": "none"}),
+    ])
+    predictions = _jsonl(tmp_path / "predictions.jsonl", [
+        (TEXT1, [("Khamenei", "PERSON", 0), ("the Quds Force", "ORG", 0), ("Tehran", "LOC", 0)],
+         {"Iran": "favor", "United States": "none"}),
+        (TEXT2, [("Washington", "GPE", 0), ("condemned", "EVENT", 0)], {"Iran": "against"}),
+        (TEXT3, [], {"Iran": "favor", "United States": "none"}),
+    ])
+    return gold, predictions
+
+
+def test_jsonl_predictions_against_jsonl_gold(tmp_path: Path) -> None:
+    gold, predictions = _gold_and_predictions(tmp_path)
+    context = LabellerContext(load_settings(ROOT), ROOT)
+    result = evaluate_file(context, gold, {}, predictions_path=predictions)
+    exact, overlap = result.exact.overall, result.overlap.overall
+    assert (exact.tp, exact.fp, exact.fn, exact.f1) == (2, 3, 3, pytest.approx(0.4))
+    assert (overlap.tp, overlap.fp, overlap.fn, overlap.f1) == (3, 2, 2, pytest.approx(0.6))
+    assert (result.overlap.label_conflicts, result.overlap.boundary_differences) == (1, 1)
+    iran, us = result.stance["Iran"], result.stance["United States"]
+    assert (iran.accuracy, iran.macro_f1, iran.coverage) == (
+        pytest.approx(2 / 3), pytest.approx(5 / 9), 1.0
+    )
+    assert (us.accuracy, us.macro_f1, us.coverage) == (1.0, 1.0, pytest.approx(2 / 3))
+
+
+def test_the_cli_prints_the_same_figures_as_json(tmp_path: Path) -> None:
+    gold, predictions = _gold_and_predictions(tmp_path)
+    result = CliRunner().invoke(app, [
+        "--project", str(ROOT), "evaluate", "--gold", str(gold), "--predictions",
+        str(predictions), "--json",
+    ])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["entities"]["overlap"]["labels"]["overall"]["f1"] == pytest.approx(0.6)
+    assert report["stance"]["Iran"]["macro_f1"] == pytest.approx(5 / 9)
+
+
+def test_matching_by_hand_cases() -> None:
+    gold = [("d", 0, 5, "PERSON"), ("d", 10, 20, "ORG")]
+    assert compare_exact(gold, gold).overall.f1 == 1.0
+    boundary = compare_overlap(gold, [("d", 0, 4, "PERSON"), ("d", 10, 20, "GPE")])
+    assert (boundary.overall.tp, boundary.overall.fp, boundary.overall.fn) == (1, 1, 1)
+    assert (boundary.boundary_differences, boundary.label_conflicts) == (1, 1)
+    assert compare_exact(gold, [("d", 0, 4, "PERSON")]).overall.tp == 0
+
+
+def test_gold_files_with_bad_spans_or_tags_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "Iran", "spans": [{"start": 0, "end": 9, "label": "GPE"}]}\n')
+    with pytest.raises(SpanError, match="line 1: span 0-9"):
+        list(read_gold_jsonl(bad))
+    conll = tmp_path / "bad.conll"
+    conll.write_text("Iran X-LOC\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 1: expected 'TOKEN ... TAG'"):
+        list(read_conll(conll, {}))
