@@ -25,6 +25,7 @@ from curate.errors import CurateError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
 from curate.ingest.tabular import Fields
+from curate.labelstudio.importer import import_export
 from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.train import train
@@ -294,6 +295,39 @@ def evaluate_command(
                 str(s.documents),
             )
         out.print(table)
+
+
+@app.command("import-ls")
+def import_ls_command(
+    ctx: typer.Context,
+    export: Annotated[Path, typer.Argument(help="Label Studio JSON export (a list of tasks).")],
+    text_field: Annotated[str, typer.Option(help="Task data field with the text.")] = "text",
+) -> None:
+    """Import a Label Studio JSON export made elsewhere: documents and every annotator's labels."""
+    project = _project(ctx)
+    store = _run(project.open_store)
+    try:
+        report = _run(lambda: import_export(store, export, project.settings, text_field))
+    finally:
+        store.close()
+    c = report.conversion
+    out.print(
+        f"{report.tasks} tasks: {report.new_documents} new documents "
+        f"({report.known_documents} already stored), {report.new_annotations} new annotations "
+        f"({report.known_annotations} already imported, {report.cancelled} cancelled)",
+        highlight=False,
+    )
+    repaired = ", ".join(f"{n} {kind}" for kind, n in c.repairs.items()) or "none"
+    out.print(f"{c.spans_checked} spans checked; repaired to agree with the text: {repaired}; "
+              f"kept out: {len(c.rejected)}", highlight=False)
+    for line in report.repeated_texts + c.rejected:
+        out.print(f"note: {line}", highlight=False, soft_wrap=True)
+    if c.ignored_results:
+        ignored = ", ".join(f"{n} {kind}" for kind, n in c.ignored_results.items())
+        out.print(f"results curate does not read were left out: {ignored}", highlight=False)
+    if report.labels_outside_config:
+        labels = ", ".join(f"{k} ({n})" for k, n in report.labels_outside_config.most_common())
+        out.print(f"labels not in curate.toml (stored as they are): {labels}", highlight=False)
 
 
 @app.command()

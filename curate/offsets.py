@@ -1,6 +1,14 @@
-"""The one place that checks spans against document text (code-point offsets, end exclusive)."""
+"""The one place that checks and repairs spans (0-based code-point offsets, end exclusive).
+
+The document's `text[start:end]` is the truth. A span's own text is a hint: it is accepted when it
+differs only in surrounding whitespace or in line breaks written as a backslash-n (Label Studio
+does both), converted when the offsets turn out to be UTF-16 units and the converted slice matches,
+and refused otherwise. A drifted span is never stored.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from curate.errors import SpanError
 
@@ -17,3 +25,56 @@ def check_span(text: str, start: int, end: int, span_text: str, where: str) -> N
             f"{where}: span {start}-{end} says {span_text!r} but the text there is "
             f"{text[start:end]!r}; fix the offsets (code points, not UTF-16 units or bytes)"
         )
+
+
+@dataclass(frozen=True)
+class Repaired:
+    start: int
+    end: int
+    text: str  # always text[start:end] of the document
+    repair: str | None  # None, "whitespace", "escaped line break" or "utf-16 offsets"
+
+
+def _normalised(value: str) -> str:
+    return "".join(value.replace("\\r\\n", "\n").replace("\\n", "\n").split())
+
+
+def _unescaped(value: str) -> str:
+    return value.replace("\\r\\n", "\r\n").replace("\\n", "\n")
+
+
+def utf16_to_code_points(text: str, offset: int) -> int | None:
+    """The code-point offset of a UTF-16 unit offset, or None when it falls inside a pair."""
+    units = 0
+    for index, char in enumerate(text):
+        if units == offset:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > offset:
+            return None
+    return len(text) if units == offset else None
+
+
+def repair_span(text: str, start: int, end: int, hint: str | None, where: str) -> Repaired:
+    """Check a span from outside; return it agreeing with the document, or raise SpanError."""
+    in_range = 0 <= start < end <= len(text)
+    if in_range:
+        sliced = text[start:end]
+        if hint is None or sliced == hint:
+            return Repaired(start, end, sliced, None)
+        if _normalised(sliced) == _normalised(hint):
+            escaped = "\\n" in hint and "\n" in sliced
+            return Repaired(start, end, sliced, "escaped line break" if escaped else "whitespace")
+    if hint is not None:
+        new_start, new_end = utf16_to_code_points(text, start), utf16_to_code_points(text, end)
+        if new_start is not None and new_end is not None and new_start < new_end:
+            sliced = text[new_start:new_end]
+            # A conversion must give the hinted text itself, not a neighbour of it.
+            if sliced == hint or sliced.strip() == _unescaped(hint).strip():
+                return Repaired(new_start, new_end, sliced, "utf-16 offsets")
+    shown = text[start:end] if in_range else f"(outside the text, length {len(text)})"
+    raise SpanError(
+        f"{where}: span {start}-{end} says {hint!r} but the text there is {shown!r}, and no "
+        "conversion (whitespace, escaped line breaks, UTF-16 units) makes them agree; "
+        "it is kept out of the store"
+    )

@@ -1,0 +1,1 @@
+"""Label Studio: server helper, label config, push, pull and import of exports made elsewhere."""

@@ -1,0 +1,124 @@
+"""`curate import-ls`: a Label Studio JSON export made elsewhere -> documents and annotations."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from curate.config import Settings
+from curate.errors import InputError
+from curate.labelstudio.convert import ConversionReport, convert, stance_control
+from curate.labelstudio.schema import LSAnnotation, Task
+from curate.records import Document, Provenance
+from curate.store import Store, queries
+
+SYNC_KIND = "import-annotation"
+
+
+@dataclass
+class ImportReport:
+    tasks: int = 0
+    new_documents: int = 0
+    known_documents: int = 0
+    repeated_texts: list[str] = field(default_factory=list)
+    new_annotations: int = 0
+    known_annotations: int = 0
+    cancelled: int = 0
+    conversion: ConversionReport = field(default_factory=ConversionReport)
+    labels_outside_config: Counter[str] = field(default_factory=Counter)
+
+
+def read_tasks(path: Path) -> list[Task]:
+    if not path.is_file():
+        raise InputError(f"{path} does not exist; pass the JSON file Label Studio exported")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text; export it again as JSON") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno}); "
+            "export the project again with the JSON format"
+        ) from None
+    if not isinstance(raw, list):
+        raise InputError(f"{path} holds a JSON {type(raw).__name__}, not Label Studio's task list")
+    tasks = []
+    for index, item in enumerate(raw):
+        try:
+            tasks.append(Task.model_validate(item))
+        except ValidationError as error:
+            first = error.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            raise InputError(
+                f"{path} task {index} is not a Label Studio task ({key}: {first['msg']})"
+            ) from None
+    return tasks
+
+
+def annotator_name(annotation: LSAnnotation, by_email: dict[str, str]) -> str:
+    """Configured annotators keep their curate name; others are keyed by email, else by id."""
+    if annotation.email:
+        return by_email.get(annotation.email.lower(), annotation.email)
+    return f"labelstudio-user-{annotation.user_id}"
+
+
+def import_export(
+    store: Store, path: Path, settings: Settings, text_field: str = "text",
+    source: str | None = None,
+) -> ImportReport:
+    """Import every task and annotation in one transaction; re-importing adds nothing."""
+    tasks = read_tasks(path)
+    report = ImportReport(tasks=len(tasks))
+    by_email = {a.email.lower(): a.name for a in settings.annotators}
+    targets = {stance_control(t): t for t in settings.target_names()}
+    known_labels = set(settings.entity_label_names())
+    first_task_of: dict[str, int] = {}
+    with store.transaction() as connection:
+        seen = queries.external_ids(connection, "labelstudio", SYNC_KIND)
+        for index, task in enumerate(tasks):
+            text = task.data.get(text_field)
+            if not isinstance(text, str) or not text:
+                raise InputError(
+                    f"{path} task {task.id} has no text in data.{text_field}; pass --text-field "
+                    f"(fields here: {', '.join(sorted(task.data))})"
+                )
+            metadata = {"labelstudio_task": task.id} | {
+                k: v for k, v in task.data.items() if k != text_field
+            }
+            document = Document(text=text, metadata=metadata,
+                                provenance=Provenance(source or str(path), row=index + 1))
+            if document.id in first_task_of:
+                report.repeated_texts.append(
+                    f"task {task.id} has the same text as task {first_task_of[document.id]}; "
+                    "stored as one document"
+                )
+            else:
+                first_task_of[document.id] = task.id
+                if queries.existing_document_ids(connection, [document.id]):
+                    report.known_documents += 1
+                else:
+                    queries.insert_documents(connection, [document])
+                    queries.insert_sources(connection, [document])
+                    report.new_documents += 1
+            for ls_annotation in task.annotations:
+                key = f"{ls_annotation.project or task.project}:{ls_annotation.id}"
+                if key in seen:
+                    report.known_annotations += 1
+                    continue
+                annotation = convert(
+                    ls_annotation, document.id, text, annotator_name(ls_annotation, by_email),
+                    "import", targets, report.conversion,
+                )
+                queries.add_annotation(connection, annotation)
+                queries.record_external_id(connection, "labelstudio", SYNC_KIND, document.id, key)
+                seen[key] = document.id
+                report.new_annotations += 1
+                report.cancelled += ls_annotation.was_cancelled
+                report.labels_outside_config.update(
+                    s.label for s in annotation.spans if s.label not in known_labels
+                )
+    return report
