@@ -197,6 +197,22 @@ def insert_assignments(connection: Connection, rows: list[tuple[str, str, bool]]
         )
 
 
+def assignment_map(connection: Connection) -> dict[str, set[str]]:
+    """document id -> annotators assigned to it."""
+    rows = connection.execute(select(assignments.c.document_id, assignments.c.annotator))
+    found: dict[str, set[str]] = {}
+    for document_id, annotator in rows:
+        found.setdefault(document_id, set()).add(annotator)
+    return found
+
+
+def blind_documents(connection: Connection) -> set[str]:
+    rows = connection.execute(
+        select(assignments.c.document_id).where(assignments.c.blind.is_(True)).distinct()
+    )
+    return {document_id for (document_id,) in rows}
+
+
 def assignments_of(connection: Connection, annotator: str) -> list[str]:
     return list(
         connection.scalars(
