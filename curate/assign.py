@@ -34,8 +34,11 @@ class AssignmentReport:
 
 
 def plan(
-    document_ids: Sequence[str], annotators: Sequence[str], overlap: int,
-    existing: dict[str, set[str]], blind_fraction: float = 0.0,
+    document_ids: Sequence[str],
+    annotators: Sequence[str],
+    overlap: int,
+    existing: dict[str, set[str]],
+    blind_fraction: float = 0.0,
 ) -> list[tuple[str, str, bool]]:
     """New (document, annotator, blind) rows; `existing` maps document -> annotators already."""
     if overlap > len(annotators):
@@ -63,8 +66,9 @@ def plan(
     return rows
 
 
-def assign(store: Store, annotators: Sequence[str], overlap: int,
-           blind_fraction: float = 0.0) -> AssignmentReport:
+def assign(
+    store: Store, annotators: Sequence[str], overlap: int, blind_fraction: float = 0.0
+) -> AssignmentReport:
     """Assign every unassigned document slot; one transaction."""
     if not 0 <= blind_fraction <= 1:
         raise UsageError(f"--blind-fraction {blind_fraction} must be between 0 and 1")
@@ -73,5 +77,7 @@ def assign(store: Store, annotators: Sequence[str], overlap: int,
         ids = queries.document_ids(connection)
         rows = plan(ids, annotators, overlap, existing, blind_fraction)
         queries.insert_assignments(connection, rows)
-        totals = Counter(a for people in queries.assignment_map(connection).values() for a in people)
+        totals = Counter(
+            a for people in queries.assignment_map(connection).values() for a in people
+        )
     return AssignmentReport(len(rows), len(ids), dict(totals))

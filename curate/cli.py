@@ -318,8 +318,11 @@ def import_ls_command(
         highlight=False,
     )
     repaired = ", ".join(f"{n} {kind}" for kind, n in c.repairs.items()) or "none"
-    out.print(f"{c.spans_checked} spans checked; repaired to agree with the text: {repaired}; "
-              f"kept out: {len(c.rejected)}", highlight=False)
+    out.print(
+        f"{c.spans_checked} spans checked; repaired to agree with the text: {repaired}; "
+        f"kept out: {len(c.rejected)}",
+        highlight=False,
+    )
     for line in report.repeated_texts + c.rejected:
         out.print(f"note: {line}", highlight=False, soft_wrap=True)
     if c.ignored_results:

@@ -134,6 +134,18 @@ class PrelabelSettings(_Section):
     batch_size: int = Field(64, ge=1, description="Documents per nlp.pipe batch.")
 
 
+class LabelStudioSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address Label Studio listens on (loopback).")
+    port: int = Field(8089, ge=1, le=65535, description="Port of the local Label Studio.")
+    url: str | None = Field(None, description="URL of a Label Studio run elsewhere.")
+    admin_email: str = Field("admin@example.org", description="Admin account `serve` creates.")
+    venv: str = Field(".venv-labelstudio", description="Label Studio's own virtualenv.")
+
+    @property
+    def base_url(self) -> str:
+        return self.url or f"http://{self.host}:{self.port}"
+
+
 class Settings(_Section):
     project: ProjectSettings
     entity_labels: list[EntityLabel] = Field(description="Entity labels, one [[entity_labels]].")
@@ -142,6 +154,7 @@ class Settings(_Section):
     assignment: AssignmentSettings = AssignmentSettings()
     release: ReleaseSettings
     prelabel: PrelabelSettings = PrelabelSettings()
+    labelstudio: LabelStudioSettings = LabelStudioSettings()
 
     @field_validator("entity_labels")
     @classmethod

@@ -51,11 +51,15 @@ def test_conll_decodes_iob1_and_iob2_into_text_and_spans(tmp_path: Path) -> None
     first, second = read_conll(path, parse_label_map(DEFAULT_CONLL_MAP))
     assert first.document.text == "Ali Khamenei met Qaani in Tehran ."
     assert [(s.text, s.label) for s in first.spans] == [
-        ("Ali Khamenei", "PERSON"), ("Qaani", "PERSON"), ("Tehran", "GPE|LOC")
+        ("Ali Khamenei", "PERSON"),
+        ("Qaani", "PERSON"),
+        ("Tehran", "GPE|LOC"),
     ]
     assert [(s.text, s.label) for s in second.spans] == [
-        ("Revolutionary Guards Corps", "ORG"), ("Hossein Salami", "PERSON"),
-        ("Baghdad", "GPE|LOC"), ("Washington", "ORG"),
+        ("Revolutionary Guards Corps", "ORG"),
+        ("Hossein Salami", "PERSON"),
+        ("Baghdad", "GPE|LOC"),
+        ("Washington", "ORG"),
     ]
 
 
@@ -76,7 +80,9 @@ def test_evaluating_the_gazetteer_on_conll_gives_the_hand_computed_scores(tmp_pa
     assert (exact["overall"].tp, exact["overall"].fp, exact["overall"].fn) == (5, 2, 2)
     assert exact["overall"].f1 == pytest.approx(5 / 7)
     assert {k: (v.tp, v.fp, v.fn) for k, v in exact.items() if k != "overall"} == {
-        "PERSON": (3, 0, 0), "GPE": (2, 1, 0), "ORG": (0, 1, 2)
+        "PERSON": (3, 0, 0),
+        "GPE": (2, 1, 0),
+        "ORG": (0, 1, 2),
     }
     # Overlap: the Guards boundary difference becomes a hit; Washington stays a label conflict.
     assert (overlap["overall"].tp, overlap["overall"].fp, overlap["overall"].fn) == (6, 1, 1)
@@ -100,24 +106,41 @@ def _jsonl(path: Path, rows: list[tuple[str, list[tuple[str, str, int]], dict[st
 
 
 TEXT1, TEXT2, TEXT3 = (
-    "Khamenei praised the Quds Force in Tehran.", "Washington condemned Iran.", "Nothing here."
+    "Khamenei praised the Quds Force in Tehran.",
+    "Washington condemned Iran.",
+    "Nothing here.",
 )
 
 
 def _gold_and_predictions(tmp_path: Path) -> tuple[Path, Path]:
-    gold = _jsonl(tmp_path / "gold.jsonl", [
-        (TEXT1, [("Khamenei", "PERSON", 0), ("Quds Force", "ORG", 0), ("Tehran", "GPE", 0)],
-         {"Iran": "favor", "United States": "none"}),
-        (TEXT2, [("Washington", "GPE", 0), ("Iran", "GPE", 0)],
-         {"Iran": "against", "United States": "neutral"}),
-        (TEXT3, [], {"Iran": "none", "United States": "none"}),
-    ])
-    predictions = _jsonl(tmp_path / "predictions.jsonl", [
-        (TEXT1, [("Khamenei", "PERSON", 0), ("the Quds Force", "ORG", 0), ("Tehran", "LOC", 0)],
-         {"Iran": "favor", "United States": "none"}),
-        (TEXT2, [("Washington", "GPE", 0), ("condemned", "EVENT", 0)], {"Iran": "against"}),
-        (TEXT3, [], {"Iran": "favor", "United States": "none"}),
-    ])
+    gold = _jsonl(
+        tmp_path / "gold.jsonl",
+        [
+            (
+                TEXT1,
+                [("Khamenei", "PERSON", 0), ("Quds Force", "ORG", 0), ("Tehran", "GPE", 0)],
+                {"Iran": "favor", "United States": "none"},
+            ),
+            (
+                TEXT2,
+                [("Washington", "GPE", 0), ("Iran", "GPE", 0)],
+                {"Iran": "against", "United States": "neutral"},
+            ),
+            (TEXT3, [], {"Iran": "none", "United States": "none"}),
+        ],
+    )
+    predictions = _jsonl(
+        tmp_path / "predictions.jsonl",
+        [
+            (
+                TEXT1,
+                [("Khamenei", "PERSON", 0), ("the Quds Force", "ORG", 0), ("Tehran", "LOC", 0)],
+                {"Iran": "favor", "United States": "none"},
+            ),
+            (TEXT2, [("Washington", "GPE", 0), ("condemned", "EVENT", 0)], {"Iran": "against"}),
+            (TEXT3, [], {"Iran": "favor", "United States": "none"}),
+        ],
+    )
     return gold, predictions
 
 
@@ -131,17 +154,28 @@ def test_jsonl_predictions_against_jsonl_gold(tmp_path: Path) -> None:
     assert (result.overlap.label_conflicts, result.overlap.boundary_differences) == (1, 1)
     iran, us = result.stance["Iran"], result.stance["United States"]
     assert (iran.accuracy, iran.macro_f1, iran.coverage) == (
-        pytest.approx(2 / 3), pytest.approx(5 / 9), 1.0
+        pytest.approx(2 / 3),
+        pytest.approx(5 / 9),
+        1.0,
     )
     assert (us.accuracy, us.macro_f1, us.coverage) == (1.0, 1.0, pytest.approx(2 / 3))
 
 
 def test_the_cli_prints_the_same_figures_as_json(tmp_path: Path) -> None:
     gold, predictions = _gold_and_predictions(tmp_path)
-    result = CliRunner().invoke(app, [
-        "--project", str(ROOT), "evaluate", "--gold", str(gold), "--predictions",
-        str(predictions), "--json",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "--project",
+            str(ROOT),
+            "evaluate",
+            "--gold",
+            str(gold),
+            "--predictions",
+            str(predictions),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["entities"]["overlap"]["labels"]["overall"]["f1"] == pytest.approx(0.6)

@@ -54,7 +54,8 @@ def test_annotators_are_keyed_by_email_and_the_duplicate_task_becomes_revisions(
     task = next(t for t in data if t["id"] == 97056355)
     with store.connect() as connection:
         [document_id] = [
-            d for d in queries.document_ids(connection)
+            d
+            for d in queries.document_ids(connection)
             if queries.get_document(connection, d).text == task["data"]["text"]  # type: ignore[union-attr]
         ]
         history = queries.annotation_history(connection, document_id)
@@ -70,7 +71,10 @@ def test_annotators_are_keyed_by_email_and_the_duplicate_task_becomes_revisions(
         ("{not json", "is not valid JSON"),
         ('{"tasks": []}', "holds a JSON dict, not Label Studio's task list"),
         ('[{"data": {"text": "x"}}]', "task 0 is not a Label Studio task (id: Field required)"),
-        ('[{"id": 1, "data": {"body": "x"}}]', "task 1 has no text in data.text; pass --text-field"),
+        (
+            '[{"id": 1, "data": {"body": "x"}}]',
+            "task 1 has no text in data.text; pass --text-field",
+        ),
     ],
 )
 def test_a_bad_export_is_refused_with_nothing_stored(
@@ -89,20 +93,44 @@ def test_a_span_that_cannot_be_repaired_is_kept_out_and_reported(
 ) -> None:
     text = "😀 Khamenei met\r\nQaani."
     results = [
-        {"type": "labels", "from_name": "label", "to_name": "text",
-         "value": {"start": 2, "end": 10, "text": "Khamenei", "labels": ["PERSON"]}},
-        {"type": "labels", "from_name": "label", "to_name": "text",  # UTF-16 offsets
-         "value": {"start": 3, "end": 11, "text": "Khamenei", "labels": ["PERSON"]}},
-        {"type": "labels", "from_name": "label", "to_name": "text",  # escaped line break
-         "value": {"start": 11, "end": 21, "text": "met\\nQaani", "labels": ["ORG"]}},
-        {"type": "labels", "from_name": "label", "to_name": "text",  # simply wrong
-         "value": {"start": 2, "end": 10, "text": "Soleiman", "labels": ["PERSON"]}},
-        {"type": "choices", "from_name": "stance_iran", "to_name": "text",
-         "value": {"choices": ["favor"]}},
+        {
+            "type": "labels",
+            "from_name": "label",
+            "to_name": "text",
+            "value": {"start": 2, "end": 10, "text": "Khamenei", "labels": ["PERSON"]},
+        },
+        {
+            "type": "labels",
+            "from_name": "label",
+            "to_name": "text",  # UTF-16 offsets
+            "value": {"start": 3, "end": 11, "text": "Khamenei", "labels": ["PERSON"]},
+        },
+        {
+            "type": "labels",
+            "from_name": "label",
+            "to_name": "text",  # escaped line break
+            "value": {"start": 11, "end": 21, "text": "met\\nQaani", "labels": ["ORG"]},
+        },
+        {
+            "type": "labels",
+            "from_name": "label",
+            "to_name": "text",  # simply wrong
+            "value": {"start": 2, "end": 10, "text": "Soleiman", "labels": ["PERSON"]},
+        },
+        {
+            "type": "choices",
+            "from_name": "stance_iran",
+            "to_name": "text",
+            "value": {"choices": ["favor"]},
+        },
     ]
-    task = {"id": 7, "data": {"text": text}, "annotations": [
-        {"id": 70, "completed_by": {"id": 3, "email": "alice@example.org"}, "result": results}
-    ]}
+    task = {
+        "id": 7,
+        "data": {"text": text},
+        "annotations": [
+            {"id": 70, "completed_by": {"id": 3, "email": "alice@example.org"}, "result": results}
+        ],
+    }
     path = tmp_path / "export.json"
     path.write_text(json.dumps([task]), encoding="utf-8")
     report = import_export(store, path, load_settings(ROOT))
@@ -114,7 +142,9 @@ def test_a_span_that_cannot_be_repaired_is_kept_out_and_reported(
         [annotation] = queries.annotation_history(connection, document_id)
     assert annotation.annotator == "alice"  # configured annotators keep their curate name
     assert [(s.start, s.end, s.text) for s in annotation.spans] == [
-        (2, 10, "Khamenei"), (2, 10, "Khamenei"), (11, 21, "met\r\nQaani")
+        (2, 10, "Khamenei"),
+        (2, 10, "Khamenei"),
+        (11, 21, "met\r\nQaani"),
     ]
     assert [(s.target, s.label) for s in annotation.stances] == [("Iran", "favor")]
 

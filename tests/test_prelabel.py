@@ -68,7 +68,8 @@ def test_every_mention_in_the_seeds_is_suggested(
         for match in re.finditer(rf"(?<!\w)(?:{pattern})(?!\w)", document.text):
             mentions += 1
             covering = [
-                s for s in shown
+                s
+                for s in shown
                 if s.label == label and s.start <= match.start() and match.end() <= s.end
             ]
             assert covering, f"{match.group()!r} at {match.start()} in {document.id} not {label}"
@@ -129,7 +130,9 @@ def test_overlaps_go_to_the_earlier_labeller_then_the_longer_span() -> None:
         ["gazetteer.v1", "spacy-ner.v1"],
     )
     assert [(s.labeller[:3], s.start, s.end) for s in shown] == [
-        ("gaz", 0, 20), ("gaz", 22, 32), ("spa", 40, 50)
+        ("gaz", 0, 20),
+        ("gaz", 22, 32),
+        ("spa", 40, 50),
     ]
 
 
@@ -137,8 +140,9 @@ class _Broken:
     name = version = "broken.v1"
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
-        return [Prelabel(d.id, "entity", "PERSON", self.version, 1.0, 0, 4, "nope")
-                for d in documents]
+        return [
+            Prelabel(d.id, "entity", "PERSON", self.version, 1.0, 0, 4, "nope") for d in documents
+        ]
 
 
 def test_a_labeller_with_drifted_spans_is_refused_and_nothing_stored(tmp_path: Path) -> None:
@@ -176,10 +180,30 @@ def test_a_malformed_gazetteer_names_file_and_line(tmp_path: Path, line: str, me
         read_gazetteer(path, ["PERSON", "ORG", "GPE"])
 
 
-TRICKY = st.sampled_from([
-    "Khamenei", "Soleimani’s", "Qods Force", "IRGC", "US", "Tehran", "🇮🇷", "👩‍👩‍👧", "\r\n", "\t",
-    "e\u0301", "Zoë", "  ", ".", "“", "”", "Iran", "Washington", "\n\n", "Ali Khamenei said",
-])
+TRICKY = st.sampled_from(
+    [
+        "Khamenei",
+        "Soleimani’s",
+        "Qods Force",
+        "IRGC",
+        "US",
+        "Tehran",
+        "🇮🇷",
+        "👩‍👩‍👧",
+        "\r\n",
+        "\t",
+        "e\u0301",
+        "Zoë",
+        "  ",
+        ".",
+        "“",
+        "”",
+        "Iran",
+        "Washington",
+        "\n\n",
+        "Ali Khamenei said",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +213,9 @@ def live_labellers(seeds_store: tuple[Store, Path]) -> list[object]:
     return [create(name, context) for name in ("gazetteer.v1", "spacy-ner.v1", "stance-cues.v1")]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(pieces=st.lists(st.one_of(TRICKY, st.text(min_size=1, max_size=6)), min_size=1, max_size=30))
 def test_every_stored_suggestion_slices_its_text(
     seeds_store: tuple[Store, Path], live_labellers: list[object], pieces: list[str]

@@ -14,7 +14,7 @@ from curate.errors import UsageError
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.registry import create
 from curate.prelabel.train import train
-from curate.records import Decision, Document, Span
+from curate.records import Decision, Document
 from curate.store import open_store, queries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,26 +48,44 @@ def test_train_changes_the_stance_of_documents_like_the_gold(tmp_path: Path) -> 
     with store.transaction() as connection:
         queries.insert_documents(connection, documents)
         for document, label in zip(documents, ["favor"] * 4 + ["against"] * 4, strict=True):
-            queries.add_decision(connection, Decision(
-                document.id, "stance", "reviewer", "lead", {"label": label}, target="Iran",
-            ))
-        queries.add_decision(connection, Decision(
-            documents[4].id, "entity", "reviewer", "lead",
-            {"spans": [{"start": 0, "end": 4, "label": "GPE", "text": "Iran"},
-                       {"start": 38, "end": 44, "label": "LOC", "text": "strait"}]},
-        ))
+            queries.add_decision(
+                connection,
+                Decision(
+                    document.id,
+                    "stance",
+                    "reviewer",
+                    "lead",
+                    {"label": label},
+                    target="Iran",
+                ),
+            )
+        queries.add_decision(
+            connection,
+            Decision(
+                documents[4].id,
+                "entity",
+                "reviewer",
+                "lead",
+                {
+                    "spans": [
+                        {"start": 0, "end": 4, "label": "GPE", "text": "Iran"},
+                        {"start": 38, "end": 44, "label": "LOC", "text": "strait"},
+                    ]
+                },
+            ),
+        )
     report = train(store, context)
     assert report.trained_targets == {"Iran": 8}
-    assert report.skipped_targets == {
-        "United States": "needs 4 adjudicated documents, has 0"
-    }
+    assert report.skipped_targets == {"United States": "needs 4 adjudicated documents, has 0"}
     assert report.stance_model is not None
     manifest = json.loads((report.stance_model / "manifest.json").read_text())
     assert manifest["training_set_sha256"].startswith(report.stance_model.name)
 
     learned = create("stance-learned.v1", context)
-    new = [Document(text="Tehran signed another trade agreement with Iran's neighbours."),
-           Document(text="Iran's navy began missile drills and stopped a tanker.")]
+    new = [
+        Document(text="Tehran signed another trade agreement with Iran's neighbours."),
+        Document(text="Iran's navy began missile drills and stopped a tanker."),
+    ]
     guesses = {(s.document_id, s.target): s.label for s in learned(new)}
     assert guesses[(new[0].id, "Iran")] == "favor"
     assert guesses[(new[1].id, "Iran")] == "against"

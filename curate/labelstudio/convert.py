@@ -65,8 +65,14 @@ def stances_from(results: list[Result], targets: dict[str, str]) -> tuple[Stance
 
 
 def convert(
-    annotation: LSAnnotation, document_id: str, text: str, annotator: str, origin: str,
-    targets: dict[str, str], report: ConversionReport, guideline_version: str | None = None,
+    annotation: LSAnnotation,
+    document_id: str,
+    text: str,
+    annotator: str,
+    origin: str,
+    targets: dict[str, str],
+    report: ConversionReport,
+    guideline_version: str | None = None,
 ) -> Annotation:
     where = f"annotation {annotation.id}"
     for result in annotation.result:
@@ -81,9 +87,10 @@ def convert(
     if from_prediction and annotation.prediction:
         predicted = [Result.model_validate(r) for r in annotation.prediction.get("result", [])]
         before = ConversionReport()
-        changed = (spans_from(predicted, text, where, before), stances_from(predicted, targets)) != (
-            spans, stances
-        )
+        changed = (
+            spans_from(predicted, text, where, before),
+            stances_from(predicted, targets),
+        ) != (spans, stances)
     return Annotation(
         document_id=document_id,
         annotator=annotator,

@@ -67,7 +67,10 @@ def annotator_name(annotation: LSAnnotation, by_email: dict[str, str]) -> str:
 
 
 def import_export(
-    store: Store, path: Path, settings: Settings, text_field: str = "text",
+    store: Store,
+    path: Path,
+    settings: Settings,
+    text_field: str = "text",
     source: str | None = None,
 ) -> ImportReport:
     """Import every task and annotation in one transaction; re-importing adds nothing."""
@@ -89,8 +92,11 @@ def import_export(
             metadata = {"labelstudio_task": task.id} | {
                 k: v for k, v in task.data.items() if k != text_field
             }
-            document = Document(text=text, metadata=metadata,
-                                provenance=Provenance(source or str(path), row=index + 1))
+            document = Document(
+                text=text,
+                metadata=metadata,
+                provenance=Provenance(source or str(path), row=index + 1),
+            )
             if document.id in first_task_of:
                 report.repeated_texts.append(
                     f"task {task.id} has the same text as task {first_task_of[document.id]}; "
@@ -110,8 +116,13 @@ def import_export(
                     report.known_annotations += 1
                     continue
                 annotation = convert(
-                    ls_annotation, document.id, text, annotator_name(ls_annotation, by_email),
-                    "import", targets, report.conversion,
+                    ls_annotation,
+                    document.id,
+                    text,
+                    annotator_name(ls_annotation, by_email),
+                    "import",
+                    targets,
+                    report.conversion,
                 )
                 queries.add_annotation(connection, annotation)
                 queries.record_external_id(connection, "labelstudio", SYNC_KIND, document.id, key)

@@ -28,7 +28,7 @@ def label_config(settings: Settings) -> str:
     for target in settings.stance.targets:
         lines.append(f"  <Header value={quoteattr('Stance toward ' + target.name)}/>")
         lines.append(
-            f"  <Choices name={quoteattr(stance_control(target.name))} toName=\"{TEXT_NAME}\" "
+            f'  <Choices name={quoteattr(stance_control(target.name))} toName="{TEXT_NAME}" '
             'choice="single" showInline="true">'
         )
         lines += [f"    <Choice value={quoteattr(label)}/>" for label in settings.stance.labels]

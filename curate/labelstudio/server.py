@@ -1,0 +1,195 @@
+"""Run a local Label Studio: its own virtualenv, data under .curate/labelstudio, loopback only
+unless asked. The API token comes from LABEL_STUDIO_API_KEY, or from a git-ignored file of mode
+0600 that `serve` writes when it has to make one up; it is never printed or logged."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from curate.errors import CurateError, UsageError
+
+VERSION = "1.23.2"
+TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class Server:
+    root: Path  # project folder
+    host: str
+    port: int
+    admin_email: str
+    venv: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / ".curate" / "labelstudio"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.root / ".curate" / "labelstudio-credentials.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.data_dir / "server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "server.log"
+
+    @property
+    def executable(self) -> Path:
+        return self.venv / "bin" / "label-studio"
+
+
+def install(server: Server, say: Callable[[str], None] = lambda _: None) -> None:
+    """Install label-studio into its own virtualenv (it pins many Django packages)."""
+    if server.executable.exists():
+        return
+    say(f"installing label-studio=={VERSION} into {server.venv} (a few minutes, once)")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(server.venv)], check=True)
+        subprocess.run(
+            [str(server.venv / "bin" / "pip"), "install", "--quiet", f"label-studio=={VERSION}"],
+            check=True,
+        )
+    except subprocess.CalledProcessError as error:
+        raise CurateError(
+            f"installing label-studio=={VERSION} failed ({error}); check that PyPI is reachable, "
+            f"or install it yourself into {server.venv}"
+        ) from None
+
+
+def _read_credentials(server: Server) -> dict[str, str]:
+    if server.credentials_file.is_file():
+        data = json.loads(server.credentials_file.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()}
+    return {}
+
+
+def credentials(server: Server, create: bool = False) -> dict[str, str]:
+    """token and password: the token from LABEL_STUDIO_API_KEY first, else the 0600 file."""
+    stored = _read_credentials(server)
+    if create and ("password" not in stored or "token" not in stored):
+        stored = {"token": secrets.token_hex(20), "password": secrets.token_urlsafe(18)} | stored
+        server.credentials_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(server.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(stored, handle)
+        os.chmod(server.credentials_file, 0o600)
+    token = os.environ.get(TOKEN_VARIABLE) or stored.get("token")
+    if not token:
+        raise UsageError(
+            f"no Label Studio token: set {TOKEN_VARIABLE}, or run `curate labelstudio serve` "
+            "to start a local server that makes one"
+        )
+    return {"token": token, "password": stored.get("password", "")}
+
+
+def healthy(server: Server, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(f"{server.url}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def serve(
+    server: Server,
+    allow_remote: bool = False,
+    wait: float = 240.0,
+    say: Callable[[str], None] = lambda _: None,
+) -> str:
+    """Start the server in the background and wait until /health answers; returns the URL."""
+    if server.host not in LOOPBACK and not allow_remote:
+        raise UsageError(
+            f"refusing to bind Label Studio to {server.host}: pass --allow-remote to serve "
+            "beyond this machine"
+        )
+    if healthy(server):
+        return server.url
+    install(server, say)
+    secret = credentials(server, create=True)
+    server.data_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(server.executable),
+        "start",
+        "--no-browser",
+        "--data-dir",
+        str(server.data_dir),
+        "--internal-host",
+        server.host,
+        "-p",
+        str(server.port),
+        "--username",
+        server.admin_email,
+        "--password",
+        secret["password"],
+        "--user-token",
+        secret["token"],
+        "--enable-legacy-api-token",
+    ]
+    environment = os.environ | {
+        "LABEL_STUDIO_BASE_DATA_DIR": str(server.data_dir),
+        "LATEST_VERSION_CHECK": "false",
+        "COLLECT_ANALYTICS": "false",
+    }
+    say(f"starting Label Studio on {server.url} (data in {server.data_dir})")
+    with server.log_file.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            start_new_session=True,
+            cwd=server.data_dir,
+        )
+    server.pid_file.write_text(str(process.pid), encoding="utf-8")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CurateError(
+                f"Label Studio exited with code {process.returncode} while starting; "
+                f"see {server.log_file}"
+            )
+        if healthy(server):
+            return server.url
+        time.sleep(1.0)
+    stop(server)
+    raise CurateError(
+        f"Label Studio did not answer /health within {wait:.0f} s; see {server.log_file}"
+    )
+
+
+def stop(server: Server) -> bool:
+    """Stop a server this project started; False when none was running."""
+    if not server.pid_file.is_file():
+        return False
+    pid = int(server.pid_file.read_text(encoding="utf-8"))
+    server.pid_file.unlink()
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    for _ in range(50):
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    os.killpg(pid, signal.SIGKILL)
+    return True
