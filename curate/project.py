@@ -11,6 +11,7 @@ from curate.prelabel.base import LabellerContext
 from curate.store import Store, default_url, open_store
 
 GAZETTEER_NAME = "gazetteer.jsonl"
+GUIDELINES_NAME = "guidelines.md"
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,13 @@ class Project:
 
 def init_project(root: Path, force: bool = False) -> Path:
     """Write a commented curate.toml (the seeds project's defaults) and, when missing, the seeds
-    gazetteer as a starting point."""
+    gazetteer and guidelines as starting points."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / CONFIG_NAME
     if path.exists() and not force:
         raise UsageError(f"{path} already exists; edit it, or pass --force to overwrite it")
     path.write_text(config_template(), encoding="utf-8")
-    gazetteer = root / GAZETTEER_NAME
-    if not gazetteer.exists():
-        gazetteer.write_text(template(GAZETTEER_NAME), encoding="utf-8")
+    for name in (GAZETTEER_NAME, GUIDELINES_NAME):
+        if not (root / name).exists():
+            (root / name).write_text(template(name), encoding="utf-8")
     return path

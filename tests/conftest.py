@@ -121,3 +121,23 @@ def store(store_url: str) -> Iterator[Store]:
     opened = open_store(store_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def labelstudio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real Label Studio 1.23.2 on 127.0.0.1 for the whole session: (url, admin token).
+
+    `make test` installs it into .venv-labelstudio; the server's data lives in a temp folder.
+    """
+    from curate.labelstudio.server import Server, credentials, serve, stop
+
+    venv = ROOT / ".venv-labelstudio"
+    if not (venv / "bin" / "label-studio").exists():
+        pytest.fail("Label Studio is not installed; run `make test`, which installs it")
+    root = tmp_path_factory.mktemp("labelstudio")
+    server = Server(root, "127.0.0.1", _free_port(), "admin@example.org", venv)
+    url = serve(server)
+    try:
+        yield url, credentials(server)["token"]
+    finally:
+        stop(server)

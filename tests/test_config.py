@@ -21,7 +21,8 @@ def _template() -> dict[str, Any]:
 
 def test_the_seeds_project_config_is_the_init_template() -> None:
     assert (ROOT / "curate.toml").read_text(encoding="utf-8") == config_template()
-    assert (ROOT / "gazetteer.jsonl").read_text(encoding="utf-8") == template("gazetteer.jsonl")
+    for name in ("gazetteer.jsonl", "guidelines.md"):
+        assert (ROOT / name).read_text(encoding="utf-8") == template(name)
     settings = load_settings(ROOT)
     assert settings.target_names() == ["Iran", "United States"]
     assert settings.entity_label_names() == ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"]

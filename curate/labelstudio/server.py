@@ -149,23 +149,28 @@ def serve(
         "COLLECT_ANALYTICS": "false",
     }
     say(f"starting Label Studio on {server.url} (data in {server.data_dir})")
-    with server.log_file.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            start_new_session=True,
-            cwd=server.data_dir,
-        )
-    server.pid_file.write_text(str(process.pid), encoding="utf-8")
+    # A detached session of its own: the server outlives this command and stops with `stop`.
+    pid = os.posix_spawn(
+        command[0],
+        command,
+        environment,
+        setsid=True,
+        file_actions=[
+            (
+                os.POSIX_SPAWN_OPEN,
+                1,
+                str(server.log_file),
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                0o600,
+            ),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ],
+    )
+    server.pid_file.write_text(str(pid), encoding="utf-8")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise CurateError(
-                f"Label Studio exited with code {process.returncode} while starting; "
-                f"see {server.log_file}"
-            )
+        if _exited(pid):
+            raise CurateError(f"Label Studio exited while starting; see {server.log_file}")
         if healthy(server):
             return server.url
         time.sleep(1.0)
@@ -173,6 +178,21 @@ def serve(
     raise CurateError(
         f"Label Studio did not answer /health within {wait:.0f} s; see {server.log_file}"
     )
+
+
+def _exited(pid: int) -> bool:
+    """True once the process is gone (reaping it when this process started it)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return True
+    except ChildProcessError:
+        pass  # started by another curate process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def stop(server: Server) -> bool:
@@ -185,10 +205,8 @@ def stop(server: Server) -> bool:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return False
-    for _ in range(50):
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
+    for _ in range(100):
+        if _exited(pid):
             return True
         time.sleep(0.2)
     os.killpg(pid, signal.SIGKILL)

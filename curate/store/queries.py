@@ -325,6 +325,34 @@ def record_external_id(
         )
 
 
+def set_marker(connection: Connection, system: str, name: str, value: str) -> None:
+    """Append a progress marker (e.g. when a project was last pulled); the newest one counts."""
+    connection.execute(
+        insert(sync_state).values(
+            system=system,
+            kind="marker",
+            local_id=name,
+            external_id=f"{name}@{value}",
+            data={"value": value},
+            updated_at=now(),
+        )
+    )
+
+
+def last_marker(connection: Connection, system: str, name: str) -> str | None:
+    row = connection.execute(
+        select(sync_state.c.data)
+        .where(
+            sync_state.c.system == system,
+            sync_state.c.kind == "marker",
+            sync_state.c.local_id == name,
+        )
+        .order_by(sync_state.c.id.desc())
+        .limit(1)
+    ).first()
+    return str(row.data["value"]) if row else None
+
+
 def external_ids(connection: Connection, system: str, kind: str) -> dict[str, str]:
     """external id -> local id."""
     rows = connection.execute(
@@ -356,6 +384,17 @@ def gold_entities(connection: Connection) -> dict[str, list[Span]]:
         .order_by(decisions.c.id)
     )
     return {d: [Span(**span) for span in payload["spans"]] for d, payload in rows}
+
+
+def labels_in_use(connection: Connection) -> set[str]:
+    """Every entity and stance label some stored annotation uses."""
+    used: set[str] = set()
+    for spans, stances in connection.execute(
+        select(annotation_rows.c.spans, annotation_rows.c.stances)
+    ):
+        used.update(span["label"] for span in spans)
+        used.update(stance["label"] for stance in stances)
+    return used
 
 
 def latest_annotations(connection: Connection, annotator: str) -> dict[str, Annotation]:

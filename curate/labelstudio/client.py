@@ -1,0 +1,74 @@
+"""The Label Studio connection: label-studio-sdk with timeouts, retries where safe, and errors that
+say what to do. The token is never part of a message."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httpx
+
+from curate.errors import CurateError
+
+T = TypeVar("T")
+RETRIES = 4
+BACKOFF = 0.5  # seconds, doubled each try
+
+
+class LabelStudioError(CurateError):
+    pass
+
+
+@contextmanager
+def connect(url: str, token: str, timeout: float = 60.0) -> Iterator[Any]:
+    """A label-studio-sdk client whose connections are closed when the block ends."""
+    from label_studio_sdk import LabelStudio
+
+    with httpx.Client(timeout=timeout, follow_redirects=True) as http:
+        yield LabelStudio(base_url=url, api_key=token, timeout=timeout, httpx_client=http)
+
+
+def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
+    """Run one API call; retry timeouts, dropped connections and 5xx answers when `retry`
+    (only for calls that are safe to repeat), then fail with a message naming the fix."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    tries = RETRIES if retry else 1
+    for attempt in range(tries):
+        last = attempt == tries - 1
+        try:
+            return action()
+        except ApiError as error:
+            status = error.status_code or 0
+            if status in (401, 403):
+                raise LabelStudioError(
+                    f"Label Studio at {url} refused the token ({status}) while trying to {what}; "
+                    "set LABEL_STUDIO_API_KEY to a valid token (Account & Settings > Access Token)"
+                ) from None
+            if status >= 500 and not last:
+                time.sleep(BACKOFF * 2**attempt)
+                continue
+            body = str(error.body)[:300]
+            raise LabelStudioError(
+                f"Label Studio at {url} answered {status} while trying to {what}: {body}"
+                + ("; it kept failing, see its log" if status >= 500 else "")
+            ) from None
+        except httpx.ConnectError:
+            if not last:
+                time.sleep(BACKOFF * 2**attempt)
+                continue
+            raise LabelStudioError(
+                f"cannot reach Label Studio at {url} to {what}; start it with "
+                "`curate labelstudio serve`, or fix [labelstudio] url in curate.toml"
+            ) from None
+        except httpx.TimeoutException:
+            if not last:
+                time.sleep(BACKOFF * 2**attempt)
+                continue
+            raise LabelStudioError(
+                f"Label Studio at {url} did not answer in time to {what} ({tries} tries); "
+                "check that it is not overloaded, then run the command again (it is safe to re-run)"
+            ) from None
+    raise AssertionError("unreachable")

@@ -1,0 +1,129 @@
+"""`curate pull`: annotations from every annotator's project into the store, append-only.
+
+The first pull of a project takes one JSON export of it; later pulls ask only for tasks updated
+since the previous pull (Data Manager filter on updated_at). Each project is stored in one
+transaction together with its pull marker, so a pull killed half-way and run again ends with the
+same store as an uninterrupted one. An annotation's Label Studio id and updated_at key its revision:
+an edited annotation becomes a new revision, an unchanged one is never stored twice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from curate.labelstudio.client import call
+from curate.labelstudio.convert import ConversionReport, convert, stance_control
+from curate.labelstudio.label_config import TEXT_NAME, guideline_version
+from curate.labelstudio.schema import Task
+from curate.project import Project
+from curate.store import Store, queries
+
+SYSTEM = "labelstudio"
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+@dataclass
+class PullReport:
+    tasks_read: int = 0
+    new_annotations: int = 0
+    known_annotations: int = 0
+    skipped: int = 0
+    full_exports: int = 0
+    conversion: ConversionReport = field(default_factory=ConversionReport)
+    text_mismatches: list[str] = field(default_factory=list)
+
+
+def _fetch(client: Any, project_id: int, since: str | None, url: str) -> list[Task]:
+    if since is None:
+        raw = call(
+            lambda: b"".join(
+                client.projects.exports.download_sync(
+                    project_id, export_type="JSON", download_all_tasks=True
+                )
+            ),
+            f"export project {project_id}",
+            url,
+        )
+        return [Task.model_validate(t) for t in json.loads(raw)]
+    query = {
+        "filters": {
+            "conjunction": "and",
+            "items": [
+                {
+                    "filter": "filter:tasks:updated_at",
+                    "operator": "greater",
+                    "type": "Datetime",
+                    "value": since,
+                }
+            ],
+        }
+    }
+    tasks = call(
+        lambda: list(client.tasks.list(project=project_id, query=json.dumps(query), fields="all")),
+        f"list updated tasks of project {project_id}",
+        url,
+    )
+    return [Task.model_validate(t.model_dump() if hasattr(t, "model_dump") else t) for t in tasks]
+
+
+def pull(store: Store, project: Project, client: Any, url: str, full: bool = False) -> PullReport:
+    report = PullReport()
+    targets = {stance_control(t): t for t in project.settings.target_names()}
+    version = guideline_version(project.root / project.settings.project.guidelines)
+    with store.connect() as connection:
+        projects = {
+            local: int(ext)
+            for ext, local in queries.external_ids(connection, SYSTEM, "project").items()
+        }
+        users = {
+            int(ext): local
+            for ext, local in queries.external_ids(connection, SYSTEM, "user").items()
+        }
+    for annotator, project_id in sorted(projects.items()):
+        with store.connect() as connection:
+            since = None if full else queries.last_marker(connection, SYSTEM, f"pull:{project_id}")
+        started = datetime.now(UTC).strftime(STAMP)
+        tasks = _fetch(client, project_id, since, url)
+        report.full_exports += since is None
+        with store.transaction() as connection:
+            seen = queries.external_ids(connection, SYSTEM, "annotation")
+            for task in tasks:
+                report.tasks_read += 1
+                document_id = task.data.get("doc_id")
+                document = queries.get_document(connection, str(document_id))
+                if document is None:
+                    report.text_mismatches.append(
+                        f"task {task.id}: document {document_id!r} is not in the store; skipped"
+                    )
+                    continue
+                if task.data.get(TEXT_NAME) != document.text:
+                    report.text_mismatches.append(
+                        f"task {task.id}: its text differs from stored {document_id}; the stored "
+                        "text is used for offsets"
+                    )
+                for ls_annotation in task.annotations:
+                    stamp = ls_annotation.updated_at.isoformat() if ls_annotation.updated_at else ""
+                    key = f"{ls_annotation.id}@{stamp}"
+                    if key in seen:
+                        report.known_annotations += 1
+                        continue
+                    name = users.get(ls_annotation.user_id or -1, annotator)
+                    annotation = convert(
+                        ls_annotation,
+                        document.id,
+                        document.text,
+                        name,
+                        "labelstudio",
+                        targets,
+                        report.conversion,
+                        version,
+                    )
+                    queries.add_annotation(connection, annotation)
+                    queries.record_external_id(connection, SYSTEM, "annotation", document.id, key)
+                    seen[key] = document.id
+                    report.new_annotations += 1
+                    report.skipped += ls_annotation.was_cancelled
+            queries.set_marker(connection, SYSTEM, f"pull:{project_id}", started)
+    return report

@@ -1,0 +1,217 @@
+"""`curate push`: one Label Studio project per annotator, holding only their documents, with
+pre-labels as predictions (left out for blind documents). Re-running sends only what is new."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from curate.assign import assign
+from curate.labelstudio.client import call
+from curate.labelstudio.convert import stance_control
+from curate.labelstudio.label_config import (
+    LABELS_NAME,
+    TEXT_NAME,
+    check_change,
+    instructions,
+    label_config,
+)
+from curate.prelabel.merge import merge_entities
+from curate.project import Project
+from curate.records import Prelabel
+from curate.store import Store, queries
+
+SYSTEM = "labelstudio"
+BATCH = 5000  # tasks per import request
+
+
+@dataclass
+class PushReport:
+    projects: dict[str, int] = field(default_factory=dict)  # annotator -> project id
+    new_tasks: dict[str, int] = field(default_factory=dict)
+    already_there: int = 0
+    assigned: int = 0
+    blind: int = 0
+
+
+def ensure_users(client: Any, store: Store, project: Project, url: str) -> dict[str, int]:
+    """A Label Studio account per annotator in curate.toml (created when missing)."""
+    existing = {
+        (u.email or "").lower(): u.id
+        for u in call(lambda: list(client.users.list()), "list users", url)
+    }
+    ids = {}
+    for annotator in project.settings.annotators:
+        user_id = existing.get(annotator.email.lower())
+        if user_id is None:
+            user = call(
+                lambda a=annotator: client.users.create(  # type: ignore[misc]
+                    email=a.email, username=a.name, first_name=a.name
+                ),
+                f"create the account of {annotator.name}",
+                url,
+                retry=False,
+            )
+            user_id = user.id
+        ids[annotator.name] = int(user_id)
+    with store.transaction() as connection:
+        for name, user_id in ids.items():
+            queries.record_external_id(connection, SYSTEM, "user", name, str(user_id))
+    return ids
+
+
+def ensure_project(client: Any, store: Store, project: Project, annotator: str, url: str) -> int:
+    config = label_config(project.settings)
+    guide = instructions(project.root / project.settings.project.guidelines)
+    with store.connect() as connection:
+        known = {
+            local: ext for ext, local in queries.external_ids(connection, SYSTEM, "project").items()
+        }
+    title = f"{project.settings.project.name}: {annotator}"
+    if annotator in known:
+        project_id = int(known[annotator])
+        current = call(lambda: client.projects.get(id=project_id), "read a project", url)
+        if (current.label_config or "") != config:
+            with store.connect() as connection:
+                used = queries.labels_in_use(connection)
+            check_change(current.label_config or "", config, used)
+            call(
+                lambda: client.projects.update(
+                    id=project_id,
+                    label_config=config,
+                    expert_instruction=guide,
+                    show_instruction=True,
+                ),
+                "update the label config",
+                url,
+            )
+        return project_id
+    created = call(
+        lambda: client.projects.create(
+            title=title, label_config=config, expert_instruction=guide, show_instruction=True
+        ),
+        f"create the project of {annotator}",
+        url,
+        retry=False,
+    )
+    with store.transaction() as connection:
+        queries.record_external_id(connection, SYSTEM, "project", annotator, str(created.id))
+    return int(created.id)
+
+
+def predictions(suggestions: list[Prelabel], order: list[str]) -> list[dict[str, Any]]:
+    """One prediction per labeller version, holding the suggestions an annotator is shown."""
+    shown = merge_entities(suggestions, order) + [s for s in suggestions if s.kind == "stance"]
+    by_version: dict[str, list[Prelabel]] = {}
+    for suggestion in shown:
+        by_version.setdefault(suggestion.labeller, []).append(suggestion)
+    result = []
+    for version, items in by_version.items():
+        results = []
+        for s in items:
+            if s.kind == "entity":
+                results.append(
+                    {
+                        "from_name": LABELS_NAME,
+                        "to_name": TEXT_NAME,
+                        "type": "labels",
+                        "value": {
+                            "start": s.start,
+                            "end": s.end,
+                            "text": s.text,
+                            "labels": [s.label],
+                        },
+                        "score": s.score,
+                    }
+                )
+            else:
+                results.append(
+                    {
+                        "from_name": stance_control(s.target or ""),
+                        "to_name": TEXT_NAME,
+                        "type": "choices",
+                        "value": {"choices": [s.label]},
+                        "score": s.score,
+                    }
+                )
+        scores = [s.score for s in items if s.score is not None]
+        result.append(
+            {
+                "model_version": version,
+                "result": results,
+                "score": round(sum(scores) / len(scores), 4) if scores else None,
+            }
+        )
+    return result
+
+
+def push(
+    store: Store,
+    project: Project,
+    client: Any,
+    url: str,
+    blind_fraction: float = 0.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> PushReport:
+    settings = project.settings
+    names = [a.name for a in settings.annotators]
+    report = PushReport()
+    report.assigned = assign(store, names, settings.assignment.overlap, blind_fraction).new
+    ensure_users(client, store, project, url)
+    order = settings.prelabel.labellers
+    with store.connect() as connection:
+        blind = queries.blind_documents(connection)
+        pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
+        pending = {
+            name: [
+                d for d in queries.assignments_of(connection, name) if f"{name}/{d}" not in pushed
+            ]
+            for name in names
+        }
+    total, done = sum(len(v) for v in pending.values()), 0
+    for name in names:
+        project_id = ensure_project(client, store, project, name, url)
+        report.projects[name] = project_id
+        report.new_tasks[name] = 0
+        for start in range(0, len(pending[name]), BATCH):
+            batch = pending[name][start : start + BATCH]
+            tasks = []
+            with store.connect() as connection:
+                for document_id in batch:
+                    document = queries.get_document(connection, document_id)
+                    assert document is not None
+                    task: dict[str, Any] = {
+                        "data": {
+                            TEXT_NAME: document.text,
+                            "title": document.title,
+                            "doc_id": document_id,
+                            "annotator": name,
+                        }
+                    }
+                    if document_id not in blind:
+                        task["predictions"] = predictions(
+                            queries.prelabels_for(connection, document_id), order
+                        )
+                    else:
+                        report.blind += 1
+                    tasks.append(task)
+            answer = call(
+                partial(
+                    client.projects.import_tasks, id=project_id, request=tasks, return_task_ids=True
+                ),
+                f"import tasks into the project of {name}",
+                url,
+                retry=False,
+            )
+            with store.transaction() as connection:
+                for document_id, task_id in zip(batch, answer.task_ids, strict=True):
+                    queries.record_external_id(
+                        connection, SYSTEM, "task", f"{name}/{document_id}", str(task_id)
+                    )
+            report.new_tasks[name] += len(batch)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+    return report

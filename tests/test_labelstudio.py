@@ -1,0 +1,159 @@
+"""Push and pull against a real Label Studio server (started once per test session)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from curate.labelstudio.client import LabelStudioError, connect
+from curate.labelstudio.pull import pull
+from curate.labelstudio.push import push
+from curate.prelabel import prelabel
+from curate.project import Project
+from curate.records import Document
+from curate.store import Store, queries
+
+EMOJI_TEXT = "😀👩‍👩‍👧 Khamenei met Qaani in Tehran."
+CRLF_TEXT = "The Quds Force commander\r\nQassem Soleimani was killed in Baghdad."
+
+
+@pytest.fixture
+def pushed(
+    project_dir: Path, labelstudio: tuple[str, str]
+) -> Iterator[tuple[Project, Store, Any, str]]:
+    url, token = labelstudio
+    project = Project.load(project_dir)
+    store = project.open_store()
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [Document(text=EMOJI_TEXT, title="emoji"),
+                                              Document(text=CRLF_TEXT, title="crlf")])
+    prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
+    with connect(url, token) as client:
+        report = push(store, project, client, url, blind_fraction=0.3)
+        assert sum(report.new_tasks.values()) == 4  # 2 documents x overlap 2
+        yield project, store, client, url
+    store.close()
+
+
+def _tasks(client: Any, project_id: int) -> dict[str, Any]:
+    return {t.data["doc_id"]: t for t in client.tasks.list(project=project_id, fields="all")}
+
+
+def _user_ids(client: Any) -> dict[str, int]:
+    return {u.email: u.id for u in client.users.list()}
+
+
+def test_each_annotator_project_holds_only_their_documents(
+    pushed: tuple[Project, Store, Any, str],
+) -> None:
+    project, store, client, url = pushed
+    with store.connect() as connection:
+        projects = queries.external_ids(connection, "labelstudio", "project")
+        blind = queries.blind_documents(connection)
+        for project_id, annotator in projects.items():
+            tasks = _tasks(client, int(project_id))
+            assert sorted(tasks) == sorted(queries.assignments_of(connection, annotator))
+            for document_id, task in tasks.items():
+                assert bool(task.predictions) == (document_id not in blind)
+    again = push(store, project, client, url)
+    assert sum(again.new_tasks.values()) == 0
+
+
+def test_round_trip_keeps_offsets_and_a_second_pull_adds_nothing(
+    pushed: tuple[Project, Store, Any, str],
+) -> None:
+    project, store, client, url = pushed
+    users = _user_ids(client)
+    emoji_id, crlf_id = Document(text=EMOJI_TEXT).id, Document(text=CRLF_TEXT).id
+    made: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    with store.connect() as connection:
+        projects = queries.external_ids(connection, "labelstudio", "project")
+    for project_id, annotator in projects.items():
+        email = next(a.email for a in project.settings.annotators if a.name == annotator)
+        for document_id, task in _tasks(client, int(project_id)).items():
+            if document_id == emoji_id:
+                start = EMOJI_TEXT.index("Khamenei")
+                result = [{"from_name": "label", "to_name": "text", "type": "labels",
+                           "value": {"start": start, "end": start + 8, "text": "Khamenei",
+                                     "labels": ["PERSON"]}}]
+                spans = [(start, start + 8, "PERSON")]
+            else:
+                start = CRLF_TEXT.index("commander")
+                end = CRLF_TEXT.index(" was")
+                label = "PERSON" if annotator != "carol" else "ORG"  # a conflict
+                result = [{"from_name": "label", "to_name": "text", "type": "labels",
+                           "value": {"start": start, "end": end,
+                                     "text": "commander\\nQassem Soleimani", "labels": [label]}},
+                          {"from_name": "stance_iran", "to_name": "text", "type": "choices",
+                           "value": {"choices": ["against"]}}]
+                spans = [(start, end, label)]
+            client.annotations.create(id=task.id, result=result, completed_by=users[email],
+                                      lead_time=12.5)
+            made[(document_id, annotator)] = spans
+    first = pull(store, project, client, url)
+    assert first.new_annotations == len(made) == 4
+    assert first.conversion.repairs == {"escaped line break": 2}
+    assert first.full_exports == 3
+    with store.connect() as connection:
+        for (document_id, annotator), spans in made.items():
+            [stored] = queries.annotation_history(connection, document_id, annotator)
+            document = queries.get_document(connection, document_id)
+            assert document is not None
+            assert [(s.start, s.end, s.label) for s in stored.spans] == spans
+            assert all(document.text[s.start : s.end] == s.text for s in stored.spans)
+            assert stored.origin == "labelstudio" and stored.lead_time_seconds == 12.5
+            assert stored.guideline_version == "0.1"
+    second = pull(store, project, client, url)
+    assert (second.new_annotations, second.full_exports) == (0, 0)
+
+
+def test_an_edit_is_a_new_revision_and_a_skip_is_recorded(
+    pushed: tuple[Project, Store, Any, str],
+) -> None:
+    project, store, client, url = pushed
+    users = _user_ids(client)
+    with store.connect() as connection:
+        projects = {a: int(p) for p, a in
+                    queries.external_ids(connection, "labelstudio", "project").items()}
+    tasks = _tasks(client, projects["alice"])
+    document_id, task = next(iter(tasks.items()))
+    choice = [{"from_name": "stance_iran", "to_name": "text", "type": "choices",
+               "value": {"choices": ["neutral"]}}]
+    annotation = client.annotations.create(id=task.id, result=choice,
+                                           completed_by=users["alice@example.org"])
+    pull(store, project, client, url)
+    choice[0]["value"] = {"choices": ["favor"]}
+    client.annotations.update(id=annotation.id, result=choice)
+    if len(tasks) > 1:
+        other = list(tasks.values())[1]
+        client.annotations.create(id=other.id, result=[], was_cancelled=True,
+                                  completed_by=users["alice@example.org"])
+    report = pull(store, project, client, url)
+    assert report.full_exports == 0
+    with store.connect() as connection:
+        history = queries.annotation_history(connection, document_id, "alice")
+    assert [[s.label for s in a.stances] for a in history] == [["neutral"], ["favor"]]
+    if len(tasks) > 1:
+        assert report.skipped == 1
+
+
+def test_a_wrong_token_and_a_stopped_server_say_what_to_do(
+    pushed: tuple[Project, Store, Any, str], labelstudio: tuple[str, str],
+) -> None:
+    project, store, _, url = pushed
+    with (
+        connect(url, "0" * 40) as wrong,
+        pytest.raises(LabelStudioError, match="refused the token .* set LABEL_STUDIO_API_KEY"),
+    ):
+        pull(store, project, wrong, url)
+    closed = "http://127.0.0.1:9"
+    with (
+        connect(closed, "x") as nowhere,
+        pytest.raises(LabelStudioError, match="cannot reach Label Studio .* labelstudio serve"),
+    ):
+        pull(store, project, nowhere, closed)
+    assert labelstudio[1] not in os.environ.get("PYTEST_CURRENT_TEST", "")
