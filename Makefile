@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Label Studio pins many Django packages: it gets a virtualenv of its own.
+LS_VENV := .venv-labelstudio
+LS_VERSION := 1.23.2
 
-.PHONY: run test lint install postgres clean
+.PHONY: run test lint install postgres labelstudio clean
 
 $(STAMP): pyproject.toml requirements/spacy-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +24,8 @@ run: install
 	$(BIN)/curate prelabel
 	$(BIN)/curate status
 
-## test: install what the tests need (PostgreSQL included), lint, type-check, run pytest
-test: install postgres lint
+## test: install what the tests need (PostgreSQL, Label Studio), lint, type-check, run pytest
+test: install postgres labelstudio lint
 	$(BIN)/pytest
 
 lint: install
@@ -33,5 +36,12 @@ lint: install
 postgres:
 	bash scripts/ensure-postgres.sh
 
+labelstudio: $(LS_VENV)/bin/label-studio
+
+$(LS_VENV)/bin/label-studio:
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LS_VENV)/bin/python -m pip install --quiet label-studio==$(LS_VERSION)
+
 clean:
-	rm -rf $(VENV) .curate .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) .curate .pytest_cache .mypy_cache .ruff_cache

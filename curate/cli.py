@@ -25,7 +25,12 @@ from curate.errors import CurateError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
 from curate.ingest.tabular import Fields
+from curate.labelstudio.client import connect
 from curate.labelstudio.importer import import_export
+from curate.labelstudio.pull import pull
+from curate.labelstudio.push import push
+from curate.labelstudio.server import Server, credentials, serve, stop
+from curate.labelstudio.server import healthy_url as httpx_healthy
 from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.train import train
@@ -333,6 +338,135 @@ def import_ls_command(
         out.print(f"labels not in curate.toml (stored as they are): {labels}", highlight=False)
 
 
+labelstudio_app = typer.Typer(
+    help="Run a local Label Studio for this project.", no_args_is_help=True
+)
+app.add_typer(labelstudio_app, name="labelstudio")
+
+
+def _server(project: Project) -> Server:
+    ls = project.settings.labelstudio
+    return Server(project.root, ls.host, ls.port, ls.admin_email, project.root / ls.venv)
+
+
+@labelstudio_app.command("serve")
+def labelstudio_serve(
+    ctx: typer.Context,
+    allow_remote: Annotated[
+        bool, typer.Option(help="Allow a [labelstudio] host other than loopback.")
+    ] = False,
+) -> None:
+    """Install (once) and start Label Studio on 127.0.0.1; wait until it answers."""
+    server = _server(_project(ctx))
+    url = _run(lambda: serve(server, allow_remote, say=lambda m: err.print(m, highlight=False)))
+    out.print(
+        f"Label Studio is running at {url} (admin: {server.admin_email}; the token is in "
+        f"{server.credentials_file}, mode 0600)",
+        highlight=False,
+    )
+
+
+@labelstudio_app.command("stop")
+def labelstudio_stop(ctx: typer.Context) -> None:
+    """Stop the Label Studio this project started."""
+    stopped = stop(_server(_project(ctx)))
+    out.print("stopped" if stopped else "no Label Studio started by this project is running")
+
+
+@labelstudio_app.command("status")
+def labelstudio_status(ctx: typer.Context) -> None:
+    """Say whether Label Studio answers at the configured address."""
+    project = _project(ctx)
+    url = project.settings.labelstudio.base_url
+    up = httpx_healthy(url)
+    out.print(f"Label Studio at {url}: {'running' if up else 'not answering'}", highlight=False)
+    if not up:
+        raise typer.Exit(1)
+
+
+def _client_args(project: Project) -> tuple[str, str]:
+    url = project.settings.labelstudio.base_url
+    return url, _run(lambda: credentials(_server(project))["token"])
+
+
+@app.command("push")
+def push_command(
+    ctx: typer.Context,
+    blind_fraction: Annotated[
+        float, typer.Option(help="Share of documents sent without pre-labels (0 to 1).")
+    ] = 0.0,
+) -> None:
+    """Assign documents and send each annotator's share to their own Label Studio project."""
+    project = _project(ctx)
+    url, token = _client_args(project)
+    store = _run(project.open_store)
+    try:
+        with (
+            connect(url, token) as client,
+            Progress(
+                TextColumn("push"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                disable=not err.is_terminal,
+                transient=True,
+            ) as bar,
+        ):
+            task = bar.add_task("push", total=None)
+            report = _run(
+                lambda: push(
+                    store,
+                    project,
+                    client,
+                    url,
+                    blind_fraction,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            )
+    finally:
+        store.close()
+    table = Table("annotator", "project", "new tasks", title=f"push to {url}")
+    for name, project_id in report.projects.items():
+        table.add_row(name, str(project_id), str(report.new_tasks.get(name, 0)))
+    out.print(table)
+    out.print(
+        f"{report.assigned} new assignments; {report.blind} tasks sent without pre-labels",
+        highlight=False,
+    )
+
+
+@app.command("pull")
+def pull_command(
+    ctx: typer.Context,
+    full: Annotated[
+        bool, typer.Option(help="Export every project again, not only changes.")
+    ] = False,
+) -> None:
+    """Fetch annotations from Label Studio into the store (append-only; safe to re-run)."""
+    project = _project(ctx)
+    url, token = _client_args(project)
+    store = _run(project.open_store)
+    try:
+        with connect(url, token) as client:
+            report = _run(lambda: pull(store, project, client, url, full))
+    finally:
+        store.close()
+    c = report.conversion
+    out.print(
+        f"{report.tasks_read} tasks read ({report.full_exports} full exports); "
+        f"{report.new_annotations} new annotation revisions, {report.known_annotations} already "
+        f"stored, {report.skipped} skipped or cancelled",
+        highlight=False,
+    )
+    repaired = ", ".join(f"{n} {kind}" for kind, n in c.repairs.items()) or "none"
+    out.print(
+        f"{c.spans_checked} spans checked; repaired: {repaired}; kept out: {len(c.rejected)}",
+        highlight=False,
+    )
+    for line in c.rejected + report.text_mismatches:
+        out.print(f"note: {line}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 def status(
     ctx: typer.Context,
@@ -354,3 +488,7 @@ def status(
         table.add_row(stage, str(count))
     out.print(table)
     out.print(f"store: {store.url}", highlight=False, soft_wrap=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -29,8 +29,10 @@ def pushed(
     project = Project.load(project_dir)
     store = project.open_store()
     with store.transaction() as connection:
-        queries.insert_documents(connection, [Document(text=EMOJI_TEXT, title="emoji"),
-                                              Document(text=CRLF_TEXT, title="crlf")])
+        queries.insert_documents(
+            connection,
+            [Document(text=EMOJI_TEXT, title="emoji"), Document(text=CRLF_TEXT, title="crlf")],
+        )
     prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
     with connect(url, token) as client:
         report = push(store, project, client, url, blind_fraction=0.3)
@@ -68,7 +70,7 @@ def test_round_trip_keeps_offsets_and_a_second_pull_adds_nothing(
 ) -> None:
     project, store, client, url = pushed
     users = _user_ids(client)
-    emoji_id, crlf_id = Document(text=EMOJI_TEXT).id, Document(text=CRLF_TEXT).id
+    emoji_id = Document(text=EMOJI_TEXT).id
     made: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
     with store.connect() as connection:
         projects = queries.external_ids(connection, "labelstudio", "project")
@@ -77,22 +79,47 @@ def test_round_trip_keeps_offsets_and_a_second_pull_adds_nothing(
         for document_id, task in _tasks(client, int(project_id)).items():
             if document_id == emoji_id:
                 start = EMOJI_TEXT.index("Khamenei")
-                result = [{"from_name": "label", "to_name": "text", "type": "labels",
-                           "value": {"start": start, "end": start + 8, "text": "Khamenei",
-                                     "labels": ["PERSON"]}}]
+                result = [
+                    {
+                        "from_name": "label",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {
+                            "start": start,
+                            "end": start + 8,
+                            "text": "Khamenei",
+                            "labels": ["PERSON"],
+                        },
+                    }
+                ]
                 spans = [(start, start + 8, "PERSON")]
             else:
                 start = CRLF_TEXT.index("commander")
                 end = CRLF_TEXT.index(" was")
                 label = "PERSON" if annotator != "carol" else "ORG"  # a conflict
-                result = [{"from_name": "label", "to_name": "text", "type": "labels",
-                           "value": {"start": start, "end": end,
-                                     "text": "commander\\nQassem Soleimani", "labels": [label]}},
-                          {"from_name": "stance_iran", "to_name": "text", "type": "choices",
-                           "value": {"choices": ["against"]}}]
+                result = [
+                    {
+                        "from_name": "label",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {
+                            "start": start,
+                            "end": end,
+                            "text": "commander\\nQassem Soleimani",
+                            "labels": [label],
+                        },
+                    },
+                    {
+                        "from_name": "stance_iran",
+                        "to_name": "text",
+                        "type": "choices",
+                        "value": {"choices": ["against"]},
+                    },
+                ]
                 spans = [(start, end, label)]
-            client.annotations.create(id=task.id, result=result, completed_by=users[email],
-                                      lead_time=12.5)
+            client.annotations.create(
+                id=task.id, result=result, completed_by=users[email], lead_time=12.5
+            )
             made[(document_id, annotator)] = spans
     first = pull(store, project, client, url)
     assert first.new_annotations == len(made) == 4
@@ -117,21 +144,30 @@ def test_an_edit_is_a_new_revision_and_a_skip_is_recorded(
     project, store, client, url = pushed
     users = _user_ids(client)
     with store.connect() as connection:
-        projects = {a: int(p) for p, a in
-                    queries.external_ids(connection, "labelstudio", "project").items()}
+        projects = {
+            a: int(p) for p, a in queries.external_ids(connection, "labelstudio", "project").items()
+        }
     tasks = _tasks(client, projects["alice"])
     document_id, task = next(iter(tasks.items()))
-    choice = [{"from_name": "stance_iran", "to_name": "text", "type": "choices",
-               "value": {"choices": ["neutral"]}}]
-    annotation = client.annotations.create(id=task.id, result=choice,
-                                           completed_by=users["alice@example.org"])
+    choice = [
+        {
+            "from_name": "stance_iran",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["neutral"]},
+        }
+    ]
+    annotation = client.annotations.create(
+        id=task.id, result=choice, completed_by=users["alice@example.org"]
+    )
     pull(store, project, client, url)
     choice[0]["value"] = {"choices": ["favor"]}
     client.annotations.update(id=annotation.id, result=choice)
     if len(tasks) > 1:
         other = list(tasks.values())[1]
-        client.annotations.create(id=other.id, result=[], was_cancelled=True,
-                                  completed_by=users["alice@example.org"])
+        client.annotations.create(
+            id=other.id, result=[], was_cancelled=True, completed_by=users["alice@example.org"]
+        )
     report = pull(store, project, client, url)
     assert report.full_exports == 0
     with store.connect() as connection:
@@ -142,7 +178,8 @@ def test_an_edit_is_a_new_revision_and_a_skip_is_recorded(
 
 
 def test_a_wrong_token_and_a_stopped_server_say_what_to_do(
-    pushed: tuple[Project, Store, Any, str], labelstudio: tuple[str, str],
+    pushed: tuple[Project, Store, Any, str],
+    labelstudio: tuple[str, str],
 ) -> None:
     project, store, _, url = pushed
     with (
@@ -157,3 +194,106 @@ def test_a_wrong_token_and_a_stopped_server_say_what_to_do(
     ):
         pull(store, project, nowhere, closed)
     assert labelstudio[1] not in os.environ.get("PYTEST_CURRENT_TEST", "")
+
+
+def _annotation_rows(url: str) -> list[tuple[object, ...]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT document_id, annotator, revision, origin, spans, stances, external_id "
+                "FROM annotations ORDER BY document_id, annotator, revision"
+            )
+        ).all()
+        keys = connection.execute(
+            text(
+                "SELECT external_id FROM sync_state WHERE kind = 'annotation' ORDER BY external_id"
+            )
+        ).all()
+    engine.dispose()
+    return [tuple(r) for r in rows] + [tuple(k) for k in keys]
+
+
+def test_a_pull_killed_half_way_and_run_again_ends_like_an_uninterrupted_one(
+    project_dir: Path, labelstudio: tuple[str, str], tmp_path: Path
+) -> None:
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    url, token = labelstudio
+    config = project_dir / "curate.toml"
+    config.write_text(
+        config.read_text().replace('# url = "https://labelstudio.example.org"', f'url = "{url}"'),
+        encoding="utf-8",
+    )
+    project = Project.load(project_dir)
+    store = project.open_store()
+    with store.transaction() as connection:
+        queries.insert_documents(
+            connection, [Document(text=f"Report {n}: Khamenei spoke in Tehran.") for n in range(45)]
+        )
+    with connect(url, token) as client:
+        push(store, project, client, url)
+        users = _user_ids(client)
+        with store.connect() as connection:
+            projects = queries.external_ids(connection, "labelstudio", "project")
+        for project_id, annotator in projects.items():
+            email = next(a.email for a in project.settings.annotators if a.name == annotator)
+            for task in _tasks(client, int(project_id)).values():
+                client.annotations.create(
+                    id=task.id,
+                    completed_by=users[email],
+                    result=[
+                        {
+                            "from_name": "label",
+                            "to_name": "text",
+                            "type": "labels",
+                            "value": {
+                                "start": 11,
+                                "end": 19,
+                                "text": "Khamenei",
+                                "labels": ["PERSON"],
+                            },
+                        }
+                    ],
+                )
+    store.close()
+    database = project_dir / ".curate" / "curate.db"
+    reference = tmp_path / "reference.db"
+    shutil.copy(database, reference)
+    environment = os.environ | {"LABEL_STUDIO_API_KEY": token}
+    command = [sys.executable, "-m", "curate.cli", "--project", str(project_dir), "pull"]
+
+    subprocess.run(
+        command,
+        env=environment | {"CURATE_DB_URL": f"sqlite:///{reference}"},
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    engine = create_engine(f"sqlite:///{database}")
+    markers = 0
+    while process.poll() is None and markers == 0:
+        with engine.connect() as connection:
+            markers = connection.execute(
+                text("SELECT count(*) FROM sync_state WHERE kind = 'marker'")
+            ).scalar_one()
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    engine.dispose()
+    assert markers < 3, "the pull finished before it could be killed half-way"
+    rerun = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert token not in rerun.stdout + rerun.stderr
+    assert _annotation_rows(f"sqlite:///{database}") == _annotation_rows(f"sqlite:///{reference}")
+    assert len(_annotation_rows(f"sqlite:///{database}")) == 2 * 90

@@ -13,6 +13,9 @@ import httpx
 from curate.errors import CurateError
 
 T = TypeVar("T")
+# For requests that must not be repeated blindly (creating users, projects, tasks): the SDK would
+# otherwise retry them on 5xx by itself.
+NO_RETRY: dict[str, Any] = {"max_retries": 0}
 RETRIES = 4
 BACKOFF = 0.5  # seconds, doubled each try
 
@@ -31,8 +34,9 @@ def connect(url: str, token: str, timeout: float = 60.0) -> Iterator[Any]:
 
 
 def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
-    """Run one API call; retry timeouts, dropped connections and 5xx answers when `retry`
-    (only for calls that are safe to repeat), then fail with a message naming the fix."""
+    """Run one API call; retry time-outs and dropped connections when `retry` (only for calls
+    that are safe to repeat), then fail with a message naming the fix. 5xx answers are retried
+    with backoff by the SDK itself (switched off per request with NO_RETRY)."""
     from label_studio_sdk.core.api_error import ApiError
 
     tries = RETRIES if retry else 1
@@ -47,9 +51,6 @@ def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
                     f"Label Studio at {url} refused the token ({status}) while trying to {what}; "
                     "set LABEL_STUDIO_API_KEY to a valid token (Account & Settings > Access Token)"
                 ) from None
-            if status >= 500 and not last:
-                time.sleep(BACKOFF * 2**attempt)
-                continue
             body = str(error.body)[:300]
             raise LabelStudioError(
                 f"Label Studio at {url} answered {status} while trying to {what}: {body}"

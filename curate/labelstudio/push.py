@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from curate.assign import assign
-from curate.labelstudio.client import call
+from curate.labelstudio.client import NO_RETRY, call
 from curate.labelstudio.convert import stance_control
 from curate.labelstudio.label_config import (
     LABELS_NAME,
@@ -48,7 +48,7 @@ def ensure_users(client: Any, store: Store, project: Project, url: str) -> dict[
         if user_id is None:
             user = call(
                 lambda a=annotator: client.users.create(  # type: ignore[misc]
-                    email=a.email, username=a.name, first_name=a.name
+                    email=a.email, username=a.name, first_name=a.name, request_options=NO_RETRY
                 ),
                 f"create the account of {annotator.name}",
                 url,
@@ -90,7 +90,11 @@ def ensure_project(client: Any, store: Store, project: Project, annotator: str, 
         return project_id
     created = call(
         lambda: client.projects.create(
-            title=title, label_config=config, expert_instruction=guide, show_instruction=True
+            title=title,
+            label_config=config,
+            expert_instruction=guide,
+            show_instruction=True,
+            request_options=NO_RETRY,
         ),
         f"create the project of {annotator}",
         url,
@@ -199,7 +203,11 @@ def push(
                     tasks.append(task)
             answer = call(
                 partial(
-                    client.projects.import_tasks, id=project_id, request=tasks, return_task_ids=True
+                    client.projects.import_tasks,
+                    id=project_id,
+                    request=tasks,
+                    return_task_ids=True,
+                    request_options=NO_RETRY,
                 ),
                 f"import tasks into the project of {name}",
                 url,

@@ -101,11 +101,15 @@ def credentials(server: Server, create: bool = False) -> dict[str, str]:
     return {"token": token, "password": stored.get("password", "")}
 
 
-def healthy(server: Server, timeout: float = 2.0) -> bool:
+def healthy_url(url: str, timeout: float = 2.0) -> bool:
     try:
-        return httpx.get(f"{server.url}/health", timeout=timeout).status_code == 200
+        return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def healthy(server: Server, timeout: float = 2.0) -> bool:
+    return healthy_url(server.url, timeout)
 
 
 def serve(

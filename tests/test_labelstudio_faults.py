@@ -1,0 +1,104 @@
+"""Faults talking to Label Studio, through httpx.MockTransport (the real server: elsewhere)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+from label_studio_sdk import LabelStudio
+
+import curate.labelstudio.client as client_module
+from curate.labelstudio.client import NO_RETRY, LabelStudioError, call
+from curate.labelstudio.server import Server, credentials
+
+URL = "http://127.0.0.1:8089"
+
+
+def _client(handler) -> LabelStudio:  # type: ignore[no-untyped-def]
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return LabelStudio(base_url=URL, api_key="t" * 40, httpx_client=http)
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "BACKOFF", 0.0)
+
+
+def test_5xx_is_retried_then_succeeds() -> None:
+    answers = iter([500, 502, 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        body = {"id": 1, "email": "a@b.c"} if status == 200 else {"detail": "boom"}
+        return httpx.Response(status, json=body)
+
+    user = call(lambda: _client(handler).users.whoami(), "read the user", URL)
+    assert user.id == 1
+
+
+def test_5xx_that_persists_is_reported() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"detail": "down"})
+
+    with pytest.raises(LabelStudioError, match="answered 503 while trying to read the user"):
+        call(lambda: _client(handler).users.whoami(), "read the user", URL)
+
+
+def test_a_call_that_is_not_safe_to_repeat_is_tried_once() -> None:
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(500, json={})
+
+    with pytest.raises(LabelStudioError):
+        call(
+            lambda: _client(handler).projects.create(title="x", request_options=NO_RETRY),
+            "create",
+            URL,
+            retry=False,
+        )
+    assert len(seen) == 1
+
+
+def test_timeouts_and_refused_tokens_say_what_to_do() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(LabelStudioError, match=r"did not answer in time .* safe to re-run"):
+        call(lambda: _client(slow).users.whoami(), "read the user", URL)
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"detail": "Invalid token."})
+
+    with pytest.raises(LabelStudioError) as caught:
+        call(lambda: _client(refuse).users.whoami(), "read the user", URL)
+    assert "set LABEL_STUDIO_API_KEY" in str(caught.value)
+    assert "t" * 40 not in str(caught.value)  # the token never appears in a message
+
+
+def test_the_generated_token_file_is_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    server = Server(tmp_path, "127.0.0.1", 8089, "admin@example.org", tmp_path / "venv")
+    made = credentials(server, create=True)
+    mode = stat.S_IMODE(os.stat(server.credentials_file).st_mode)
+    assert mode == 0o600
+    assert json.loads(server.credentials_file.read_text())["token"] == made["token"]
+    assert credentials(server)["token"] == made["token"]  # kept, not made anew
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "from-env")
+    assert credentials(server)["token"] == "from-env"
+
+
+def test_serving_beyond_loopback_needs_a_flag(tmp_path: Path) -> None:
+    from curate.errors import UsageError
+    from curate.labelstudio.server import serve
+
+    server = Server(tmp_path, "0.0.0.0", 8089, "admin@example.org", tmp_path / "venv")
+    with pytest.raises(UsageError, match="pass --allow-remote"):
+        serve(server)
