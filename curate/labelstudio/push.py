@@ -181,26 +181,25 @@ def push(
         report.new_tasks[name] = 0
         for start in range(0, len(pending[name]), BATCH):
             batch = pending[name][start : start + BATCH]
-            tasks = []
             with store.connect() as connection:
-                for document_id in batch:
-                    document = queries.get_document(connection, document_id)
-                    assert document is not None
-                    task: dict[str, Any] = {
-                        "data": {
-                            TEXT_NAME: document.text,
-                            "title": document.title,
-                            "doc_id": document_id,
-                            "annotator": name,
-                        }
+                documents = queries.documents_by_ids(connection, batch)
+                suggestions = queries.prelabels_for_many(connection, batch)
+            tasks = []
+            for document_id in batch:
+                document = documents[document_id]
+                task: dict[str, Any] = {
+                    "data": {
+                        TEXT_NAME: document.text,
+                        "title": document.title,
+                        "doc_id": document_id,
+                        "annotator": name,
                     }
-                    if document_id not in blind:
-                        task["predictions"] = predictions(
-                            queries.prelabels_for(connection, document_id), order
-                        )
-                    else:
-                        report.blind += 1
-                    tasks.append(task)
+                }
+                if document_id not in blind:
+                    task["predictions"] = predictions(suggestions.get(document_id, []), order)
+                else:
+                    report.blind += 1
+                tasks.append(task)
             answer = call(
                 partial(
                     client.projects.import_tasks,

@@ -136,19 +136,42 @@ def insert_prelabels(connection: Connection, batch: list[Prelabel]) -> None:
 
 def prelabels_for(connection: Connection, document_id: str) -> list[Prelabel]:
     """Suggestions from the newest run of each labeller (older versions stay stored)."""
-    runs = connection.execute(
-        select(prelabel_runs.c.labeller)
-        .where(prelabel_runs.c.document_id == document_id)
-        .order_by(prelabel_runs.c.id)
-    )
-    newest = {labeller.split("+", 1)[0]: labeller for (labeller,) in runs}
-    rows = connection.execute(
-        select(prelabels)
-        .where(prelabels.c.document_id == document_id, prelabels.c.labeller.in_(newest.values()))
-        .order_by(prelabels.c.id)
-    )
+    return prelabels_for_many(connection, [document_id]).get(document_id, [])
+
+
+def prelabels_for_many(connection: Connection, ids: list[str]) -> dict[str, list[Prelabel]]:
+    """prelabels_for, for many documents in a few queries."""
+    newest: dict[str, dict[str, str]] = {}
+    found: dict[str, list[Prelabel]] = {}
     fields = Prelabel.__dataclass_fields__
-    return [Prelabel(**{k: v for k, v in row._mapping.items() if k in fields}) for row in rows]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        runs = connection.execute(
+            select(prelabel_runs.c.document_id, prelabel_runs.c.labeller)
+            .where(prelabel_runs.c.document_id.in_(chunk))
+            .order_by(prelabel_runs.c.id)
+        )
+        for document_id, labeller in runs:
+            newest.setdefault(document_id, {})[labeller.split("+", 1)[0]] = labeller
+        rows = connection.execute(
+            select(prelabels).where(prelabels.c.document_id.in_(chunk)).order_by(prelabels.c.id)
+        )
+        for row in rows:
+            if row.labeller in newest.get(row.document_id, {}).values():
+                values = {k: v for k, v in row._mapping.items() if k in fields}
+                found.setdefault(row.document_id, []).append(Prelabel(**values))
+    return found
+
+
+def documents_by_ids(connection: Connection, ids: list[str]) -> dict[str, Document]:
+    found = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            select(documents).where(documents.c.id.in_(ids[start : start + 500]))
+        )
+        for row in rows:
+            found[row.id] = Document(text=row.text, title=row.title, metadata=row.metadata)
+    return found
 
 
 def documents_not_run(
