@@ -89,10 +89,14 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
         report.full_exports += since is None
         with store.transaction() as connection:
             seen = queries.external_ids(connection, SYSTEM, "annotation")
+            documents = queries.documents_by_ids(
+                connection, sorted({str(t.data.get("doc_id")) for t in tasks})
+            )
+            new, keys = [], []
             for task in tasks:
                 report.tasks_read += 1
-                document_id = task.data.get("doc_id")
-                document = queries.get_document(connection, str(document_id))
+                document_id = str(task.data.get("doc_id"))
+                document = documents.get(document_id)
                 if document is None:
                     report.text_mismatches.append(
                         f"task {task.id}: document {document_id!r} is not in the store; skipped"
@@ -110,20 +114,23 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
                         report.known_annotations += 1
                         continue
                     name = users.get(ls_annotation.user_id or -1, annotator)
-                    annotation = convert(
-                        ls_annotation,
-                        document.id,
-                        document.text,
-                        name,
-                        "labelstudio",
-                        targets,
-                        report.conversion,
-                        version,
+                    new.append(
+                        convert(
+                            ls_annotation,
+                            document_id,
+                            document.text,
+                            name,
+                            "labelstudio",
+                            targets,
+                            report.conversion,
+                            version,
+                        )
                     )
-                    queries.add_annotation(connection, annotation)
-                    queries.record_external_id(connection, SYSTEM, "annotation", document.id, key)
-                    seen[key] = document.id
-                    report.new_annotations += 1
+                    keys.append((document_id, key))
+                    seen[key] = document_id
                     report.skipped += ls_annotation.was_cancelled
+            queries.add_annotations(connection, new)
+            queries.insert_external_ids(connection, SYSTEM, "annotation", keys)
+            report.new_annotations += len(new)
             queries.set_marker(connection, SYSTEM, f"pull:{project_id}", started)
     return report

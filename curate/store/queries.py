@@ -257,8 +257,40 @@ def add_annotation(connection: Connection, annotation: Annotation) -> Annotation
             annotation_rows.c.annotator == annotation.annotator,
         )
     )
-    revision = (latest or 0) + 1
-    row = {
+    row = _annotation_row(annotation, (latest or 0) + 1)
+    return _annotation(
+        row | {"id": _inserted_id(connection.execute(insert(annotation_rows).values(row)))}
+    )
+
+
+def add_annotations(connection: Connection, batch: list[Annotation]) -> None:
+    """Store many new revisions in one INSERT (revision numbers follow the stored ones)."""
+    if not batch:
+        return
+    ids = sorted({a.document_id for a in batch})
+    latest: dict[tuple[str, str], int] = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            select(
+                annotation_rows.c.document_id,
+                annotation_rows.c.annotator,
+                func.max(annotation_rows.c.revision),
+            )
+            .where(annotation_rows.c.document_id.in_(ids[start : start + 500]))
+            .group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+        )
+        for document_id, annotator, revision in rows:
+            latest[(document_id, annotator)] = revision
+    values = []
+    for annotation in batch:
+        key = (annotation.document_id, annotation.annotator)
+        latest[key] = latest.get(key, 0) + 1
+        values.append(_annotation_row(annotation, latest[key]))
+    connection.execute(insert(annotation_rows), values)
+
+
+def _annotation_row(annotation: Annotation, revision: int) -> dict[str, Any]:
+    return {
         "document_id": annotation.document_id,
         "annotator": annotation.annotator,
         "revision": revision,
@@ -273,9 +305,6 @@ def add_annotation(connection: Connection, annotation: Annotation) -> Annotation
         "external_id": annotation.external_id,
         "created_at": now(),
     }
-    return _annotation(
-        row | {"id": _inserted_id(connection.execute(insert(annotation_rows).values(row)))}
-    )
 
 
 def _annotation(row: Any) -> Annotation:
@@ -374,6 +403,28 @@ def last_marker(connection: Connection, system: str, name: str) -> str | None:
         .limit(1)
     ).first()
     return str(row.data["value"]) if row else None
+
+
+def insert_external_ids(
+    connection: Connection, system: str, kind: str, pairs: list[tuple[str, str]]
+) -> None:
+    """Record many (local id, external id) pairs known to be new."""
+    if pairs:
+        stamp = now()
+        connection.execute(
+            insert(sync_state),
+            [
+                {
+                    "system": system,
+                    "kind": kind,
+                    "local_id": local,
+                    "external_id": external,
+                    "data": {},
+                    "updated_at": stamp,
+                }
+                for local, external in pairs
+            ],
+        )
 
 
 def external_ids(connection: Connection, system: str, kind: str) -> dict[str, str]:
