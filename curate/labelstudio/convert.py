@@ -73,7 +73,9 @@ def convert(
     targets: dict[str, str],
     report: ConversionReport,
     guideline_version: str | None = None,
+    predictions: dict[int, list[Result]] | None = None,
 ) -> Annotation:
+    """predictions: the task's predictions by id, to tell whether a pre-label was changed."""
     where = f"annotation {annotation.id}"
     for result in annotation.result:
         if result.type not in ("labels", "choices") or (
@@ -82,10 +84,11 @@ def convert(
             report.ignored_results[result.type] += 1
     spans = spans_from(annotation.result, text, where, report)
     stances = stances_from(annotation.result, targets)
-    from_prediction = annotation.parent_prediction is not None or bool(annotation.prediction)
+    # Label Studio sets parent_prediction when the annotator started from a prediction.
+    from_prediction = annotation.parent_prediction is not None
     changed = False
-    if from_prediction and annotation.prediction:
-        predicted = [Result.model_validate(r) for r in annotation.prediction.get("result", [])]
+    predicted = (predictions or {}).get(annotation.parent_prediction or -1)
+    if predicted is not None:
         before = ConversionReport()
         changed = (
             spans_from(predicted, text, where, before),

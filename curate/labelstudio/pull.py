@@ -16,7 +16,7 @@ from typing import Any
 from curate.labelstudio.client import call
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
 from curate.labelstudio.label_config import TEXT_NAME, guideline_version
-from curate.labelstudio.schema import Task
+from curate.labelstudio.schema import Prediction, Result, Task
 from curate.project import Project
 from curate.store import Store, queries
 
@@ -66,6 +66,10 @@ def _fetch(client: Any, project_id: int, since: str | None, url: str) -> list[Ta
         url,
     )
     return [Task.model_validate(t.model_dump() if hasattr(t, "model_dump") else t) for t in tasks]
+
+
+def task_predictions(task: Task) -> dict[int, list[Result]]:
+    return {p.id: p.result for p in task.predictions if isinstance(p, Prediction) and p.id}
 
 
 def pull(store: Store, project: Project, client: Any, url: str, full: bool = False) -> PullReport:
@@ -124,6 +128,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
                             targets,
                             report.conversion,
                             version,
+                            task_predictions(task),
                         )
                     )
                     keys.append((document_id, key))

@@ -212,11 +212,9 @@ def push(
                 url,
                 retry=False,
             )
+            pairs = [(f"{name}/{d}", str(t)) for d, t in zip(batch, answer.task_ids, strict=True)]
             with store.transaction() as connection:
-                for document_id, task_id in zip(batch, answer.task_ids, strict=True):
-                    queries.record_external_id(
-                        connection, SYSTEM, "task", f"{name}/{document_id}", str(task_id)
-                    )
+                queries.insert_external_ids(connection, SYSTEM, "task", pairs)
             report.new_tasks[name] += len(batch)
             done += len(batch)
             if progress is not None:
