@@ -306,23 +306,34 @@ def test_guidelines_are_the_instructions_and_a_config_change_is_checked(
 
     project, store, client, url = pushed
     with store.connect() as connection:
-        projects = {a: int(p) for p, a in
-                    queries.external_ids(connection, "labelstudio", "project").items()}
+        projects = {
+            a: int(p) for p, a in queries.external_ids(connection, "labelstudio", "project").items()
+        }
     remote = client.projects.get(id=projects["alice"])
     assert "Annotation guidelines" in (remote.expert_instruction or "")
     assert remote.show_instruction is True
     users = _user_ids(client)
     task = next(iter(_tasks(client, projects["alice"]).values()))
-    client.annotations.create(id=task.id, completed_by=users["alice@example.org"], result=[
-        {"from_name": "stance_iran", "to_name": "text", "type": "choices",
-         "value": {"choices": ["neutral"]}}])
+    client.annotations.create(
+        id=task.id,
+        completed_by=users["alice@example.org"],
+        result=[
+            {
+                "from_name": "stance_iran",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": ["neutral"]},
+            }
+        ],
+    )
     pull(store, project, client, url)
     config = project.root / "curate.toml"
     original = config.read_text()
     # Dropping EVENT, which nobody used, re-pushes the config.
     event = '[[entity_labels]]\nname = "EVENT"\nhotkey = "e"\ncolour = "#8c564b"\n'
-    config.write_text(original.replace(event, "").replace('EVENT = "EVENT"\n', ""),
-                      encoding="utf-8")
+    config.write_text(
+        original.replace(event, "").replace('EVENT = "EVENT"\n', ""), encoding="utf-8"
+    )
     push(store, Project.load(project.root), client, url)
     assert 'value="EVENT"' not in client.projects.get(id=projects["alice"]).label_config
     # Dropping a stance label an annotation uses is refused, naming it.
@@ -337,8 +348,9 @@ def test_starting_from_a_prediction_and_changing_it_are_recorded(
     project, store, client, url = pushed
     users = _user_ids(client)
     with store.connect() as connection:
-        projects = {a: int(p) for p, a in
-                    queries.external_ids(connection, "labelstudio", "project").items()}
+        projects = {
+            a: int(p) for p, a in queries.external_ids(connection, "labelstudio", "project").items()
+        }
     made = {}
     for annotator in ("alice", "bob", "carol"):
         for document_id, task in _tasks(client, projects[annotator]).items():
@@ -350,8 +362,12 @@ def test_starting_from_a_prediction_and_changing_it_are_recorded(
             if changed:
                 result = result[:-1]  # bob rejects one suggestion
             email = f"{annotator}@example.org"
-            client.annotations.create(id=task.id, result=result, completed_by=users[email],
-                                      parent_prediction=prediction.id)
+            client.annotations.create(
+                id=task.id,
+                result=result,
+                completed_by=users[email],
+                parent_prediction=prediction.id,
+            )
             made[(document_id, annotator)] = changed
     assert made, "no task was pushed with predictions"
     pull(store, project, client, url)

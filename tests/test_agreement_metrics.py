@@ -1,0 +1,81 @@
+"""Agreement metrics checked against published worked examples."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from curate.agreement.metrics import (
+    bootstrap_interval,
+    cohen_kappa,
+    fleiss_kappa,
+    fleiss_kappa_table,
+    krippendorff_alpha,
+    pairwise_cohen,
+    percent_agreement,
+)
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": 4 coders, 12 units, gaps.
+CODERS = {
+    "A": [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+    "B": [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+    "C": [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+    "D": [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+}
+UNITS = [[None if CODERS[c][u] is None else str(CODERS[c][u]) for c in "ABCD"] for u in range(12)]
+
+# Fleiss (1971) as tabulated in common references: 10 subjects, 14 raters, 5 categories.
+FLEISS = [
+    [0, 0, 0, 0, 14],
+    [0, 2, 6, 4, 2],
+    [0, 0, 3, 5, 6],
+    [0, 3, 9, 2, 0],
+    [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0],
+    [3, 2, 6, 3, 0],
+    [2, 5, 3, 2, 2],
+    [6, 5, 2, 1, 0],
+    [0, 2, 2, 3, 7],
+]
+
+
+def test_krippendorff_worked_example_gives_0_743() -> None:
+    assert krippendorff_alpha(UNITS) == pytest.approx(0.743, abs=5e-4)
+
+
+def test_fleiss_1971_table_gives_0_210() -> None:
+    assert fleiss_kappa_table(FLEISS) == pytest.approx(0.210, abs=5e-4)
+
+
+def test_fleiss_from_ratings_matches_the_table() -> None:
+    ratings = [[str(c) for c, n in enumerate(row) for _ in range(n)] for row in FLEISS]
+    assert fleiss_kappa(ratings) == pytest.approx(fleiss_kappa_table(FLEISS))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        (["a", "a", "b", "b"], ["a", "a", "b", "b"], 1.0),
+        (["a", "b", "a", "b"], ["b", "a", "b", "a"], -1.0),
+        (["a", "a", None, "b"], ["a", "b", "b", None], 0.0),  # 2 shared units, 1 agreement
+    ],
+)
+def test_cohen_kappa_on_shared_units(
+    first: list[str | None], second: list[str | None], expected: float
+) -> None:
+    assert cohen_kappa(first, second) == pytest.approx(expected)
+
+
+def test_percent_agreement_and_pairs() -> None:
+    ratings = [["a", "a", None], ["a", "b", None], [None, "c", "c"]]
+    assert percent_agreement(ratings) == pytest.approx(2 / 3)
+    pairs = pairwise_cohen(ratings, ["x", "y", "z"])
+    assert set(pairs) == {("x", "y"), ("x", "z"), ("y", "z")}
+    assert math.isnan(pairs[("x", "z")])  # they never labelled the same unit
+
+
+def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
+    low, high = bootstrap_interval(UNITS, krippendorff_alpha, resamples=300, seed=7)
+    assert (low, high) == bootstrap_interval(UNITS, krippendorff_alpha, resamples=300, seed=7)
+    assert low < krippendorff_alpha(UNITS) < high
