@@ -16,7 +16,7 @@ from typing import Any
 from curate.labelstudio.client import call
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
 from curate.labelstudio.label_config import TEXT_NAME, guideline_version
-from curate.labelstudio.schema import Prediction, Result, Task
+from curate.labelstudio.schema import Result, Task
 from curate.project import Project
 from curate.store import Store, queries
 
@@ -68,8 +68,23 @@ def _fetch(client: Any, project_id: int, since: str | None, url: str) -> list[Ta
     return [Task.model_validate(t.model_dump() if hasattr(t, "model_dump") else t) for t in tasks]
 
 
-def task_predictions(task: Task) -> dict[int, list[Result]]:
-    return {p.id: p.result for p in task.predictions if isinstance(p, Prediction) and p.id}
+def parent_predictions(
+    client: Any, project_id: int, tasks: list[Task], url: str
+) -> dict[int, list[Result]]:
+    """The predictions annotations started from, to tell whether the annotator changed them.
+    A JSON export lists a task's predictions by id only, so they are read once per project."""
+    if not any(a.parent_prediction for t in tasks for a in t.annotations):
+        return {}
+    found = call(
+        lambda: client.predictions.list(project=project_id),
+        f"read the predictions of project {project_id}",
+        url,
+    )
+    return {
+        int(p.id): [Result.model_validate(r) for r in (p.result or [])]
+        for p in found
+        if p.id is not None
+    }
 
 
 def pull(store: Store, project: Project, client: Any, url: str, full: bool = False) -> PullReport:
@@ -91,6 +106,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
         started = datetime.now(UTC).strftime(STAMP)
         tasks = _fetch(client, project_id, since, url)
         report.full_exports += since is None
+        parents = parent_predictions(client, project_id, tasks, url)
         with store.transaction() as connection:
             seen = queries.external_ids(connection, SYSTEM, "annotation")
             documents = queries.documents_by_ids(
@@ -128,7 +144,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
                             targets,
                             report.conversion,
                             version,
-                            task_predictions(task),
+                            parents,
                         )
                     )
                     keys.append((document_id, key))
