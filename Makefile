@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 LS_VENV := .venv-labelstudio
 LS_VERSION := 1.23.2
 
-.PHONY: run test lint install postgres labelstudio clean
+.PHONY: run test lint install postgres labelstudio chromium clean
 
 $(STAMP): pyproject.toml requirements/spacy-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,8 @@ run: install
 	$(BIN)/curate prelabel
 	$(BIN)/curate status
 
-## test: install what the tests need (PostgreSQL, Label Studio), lint, type-check, run pytest
-test: install postgres labelstudio lint
+## test: install what the tests need (PostgreSQL, Label Studio, Chromium), lint, type-check, pytest
+test: install postgres labelstudio chromium lint
 	$(BIN)/pytest
 
 lint: install
@@ -35,6 +35,10 @@ lint: install
 
 postgres:
 	bash scripts/ensure-postgres.sh
+
+# The browser test drives Debian's Chromium with Playwright (browser downloads do not work here).
+chromium:
+	bash scripts/ensure-chromium.sh
 
 labelstudio: $(LS_VENV)/bin/label-studio
 

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -124,20 +125,28 @@ def store(store_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
-def labelstudio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A real Label Studio 1.23.2 on 127.0.0.1 for the whole session: (url, admin token).
+def labelstudio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Label Studio 1.23.2 on 127.0.0.1 for the whole session.
 
     `make test` installs it into .venv-labelstudio; the server's data lives in a temp folder.
     """
-    from curate.labelstudio.server import Server, credentials, serve, stop
+    from curate.labelstudio.server import Server, serve, stop
 
     venv = ROOT / ".venv-labelstudio"
     if not (venv / "bin" / "label-studio").exists():
         pytest.fail("Label Studio is not installed; run `make test`, which installs it")
     root = tmp_path_factory.mktemp("labelstudio")
     server = Server(root, "127.0.0.1", _free_port(), "admin@example.org", venv)
-    url = serve(server)
+    serve(server)
     try:
-        yield url, credentials(server)["token"]
+        yield server
     finally:
         stop(server)
+
+
+@pytest.fixture(scope="session")
+def labelstudio(labelstudio_server: Any) -> tuple[str, str]:
+    """(url, admin token) of the session's Label Studio."""
+    from curate.labelstudio.server import credentials
+
+    return labelstudio_server.url, credentials(labelstudio_server)["token"]

@@ -106,49 +106,42 @@ def ensure_project(client: Any, store: Store, project: Project, annotator: str, 
 
 
 def predictions(suggestions: list[Prelabel], order: list[str]) -> list[dict[str, Any]]:
-    """One prediction per labeller version, holding the suggestions an annotator is shown."""
+    """The suggestions an annotator is shown, as one prediction.
+
+    Label Studio opens a task from a single prediction, so the entity and stance suggestions of
+    all labellers go together; model_version names every labeller version in it, and each result
+    keeps its own score.
+    """
     shown = merge_entities(suggestions, order) + [s for s in suggestions if s.kind == "stance"]
-    by_version: dict[str, list[Prelabel]] = {}
-    for suggestion in shown:
-        by_version.setdefault(suggestion.labeller, []).append(suggestion)
-    result = []
-    for version, items in by_version.items():
-        results = []
-        for s in items:
-            if s.kind == "entity":
-                results.append(
-                    {
-                        "from_name": LABELS_NAME,
-                        "to_name": TEXT_NAME,
-                        "type": "labels",
-                        "value": {
-                            "start": s.start,
-                            "end": s.end,
-                            "text": s.text,
-                            "labels": [s.label],
-                        },
-                        "score": s.score,
-                    }
-                )
-            else:
-                results.append(
-                    {
-                        "from_name": stance_control(s.target or ""),
-                        "to_name": TEXT_NAME,
-                        "type": "choices",
-                        "value": {"choices": [s.label]},
-                        "score": s.score,
-                    }
-                )
-        scores = [s.score for s in items if s.score is not None]
-        result.append(
-            {
-                "model_version": version,
-                "result": results,
-                "score": round(sum(scores) / len(scores), 4) if scores else None,
-            }
-        )
-    return result
+    if not shown:
+        return []
+    results = [_result(s) for s in shown]
+    scores = [s.score for s in shown if s.score is not None]
+    return [
+        {
+            "model_version": ", ".join(sorted({s.labeller for s in shown})),
+            "result": results,
+            "score": round(sum(scores) / len(scores), 4) if scores else None,
+        }
+    ]
+
+
+def _result(s: Prelabel) -> dict[str, Any]:
+    if s.kind == "entity":
+        return {
+            "from_name": LABELS_NAME,
+            "to_name": TEXT_NAME,
+            "type": "labels",
+            "value": {"start": s.start, "end": s.end, "text": s.text, "labels": [s.label]},
+            "score": s.score,
+        }
+    return {
+        "from_name": stance_control(s.target or ""),
+        "to_name": TEXT_NAME,
+        "type": "choices",
+        "value": {"choices": [s.label]},
+        "score": s.score,
+    }
 
 
 def push(
