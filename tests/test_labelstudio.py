@@ -47,6 +47,13 @@ def _tasks(client: Any, project_id: int) -> dict[str, Any]:
     return {t.data["doc_id"]: t for t in client.tasks.list(project=project_id, fields="all")}
 
 
+def _projects(store: Store) -> dict[str, int]:
+    """annotator -> their Label Studio project id."""
+    with store.connect() as connection:
+        pairs = queries.external_ids(connection, "labelstudio", "project").items()
+    return {annotator: int(project_id) for project_id, annotator in pairs}
+
+
 def _user_ids(client: Any) -> dict[str, int]:
     return {u.email: u.id for u in client.users.list()}
 
@@ -147,10 +154,7 @@ def test_an_edit_is_a_new_revision_and_a_skip_is_recorded(
 ) -> None:
     project, store, client, url = pushed
     users = _user_ids(client)
-    with store.connect() as connection:
-        projects = {
-            a: int(p) for p, a in queries.external_ids(connection, "labelstudio", "project").items()
-        }
+    projects = _projects(store)
     tasks = _tasks(client, projects["alice"])
     document_id, task = next(iter(tasks.items()))
     choice = [
@@ -309,10 +313,7 @@ def test_guidelines_are_the_instructions_and_a_config_change_is_checked(
     from curate.errors import UsageError
 
     project, store, client, url = pushed
-    with store.connect() as connection:
-        projects = {
-            a: int(p) for p, a in queries.external_ids(connection, "labelstudio", "project").items()
-        }
+    projects = _projects(store)
     remote = client.projects.get(id=projects["alice"])
     assert "Annotation guidelines" in (remote.expert_instruction or "")
     assert remote.show_instruction is True
@@ -351,10 +352,7 @@ def test_starting_from_a_prediction_and_changing_it_are_recorded(
 ) -> None:
     project, store, client, url = pushed
     users = _user_ids(client)
-    with store.connect() as connection:
-        projects = {
-            a: int(p) for p, a in queries.external_ids(connection, "labelstudio", "project").items()
-        }
+    projects = _projects(store)
     made = {}
     for annotator in ("alice", "bob", "carol"):
         for document_id, task in _tasks(client, projects[annotator]).items():

@@ -56,18 +56,15 @@ def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
                 f"Label Studio at {url} answered {status} while trying to {what}: {body}"
                 + ("; it kept failing, see its log" if status >= 500 else "")
             ) from None
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.TimeoutException) as error:
             if not last:
                 time.sleep(BACKOFF * 2**attempt)
                 continue
-            raise LabelStudioError(
-                f"cannot reach Label Studio at {url} to {what}; start it with "
-                "`curate labelstudio serve`, or fix [labelstudio] url in curate.toml"
-            ) from None
-        except httpx.TimeoutException:
-            if not last:
-                time.sleep(BACKOFF * 2**attempt)
-                continue
+            if isinstance(error, httpx.ConnectError):
+                raise LabelStudioError(
+                    f"cannot reach Label Studio at {url} to {what}; start it with "
+                    "`curate labelstudio serve`, or fix [labelstudio] url in curate.toml"
+                ) from None
             raise LabelStudioError(
                 f"Label Studio at {url} did not answer in time to {what} ({tries} tries); "
                 "check that it is not overloaded, then run the command again (it is safe to re-run)"
