@@ -33,12 +33,14 @@ lint: install
 	$(BIN)/ruff format --check curate tui tests bench
 	$(BIN)/mypy
 
+# Set CURATE_TEST_PG_URL to test against a running server instead.
 postgres:
-	bash scripts/ensure-postgres.sh
+	test -n "$(CURATE_TEST_PG_URL)" || bash scripts/ensure-debian-package.sh postgresql \
+		'compgen -G "/usr/lib/postgresql/*/bin/initdb"' 
 
 # The browser test drives Debian's Chromium with Playwright (browser downloads do not work here).
 chromium:
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-debian-package.sh chromium 'command -v chromium' 
 
 labelstudio: $(LS_VENV)/bin/label-studio
 

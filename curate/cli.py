@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +36,7 @@ from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.train import train
 from curate.project import Project, init_project
-from curate.store import queries
+from curate.store import Store, queries
 
 app = typer.Typer(
     help="curate: turn raw news text into a gold dataset of named entities and stance.",
@@ -69,6 +70,15 @@ def main(
 ) -> None:
     """curate: turn raw news text into a gold dataset of named entities and stance."""
     ctx.obj = project
+
+
+@contextmanager
+def _opened_store(project: Project) -> Iterator[Store]:
+    store = _run(project.open_store)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _project(ctx: typer.Context) -> Project:
@@ -108,8 +118,7 @@ def ingest_command(
     except re.error as error:
         raise _fail(UsageError(f"--require {require!r} is not a valid regex ({error})")) from None
     options = IngestOptions(Fields(text_field, id_field, title_field), encoding, pattern)
-    store = _run(project.open_store)
-    try:
+    with _opened_store(project) as store:
         size = _run(lambda: total_bytes(paths))
         with Progress(
             TextColumn("ingest"),
@@ -130,8 +139,6 @@ def ingest_command(
                     progress=lambda n: bar.advance(task, n),
                 )
             )
-    finally:
-        store.close()
     _print_ingest(report, pattern is not None)
     if report.failed:
         raise typer.Exit(1)
@@ -176,8 +183,7 @@ def prelabel_command(
 ) -> None:
     """Pre-label documents with entity and stance suggestions from the configured labellers."""
     project = _project(ctx)
-    store = _run(project.open_store)
-    try:
+    with _opened_store(project) as store:
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -197,8 +203,6 @@ def prelabel_command(
             report = _run(
                 lambda: prelabel(store, project.labeller_context(), labeller or None, advance)
             )
-    finally:
-        store.close()
     table = Table(title="prelabel")
     table.add_column("labeller", overflow="fold")
     for column in ("documents labelled", "suggestions", "already done"):
@@ -222,11 +226,8 @@ def prelabel_command(
 def train_command(ctx: typer.Context) -> None:
     """Learn from adjudicated gold: stance classifiers and new gazetteer patterns."""
     project = _project(ctx)
-    store = _run(project.open_store)
-    try:
+    with _opened_store(project) as store:
         report = _run(lambda: train(store, project.labeller_context()))
-    finally:
-        store.close()
     for target, count in report.trained_targets.items():
         out.print(f"stance-learned.v1: trained {target!r} on {count} documents", highlight=False)
     for target, why in report.skipped_targets.items():
@@ -267,11 +268,8 @@ def evaluate_command(
             lambda: evaluate_file(context, gold, parse_label_map(label_map), labeller, predictions)
         )
     else:
-        store = _run(project.open_store)
-        try:
+        with _opened_store(project) as store:
             result = _run(lambda: evaluate_store(store, context, labeller, annotator))
-        finally:
-            store.close()
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -310,11 +308,8 @@ def import_ls_command(
 ) -> None:
     """Import a Label Studio JSON export made elsewhere: documents and every annotator's labels."""
     project = _project(ctx)
-    store = _run(project.open_store)
-    try:
+    with _opened_store(project) as store:
         report = _run(lambda: import_export(store, export, project.settings, text_field))
-    finally:
-        store.close()
     c = report.conversion
     out.print(
         f"{report.tasks} tasks: {report.new_documents} new documents "
@@ -399,8 +394,7 @@ def push_command(
     """Assign documents and send each annotator's share to their own Label Studio project."""
     project = _project(ctx)
     url, token = _client_args(project)
-    store = _run(project.open_store)
-    try:
+    with _opened_store(project) as store:
         with (
             connect(url, token) as client,
             Progress(
@@ -423,8 +417,6 @@ def push_command(
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
             )
-    finally:
-        store.close()
     table = Table("annotator", "project", "new tasks", title=f"push to {url}")
     for name, project_id in report.projects.items():
         table.add_row(name, str(project_id), str(report.new_tasks.get(name, 0)))
@@ -445,12 +437,9 @@ def pull_command(
     """Fetch annotations from Label Studio into the store (append-only; safe to re-run)."""
     project = _project(ctx)
     url, token = _client_args(project)
-    store = _run(project.open_store)
-    try:
+    with _opened_store(project) as store:
         with connect(url, token) as client:
             report = _run(lambda: pull(store, project, client, url, full))
-    finally:
-        store.close()
     c = report.conversion
     out.print(
         f"{report.tasks_read} tasks read ({report.full_exports} full exports); "
@@ -474,12 +463,9 @@ def status(
 ) -> None:
     """Show how many documents are at each stage of the workflow."""
     project = _project(ctx)
-    store = _run(project.open_store)
-    try:
+    with _opened_store(project) as store:
         with store.connect() as connection:
             counts = queries.stage_counts(connection)
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps(counts))
         return
