@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +24,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from curate.adjudicate.auto import auto_adjudicate, describe
+from curate.adjudicate.review import review_queue
+from curate.agreement import measure
+from curate.agreement.html import render as render_html
+from curate.agreement.tables import tables as agreement_tables
 from curate.errors import CurateError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
@@ -36,7 +43,7 @@ from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.train import train
 from curate.project import Project, init_project
-from curate.store import Store, queries
+from curate.store import Store, open_store, queries
 
 app = typer.Typer(
     help="curate: turn raw news text into a gold dataset of named entities and stance.",
@@ -454,6 +461,95 @@ def pull_command(
     )
     for line in c.rejected + report.text_mismatches:
         out.print(f"note: {line}", highlight=False, soft_wrap=True)
+
+
+@app.command("agreement")
+def agreement_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a report with pictures here.")
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-export", help="Measure a Label Studio JSON export instead of the store."
+        ),
+    ] = None,
+    resamples: Annotated[int, typer.Option(min=10, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed (same seed, same intervals).")] = 0,
+) -> None:
+    """Measure agreement: stance per target, entity spans per pair and label, anchoring."""
+    project = _project(ctx)
+    if export is not None:
+        # An export is read into a throwaway store, so the project's own store is untouched.
+        with tempfile.TemporaryDirectory() as scratch:
+            store = _run(lambda: open_store(f"sqlite:///{Path(scratch) / 'export.db'}"))
+            try:
+                _run(lambda: import_export(store, export, project.settings))
+                with store.transaction() as connection:
+                    report = measure(connection, project.settings, resamples, seed)
+            finally:
+                store.close()
+    else:
+        with _opened_store(project) as store, store.transaction() as connection:
+            report = measure(connection, project.settings, resamples, seed)
+    if report["documents"] == 0:
+        raise _fail(
+            UsageError("no annotations to measure; run `curate pull` or `curate import-ls` first")
+        )
+    if html is not None:
+        title = f"curate agreement: {project.settings.project.name}"
+        _run(lambda: _write_text(html, render_html(report, title)))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    for table in agreement_tables(report):
+        out.print(table)
+    if html is not None:
+        out.print(f"report written to {html}", highlight=False)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {path} ({error.strerror}); choose another path") from None
+
+
+@app.command("adjudicate")
+def adjudicate_command(
+    ctx: typer.Context,
+    auto: Annotated[
+        bool, typer.Option("--auto", help="Apply the rules in [adjudication] of curate.toml.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Settle what annotators agree on (--auto); list what is left for reviewers."""
+    project = _project(ctx)
+    with _opened_store(project) as store:
+        if auto:
+            with store.transaction() as connection:
+                report = auto_adjudicate(connection, project.settings, project.guideline_version())
+        with store.connect() as connection:
+            queue = review_queue(connection)
+    if as_json:
+        payload: dict[str, Any] = {"queue": [asdict(entry) for entry in queue]}
+        typer.echo(json.dumps(payload | ({"auto": describe(report)} if auto else {})))
+        return
+    if auto:
+        decided = ", ".join(f"{n} {m}" for m, n in sorted(report.decided.items())) or "nothing new"
+        out.print(
+            f"{report.documents} documents with enough annotators ({report.pending} waiting); "
+            f"{report.recomputed} recomputed; decided: {decided}; "
+            f"{report.kept_human} reviewer decisions kept",
+            highlight=False,
+        )
+    table = Table("document", "agreement", "open items", title=f"Review queue ({len(queue)})")
+    for entry in queue[:20]:
+        score = "–" if entry.score is None else f"{entry.score:.3f}"
+        table.add_row(entry.document_id, score, ", ".join(entry.open_items))
+    out.print(table)
 
 
 @app.command()

@@ -90,6 +90,21 @@ class AssignmentSettings(_Section):
     overlap: int = Field(2, ge=1, description="How many annotators see each document.")
 
 
+class AdjudicationSettings(_Section):
+    min_annotators: int = Field(
+        2, ge=1, description="Annotators a document needs before it is adjudicated."
+    )
+    majority: float = Field(
+        0.66,
+        gt=0.5,
+        le=1,
+        description="Share of annotators that must choose a stance for it to win by majority.",
+    )
+    entity_min_annotators: int = Field(
+        2, ge=1, description="Annotators that must mark the same span and label for it to be gold."
+    )
+
+
 class ReleaseSettings(_Section):
     name: str = Field(description="Dataset name; releases land in exports/<name>/vX.Y.Z.")
     licence: str = Field("cc-by-4.0", description="Licence id written into the dataset card.")
@@ -152,6 +167,7 @@ class Settings(_Section):
     stance: StanceSettings
     annotators: list[Annotator] = Field(default_factory=list)
     assignment: AssignmentSettings = AssignmentSettings()
+    adjudication: AdjudicationSettings = AdjudicationSettings()
     release: ReleaseSettings
     prelabel: PrelabelSettings = PrelabelSettings()
     labelstudio: LabelStudioSettings = LabelStudioSettings()

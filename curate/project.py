@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,17 @@ class Project:
 
     def labeller_context(self) -> LabellerContext:
         return LabellerContext(self.settings, self.root)
+
+    @property
+    def guidelines(self) -> Path:
+        return self.root / self.settings.project.guidelines
+
+    def guideline_version(self) -> str | None:
+        """The 'Guidelines version: X' line of guidelines.md, recorded with every label."""
+        if not self.guidelines.is_file():
+            return None
+        found = re.search(r"Guidelines version:\s*([\w.\-]+)", self.guidelines.read_text("utf-8"))
+        return found.group(1) if found else None
 
 
 def init_project(root: Path, force: bool = False) -> Path:

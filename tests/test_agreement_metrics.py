@@ -6,14 +6,22 @@ import math
 
 import pytest
 
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curate.agreement import patterns
 from curate.agreement.metrics import (
-    bootstrap_interval,
+    alpha_of_codes,
     cohen_kappa,
     fleiss_kappa,
     fleiss_kappa_table,
+    fleiss_of_codes,
     krippendorff_alpha,
     pairwise_cohen,
     percent_agreement,
+    percent_of_codes,
+    to_codes,
 )
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": 4 coders, 12 units, gaps.
@@ -76,6 +84,52 @@ def test_percent_agreement_and_pairs() -> None:
 
 
 def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
-    low, high = bootstrap_interval(UNITS, krippendorff_alpha, resamples=300, seed=7)
-    assert (low, high) == bootstrap_interval(UNITS, krippendorff_alpha, resamples=300, seed=7)
+    codes, categories = to_codes(UNITS)
+    table = patterns.Patterns.from_codes(codes, categories)
+    first = patterns.interval(table, patterns.alpha, resamples=500, seed=7)
+    assert first == patterns.interval(table, patterns.alpha, resamples=500, seed=7)
+    assert first != patterns.interval(table, patterns.alpha, resamples=500, seed=8)
+    low, high = first
     assert low < krippendorff_alpha(UNITS) < high
+
+
+def test_units_rated_once_carry_no_agreement() -> None:
+    codes, categories = to_codes(UNITS)
+    table = patterns.Patterns.from_codes(codes, categories)
+    assert table.units == 11  # unit 12 has a single rating and is left out
+    extra = np.vstack([codes, [[0, -1, -1, -1]] * 5])  # five more single ratings: no change
+    assert alpha_of_codes(extra) == pytest.approx(alpha_of_codes(codes))
+
+
+def test_nothing_to_compare_gives_nan_not_an_error() -> None:
+    lonely = np.array([[0, -1], [-1, 1]])
+    assert math.isnan(alpha_of_codes(lonely))
+    assert math.isnan(percent_of_codes(lonely, 2))
+    assert patterns.interval(patterns.Patterns.from_codes(lonely, 2), patterns.alpha) == (
+        pytest.approx(float("nan"), nan_ok=True),
+        pytest.approx(float("nan"), nan_ok=True),
+    )
+
+
+code_tables = st.integers(2, 4).flatmap(
+    lambda coders: st.lists(
+        st.lists(st.integers(-1, 2), min_size=coders, max_size=coders), min_size=3, max_size=25
+    )
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(code_tables)
+def test_pattern_statistics_equal_the_libraries(rows: list[list[int]]) -> None:
+    """The vectorised bootstrap statistics reproduce krippendorff and statsmodels exactly."""
+    codes = np.array(rows)
+    table = patterns.Patterns.from_codes(codes, 3)
+    assert patterns.observed(table, patterns.alpha) == pytest.approx(
+        alpha_of_codes(codes), nan_ok=True
+    )
+    assert patterns.observed(table, patterns.fleiss) == pytest.approx(
+        fleiss_of_codes(codes, 3), nan_ok=True
+    )
+    assert patterns.observed(table, patterns.percent) == pytest.approx(
+        percent_of_codes(codes, 3), nan_ok=True
+    )

@@ -1,1 +1,50 @@
-"""Agreement and evaluation metrics: span matching, stance scores."""
+"""Agreement: span matching, chance-corrected metrics with intervals, anchoring, document scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection
+
+from curate.agreement.data import AgreementData, load
+from curate.agreement.report import build_report, document_scores
+from curate.config import Settings
+from curate.store import queries
+
+
+def store_scores(connection: Connection, data: AgreementData) -> int:
+    """Save each document's agreement score (the review queue sorts by it)."""
+    scores = document_scores(data)
+    annotators = data.labelled.sum(axis=1)
+
+    def value(name: str, i: int) -> float | None:
+        number = scores[name][i]
+        return None if np.isnan(number) else float(number)
+
+    rows = [
+        (
+            d,
+            value("score", i),
+            value("entity_f1", i),
+            value("stance_agreement", i),
+            int(annotators[i]),
+        )
+        for i, d in enumerate(data.documents)
+    ]
+    queries.store_document_scores(connection, rows)
+    return len(rows)
+
+
+def measure(
+    connection: Connection,
+    settings: Settings,
+    resamples: int = 1000,
+    seed: int = 0,
+    document_ids: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The full report for the store (or some documents); stores per-document scores too."""
+    data = load(connection, settings, document_ids)
+    store_scores(connection, data)
+    return build_report(data, resamples, seed)

@@ -1,16 +1,17 @@
-"""Span precision / recall / F1, with exact matching and with overlap matching.
+"""Span precision / recall / F1 with exact and with overlap matching (see matching.py).
 
-Overlap matching pairs spans one-to-one by overlap first (largest overlap first, same label as the
-tie-break), then compares labels: a pair with equal labels is a true positive; a pair with different
-labels is a label conflict (a false negative for the gold label and a false positive for the
-other); a pair whose offsets differ is also counted as a boundary difference.
+In overlap matching a pair with equal labels is a true positive; a pair with different labels is a
+label conflict (a false negative for the reference label and a false positive for the other); a
+pair whose offsets differ is also counted as a boundary difference.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from curate.agreement.matching import PairCounts, SpanArrays, count_pairs
 
 # (document id, start, end, label)
 SpanKey = tuple[str, int, int, str]
@@ -69,47 +70,35 @@ class SpanComparison:
 
 
 def compare_exact(gold: Iterable[SpanKey], predicted: Iterable[SpanKey]) -> SpanComparison:
-    gold_counts, predicted_counts = Counter(gold), Counter(predicted)
-    result = SpanComparison()
-    for key in gold_counts.keys() | predicted_counts.keys():
-        matched = min(gold_counts[key], predicted_counts[key])
-        scores = result.by_label[key[3]]
-        scores.tp += matched
-        scores.fn += gold_counts[key] - matched
-        scores.fp += predicted_counts[key] - matched
-    return result
+    return _compare(list(gold), list(predicted), overlap=False)
 
 
 def compare_overlap(gold: Iterable[SpanKey], predicted: Iterable[SpanKey]) -> SpanComparison:
-    gold_spans, predicted_spans = list(gold), list(predicted)
-    candidates = []
-    for g, (gdoc, gs, ge, glabel) in enumerate(gold_spans):
-        for p, (pdoc, ps, pe, plabel) in enumerate(predicted_spans):
-            overlap = min(ge, pe) - max(gs, ps)
-            if gdoc == pdoc and overlap > 0:
-                candidates.append((-overlap, glabel != plabel, g, p))
-    paired_gold: set[int] = set()
-    paired_predicted: set[int] = set()
-    result = SpanComparison()
-    for _, _, g, p in sorted(candidates):
-        if g in paired_gold or p in paired_predicted:
-            continue
-        paired_gold.add(g)
-        paired_predicted.add(p)
-        _, gs, ge, glabel = gold_spans[g]
-        _, ps, pe, plabel = predicted_spans[p]
-        if (gs, ge) != (ps, pe):
-            result.boundary_differences += 1
-        if glabel == plabel:
-            result.by_label[glabel].tp += 1
-        else:
-            result.label_conflicts += 1
-            result.by_label[glabel].fn += 1
-            result.by_label[plabel].fp += 1
-    for g, span in enumerate(gold_spans):
-        if g not in paired_gold:
-            result.by_label[span[3]].fn += 1
-    for p, span in enumerate(predicted_spans):
-        if p not in paired_predicted:
-            result.by_label[span[3]].fp += 1
+    return _compare(list(gold), list(predicted), overlap=True)
+
+
+def _compare(gold: list[SpanKey], predicted: list[SpanKey], overlap: bool) -> SpanComparison:
+    documents = {d: i for i, d in enumerate(sorted({s[0] for s in gold + predicted}))}
+    labels = sorted({s[3] for s in gold + predicted})
+    index = {label: i for i, label in enumerate(labels)}
+
+    def arrays(spans: list[SpanKey]) -> SpanArrays:
+        return SpanArrays.build(
+            [documents[s[0]] for s in spans],
+            [s[1] for s in spans],
+            [s[2] for s in spans],
+            [index[s[3]] for s in spans],
+        )
+
+    counts, _, _ = count_pairs(arrays(gold), arrays(predicted), len(labels), overlap)
+    return comparison_from(counts, labels)
+
+
+def comparison_from(counts: PairCounts, labels: list[str]) -> SpanComparison:
+    result = SpanComparison(
+        label_conflicts=counts.label_conflicts, boundary_differences=counts.boundary_differences
+    )
+    for i, label in enumerate(labels):
+        if counts.tp[i] or counts.fp[i] or counts.fn[i]:
+            result.by_label[label] = Scores(int(counts.tp[i]), int(counts.fp[i]), int(counts.fn[i]))
     return result

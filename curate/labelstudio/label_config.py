@@ -62,11 +62,3 @@ def instructions(guidelines: Path) -> str:
     if not guidelines.is_file():
         raise UsageError(f"{guidelines} not found; write the guidelines or fix project.guidelines")
     return MarkdownIt().render(guidelines.read_text(encoding="utf-8"))
-
-
-def guideline_version(guidelines: Path) -> str | None:
-    """The 'Guidelines version: X' line of guidelines.md, recorded with every annotation."""
-    if not guidelines.is_file():
-        return None
-    found = re.search(r"Guidelines version:\s*([\w.\-]+)", guidelines.read_text(encoding="utf-8"))
-    return found.group(1) if found else None

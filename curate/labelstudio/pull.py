@@ -15,7 +15,7 @@ from typing import Any
 
 from curate.labelstudio.client import call
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
-from curate.labelstudio.label_config import TEXT_NAME, guideline_version
+from curate.labelstudio.label_config import TEXT_NAME
 from curate.labelstudio.schema import Result, Task
 from curate.project import Project
 from curate.store import Store, queries
@@ -90,7 +90,7 @@ def parent_predictions(
 def pull(store: Store, project: Project, client: Any, url: str, full: bool = False) -> PullReport:
     report = PullReport()
     targets = {stance_control(t): t for t in project.settings.target_names()}
-    version = guideline_version(project.root / project.settings.project.guidelines)
+    version = project.guideline_version()
     with store.connect() as connection:
         projects = {
             local: int(ext)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, func, insert, select
+from sqlalchemy import Connection, CursorResult, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from curate.errors import AppendOnlyError
@@ -18,6 +18,7 @@ from curate.store.schema import (
 from curate.store.schema import (
     assignments,
     decisions,
+    document_agreement,
     document_sources,
     documents,
     prelabel_runs,
@@ -327,6 +328,37 @@ def annotation_history(
     return [_annotation(row._mapping) for row in rows]
 
 
+def newest_annotations(
+    connection: Connection, document_ids: Sequence[str] | None = None
+) -> list[Annotation]:
+    """The newest revision of every (document, annotator), optionally for some documents."""
+    newest = select(
+        annotation_rows.c.document_id,
+        annotation_rows.c.annotator,
+        func.max(annotation_rows.c.revision).label("revision"),
+    ).group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+    if document_ids is None:
+        chunks: list[Sequence[str] | None] = [None]
+    else:
+        chunks = [document_ids[i : i + 500] for i in range(0, len(document_ids), 500)]
+    found: list[Annotation] = []
+    for chunk in chunks:
+        query = newest if chunk is None else newest.where(annotation_rows.c.document_id.in_(chunk))
+        latest = query.subquery()
+        rows = connection.execute(
+            select(annotation_rows)
+            .join(
+                latest,
+                (annotation_rows.c.document_id == latest.c.document_id)
+                & (annotation_rows.c.annotator == latest.c.annotator)
+                & (annotation_rows.c.revision == latest.c.revision),
+            )
+            .order_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+        )
+        found.extend(_annotation(row._mapping) for row in rows)
+    return found
+
+
 def refuse_change(error: DBAPIError) -> AppendOnlyError:
     """Turn a trigger's refusal into curate's error."""
     return AppendOnlyError(
@@ -341,6 +373,60 @@ def add_decision(connection: Connection, decision: Decision) -> int:
     row = asdict(decision) | {"based_on": list(decision.based_on), "created_at": now()}
     row.pop("id")
     return _inserted_id(connection.execute(insert(decisions).values(row)))
+
+
+def decisions_for(connection: Connection, document_ids: Sequence[str]) -> list[Decision]:
+    """Every decision on these documents, oldest first."""
+    found = []
+    fields = Decision.__dataclass_fields__
+    for start in range(0, len(document_ids), 500):
+        rows = connection.execute(
+            select(decisions)
+            .where(decisions.c.document_id.in_(document_ids[start : start + 500]))
+            .order_by(decisions.c.id)
+        )
+        for row in rows:
+            values = {k: v for k, v in row._mapping.items() if k in fields}
+            found.append(Decision(**values | {"based_on": tuple(values["based_on"])}))
+    return found
+
+
+def decided_documents(connection: Connection) -> set[str]:
+    return set(connection.scalars(select(decisions.c.document_id).distinct()))
+
+
+def store_document_scores(
+    connection: Connection, rows: list[tuple[str, float | None, float | None, float | None, int]]
+) -> None:
+    """(document id, score, entity F1, stance agreement, annotators): replaces earlier scores."""
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), 500):
+        connection.execute(
+            delete(document_agreement).where(
+                document_agreement.c.document_id.in_(ids[start : start + 500])
+            )
+        )
+    if rows:
+        stamp = now()
+        connection.execute(
+            insert(document_agreement),
+            [
+                {
+                    "document_id": d,
+                    "score": score,
+                    "entity_f1": entity,
+                    "stance_agreement": stance,
+                    "annotators": annotators,
+                    "updated_at": stamp,
+                }
+                for d, score, entity, stance, annotators in rows
+            ],
+        )
+
+
+def document_scores(connection: Connection) -> dict[str, float | None]:
+    rows = connection.execute(select(document_agreement.c.document_id, document_agreement.c.score))
+    return {document_id: score for document_id, score in rows}
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
@@ -446,8 +532,11 @@ def gold_stances(connection: Connection) -> dict[str, dict[str, str]]:
     )
     gold: dict[str, dict[str, str]] = {}
     for document_id, target, payload in rows:
-        gold.setdefault(document_id, {})[target] = payload["label"]
-    return gold
+        if payload.get("label") is None:  # reopened for review: no gold until a reviewer decides
+            gold.get(document_id, {}).pop(target, None)
+        else:
+            gold.setdefault(document_id, {})[target] = payload["label"]
+    return {d: labels for d, labels in gold.items() if labels}
 
 
 def gold_entities(connection: Connection) -> dict[str, list[Span]]:
@@ -457,7 +546,15 @@ def gold_entities(connection: Connection) -> dict[str, list[Span]]:
         .where(decisions.c.kind == "entity")
         .order_by(decisions.c.id)
     )
-    return {d: [Span(**span) for span in payload["spans"]] for d, payload in rows}
+    fields = Span.__dataclass_fields__
+    gold: dict[str, list[Span]] = {}
+    for document_id, payload in rows:
+        if payload.get("open"):  # spans still in conflict: the document has no gold yet
+            gold.pop(document_id, None)
+        else:
+            spans = payload["spans"]
+            gold[document_id] = [Span(**{k: s[k] for k in fields}) for s in spans]
+    return gold
 
 
 def labels_in_use(connection: Connection) -> set[str]:
@@ -499,7 +596,7 @@ def stage_counts(connection: Connection) -> dict[str, int]:
         "annotated": distinct_documents(
             annotation_rows, annotation_rows.c.skipped_reason.is_(None)
         ),
-        "adjudicated": distinct_documents(decisions),
+        "adjudicated": distinct_documents(decisions, decisions.c.method != "open"),
         "released": distinct_documents(
             release_documents, release_documents.c.release_id == latest_release
         ),

@@ -118,6 +118,18 @@ decisions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Derived, not evidence: recomputed from annotations whenever agreement is measured.
+document_agreement = Table(
+    "document_agreement",
+    metadata,
+    Column("document_id", ForeignKey("documents.id"), primary_key=True),
+    Column("score", Float),
+    Column("entity_f1", Float),
+    Column("stance_agreement", Float),
+    Column("annotators", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 releases = Table(
     "releases",
     metadata,

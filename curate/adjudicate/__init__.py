@@ -1,0 +1,1 @@
+"""Adjudication: automatic rules for what annotators agree on, a review queue for the rest."""

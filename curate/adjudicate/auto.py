@@ -1,0 +1,166 @@
+"""Automatic adjudication: settle what annotators already agree on, send the rest to review.
+
+Per document there is one entity item and one stance item per target. An item's newest decision is
+its state: a label (method `unanimous`, `majority` or `reviewer`) or `open` (waiting for a
+reviewer). Decisions are append-only, so a new state is a new row naming the annotation revisions
+it rests on. Rules:
+- stance: every annotator chose the same label -> `unanimous`; one label chosen by at least
+  `adjudication.majority` of them -> `majority`; otherwise `open`;
+- entities: a span (same offsets and label) marked by at least `entity_min_annotators` becomes
+  gold; when any other span is left over the item is `open`, keeping the agreed spans;
+- an item a reviewer decided is never touched again by a rule;
+- an item whose newest decision rests on the same revisions as now is skipped, so re-running
+  after new annotations only recomputes the documents they touch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from curate.agreement import store_scores
+from curate.agreement.data import load
+from curate.config import Settings
+from curate.records import Annotation, Decision
+from curate.store import queries
+
+AUTO = "curate-auto"
+HUMAN_METHODS = frozenset({"reviewer"})
+OPEN = "open"
+
+
+@dataclass
+class AutoReport:
+    documents: int = 0  # documents with enough annotators
+    recomputed: int = 0  # of those, how many had new revisions
+    pending: int = 0  # documents still waiting for annotators
+    decided: Counter[str] = field(default_factory=Counter)  # method -> items
+    kept_human: int = 0  # items a reviewer decided: left alone
+
+    @property
+    def opened(self) -> int:
+        return self.decided[OPEN]
+
+
+def item_key(decision: Decision) -> tuple[str, str | None]:
+    return decision.kind, decision.target
+
+
+def newest_decisions(decisions: list[Decision]) -> dict[tuple[str, str, str | None], Decision]:
+    """(document, kind, target) -> the newest decision (decisions arrive oldest first)."""
+    return {(d.document_id, d.kind, d.target): d for d in decisions}
+
+
+def auto_adjudicate(
+    connection: Connection, settings: Settings, guideline_version: str | None
+) -> AutoReport:
+    report = AutoReport()
+    by_document: dict[str, list[Annotation]] = {}
+    for annotation in queries.newest_annotations(connection):
+        if annotation.skipped_reason is None:
+            by_document.setdefault(annotation.document_id, []).append(annotation)
+    ready = {
+        d: found
+        for d, found in by_document.items()
+        if len(found) >= settings.adjudication.min_annotators
+    }
+    report.documents, report.pending = len(ready), len(by_document) - len(ready)
+    current = newest_decisions(queries.decisions_for(connection, sorted(ready)))
+    texts = queries.documents_by_ids(connection, sorted(ready))
+    recomputed = []
+    for document_id in sorted(ready):
+        found = ready[document_id]
+        based_on = tuple(sorted(a.id for a in found if a.id is not None))
+        proposals = _stance_proposals(found, settings) + [_entity_proposal(found, settings)]
+        touched = False
+        for kind, target, method, payload, reason in proposals:
+            held = current.get((document_id, kind, target))
+            if held is not None and held.method in HUMAN_METHODS:
+                report.kept_human += 1
+                continue
+            if held is not None and held.based_on == based_on:
+                continue
+            touched = True
+            report.decided[method] += 1
+            if kind == "entity":
+                text = texts[document_id].text
+                payload["spans"] = [
+                    s | {"text": text[s["start"] : s["end"]]} for s in payload["spans"]
+                ]
+            queries.add_decision(
+                connection,
+                Decision(
+                    document_id=document_id,
+                    kind=kind,
+                    target=target,
+                    method=method,
+                    decided_by=AUTO,
+                    payload=payload,
+                    based_on=based_on,
+                    note=reason,
+                    guideline_version=guideline_version,
+                ),
+            )
+        if touched:
+            recomputed.append(document_id)
+    report.recomputed = len(recomputed)
+    if recomputed:
+        store_scores(connection, load(connection, settings, recomputed))
+    return report
+
+
+Proposal = tuple[str, str | None, str, dict[str, Any], str]
+
+
+def _stance_proposals(found: list[Annotation], settings: Settings) -> list[Proposal]:
+    proposals: list[Proposal] = []
+    for target in settings.target_names():
+        votes = Counter(s.label for a in found for s in a.stances if s.target == target)
+        voters = sum(votes.values())
+        if voters < settings.adjudication.min_annotators:
+            continue  # too few annotators gave this target a stance to settle it
+        tally = ", ".join(f"{label} {n}" for label, n in votes.most_common())
+        (top, count), *rest = votes.most_common()
+        if not rest:
+            proposals.append(
+                ("stance", target, "unanimous", {"label": top}, f"all {voters} chose {top}")
+            )
+        elif count / voters >= settings.adjudication.majority and count > rest[0][1]:
+            reason = f"{count} of {voters} chose {top} ({tally})"
+            proposals.append(("stance", target, "majority", {"label": top}, reason))
+        else:
+            proposals.append(("stance", target, OPEN, {"label": None}, f"split: {tally}"))
+    return proposals
+
+
+def _entity_proposal(found: list[Annotation], settings: Settings) -> Proposal:
+    votes = Counter(key for a in found for key in {(s.start, s.end, s.label) for s in a.spans})
+    needed = settings.adjudication.entity_min_annotators
+    everyone = len(found)
+    agreed = [
+        {"start": s, "end": e, "label": label, "method": _span_method(n, everyone), "votes": n}
+        for (s, e, label), n in sorted(votes.items())
+        if n >= needed
+    ]
+    left = [
+        {"start": s, "end": e, "label": label, "votes": n}
+        for (s, e, label), n in sorted(votes.items())
+        if n < needed
+    ]
+    if left:
+        reason = f"{len(agreed)} spans agreed by {needed}+ annotators, {len(left)} not"
+        return "entity", None, OPEN, {"spans": agreed, "open": left}, reason
+    method = "unanimous" if all(s["votes"] == everyone for s in agreed) else "majority"
+    reason = f"all {len(agreed)} spans marked by {needed}+ of {everyone} annotators"
+    return "entity", None, method, {"spans": agreed}, reason
+
+
+def _span_method(votes: int, everyone: int) -> str:
+    return "unanimous" if votes == everyone else "majority"
+
+
+def describe(report: AutoReport) -> dict[str, Any]:
+    return asdict(report) | {"decided": dict(report.decided)}

@@ -1,0 +1,219 @@
+"""The review queue: open items, lowest agreement first; the annotators' versions aligned with
+typed conflicts; and the reviewer's decision, stored with their name and note."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from curate.adjudicate.auto import OPEN, newest_decisions
+from curate.config import Settings
+from curate.errors import InputError
+from curate.offsets import check_span
+from curate.records import Annotation, Decision, Document, Span
+from curate.store import queries
+
+REVIEWER = "reviewer"
+# Conflict types, in the order a reviewer is shown them.
+LABEL, BOUNDARY, MISSING, STANCE = "label", "boundary", "missing", "stance"
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    document_id: str
+    score: float | None  # per-document agreement; None when not measured yet
+    open_items: tuple[str, ...]  # "entities", "stance:Iran", ...
+
+
+def review_queue(connection: Connection) -> list[QueueEntry]:
+    """Documents with an open item, lowest agreement first (unmeasured last, then by id)."""
+    decided = queries.decided_documents(connection)
+    newest = newest_decisions(queries.decisions_for(connection, sorted(decided)))
+    open_items: dict[str, list[str]] = {}
+    for (document_id, kind, target), decision in sorted(newest.items(), key=str):
+        if decision.method == OPEN:
+            name = "entities" if kind == "entity" else f"stance:{target}"
+            open_items.setdefault(document_id, []).append(name)
+    scores = queries.document_scores(connection)
+    entries = [QueueEntry(d, scores.get(d), tuple(items)) for d, items in open_items.items()]
+    return sorted(
+        entries,
+        key=lambda e: (e.score is None, e.score if e.score is not None else 0, e.document_id),
+    )
+
+
+def next_document(connection: Connection) -> QueueEntry | None:
+    queue = review_queue(connection)
+    return queue[0] if queue else None
+
+
+@dataclass(frozen=True)
+class SpanGroup:
+    """Overlapping spans from different annotators: each one's version (None if they had none)."""
+
+    versions: Mapping[str, Span | None]
+    conflicts: tuple[str, ...]  # empty when everyone marked the same span
+
+    @property
+    def start(self) -> int:
+        return min(s.start for s in self.versions.values() if s is not None)
+
+
+@dataclass(frozen=True)
+class StanceRow:
+    target: str
+    versions: Mapping[str, str | None]
+    conflicts: tuple[str, ...]
+    decided: str | None  # the current gold label, if any
+
+
+@dataclass(frozen=True)
+class Alignment:
+    document_id: str
+    document: Document
+    annotators: tuple[str, ...]
+    annotation_ids: tuple[int, ...]
+    groups: tuple[SpanGroup, ...]
+    stances: tuple[StanceRow, ...]
+    score: float | None
+    agreed_spans: tuple[Span, ...] = field(default=())  # gold spans already settled by a rule
+
+
+def align(connection: Connection, settings: Settings, document_id: str) -> Alignment:
+    document = queries.get_document(connection, document_id)
+    if document is None:
+        raise InputError(f"no document {document_id}; `curate review` lists the queue")
+    found = [
+        a for a in queries.newest_annotations(connection, [document_id]) if a.skipped_reason is None
+    ]
+    annotators = tuple(a.annotator for a in found)
+    newest = newest_decisions(queries.decisions_for(connection, [document_id]))
+    entity = newest.get((document_id, "entity", None))
+    agreed = tuple(
+        Span(s["start"], s["end"], s["label"], s["text"])
+        for s in (entity.payload.get("spans", []) if entity else [])
+    )
+    stances = []
+    for target in settings.target_names():
+        versions = {
+            a.annotator: next((s.label for s in a.stances if s.target == target), None)
+            for a in found
+        }
+        given = {label for label in versions.values() if label is not None}
+        conflicts = (
+            (STANCE,)
+            if len(given) > 1
+            else ((MISSING,) if None in versions.values() and given else ())
+        )
+        decision = newest.get((document_id, "stance", target))
+        label = decision.payload.get("label") if decision else None
+        stances.append(StanceRow(target, versions, conflicts, label))
+    return Alignment(
+        document_id=document_id,
+        document=document,
+        annotators=annotators,
+        annotation_ids=tuple(sorted(a.id for a in found if a.id is not None)),
+        groups=tuple(group_spans(found)),
+        stances=tuple(stances),
+        score=queries.document_scores(connection).get(document_id),
+        agreed_spans=agreed,
+    )
+
+
+def group_spans(found: Sequence[Annotation]) -> list[SpanGroup]:
+    """Cluster spans that overlap across annotators (transitively), then type each cluster."""
+    spans = sorted(
+        ((s, a.annotator) for a in found for s in set(a.spans)),
+        key=lambda x: (x[0].start, x[0].end),
+    )
+    clusters: list[list[tuple[Span, str]]] = []
+    reach = -1
+    for span, annotator in spans:
+        if clusters and span.start < reach:
+            clusters[-1].append((span, annotator))
+            reach = max(reach, span.end)
+        else:
+            clusters.append([(span, annotator)])
+            reach = span.end
+    groups = []
+    for cluster in clusters:
+        for versions in _split_by_annotator(cluster, [a.annotator for a in found]):
+            present = [s for s in versions.values() if s is not None]
+            conflicts = []
+            if len({s.label for s in present}) > 1:
+                conflicts.append(LABEL)
+            if len({(s.start, s.end) for s in present}) > 1:
+                conflicts.append(BOUNDARY)
+            if len(present) < len(versions):
+                conflicts.append(MISSING)
+            groups.append(SpanGroup(versions, tuple(conflicts)))
+    return groups
+
+
+def _split_by_annotator(
+    cluster: list[tuple[Span, str]], annotators: list[str]
+) -> list[dict[str, Span | None]]:
+    """One row per k-th span of each annotator in the cluster (most clusters hold one each)."""
+    per: dict[str, list[Span]] = {a: [] for a in annotators}
+    for span, annotator in cluster:
+        per[annotator].append(span)
+    rows = max(len(spans) for spans in per.values())
+    return [
+        {a: (spans[k] if k < len(spans) else None) for a, spans in per.items()} for k in range(rows)
+    ]
+
+
+def decide(
+    connection: Connection,
+    settings: Settings,
+    document_id: str,
+    reviewer: str,
+    spans: Sequence[Span],
+    stances: Mapping[str, str],
+    note: str | None = None,
+    guideline_version: str | None = None,
+) -> list[int]:
+    """Record a reviewer's resolution of a whole document: its gold spans and the stance of each
+    given target. Spans are checked against the text; labels against curate.toml."""
+    document = queries.get_document(connection, document_id)
+    if document is None:
+        raise InputError(f"no document {document_id}; `curate review` lists the queue")
+    known = set(settings.entity_label_names())
+    for span in spans:
+        check_span(document.text, span.start, span.end, span.text, f"document {document_id}")
+        if span.label not in known:
+            raise InputError(
+                f"label {span.label!r} is not in curate.toml; use one of {sorted(known)}"
+            )
+    for name, label in stances.items():
+        if name not in settings.target_names():
+            raise InputError(f"stance target {name!r} is not in curate.toml")
+        if label not in settings.stance.labels:
+            raise InputError(f"stance {label!r} is not one of {settings.stance.labels}")
+    based_on = tuple(
+        sorted(a.id for a in queries.newest_annotations(connection, [document_id]) if a.id)
+    )
+    payload = [
+        {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "method": REVIEWER}
+        for s in sorted(spans, key=lambda s: (s.start, s.end, s.label))
+    ]
+    items: list[tuple[str, str | None, dict[str, Any]]] = [("entity", None, {"spans": payload})]
+    items += [("stance", name, {"label": label}) for name, label in stances.items()]
+    ids = []
+    for kind, target, content in items:
+        decision = Decision(
+            document_id=document_id,
+            kind=kind,
+            target=target,
+            method=REVIEWER,
+            decided_by=reviewer,
+            payload=content,
+            based_on=based_on,
+            note=note,
+            guideline_version=guideline_version,
+        )
+        ids.append(queries.add_decision(connection, decision))
+    return ids

@@ -1,0 +1,197 @@
+"""The agreement report as one self-contained HTML page, pictures drawn with matplotlib and
+embedded as PNG data URIs (no files beside it, nothing fetched when it opens)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from html import escape
+from typing import Any
+
+from matplotlib.figure import Figure
+
+METRICS = (
+    ("alpha", "Krippendorff α"),
+    ("fleiss_kappa", "Fleiss κ"),
+    ("percent_agreement", "% agree"),
+)
+
+
+def _png(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{escape(str(figure.get_label()))}" src="data:image/png;base64,{encoded}">'
+
+
+def heatmap(report: dict[str, Any], metric: str, title: str) -> str:
+    matrix = report["entities"]["matrix"]
+    coders = matrix["coders"]
+    values = [[float("nan") if v is None else v for v in row] for row in matrix[metric]]
+    figure = Figure(figsize=(1.2 + 0.9 * len(coders), 0.8 + 0.8 * len(coders)), label=title)
+    axes = figure.subplots()
+    image = axes.imshow(values, vmin=0, vmax=1, cmap="viridis")
+    axes.set_xticks(range(len(coders)), [_short(c) for c in coders], rotation=45, ha="right")
+    axes.set_yticks(range(len(coders)), [_short(c) for c in coders])
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            if value == value:  # not NaN
+                axes.text(j, i, f"{value:.2f}", ha="center", va="center", color="white")
+    axes.set_title(title)
+    figure.colorbar(image, ax=axes)
+    return _png(figure)
+
+
+def label_bars(report: dict[str, Any]) -> str:
+    by_label = report["entities"]["by_label"]
+    labels = sorted(set(by_label["exact"]) | set(by_label["overlap"]))
+    figure = Figure(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.2), label="Span F1 per label")
+    axes = figure.subplots()
+    width = 0.4
+    for shift, mode in ((-width / 2, "exact"), (width / 2, "overlap")):
+        heights = [by_label[mode].get(label, {}).get("f1", 0.0) for label in labels]
+        axes.bar([i + shift for i in range(len(labels))], heights, width, label=mode)
+    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axes.set_ylim(0, 1)
+    axes.set_ylabel("F1 between annotators")
+    axes.set_title("Span F1 per label")
+    axes.legend()
+    return _png(figure)
+
+
+def intervals(report: dict[str, Any]) -> str:
+    rows = [
+        (f"{target} · {name}", estimate)
+        for target, section in report["stance"].items()
+        for key, name in METRICS
+        if (estimate := section[key])["value"] is not None
+    ]
+    figure = Figure(figsize=(6, 0.6 + 0.35 * max(len(rows), 1)), label="Stance agreement, 95% CI")
+    axes = figure.subplots()
+    for i, (_, estimate) in enumerate(rows):
+        low = estimate["low"] if estimate["low"] is not None else estimate["value"]
+        high = estimate["high"] if estimate["high"] is not None else estimate["value"]
+        axes.errorbar(
+            estimate["value"],
+            i,
+            xerr=[[estimate["value"] - low], [high - estimate["value"]]],
+            fmt="o",
+        )
+    axes.set_yticks(range(len(rows)), [name for name, _ in rows])
+    axes.set_xlim(-1, 1)
+    axes.axvline(0, color="grey", linewidth=0.5)
+    axes.set_title("Stance agreement with 95% bootstrap intervals")
+    return _png(figure)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 16 else name[:15] + "…"
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _estimate(estimate: dict[str, float | None]) -> str:
+    if estimate["value"] is None:
+        return "–"
+    if estimate["low"] is None or estimate["high"] is None:
+        return f"{estimate['value']:.3f}"
+    return f"{estimate['value']:.3f} [{estimate['low']:.3f}, {estimate['high']:.3f}]"
+
+
+def render(report: dict[str, Any], title: str) -> str:
+    stance_rows = [
+        [target, s["units"], s["unpaired"], *(_estimate(s[key]) for key, _ in METRICS)]
+        for target, s in report["stance"].items()
+    ]
+    entities = report["entities"]
+    pair_rows = [
+        [
+            pair,
+            p["documents"],
+            p["exact"]["f1"],
+            p["overlap"]["f1"],
+            p["label_conflicts"],
+            p["boundary_differences"],
+            p["token_kappa"],
+        ]
+        for pair, p in entities["pairs"].items()
+    ]
+    anchoring_rows = [
+        [
+            coder,
+            group,
+            g["documents"],
+            g["suggestions_kept_unchanged"],
+            g["span_f1_with_suggestions"],
+            g["stance_agreement_with_suggestions"],
+        ]
+        for coder, groups in report["anchoring"].items()
+        for group, g in groups.items()
+    ]
+    lowest = [
+        [d["document"], d["score"], d["entity_f1"], d["stance_agreement"]]
+        for d in report["lowest_agreement"]
+    ]
+    sections = [
+        f"<h1>{escape(title)}</h1>",
+        f"<p>{report['documents']} documents; annotators: "
+        f"{escape(', '.join(report['annotators']))}. "
+        f"Intervals: {report['bootstrap']['resamples']} bootstrap resamples of documents, "
+        f"seed {report['bootstrap']['seed']}.</p>",
+        "<h2>Stance, per target</h2>",
+        _table(["target", "documents", "labelled once", *(n for _, n in METRICS)], stance_rows),
+        intervals(report),
+        "<h2>Entities, per annotator pair</h2>",
+        _table(
+            [
+                "pair",
+                "documents",
+                "exact F1",
+                "overlap F1",
+                "label conflicts",
+                "boundary differences",
+                "token κ (BIO)",
+            ],
+            pair_rows,
+        ),
+        heatmap(report, "exact_f1", "Exact span F1"),
+        heatmap(report, "token_kappa", "Token κ (BIO)"),
+        label_bars(report),
+        "<h2>Anchoring on pre-labels</h2>",
+        _table(
+            [
+                "annotator",
+                "documents",
+                "count",
+                "suggestions kept",
+                "span F1 with suggestions",
+                "stance = suggestion",
+            ],
+            anchoring_rows,
+        ),
+        "<h2>Lowest agreement</h2>",
+        _table(["document", "score", "span F1", "stance agreement"], lowest),
+    ]
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em}"
+        "img{display:block;margin:1em 0;max-width:100%}"
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{style}</style></head><body>{''.join(sections)}</body></html>\n"
+    )

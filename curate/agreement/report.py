@@ -1,0 +1,235 @@
+"""The agreement report: stance per target, entities per label and per pair, anchoring on
+pre-labels, and a score per document. Everything comes out as plain JSON-ready values."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from curate.agreement import patterns
+from curate.agreement.data import MISSING, AgreementData
+from curate.agreement.matching import count_pairs, exact_pairs
+from curate.agreement.metrics import alpha_of_codes, cohen_of_codes, fleiss_of_codes
+from curate.agreement.spans import Scores, comparison_from
+from curate.agreement.tokens import TokenIndex, bio_kappa
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else round(float(value), 4)
+
+
+def _estimate(value: float, interval: tuple[float, float]) -> dict[str, float | None]:
+    return {"value": _number(value), "low": _number(interval[0]), "high": _number(interval[1])}
+
+
+def _pairs(data: AgreementData) -> list[tuple[int, int]]:
+    return list(combinations(range(len(data.coders)), 2))
+
+
+def _pair_name(data: AgreementData, a: int, b: int) -> str:
+    return f"{data.coders[a]} | {data.coders[b]}"
+
+
+def stance_section(data: AgreementData, resamples: int, seed: int) -> dict[str, Any]:
+    section = {}
+    for t, target in enumerate(data.targets):
+        codes = data.stances[t]
+        raters = (codes >= 0).sum(axis=1)
+        table = patterns.Patterns.from_codes(codes, len(data.stance_labels))
+
+        def interval(
+            statistic: patterns.Statistic, table: patterns.Patterns = table
+        ) -> tuple[float, float]:
+            return patterns.interval(table, statistic, resamples, seed)
+
+        section[target] = {
+            "units": int((raters >= 2).sum()),
+            "unpaired": int((raters == 1).sum()),  # labelled by one annotator only: reported
+            "alpha": _estimate(alpha_of_codes(codes), interval(patterns.alpha)),
+            "fleiss_kappa": _estimate(
+                fleiss_of_codes(codes, len(data.stance_labels)), interval(patterns.fleiss)
+            ),
+            "percent_agreement": _estimate(
+                patterns.observed(table, patterns.percent) if table.units else float("nan"),
+                interval(patterns.percent),
+            ),
+            "cohen_kappa": {
+                _pair_name(data, a, b): {
+                    "value": _number(cohen_of_codes(codes[:, a], codes[:, b])),
+                    "units": int(((codes[:, a] >= 0) & (codes[:, b] >= 0)).sum()),
+                }
+                for a, b in _pairs(data)
+            },
+            "labels": {
+                label: int((codes == i).sum()) for i, label in enumerate(data.stance_labels)
+            },
+        }
+    return section
+
+
+def entity_section(data: AgreementData, tokens: TokenIndex) -> dict[str, Any]:
+    labels = len(data.entity_labels)
+    totals = {"exact": _zeros(labels), "overlap": _zeros(labels)}
+    conflicts = {"label_conflicts": 0, "boundary_differences": 0}
+    pairs: dict[str, Any] = {}
+    size = len(data.coders)
+    matrix = {
+        "exact_f1": np.full((size, size), np.nan),
+        "token_kappa": np.full((size, size), np.nan),
+    }
+    for a, b in _pairs(data):
+        shared = data.labelled[:, a] & data.labelled[:, b]
+        if not shared.any():
+            continue
+        first, second = data.coder_spans(a, shared), data.coder_spans(b, shared)
+        result: dict[str, Any] = {"documents": int(shared.sum())}
+        for mode in ("exact", "overlap"):
+            counts, _, _ = count_pairs(first, second, labels, overlap=mode == "overlap")
+            for name in ("tp", "fp", "fn"):
+                totals[mode][name] += getattr(counts, name)
+            scores = comparison_from(counts, data.entity_labels).overall
+            result[mode] = _scores(scores)
+            if mode == "overlap":
+                conflicts["label_conflicts"] += counts.label_conflicts
+                conflicts["boundary_differences"] += counts.boundary_differences
+                result |= {
+                    "label_conflicts": counts.label_conflicts,
+                    "boundary_differences": counts.boundary_differences,
+                }
+        result["token_kappa"] = _number(bio_kappa(tokens, first, second, shared))
+        pairs[_pair_name(data, a, b)] = result
+        for x, y in ((a, b), (b, a)):
+            matrix["exact_f1"][x, y] = result["exact"]["f1"]
+            matrix["token_kappa"][x, y] = result["token_kappa"] or np.nan
+    for c in range(size):
+        matrix["exact_f1"][c, c] = matrix["token_kappa"][c, c] = 1.0
+    by_label = {
+        mode: {
+            label: _scores(Scores(*(int(totals[mode][n][i]) for n in ("tp", "fp", "fn"))))
+            for i, label in enumerate(data.entity_labels)
+        }
+        for mode in totals
+    }
+    alone = data.labelled.sum(axis=1) == 1
+    return {
+        "overall": {
+            mode: _scores(Scores(*(int(totals[mode][n].sum()) for n in ("tp", "fp", "fn"))))
+            for mode in totals
+        }
+        | conflicts,
+        "by_label": {  # labels nobody used are left out
+            mode: {k: v for k, v in scores.items() if v["tp"] or v["fp"] or v["fn"]}
+            for mode, scores in by_label.items()
+        },
+        "pairs": pairs,
+        "matrix": {
+            "coders": data.coders,
+            **{name: [[_number(v) for v in row] for row in m] for name, m in matrix.items()},
+        },
+        # Spans on documents only one annotator labelled: compared with nobody, so reported.
+        "unpaired_spans": int(alone[data.spans.doc].sum()),
+        "unpaired_documents": int(alone.sum()),
+    }
+
+
+def _zeros(labels: int) -> dict[str, np.ndarray]:
+    return {name: np.zeros(labels, np.int64) for name in ("tp", "fp", "fn")}
+
+
+def _scores(scores: Scores) -> dict[str, float | int]:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.as_dict().items()}
+
+
+def anchoring_section(data: AgreementData) -> dict[str, Any]:
+    """Each annotator against the suggestions, on suggested and on blind documents apart."""
+    section = {}
+    for c, coder in enumerate(data.coders):
+        groups = {}
+        for name, documents in (
+            ("suggested", data.labelled[:, c] & ~data.blind),
+            ("blind", data.labelled[:, c] & data.blind),
+        ):
+            if not documents.any():
+                continue
+            mine = data.coder_spans(c, documents)
+            offered = data.suggestions.take(documents[data.suggestions.doc])
+            counts, _, _ = count_pairs(mine, offered, len(data.entity_labels), overlap=False)
+            same, shown = int(counts.tp.sum()), len(offered)
+            stance_given = data.stances[:, documents, c]
+            stance_offered = data.suggested_stances[:, documents]
+            both = (stance_given != MISSING) & (stance_offered != MISSING)
+            groups[name] = {
+                "documents": int(documents.sum()),
+                "suggested_spans": shown,
+                # On blind documents nothing was shown: this is how often the annotator
+                # arrived at the suggestion unaided, the baseline for anchoring.
+                "suggestions_kept_unchanged": _number(same / shown if shown else np.nan),
+                "span_f1_with_suggestions": _scores(
+                    comparison_from(counts, data.entity_labels).overall
+                )["f1"],
+                "stance_agreement_with_suggestions": _number(
+                    (stance_given[both] == stance_offered[both]).mean() if both.any() else np.nan
+                ),
+                "started_from_suggestions": int(data.started_from_suggestions[documents, c].sum()),
+            }
+        section[coder] = groups
+    return section
+
+
+def document_scores(data: AgreementData) -> dict[str, np.ndarray]:
+    """Per document: mean exact span F1 over annotator pairs, share of agreeing stance pairs, and
+    their mean (the score the review queue sorts by); NaN below two annotators."""
+    count = len(data.documents)
+    f1_sum, f1_pairs = np.zeros(count), np.zeros(count)
+    agree, compared = np.zeros(count), np.zeros(count)
+    for a, b in _pairs(data):
+        shared = data.labelled[:, a] & data.labelled[:, b]
+        first, second = data.coder_spans(a, shared), data.coder_spans(b, shared)
+        ia, _ = exact_pairs(first, second)
+        matched = np.bincount(first.doc[ia], minlength=count)
+        spans = np.bincount(first.doc, minlength=count) + np.bincount(second.doc, minlength=count)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1 = np.where(spans > 0, 2 * matched / spans, 1.0)  # both found nothing: agreement
+        f1_sum += np.where(shared, f1, 0)
+        f1_pairs += shared
+        given = (data.stances[:, :, a] != MISSING) & (data.stances[:, :, b] != MISSING)
+        same = given & (data.stances[:, :, a] == data.stances[:, :, b])
+        agree += same.sum(axis=0)
+        compared += given.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        entity = np.where(f1_pairs > 0, f1_sum / f1_pairs, np.nan)
+        stance = np.where(compared > 0, agree / compared, np.nan)
+    # The mean of whichever parts exist.
+    score = np.where(
+        np.isnan(entity), stance, np.where(np.isnan(stance), entity, (entity + stance) / 2)
+    )
+    return {"score": score, "entity_f1": entity, "stance_agreement": stance}
+
+
+def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    tokens = TokenIndex(data.texts)
+    scores = document_scores(data)
+    order = np.argsort(np.nan_to_num(scores["score"], nan=np.inf), kind="stable")
+    return {
+        "documents": len(data.documents),
+        "annotators": data.coders,
+        "labelled": {c: int(data.labelled[:, i].sum()) for i, c in enumerate(data.coders)},
+        "skipped": {c: int(data.skipped[:, i].sum()) for i, c in enumerate(data.coders)},
+        "blind_documents": int(data.blind.sum()),
+        "bootstrap": {"resamples": resamples, "seed": seed, "level": 0.95},
+        "stance": stance_section(data, resamples, seed),
+        "entities": entity_section(data, tokens),
+        "anchoring": anchoring_section(data),
+        "lowest_agreement": [
+            {
+                "document": data.documents[i],
+                "score": _number(scores["score"][i]),
+                "entity_f1": _number(scores["entity_f1"][i]),
+                "stance_agreement": _number(scores["stance_agreement"][i]),
+            }
+            for i in order[:10]
+            if not np.isnan(scores["score"][i])
+        ],
+    }

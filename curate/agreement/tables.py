@@ -1,0 +1,112 @@
+"""The agreement report as Rich tables for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from curate.agreement.html import METRICS
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _estimate(estimate: dict[str, float | None]) -> str:
+    value, low, high = estimate["value"], estimate["low"], estimate["high"]
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if low is None or high is None else f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def tables(report: dict[str, Any]) -> list[Table]:
+    stance = Table(
+        "target",
+        "documents",
+        "labelled once",
+        *(f"{name} [95% CI]" for _, name in METRICS),
+        title="Stance agreement per target",
+    )
+    for target, s in report["stance"].items():
+        stance.add_row(
+            target, str(s["units"]), str(s["unpaired"]), *(_estimate(s[k]) for k, _ in METRICS)
+        )
+    cohen = Table("target", "pair", "documents", "Cohen κ", title="Stance, pairwise Cohen's κ")
+    for target, s in report["stance"].items():
+        for pair, value in s["cohen_kappa"].items():
+            cohen.add_row(target, pair, str(value["units"]), _cell(value["value"]))
+
+    entities = report["entities"]
+    pairs = Table(
+        "pair",
+        "documents",
+        "exact F1",
+        "overlap F1",
+        "label conflicts",
+        "boundary diffs",
+        "token κ",
+        title="Entity agreement per annotator pair",
+    )
+    for pair, p in entities["pairs"].items():
+        pairs.add_row(
+            pair,
+            str(p["documents"]),
+            _cell(p["exact"]["f1"]),
+            _cell(p["overlap"]["f1"]),
+            str(p["label_conflicts"]),
+            str(p["boundary_differences"]),
+            _cell(p["token_kappa"]),
+        )
+    overall = entities["overall"]
+    pairs.add_row(
+        "all pairs",
+        "",
+        _cell(overall["exact"]["f1"]),
+        _cell(overall["overlap"]["f1"]),
+        str(overall["label_conflicts"]),
+        str(overall["boundary_differences"]),
+        "",
+        style="bold",
+    )
+    labels = Table(
+        "label", "exact P", "exact R", "exact F1", "overlap F1", title="Entity agreement per label"
+    )
+    for label, exact in entities["by_label"]["exact"].items():
+        overlap = entities["by_label"]["overlap"].get(label, {})
+        labels.add_row(
+            label,
+            _cell(exact["precision"]),
+            _cell(exact["recall"]),
+            _cell(exact["f1"]),
+            _cell(overlap.get("f1")),
+        )
+
+    anchoring = Table(
+        "annotator",
+        "documents",
+        "count",
+        "suggestions kept",
+        "span F1 vs suggestions",
+        "stance = suggestion",
+        title="Anchoring on pre-labels (blind: pushed without them)",
+    )
+    for coder, groups in report["anchoring"].items():
+        for group, g in groups.items():
+            anchoring.add_row(
+                coder,
+                group,
+                str(g["documents"]),
+                _cell(g["suggestions_kept_unchanged"]),
+                _cell(g["span_f1_with_suggestions"]),
+                _cell(g["stance_agreement_with_suggestions"]),
+            )
+
+    lowest = Table("document", "score", "span F1", "stance", title="Lowest agreement")
+    for d in report["lowest_agreement"]:
+        lowest.add_row(
+            d["document"], _cell(d["score"]), _cell(d["entity_f1"]), _cell(d["stance_agreement"])
+        )
+    return [stance, cohen, pairs, labels, anchoring, lowest]
