@@ -75,12 +75,31 @@ def _occurrence(ids: np.ndarray) -> np.ndarray:
 
 def exact_pairs(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
     """Indices (into a, into b) of spans paired one to one with equal document, offsets, label."""
-    columns = [np.concatenate([x, y]) for x, y in zip(_columns(a), _columns(b), strict=True)]
-    keys = _row_ids(*columns)
-    occurrence = _occurrence(keys[: len(a)]), _occurrence(keys[len(a) :])
-    ids = _row_ids(np.concatenate([keys[: len(a)], keys[len(a) :]]), np.concatenate(occurrence))
-    _, ia, ib = np.intersect1d(ids[: len(a)], ids[len(a) :], return_indices=True)
+    keys_a, keys_b = _keys(a, b)
+    occurrence_a, occurrence_b = _occurrence(keys_a), _occurrence(keys_b)
+    if len(keys_a) and len(keys_b) and (occurrence_a.any() or occurrence_b.any()):
+        # A span repeated within one side: pair the k-th copy with the k-th copy.
+        ids = _row_ids(
+            np.concatenate([keys_a, keys_b]), np.concatenate([occurrence_a, occurrence_b])
+        )
+        keys_a, keys_b = ids[: len(a)], ids[len(a) :]
+    _, ia, ib = np.intersect1d(keys_a, keys_b, assume_unique=True, return_indices=True)
     return ia.astype(np.int64), ib.astype(np.int64)
+
+
+def _keys(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 per span naming (document, start, end, label), comparable across a and b."""
+    columns = [np.concatenate([x, y]) for x, y in zip(_columns(a), _columns(b), strict=True)]
+    if len(columns[0]) == 0:
+        return columns[0][: len(a)], columns[0][len(a) :]
+    sizes = [int(c.max()) + 1 for c in columns]
+    if all(c.min() >= 0 for c in columns) and np.prod([float(s) for s in sizes]) < 2**62:
+        key = np.zeros(len(columns[0]), np.int64)
+        for column, size in zip(columns, sizes, strict=True):
+            key = key * size + column
+    else:  # too wide for one int64: number the distinct rows instead (slower)
+        key = _row_ids(*columns)
+    return key[: len(a)], key[len(a) :]
 
 
 def _columns(spans: SpanArrays) -> tuple[np.ndarray, ...]:
@@ -90,33 +109,37 @@ def _columns(spans: SpanArrays) -> tuple[np.ndarray, ...]:
 def overlap_pairs(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
     """Indices (into a, into b) of spans paired one to one by overlap, largest overlap first."""
     ia, ib = _overlapping(a, b)
-    overlap = np.minimum(a.end[ia], b.end[ib]) - np.maximum(a.start[ia], b.start[ib])
-    other_label = a.label[ia] != b.label[ib]
-    order = np.lexsort((ib, ia, other_label, -overlap))
-    ia, ib = ia[order], ib[order]
     # A candidate whose two spans have no other candidate is chosen whatever the order; only the
-    # rest (nested or crossing spans, rare) needs the greedy loop.
+    # rest (nested or crossing spans, rare) needs sorting and the greedy loop.
     alone = (np.bincount(ia, minlength=len(a))[ia] == 1) & (
         np.bincount(ib, minlength=len(b))[ib] == 1
     )
     chosen = alone.copy()
+    contested = np.flatnonzero(~alone)
+    x, y = ia[contested], ib[contested]
+    overlap = np.minimum(a.end[x], b.end[y]) - np.maximum(a.start[x], b.start[y])
     used_a, used_b = set(), set()
-    for k in np.flatnonzero(~alone):
-        x, y = int(ia[k]), int(ib[k])
-        if x not in used_a and y not in used_b:
-            used_a.add(x)
-            used_b.add(y)
+    for k in contested[np.lexsort((y, x, a.label[x] != b.label[y], -overlap))]:
+        first, second = int(ia[k]), int(ib[k])
+        if first not in used_a and second not in used_b:
+            used_a.add(first)
+            used_b.add(second)
             chosen[k] = True
     return ia[chosen], ib[chosen]
 
 
 def _overlapping(a: SpanArrays, b: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
     """Every (a, b) pair of spans in the same document that share at least one character."""
-    order = np.lexsort((b.start, b.doc))
-    start_key = b.doc[order] * _SHIFT + b.start[order]
+    start_key = b.doc * _SHIFT + b.start
+    if len(b) > 1 and not (start_key[1:] >= start_key[:-1]).all():
+        order = np.argsort(start_key, kind="stable")
+        start_key = start_key[order]
+    else:  # spans usually arrive sorted by document and start already
+        order = np.arange(len(b), dtype=np.int64)
     # Running maximum of end keys: monotone, so a binary search finds the first b-span that may
     # still reach into an a-span even when b's spans nest.
-    reach = np.maximum.accumulate(b.doc[order] * _SHIFT + b.end[order]) if len(b) else start_key
+    end_key = b.doc[order] * _SHIFT + b.end[order]
+    reach = np.maximum.accumulate(end_key) if len(b) else start_key
     low = np.searchsorted(reach, a.doc * _SHIFT + a.start, side="right")
     high = np.searchsorted(start_key, a.doc * _SHIFT + a.end, side="left")
     count = np.maximum(high - low, 0)

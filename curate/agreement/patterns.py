@@ -30,7 +30,11 @@ class Patterns:
         rated = (codes >= 0).sum(axis=1) >= 2
         if not rated.any():
             return cls(np.zeros((0, codes.shape[1]), np.int64), np.zeros(0, np.int64), categories)
-        rows, counts = np.unique(codes[rated], axis=0, return_counts=True)
+        # Each row as one integer in base categories + 1, so np.unique sorts plain int64s.
+        base = categories + 1
+        weights = base ** np.arange(codes.shape[1], dtype=np.int64)
+        numbers, counts = np.unique((codes[rated] + 1) @ weights, return_counts=True)
+        rows = (numbers[:, None] // weights) % base - 1
         return cls(rows, counts.astype(np.int64), categories)
 
     @property

@@ -3,6 +3,7 @@ pre-labels, and a score per document. Everything comes out as plain JSON-ready v
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from curate.agreement import patterns
 from curate.agreement.data import MISSING, AgreementData
-from curate.agreement.matching import count_pairs, exact_pairs
+from curate.agreement.matching import PairCounts, SpanArrays, count_pairs
 from curate.agreement.metrics import alpha_of_codes, cohen_of_codes, fleiss_of_codes
 from curate.agreement.spans import Scores, comparison_from
 from curate.agreement.tokens import TokenIndex, bio_kappa
@@ -69,24 +70,55 @@ def stance_section(data: AgreementData, resamples: int, seed: int) -> dict[str, 
     return section
 
 
-def entity_section(data: AgreementData, tokens: TokenIndex) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PairSpans:
+    """Two annotators' spans on the documents both labelled, with their exact matches (computed
+    once, used by the entity tables and the per-document scores)."""
+
+    a: int
+    b: int
+    shared: np.ndarray
+    first: SpanArrays
+    second: SpanArrays
+    exact: PairCounts
+    matched_documents: np.ndarray  # document index of each exact match
+
+
+def pair_spans(data: AgreementData) -> list[PairSpans]:
+    found = []
+    by_coder = [data.span_coder == c for c in range(len(data.coders))]
+    for a, b in _pairs(data):
+        shared = data.labelled[:, a] & data.labelled[:, b]
+        in_shared = shared[data.spans.doc]
+        first = data.spans.take(by_coder[a] & in_shared)
+        second = data.spans.take(by_coder[b] & in_shared)
+        exact, ia, _ = count_pairs(first, second, len(data.entity_labels), overlap=False)
+        found.append(PairSpans(a, b, shared, first, second, exact, first.doc[ia]))
+    return found
+
+
+def entity_section(
+    data: AgreementData, tokens: TokenIndex, pairs: list[PairSpans]
+) -> dict[str, Any]:
     labels = len(data.entity_labels)
     totals = {"exact": _zeros(labels), "overlap": _zeros(labels)}
     conflicts = {"label_conflicts": 0, "boundary_differences": 0}
-    pairs: dict[str, Any] = {}
+    results: dict[str, Any] = {}
     size = len(data.coders)
     matrix = {
         "exact_f1": np.full((size, size), np.nan),
         "token_kappa": np.full((size, size), np.nan),
     }
-    for a, b in _pairs(data):
-        shared = data.labelled[:, a] & data.labelled[:, b]
+    for pair in pairs:
+        a, b, shared, first, second = pair.a, pair.b, pair.shared, pair.first, pair.second
         if not shared.any():
             continue
-        first, second = data.coder_spans(a, shared), data.coder_spans(b, shared)
         result: dict[str, Any] = {"documents": int(shared.sum())}
         for mode in ("exact", "overlap"):
-            counts, _, _ = count_pairs(first, second, labels, overlap=mode == "overlap")
+            if mode == "exact":
+                counts = pair.exact
+            else:
+                counts, _, _ = count_pairs(first, second, labels, overlap=True)
             for name in ("tp", "fp", "fn"):
                 totals[mode][name] += getattr(counts, name)
             scores = comparison_from(counts, data.entity_labels).overall
@@ -99,7 +131,7 @@ def entity_section(data: AgreementData, tokens: TokenIndex) -> dict[str, Any]:
                     "boundary_differences": counts.boundary_differences,
                 }
         result["token_kappa"] = _number(bio_kappa(tokens, first, second, shared))
-        pairs[_pair_name(data, a, b)] = result
+        results[_pair_name(data, a, b)] = result
         for x, y in ((a, b), (b, a)):
             matrix["exact_f1"][x, y] = result["exact"]["f1"]
             matrix["token_kappa"][x, y] = result["token_kappa"] or np.nan
@@ -123,7 +155,7 @@ def entity_section(data: AgreementData, tokens: TokenIndex) -> dict[str, Any]:
             mode: {k: v for k, v in scores.items() if v["tp"] or v["fp"] or v["fn"]}
             for mode, scores in by_label.items()
         },
-        "pairs": pairs,
+        "pairs": results,
         "matrix": {
             "coders": data.coders,
             **{name: [[_number(v) for v in row] for row in m] for name, m in matrix.items()},
@@ -178,17 +210,17 @@ def anchoring_section(data: AgreementData) -> dict[str, Any]:
     return section
 
 
-def document_scores(data: AgreementData) -> dict[str, np.ndarray]:
+def document_scores(
+    data: AgreementData, pairs: list[PairSpans] | None = None
+) -> dict[str, np.ndarray]:
     """Per document: mean exact span F1 over annotator pairs, share of agreeing stance pairs, and
     their mean (the score the review queue sorts by); NaN below two annotators."""
     count = len(data.documents)
     f1_sum, f1_pairs = np.zeros(count), np.zeros(count)
     agree, compared = np.zeros(count), np.zeros(count)
-    for a, b in _pairs(data):
-        shared = data.labelled[:, a] & data.labelled[:, b]
-        first, second = data.coder_spans(a, shared), data.coder_spans(b, shared)
-        ia, _ = exact_pairs(first, second)
-        matched = np.bincount(first.doc[ia], minlength=count)
+    for pair in pair_spans(data) if pairs is None else pairs:
+        a, b, shared, first, second = pair.a, pair.b, pair.shared, pair.first, pair.second
+        matched = np.bincount(pair.matched_documents, minlength=count)
         spans = np.bincount(first.doc, minlength=count) + np.bincount(second.doc, minlength=count)
         with np.errstate(invalid="ignore", divide="ignore"):
             f1 = np.where(spans > 0, 2 * matched / spans, 1.0)  # both found nothing: agreement
@@ -210,7 +242,8 @@ def document_scores(data: AgreementData) -> dict[str, np.ndarray]:
 
 def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
     tokens = TokenIndex(data.texts)
-    scores = document_scores(data)
+    pairs = pair_spans(data)
+    scores = document_scores(data, pairs)
     order = np.argsort(np.nan_to_num(scores["score"], nan=np.inf), kind="stable")
     return {
         "documents": len(data.documents),
@@ -220,7 +253,7 @@ def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> d
         "blind_documents": int(data.blind.sum()),
         "bootstrap": {"resamples": resamples, "seed": seed, "level": 0.95},
         "stance": stance_section(data, resamples, seed),
-        "entities": entity_section(data, tokens),
+        "entities": entity_section(data, tokens, pairs),
         "anchoring": anchoring_section(data),
         "lowest_agreement": [
             {

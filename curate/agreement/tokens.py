@@ -19,7 +19,8 @@ _TABLE_SIZE = 0x3000  # below this, Python's own str methods classify each code 
 
 @cache
 def _classes() -> np.ndarray:
-    table = np.full(_TABLE_SIZE, _OTHER, np.int8)
+    table = np.full(_TABLE_SIZE + 1, _OTHER, np.int8)
+    table[_TABLE_SIZE] = _WORD
     for code in range(_TABLE_SIZE):
         char = chr(code)
         if char.isspace():
@@ -36,17 +37,25 @@ class TokenIndex:
         lengths = np.fromiter((len(t) for t in texts), np.int64, len(texts))
         self.char_base = np.concatenate([[0], np.cumsum(lengths)])
         codes = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
-        classes = np.full(len(codes), _WORD, np.int8)  # CJK and other scripts above the table
-        low = codes < _TABLE_SIZE
-        classes[low] = _classes()[codes[low]]
-        classes[(codes >= 0x1F000) & (codes < 0x1FB00)] = _OTHER  # emoji: one token each
-        classes[codes == 0x3000] = _SPACE
-        previous = np.empty_like(classes)
-        previous[1:] = classes[:-1]
-        previous[self.char_base[:-1][lengths > 0]] = _SPACE  # a text starts a new token
-        starts = (classes == _OTHER) | ((classes == _WORD) & (previous != _WORD))
+        # Code points from 0x3000 up (CJK and other scripts) count as letters; the few
+        # exceptions are fixed on the side.
+        classes = _classes()[np.minimum(codes, _TABLE_SIZE)]
+        high = np.flatnonzero(codes >= _TABLE_SIZE)
+        if len(high):
+            emoji = (codes[high] >= 0x1F000) & (codes[high] < 0x1FB00)
+            classes[high[emoji]] = _OTHER  # one token each
+            classes[high[codes[high] == 0x3000]] = _SPACE
+        starts = classes == _OTHER
+        word = classes == _WORD
+        starts[1:] |= word[1:] & ~word[:-1]
+        starts[:1] |= word[:1]
+        text_starts = self.char_base[:-1][lengths > 0]
+        starts[text_starts] |= word[text_starts]  # a text starts a new token
         # before[i] = number of token starts before character i of the joined texts.
-        self.before = np.concatenate([[0], np.cumsum(starts, dtype=np.int64)])
+        counts = np.cumsum(starts, dtype=np.int32 if len(starts) < 2**31 else np.int64)
+        self.before = np.concatenate([np.zeros(1, counts.dtype), counts]).astype(
+            np.int64, copy=False
+        )
 
     def tokens_in(self, documents: np.ndarray) -> int:
         """How many tokens the chosen documents hold (documents is a boolean mask)."""
@@ -64,27 +73,33 @@ class TokenIndex:
         position = np.repeat(first, count) + step
         label = np.repeat(spans.label, count)
         tag = np.where(step == 0, 1 + 2 * label, 2 + 2 * label)
-        # Nested spans of one annotator tag a token twice: the earlier span wins.
-        position, keep = np.unique(position, return_index=True)
-        return position, tag[keep]
+        if len(position) > 1 and not (np.diff(position) > 0).all():
+            # Nested or unsorted spans of one annotator: the earlier span tags a token.
+            position, keep = np.unique(position, return_index=True)
+            tag = tag[keep]
+        return position, tag
 
 
 def bio_kappa(index: TokenIndex, a: SpanArrays, b: SpanArrays, documents: np.ndarray) -> float:
     """Cohen's kappa between two annotators' BIO tags over every token of `documents`."""
     from sklearn.metrics import cohen_kappa_score
 
-    where_a, tags_a = index.tags(a)
-    where_b, tags_b = index.tags(b)
-    union = np.union1d(where_a, where_b)
-    first, second = np.zeros(len(union), np.int64), np.zeros(len(union), np.int64)
-    first[np.searchsorted(union, where_a)] = tags_a
-    second[np.searchsorted(union, where_b)] = tags_b
-    both_outside = index.tokens_in(documents) - len(union)
-    cells, counts = np.unique(np.stack([first, second]), axis=1, return_counts=True)
-    cells = np.concatenate([cells, [[0], [0]]], axis=1)
-    counts = np.concatenate([counts, [both_outside]])
+    size = 2 + 2 * int(max(a.label.max(initial=0), b.label.max(initial=0))) + 1
+    # Dense tag arrays over all tokens: cheaper than sorting the union of tagged positions.
+    first = np.zeros(int(index.before[-1]), np.int32)
+    second = np.zeros_like(first)
+    where, tags = index.tags(a)
+    first[where] = tags
+    where, tags = index.tags(b)
+    second[where] = tags
+    tagged = (first > 0) | (second > 0)
+    table = np.bincount(first[tagged] * size + second[tagged], minlength=size * size)
+    table[0] += index.tokens_in(documents) - int(tagged.sum())  # O against O
+    cells = np.flatnonzero(table)
+    counts = table[cells]
     if counts.sum() == 0:
         return float("nan")
-    if len(np.unique(cells[:, counts > 0])) < 2:
+    first_tag, second_tag = cells // size, cells % size
+    if len(np.union1d(first_tag, second_tag)) < 2:
         return 1.0  # everything tagged alike with one tag: perfect, chance-correction is moot
-    return float(cohen_kappa_score(cells[0], cells[1], sample_weight=counts))
+    return float(cohen_kappa_score(first_tag, second_tag, sample_weight=counts))

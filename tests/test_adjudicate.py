@@ -1,0 +1,186 @@
+"""Auto-adjudication rules, the review queue's order and typed conflicts, reviewer decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from curate.adjudicate.auto import AUTO, auto_adjudicate
+from curate.adjudicate.review import align, decide, next_document, review_queue
+from curate.errors import InputError, SpanError
+from curate.project import Project
+from curate.records import Annotation, Document, Span, StanceLabel
+from curate.store import queries
+
+AGREE = "Iran and the United States met in Oman."
+SPLIT = "Khamenei told Washington to leave Iraq."
+MAJOR = "Tehran hosted talks with Russia."
+
+
+def span(text: str, piece: str, label: str) -> Span:
+    start = text.index(piece)
+    return Span(start, start + len(piece), label, piece)
+
+
+def labelled(text: str, who: str, entities: list[tuple[str, str]], **stance: str) -> Annotation:
+    return Annotation(
+        document_id=Document(text).id,
+        annotator=who,
+        origin="test",
+        spans=tuple(span(text, piece, label) for piece, label in entities),
+        stances=tuple(StanceLabel(t.replace("_", " "), label) for t, label in stance.items()),
+    )
+
+
+@pytest.fixture
+def project(project_dir):  # type: ignore[no-untyped-def]
+    project = Project.load(project_dir)
+    rows = [
+        # AGREE: everyone the same -> unanimous everywhere.
+        labelled(AGREE, "alice", [("Iran", "GPE"), ("Oman", "GPE")], Iran="neutral"),
+        labelled(AGREE, "bob", [("Iran", "GPE"), ("Oman", "GPE")], Iran="neutral"),
+        # SPLIT: label, boundary and missing conflicts, stance split 1-1.
+        labelled(SPLIT, "alice", [("Khamenei", "PERSON"), ("Washington", "GPE")], Iran="favor"),
+        labelled(
+            SPLIT,
+            "bob",
+            [("Khamenei told", "PERSON"), ("Washington", "ORG"), ("Iraq", "GPE")],
+            Iran="against",
+        ),
+        # MAJOR: 2 of 3 on stance and on Russia.
+        labelled(MAJOR, "alice", [("Tehran", "GPE"), ("Russia", "GPE")], Iran="favor"),
+        labelled(MAJOR, "bob", [("Tehran", "GPE"), ("Russia", "GPE")], Iran="favor"),
+        labelled(MAJOR, "carol", [("Tehran", "GPE")], Iran="neutral"),
+    ]
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [Document(t) for t in (AGREE, SPLIT, MAJOR)])
+        for row in rows:
+            queries.add_annotation(connection, row)
+    return project
+
+
+def run_auto(project: Project):  # type: ignore[no-untyped-def]
+    with project.open_store().transaction() as connection:
+        return auto_adjudicate(connection, project.settings, "0.1")
+
+
+def test_rules_settle_agreement_and_open_the_rest(project: Project) -> None:
+    report = run_auto(project)
+    assert report.documents == 3 and report.recomputed == 3
+    with project.open_store().connect() as connection:
+        stances = queries.gold_stances(connection)
+        entities = queries.gold_entities(connection)
+        decisions = queries.decisions_for(connection, [Document(MAJOR).id])
+    assert stances[Document(AGREE).id] == {"Iran": "neutral"}
+    assert stances[Document(MAJOR).id] == {"Iran": "favor"}  # 2 of 3 >= 0.66
+    assert Document(SPLIT).id not in stances  # 1-1: open
+    assert [s.text for s in entities[Document(AGREE).id]] == ["Iran", "Oman"]
+    assert [s.text for s in entities[Document(MAJOR).id]] == ["Tehran", "Russia"]
+    assert Document(SPLIT).id not in entities
+    stance = next(d for d in decisions if d.kind == "stance")
+    assert (stance.method, stance.decided_by, stance.guideline_version) == ("majority", AUTO, "0.1")
+    assert stance.note == "2 of 3 chose favor (favor 2, neutral 1)"
+    assert len(stance.based_on) == 3  # the three annotation revisions it rests on
+    entity = next(d for d in decisions if d.kind == "entity")
+    methods = {s["text"]: s["method"] for s in entity.payload["spans"]}
+    assert methods == {"Tehran": "unanimous", "Russia": "majority"}
+
+
+def test_rerun_recomputes_only_documents_with_new_revisions(project: Project) -> None:
+    run_auto(project)
+    assert run_auto(project).recomputed == 0
+    with project.open_store().transaction() as connection:
+        queries.add_annotation(
+            connection, labelled(SPLIT, "alice", [("Khamenei", "PERSON")], Iran="against")
+        )
+    report = run_auto(project)
+    assert report.recomputed == 1
+    with project.open_store().connect() as connection:
+        assert queries.gold_stances(connection)[Document(SPLIT).id] == {"Iran": "against"}
+
+
+def test_queue_lowest_agreement_first_with_typed_conflicts(project: Project) -> None:
+    with project.open_store().transaction() as connection:
+        # bob changes his mind on AGREE: it now has a stance split and a missing span.
+        queries.add_annotation(connection, labelled(AGREE, "bob", [("Iran", "GPE")], Iran="favor"))
+    run_auto(project)
+    with project.open_store().connect() as connection:
+        queue = review_queue(connection)
+        scores = queries.document_scores(connection)
+        first = next_document(connection)
+        alignment = align(connection, project.settings, Document(SPLIT).id)
+    assert [e.document_id for e in queue] == [Document(SPLIT).id, Document(AGREE).id]
+    assert scores[Document(SPLIT).id] < scores[Document(AGREE).id]
+    assert first is not None and first.document_id == Document(SPLIT).id
+    assert queue[1].open_items == ("entities", "stance:Iran")
+    conflicts = {
+        next(s.text for s in g.versions.values() if s is not None): g.conflicts
+        for g in alignment.groups
+    }
+    assert conflicts == {
+        "Khamenei": ("boundary",),
+        "Washington": ("label",),
+        "Iraq": ("missing",),
+    }
+    iran = next(row for row in alignment.stances if row.target == "Iran")
+    assert iran.conflicts == ("stance",) and dict(iran.versions) == {
+        "alice": "favor",
+        "bob": "against",
+    }
+
+
+def test_reviewer_decision_survives_a_later_auto_run(project: Project) -> None:
+    run_auto(project)
+    document = Document(SPLIT).id
+    chosen = [span(SPLIT, "Khamenei", "PERSON"), span(SPLIT, "Washington", "GPE")]
+    with project.open_store().transaction() as connection:
+        decide(
+            connection,
+            project.settings,
+            document,
+            "rita",
+            chosen,
+            {"Iran": "against"},
+            note="Khamenei's demand frames Iran's stance",
+            guideline_version="0.1",
+        )
+    # New annotations arrive and would make the rules decide otherwise.
+    with project.open_store().transaction() as connection:
+        for who in ("alice", "bob"):
+            queries.add_annotation(
+                connection, labelled(SPLIT, who, [("Iraq", "GPE")], Iran="favor")
+            )
+    report = run_auto(project)
+    assert report.kept_human == 2  # the entity item and the Iran stance
+    with project.open_store().connect() as connection:
+        assert queries.gold_stances(connection)[document] == {"Iran": "against"}
+        assert [s.text for s in queries.gold_entities(connection)[document]] == [
+            "Khamenei",
+            "Washington",
+        ]
+        decisions = [
+            d for d in queries.decisions_for(connection, [document]) if d.method == "reviewer"
+        ]
+        assert {d.decided_by for d in decisions} == {"rita"}
+        assert decisions[0].note == "Khamenei's demand frames Iran's stance"
+        assert document not in {e.document_id for e in review_queue(connection)}
+
+
+def test_decide_refuses_spans_that_do_not_match_the_text(project: Project) -> None:
+    document = Document(SPLIT).id
+    with project.open_store().transaction() as connection:
+        with pytest.raises(SpanError, match="Khamenei"):
+            decide(
+                connection,
+                project.settings,
+                document,
+                "rita",
+                [Span(0, 5, "PERSON", "Khamenei")],
+                {},
+            )
+        with pytest.raises(InputError, match="not in curate.toml"):
+            decide(
+                connection, project.settings, document, "rita", [span(SPLIT, "Iraq", "CITY")], {}
+            )
+        with pytest.raises(InputError, match="stance 'maybe'"):
+            decide(connection, project.settings, document, "rita", [], {"Iran": "maybe"})
+        assert queries.decisions_for(connection, [document]) == []

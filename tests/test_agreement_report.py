@@ -1,0 +1,163 @@
+"""`curate agreement` and `curate adjudicate --auto` on the Label Studio fixture and on the seeds;
+the HTML report is opened in a real Chromium and its pictures must load."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from curate.cli import app
+from curate.prelabel import prelabel
+from curate.prelabel.merge import merge_entities
+from curate.project import Project
+from curate.records import Annotation, Span, StanceLabel
+from curate.store import queries
+
+FIXTURE = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
+runner = CliRunner()
+
+
+def curate(project: Path, *args: str):  # type: ignore[no-untyped-def]
+    result = runner.invoke(app, ["--project", str(project), *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def images_of(page: str) -> list[bytes]:
+    return [base64.b64decode(b) for b in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
+
+
+def open_in_chromium(path: Path) -> dict[str, int]:
+    """Open the page offline in Debian's Chromium; count images and those that decoded."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing; `make test` installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        counts = page.evaluate(
+            "() => ({images: document.images.length, "
+            "loaded: [...document.images].filter(i => i.complete && i.naturalWidth > 0).length, "
+            "tables: document.querySelectorAll('table').length})"
+        )
+        browser.close()
+    return dict(counts)
+
+
+def test_report_on_the_label_studio_fixture_leaves_the_store_alone(project_dir: Path) -> None:
+    html = project_dir / "fixture.html"
+    result = curate(
+        project_dir, "agreement", "--from-export", str(FIXTURE), "--json", "--html", str(html)
+    )
+    report = json.loads(result.output)
+    assert report["documents"] == 129 and len(report["annotators"]) == 3
+    overall = report["entities"]["overall"]
+    assert 0 < overall["exact"]["f1"] < overall["overlap"]["f1"] <= 1
+    assert overall["boundary_differences"] > 0  # the fixture's annotators differ on boundaries
+    assert set(report["entities"]["by_label"]["exact"]) >= {"Person", "Firearm", "Date"}
+    assert all(p["token_kappa"] is not None for p in report["entities"]["pairs"].values())
+    pictures = images_of(html.read_text("utf-8"))
+    assert len(pictures) == 4 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pictures)
+    assert open_in_chromium(html) == {"images": 4, "loaded": 4, "tables": 4}
+    status = json.loads(curate(project_dir, "status", "--json").output)
+    assert status["documents"] == 0  # measured from a scratch store
+
+
+def seeds_annotated(project_dir: Path) -> Project:
+    """The seeds, pre-labelled by the gazetteer and the stance cues, then labelled by three
+    annotators: alice accepts the suggestions, bob drops the last span of each document and
+    flips one stance, carol relabels the first span of every other document."""
+    curate(project_dir, "ingest", str(project_dir / "seeds"))
+    project = Project.load(project_dir)
+    store = project.open_store()
+    prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
+    with store.transaction() as connection:
+        ids = queries.document_ids(connection)
+        suggestions = queries.prelabels_for_many(connection, ids)
+        texts = queries.documents_by_ids(connection, ids)
+        for n, document_id in enumerate(ids):
+            offered = suggestions.get(document_id, [])
+            shown = merge_entities(offered, ["gazetteer.v1"])
+            spans = [Span(p.start, p.end, p.label, p.text) for p in shown]  # type: ignore[arg-type]
+            stances = {
+                t: next((p.label for p in offered if p.target == t), "none")
+                for t in project.settings.target_names()
+            }
+            versions = {
+                "alice": (spans, stances),
+                "bob": (spans[:-1], stances | ({"Iran": "against"} if n == 2 else {})),
+                "carol": (
+                    [
+                        Span(s.start, s.end, "ORG", s.text) if i == 0 and n % 2 else s
+                        for i, s in enumerate(spans)
+                    ],
+                    stances,
+                ),
+            }
+            assert texts[document_id].text  # every seed has text
+            for who, (chosen, stance) in versions.items():
+                queries.add_annotation(
+                    connection,
+                    Annotation(
+                        document_id=document_id,
+                        annotator=who,
+                        origin="test",
+                        spans=tuple(chosen),
+                        stances=tuple(StanceLabel(t, label) for t, label in stance.items()),
+                        from_prelabel=True,
+                    ),
+                )
+    store.close()
+    return project
+
+
+@pytest.mark.parametrize("rerun", [False, True])
+def test_report_and_auto_adjudication_on_the_seeds(project_dir: Path, rerun: bool) -> None:
+    project = seeds_annotated(project_dir)
+    auto = json.loads(curate(project_dir, "adjudicate", "--auto", "--json").output)["auto"]
+    assert auto["documents"] == 8 and auto["recomputed"] == 8
+    if rerun:
+        again = json.loads(curate(project_dir, "adjudicate", "--auto", "--json").output)["auto"]
+        assert again["recomputed"] == 0 and again["decided"] == {}
+    html = project_dir / "seeds.html"
+    report = json.loads(curate(project_dir, "agreement", "--json", "--html", str(html)).output)
+    assert report["documents"] == 8 and report["annotators"] == ["alice", "bob", "carol"]
+    alice_bob = report["entities"]["pairs"]["alice | bob"]
+    assert alice_bob["exact"]["precision"] == 1.0 and alice_bob["exact"]["recall"] < 1.0
+    assert report["entities"]["pairs"]["alice | carol"]["label_conflicts"] == 4
+    assert report["anchoring"]["alice"]["suggested"]["suggestions_kept_unchanged"] == 1.0
+    iran = report["stance"]["Iran"]
+    assert (
+        iran["units"] == 8
+        and iran["alpha"]["low"] <= iran["alpha"]["value"] <= iran["alpha"]["high"]
+    )
+    assert len(images_of(html.read_text("utf-8"))) == 4
+    table = curate(project_dir, "agreement", "--resamples", "100").output
+    assert "Stance agreement per target" in table and "alice | bob" in table
+    assert "Review queue" in curate(project_dir, "adjudicate").output
+    queue = json.loads(curate(project_dir, "adjudicate", "--json").output)["queue"]
+    # carol's relabelled span has one vote, so those 4 documents wait for a reviewer; on the
+    # others every span has two votes or more and becomes gold.
+    assert sum("entities" in e["open_items"] for e in queue) == 4
+    assert [e["score"] for e in queue] == sorted(e["score"] for e in queue)
+    with project.open_store().connect() as connection:
+        assert len(queries.gold_entities(connection)) == 4
+        assert len(queries.document_scores(connection)) == 8
+
+
+def test_agreement_without_annotations_says_what_to_do(project_dir: Path) -> None:
+    result = runner.invoke(app, ["--project", str(project_dir), "agreement"])
+    assert result.exit_code == 2
+    assert (
+        "no annotations to measure; run `curate pull` or `curate import-ls` first" in result.output
+    )
