@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from curate.agreement import measure
 from curate.agreement.data import collect
-from curate.agreement.matching import SpanArrays, count_pairs, overlap_pairs
+from curate.agreement.matching import SpanArrays, count_pairs, exact_pairs, overlap_pairs
 from curate.agreement.report import build_report, document_scores
 from curate.agreement.tokens import TokenIndex, bio_kappa
 from curate.project import Project
@@ -60,6 +61,17 @@ def test_vectorised_overlap_matching_equals_the_obvious_rule(a: list, b: list) -
     assert set(zip(ia.tolist(), ib.tolist(), strict=True)) == naive_overlap(a, b)
 
 
+@settings(max_examples=200, deadline=None)
+@given(span_lists, span_lists)
+def test_exact_matching_pairs_equal_spans_one_to_one(a: list, b: list) -> None:
+    ia, ib = exact_pairs(
+        spans(*a) if a else SpanArrays.empty(), spans(*b) if b else SpanArrays.empty()
+    )
+    assert all(a[i] == b[j] for i, j in zip(ia.tolist(), ib.tolist(), strict=True))
+    assert len(set(ia.tolist())) == len(ia) and len(set(ib.tolist())) == len(ib)
+    assert len(ia) == sum((Counter(a) & Counter(b)).values())  # duplicates pair k-th to k-th
+
+
 def test_hand_computed_exact_overlap_boundary_and_label_cases() -> None:
     # reference: PERSON 0-12, PERSON 17-26, GPE 30-36; other: PERSON 4-12 (boundary),
     # ORG 17-26 (label), GPE 30-36 (exact), LOC 40-46 (extra)
@@ -83,7 +95,8 @@ def test_bio_token_kappa_matches_sklearn_on_explicit_tags() -> None:
     # "Khamenei" is the first token starting inside 4-12, so it is B.
     tags_b = ["O", "B-P", "O", "B-P", "I-P", "O", "B-L", "O", "O", "O"]
     expected = cohen_kappa_score(tags_a, tags_b)
-    assert bio_kappa(index, first, second, np.array([True])) == pytest.approx(expected)
+    kappa = bio_kappa(index, index.dense_tags(first), index.dense_tags(second), np.array([True]))
+    assert kappa == pytest.approx(expected)
     assert index.tokens_in(np.array([True])) == 10
 
 

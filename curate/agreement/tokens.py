@@ -36,7 +36,12 @@ class TokenIndex:
     def __init__(self, texts: list[str]):
         lengths = np.fromiter((len(t) for t in texts), np.int64, len(texts))
         self.char_base = np.concatenate([[0], np.cumsum(lengths)])
-        codes = np.frombuffer("".join(texts).encode("utf-32-le"), np.uint32)
+        joined = "".join(texts)
+        narrow = joined.encode("utf-16-le", "surrogatepass")
+        if len(narrow) == 2 * len(joined):  # no emoji or other astral characters: 2 bytes each
+            codes: np.ndarray = np.frombuffer(narrow, np.uint16)
+        else:
+            codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
         # Code points from 0x3000 up (CJK and other scripts) count as letters; the few
         # exceptions are fixed on the side.
         classes = _classes()[np.minimum(codes, _TABLE_SIZE)]
@@ -53,15 +58,28 @@ class TokenIndex:
         starts[text_starts] |= word[text_starts]  # a text starts a new token
         # before[i] = number of token starts before character i of the joined texts.
         counts = np.cumsum(starts, dtype=np.int32 if len(starts) < 2**31 else np.int64)
-        self.before = np.concatenate([np.zeros(1, counts.dtype), counts]).astype(
-            np.int64, copy=False
-        )
+        self.before = np.concatenate([np.zeros(1, counts.dtype), counts])
+        self._token_documents: np.ndarray | None = None
 
     def tokens_in(self, documents: np.ndarray) -> int:
         """How many tokens the chosen documents hold (documents is a boolean mask)."""
         first = self.before[self.char_base[:-1][documents]]
         last = self.before[self.char_base[1:][documents]]
         return int((last - first).sum())
+
+    def token_documents(self) -> np.ndarray:
+        """The document index of every token (built on first use)."""
+        if self._token_documents is None:
+            per_document = np.diff(self.before[self.char_base])
+            self._token_documents = np.repeat(np.arange(len(per_document)), per_document)
+        return self._token_documents
+
+    def dense_tags(self, spans: SpanArrays) -> np.ndarray:
+        """One tag per token of all texts (0 is O), from one annotator's spans."""
+        dense = np.zeros(int(self.before[-1]), np.int16)
+        where, tags = self.tags(spans)
+        dense[where] = tags
+        return dense
 
     def tags(self, spans: SpanArrays) -> tuple[np.ndarray, np.ndarray]:
         """(global token number, tag) for every tagged token; tag 1+2l is B, 2+2l is I."""
@@ -80,20 +98,18 @@ class TokenIndex:
         return position, tag
 
 
-def bio_kappa(index: TokenIndex, a: SpanArrays, b: SpanArrays, documents: np.ndarray) -> float:
-    """Cohen's kappa between two annotators' BIO tags over every token of `documents`."""
+def bio_kappa(
+    index: TokenIndex, first: np.ndarray, second: np.ndarray, documents: np.ndarray
+) -> float:
+    """Cohen's kappa between two annotators' dense BIO tags over every token of `documents`."""
     from sklearn.metrics import cohen_kappa_score
 
-    size = 2 + 2 * int(max(a.label.max(initial=0), b.label.max(initial=0))) + 1
-    # Dense tag arrays over all tokens: cheaper than sorting the union of tagged positions.
-    first = np.zeros(int(index.before[-1]), np.int32)
-    second = np.zeros_like(first)
-    where, tags = index.tags(a)
-    first[where] = tags
-    where, tags = index.tags(b)
-    second[where] = tags
+    size = int(max(first.max(initial=0), second.max(initial=0))) + 1
     tagged = (first > 0) | (second > 0)
-    table = np.bincount(first[tagged] * size + second[tagged], minlength=size * size)
+    if not documents.all():
+        tagged &= documents[index.token_documents()]
+    cells = first[tagged].astype(np.int64) * size + second[tagged]
+    table = np.bincount(cells, minlength=size * size)
     table[0] += index.tokens_in(documents) - int(tagged.sum())  # O against O
     cells = np.flatnonzero(table)
     counts = table[cells]
