@@ -184,3 +184,26 @@ def test_decide_refuses_spans_that_do_not_match_the_text(project: Project) -> No
         with pytest.raises(InputError, match="stance 'maybe'"):
             decide(connection, project.settings, document, "rita", [], {"Iran": "maybe"})
         assert queries.decisions_for(connection, [document]) == []
+
+
+def test_rules_queue_and_scores_on_sqlite_and_postgresql(project_dir, store) -> None:  # type: ignore[no-untyped-def]
+    """The same adjudication on both back ends (the queries use joins and JSON payloads)."""
+    from curate.agreement import measure
+
+    settings = Project.load(project_dir).settings
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [Document(t) for t in (AGREE, SPLIT)])
+        for row in (
+            labelled(AGREE, "alice", [("Iran", "GPE")], Iran="neutral"),
+            labelled(AGREE, "bob", [("Iran", "GPE")], Iran="neutral"),
+            labelled(SPLIT, "alice", [("Iraq", "GPE")], Iran="favor"),
+            labelled(SPLIT, "bob", [("Iraq", "LOC")], Iran="against"),
+        ):
+            queries.add_annotation(connection, row)
+        report = auto_adjudicate(connection, settings, "0.1")
+        agreement = measure(connection, settings, resamples=50)
+    assert report.recomputed == 2 and report.opened == 2  # SPLIT: entity and stance
+    with store.connect() as connection:
+        assert queries.gold_stances(connection) == {Document(AGREE).id: {"Iran": "neutral"}}
+        assert [e.document_id for e in review_queue(connection)] == [Document(SPLIT).id]
+    assert agreement["entities"]["overall"]["label_conflicts"] == 1
