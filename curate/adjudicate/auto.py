@@ -69,7 +69,6 @@ def auto_adjudicate(
     }
     report.documents, report.pending = len(ready), len(by_document) - len(ready)
     current = newest_decisions(queries.decisions_for(connection, sorted(ready)))
-    texts = queries.documents_by_ids(connection, sorted(ready))
     recomputed = []
     for document_id in sorted(ready):
         found = ready[document_id]
@@ -85,11 +84,6 @@ def auto_adjudicate(
                 continue
             touched = True
             report.decided[method] += 1
-            if kind == "entity":
-                text = texts[document_id].text
-                payload["spans"] = [
-                    s | {"text": text[s["start"] : s["end"]]} for s in payload["spans"]
-                ]
             queries.add_decision(
                 connection,
                 Decision(
@@ -137,29 +131,25 @@ def _stance_proposals(found: list[Annotation], settings: Settings) -> list[Propo
 
 
 def _entity_proposal(found: list[Annotation], settings: Settings) -> Proposal:
+    # Stored spans carry their text (checked against the document when they came in).
+    texts = {(s.start, s.end, s.label): s.text for a in found for s in a.spans}
     votes = Counter(key for a in found for key in {(s.start, s.end, s.label) for s in a.spans})
     needed = settings.adjudication.entity_min_annotators
     everyone = len(found)
-    agreed = [
-        {"start": s, "end": e, "label": label, "method": _span_method(n, everyone), "votes": n}
-        for (s, e, label), n in sorted(votes.items())
-        if n >= needed
-    ]
-    left = [
-        {"start": s, "end": e, "label": label, "votes": n}
-        for (s, e, label), n in sorted(votes.items())
-        if n < needed
-    ]
+    agreed, left = [], []
+    for key, n in sorted(votes.items()):
+        start, end, label = key
+        span = {"start": start, "end": end, "label": label, "text": texts[key], "votes": n}
+        if n >= needed:
+            agreed.append(span | {"method": "unanimous" if n == everyone else "majority"})
+        else:
+            left.append(span)
     if left:
         reason = f"{len(agreed)} spans agreed by {needed}+ annotators, {len(left)} not"
         return "entity", None, OPEN, {"spans": agreed, "open": left}, reason
     method = "unanimous" if all(s["votes"] == everyone for s in agreed) else "majority"
     reason = f"all {len(agreed)} spans marked by {needed}+ of {everyone} annotators"
     return "entity", None, method, {"spans": agreed}, reason
-
-
-def _span_method(votes: int, everyone: int) -> str:
-    return "unanimous" if votes == everyone else "majority"
 
 
 def describe(report: AutoReport) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def align(connection: Connection, settings: Settings, document_id: str) -> Align
         annotation_ids=tuple(sorted(a.id for a in found if a.id is not None)),
         groups=tuple(group_spans(found)),
         stances=tuple(stances),
-        score=queries.document_scores(connection).get(document_id),
+        score=queries.document_scores(connection, document_id).get(document_id),
         agreed_spans=agreed,
     )
 

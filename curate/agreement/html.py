@@ -10,11 +10,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-METRICS = (
-    ("alpha", "Krippendorff α"),
-    ("fleiss_kappa", "Fleiss κ"),
-    ("percent_agreement", "% agree"),
-)
+from curate.agreement.formatting import METRICS, cell, estimate
 
 
 def _png(figure: Figure) -> str:
@@ -61,20 +57,20 @@ def label_bars(report: dict[str, Any]) -> str:
 
 def intervals(report: dict[str, Any]) -> str:
     rows = [
-        (f"{target} · {name}", estimate)
+        (f"{target} · {name}", value)
         for target, section in report["stance"].items()
         for key, name in METRICS
-        if (estimate := section[key])["value"] is not None
+        if (value := section[key])["value"] is not None
     ]
     figure = Figure(figsize=(6, 0.6 + 0.35 * max(len(rows), 1)), label="Stance agreement, 95% CI")
     axes = figure.subplots()
-    for i, (_, estimate) in enumerate(rows):
-        low = estimate["low"] if estimate["low"] is not None else estimate["value"]
-        high = estimate["high"] if estimate["high"] is not None else estimate["value"]
+    for i, (_, value) in enumerate(rows):
+        low = value["low"] if value["low"] is not None else value["value"]
+        high = value["high"] if value["high"] is not None else value["value"]
         axes.errorbar(
-            estimate["value"],
+            value["value"],
             i,
-            xerr=[[estimate["value"] - low], [high - estimate["value"]]],
+            xerr=[[value["value"] - low], [high - value["value"]]],
             fmt="o",
         )
     axes.set_yticks(range(len(rows)), [name for name, _ in rows])
@@ -91,30 +87,14 @@ def _short(name: str) -> str:
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{escape(cell(v))}</td>" for v in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def _estimate(estimate: dict[str, float | None]) -> str:
-    if estimate["value"] is None:
-        return "–"
-    if estimate["low"] is None or estimate["high"] is None:
-        return f"{estimate['value']:.3f}"
-    return f"{estimate['value']:.3f} [{estimate['low']:.3f}, {estimate['high']:.3f}]"
-
-
 def render(report: dict[str, Any], title: str) -> str:
     stance_rows = [
-        [target, s["units"], s["unpaired"], *(_estimate(s[key]) for key, _ in METRICS)]
+        [target, s["units"], s["unpaired"], *(estimate(s[key]) for key, _ in METRICS)]
         for target, s in report["stance"].items()
     ]
     entities = report["entities"]

@@ -87,12 +87,9 @@ class PairSpans:
 
 def pair_spans(data: AgreementData) -> list[PairSpans]:
     found = []
-    by_coder = [data.span_coder == c for c in range(len(data.coders))]
     for a, b in _pairs(data):
         shared = data.labelled[:, a] & data.labelled[:, b]
-        in_shared = shared[data.spans.doc]
-        first = data.spans.take(by_coder[a] & in_shared)
-        second = data.spans.take(by_coder[b] & in_shared)
+        first, second = data.coder_spans(a, shared), data.coder_spans(b, shared)
         exact, ia, _ = count_pairs(first, second, len(data.entity_labels), overlap=False)
         found.append(PairSpans(a, b, shared, first, second, exact, first.doc[ia]))
     return found

@@ -6,20 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from curate.agreement.html import METRICS
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
-def _estimate(estimate: dict[str, float | None]) -> str:
-    value, low, high = estimate["value"], estimate["low"], estimate["high"]
-    if value is None:
-        return "–"
-    return f"{value:.3f}" if low is None or high is None else f"{value:.3f} [{low:.3f}, {high:.3f}]"
+from curate.agreement.formatting import METRICS, cell, estimate
 
 
 def tables(report: dict[str, Any]) -> list[Table]:
@@ -32,12 +19,12 @@ def tables(report: dict[str, Any]) -> list[Table]:
     )
     for target, s in report["stance"].items():
         stance.add_row(
-            target, str(s["units"]), str(s["unpaired"]), *(_estimate(s[k]) for k, _ in METRICS)
+            target, str(s["units"]), str(s["unpaired"]), *(estimate(s[k]) for k, _ in METRICS)
         )
     cohen = Table("target", "pair", "documents", "Cohen κ", title="Stance, pairwise Cohen's κ")
     for target, s in report["stance"].items():
         for pair, value in s["cohen_kappa"].items():
-            cohen.add_row(target, pair, str(value["units"]), _cell(value["value"]))
+            cohen.add_row(target, pair, str(value["units"]), cell(value["value"]))
 
     entities = report["entities"]
     pairs = Table(
@@ -54,18 +41,18 @@ def tables(report: dict[str, Any]) -> list[Table]:
         pairs.add_row(
             pair,
             str(p["documents"]),
-            _cell(p["exact"]["f1"]),
-            _cell(p["overlap"]["f1"]),
+            cell(p["exact"]["f1"]),
+            cell(p["overlap"]["f1"]),
             str(p["label_conflicts"]),
             str(p["boundary_differences"]),
-            _cell(p["token_kappa"]),
+            cell(p["token_kappa"]),
         )
     overall = entities["overall"]
     pairs.add_row(
         "all pairs",
         "",
-        _cell(overall["exact"]["f1"]),
-        _cell(overall["overlap"]["f1"]),
+        cell(overall["exact"]["f1"]),
+        cell(overall["overlap"]["f1"]),
         str(overall["label_conflicts"]),
         str(overall["boundary_differences"]),
         "",
@@ -78,10 +65,10 @@ def tables(report: dict[str, Any]) -> list[Table]:
         overlap = entities["by_label"]["overlap"].get(label, {})
         labels.add_row(
             label,
-            _cell(exact["precision"]),
-            _cell(exact["recall"]),
-            _cell(exact["f1"]),
-            _cell(overlap.get("f1")),
+            cell(exact["precision"]),
+            cell(exact["recall"]),
+            cell(exact["f1"]),
+            cell(overlap.get("f1")),
         )
 
     anchoring = Table(
@@ -99,14 +86,14 @@ def tables(report: dict[str, Any]) -> list[Table]:
                 coder,
                 group,
                 str(g["documents"]),
-                _cell(g["suggestions_kept_unchanged"]),
-                _cell(g["span_f1_with_suggestions"]),
-                _cell(g["stance_agreement_with_suggestions"]),
+                cell(g["suggestions_kept_unchanged"]),
+                cell(g["span_f1_with_suggestions"]),
+                cell(g["stance_agreement_with_suggestions"]),
             )
 
     lowest = Table("document", "score", "span F1", "stance", title="Lowest agreement")
     for d in report["lowest_agreement"]:
         lowest.add_row(
-            d["document"], _cell(d["score"]), _cell(d["entity_f1"]), _cell(d["stance_agreement"])
+            d["document"], cell(d["score"]), cell(d["entity_f1"]), cell(d["stance_agreement"])
         )
     return [stance, cohen, pairs, labels, anchoring, lowest]

@@ -424,9 +424,14 @@ def store_document_scores(
         )
 
 
-def document_scores(connection: Connection) -> dict[str, float | None]:
-    rows = connection.execute(select(document_agreement.c.document_id, document_agreement.c.score))
-    return {document_id: score for document_id, score in rows}
+def document_scores(
+    connection: Connection, document_id: str | None = None
+) -> dict[str, float | None]:
+    """Stored agreement scores, for every document or for one."""
+    query = select(document_agreement.c.document_id, document_agreement.c.score)
+    if document_id is not None:
+        query = query.where(document_agreement.c.document_id == document_id)
+    return {found: score for found, score in connection.execute(query)}
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
