@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import Connection
@@ -41,12 +42,17 @@ class AgreementData:
     suggestions: SpanArrays
     suggested_stances: np.ndarray  # targets x documents: stance label index, or MISSING
 
+    @cached_property
+    def _spans_by_coder(self) -> list[SpanArrays]:
+        return [self.spans.take(self.span_coder == c) for c in range(len(self.coders))]
+
     def coder_spans(self, coder: int, documents: np.ndarray | None = None) -> SpanArrays:
         """One coder's spans, optionally only on documents where `documents` is True."""
-        chosen = self.span_coder == coder
-        if documents is not None:
-            chosen &= documents[self.spans.doc]
-        return self.spans.take(chosen)
+        spans = self._spans_by_coder[coder]
+        if documents is None:
+            return spans
+        chosen = documents[spans.doc]
+        return spans if chosen.all() else spans.take(chosen)
 
 
 def collect(

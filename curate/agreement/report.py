@@ -95,13 +95,16 @@ def pair_spans(data: AgreementData) -> list[PairSpans]:
     return found
 
 
-def token_kappas(data: AgreementData, pairs: list[PairSpans]) -> dict[tuple[int, int], float]:
+def token_kappas(data: AgreementData) -> dict[tuple[int, int], float]:
     """BIO token kappa per annotator pair (tags built once per annotator)."""
     tokens = TokenIndex(data.texts)
     tags = [
         tokens.dense_tags(data.coder_spans(c, data.labelled[:, c])) for c in range(len(data.coders))
     ]
-    return {(p.a, p.b): bio_kappa(tokens, tags[p.a], tags[p.b], p.shared) for p in pairs}
+    return {
+        (a, b): bio_kappa(tokens, tags[a], tags[b], data.labelled[:, a] & data.labelled[:, b])
+        for a, b in _pairs(data)
+    }
 
 
 def entity_section(
@@ -249,13 +252,16 @@ def document_scores(
 
 
 def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
-    pairs = pair_spans(data)
-    # Token kappa reads every character: it runs beside the rest (numpy releases the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        kappas = pool.submit(token_kappas, data, pairs)
+    if data.coders:
+        data.coder_spans(0)  # split the spans by annotator once, before the threads share them
+    # Token kappa reads every character and anchoring is independent of the pairs: both run
+    # beside the pairwise work (numpy releases the GIL).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        kappas = pool.submit(token_kappas, data)
+        anchoring = pool.submit(anchoring_section, data)
+        pairs = pair_spans(data)
         scores = document_scores(data, pairs)
         stance = stance_section(data, resamples, seed)
-        anchoring = anchoring_section(data)
         entities = entity_section(data, pairs, kappas.result())
     order = np.argsort(np.nan_to_num(scores["score"], nan=np.inf), kind="stable")
     return {
@@ -267,7 +273,7 @@ def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> d
         "bootstrap": {"resamples": resamples, "seed": seed, "level": 0.95},
         "stance": stance,
         "entities": entities,
-        "anchoring": anchoring,
+        "anchoring": anchoring.result(),
         "lowest_agreement": [
             {
                 "document": data.documents[i],

@@ -14,19 +14,20 @@ import numpy as np
 from curate.agreement.matching import SpanArrays
 
 _SPACE, _WORD, _OTHER = 0, 1, 2
-_TABLE_SIZE = 0x3000  # below this, Python's own str methods classify each code point
+_BMP = 0x10000  # Python's own str methods classify every code point below this
 
 
 @cache
 def _classes() -> np.ndarray:
-    table = np.full(_TABLE_SIZE + 1, _OTHER, np.int8)
-    table[_TABLE_SIZE] = _WORD
-    for code in range(_TABLE_SIZE):
+    """Class of each code point of the Basic Multilingual Plane; one more entry, a letter, stands
+    for everything above it (emoji are fixed on the side)."""
+    table = np.full(_BMP + 1, _WORD, np.int8)
+    for code in range(_BMP):
         char = chr(code)
         if char.isspace():
             table[code] = _SPACE
-        elif char.isalnum() or char == "_":
-            table[code] = _WORD
+        elif not (char.isalnum() or char == "_"):
+            table[code] = _OTHER
     return table
 
 
@@ -39,17 +40,11 @@ class TokenIndex:
         joined = "".join(texts)
         narrow = joined.encode("utf-16-le", "surrogatepass")
         if len(narrow) == 2 * len(joined):  # no emoji or other astral characters: 2 bytes each
-            codes: np.ndarray = np.frombuffer(narrow, np.uint16)
+            classes = _classes()[np.frombuffer(narrow, np.uint16)]
         else:
             codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
-        # Code points from 0x3000 up (CJK and other scripts) count as letters; the few
-        # exceptions are fixed on the side.
-        classes = _classes()[np.minimum(codes, _TABLE_SIZE)]
-        high = np.flatnonzero(codes >= _TABLE_SIZE)
-        if len(high):
-            emoji = (codes[high] >= 0x1F000) & (codes[high] < 0x1FB00)
-            classes[high[emoji]] = _OTHER  # one token each
-            classes[high[codes[high] == 0x3000]] = _SPACE
+            classes = _classes()[np.minimum(codes, _BMP)]
+            classes[(codes >= 0x1F000) & (codes < 0x1FB00)] = _OTHER  # emoji: one token each
         starts = classes == _OTHER
         word = classes == _WORD
         starts[1:] |= word[1:] & ~word[:-1]
