@@ -552,6 +552,32 @@ def adjudicate_command(
     out.print(table)
 
 
+@app.command("annotate")
+def annotate_command(
+    ctx: typer.Context,
+    annotator: Annotated[str, typer.Option("--as", help="Your annotator name in curate.toml.")],
+) -> None:
+    """Label your assigned documents in the terminal, keyboard only (? lists the keys)."""
+    from tui.annotate import AnnotateApp
+
+    project = _project(ctx)
+    with _opened_store(project) as store:
+        _run(lambda: AnnotateApp(project, store, annotator)).run()
+
+
+@app.command("review")
+def review_command(
+    ctx: typer.Context,
+    reviewer: Annotated[str, typer.Option("--as", help="Your name, stored with each decision.")],
+) -> None:
+    """Resolve conflicts in the terminal, lowest agreement first (? lists the keys)."""
+    from tui.review import ReviewApp
+
+    project = _project(ctx)
+    with _opened_store(project) as store:
+        _run(lambda: ReviewApp(project, store, reviewer)).run()
+
+
 @app.command()
 def status(
     ctx: typer.Context,

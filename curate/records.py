@@ -67,6 +67,7 @@ class Annotation:
     lead_time_seconds: float | None = None
     from_prelabel: bool = False
     prelabel_changed: bool = False
+    suggestion_use: dict[str, Any] | None = None
     guideline_version: str | None = None
     external_id: str | None = None
     revision: int | None = None

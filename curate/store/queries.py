@@ -302,6 +302,7 @@ def _annotation_row(annotation: Annotation, revision: int) -> dict[str, Any]:
         "lead_time_seconds": annotation.lead_time_seconds,
         "from_prelabel": annotation.from_prelabel,
         "prelabel_changed": annotation.prelabel_changed,
+        "suggestion_use": annotation.suggestion_use,
         "guideline_version": annotation.guideline_version,
         "external_id": annotation.external_id,
         "created_at": now(),
@@ -571,6 +572,14 @@ def labels_in_use(connection: Connection) -> set[str]:
         used.update(span["label"] for span in spans)
         used.update(stance["label"] for stance in stances)
     return used
+
+
+def count_annotated(connection: Connection, annotator: str) -> int:
+    """Documents this annotator has submitted (labelled or skipped)."""
+    query = select(func.count(func.distinct(annotation_rows.c.document_id))).where(
+        annotation_rows.c.annotator == annotator
+    )
+    return int(connection.scalar(query) or 0)
 
 
 def latest_annotations(connection: Connection, annotator: str) -> dict[str, Annotation]:

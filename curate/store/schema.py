@@ -95,6 +95,7 @@ annotations = Table(
     Column("lead_time_seconds", Float),
     Column("from_prelabel", Boolean, nullable=False, default=False),
     Column("prelabel_changed", Boolean, nullable=False, default=False),
+    Column("suggestion_use", JSON),  # accepted / changed / rejected / ignored suggestions
     Column("guideline_version", String(32)),
     Column("external_id", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),

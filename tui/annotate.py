@@ -1,0 +1,247 @@
+"""`curate annotate --as NAME`: label assigned documents with the keyboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Header, Markdown, Static
+
+from curate.config import Settings
+from curate.project import Project
+from curate.store import Store
+from tui.render import annotation_text, label_style
+from tui.screens import HelpScreen, ReasonScreen
+from tui.session import AnnotationSession, Opened
+
+# Command keys; label hotkeys from curate.toml must not take them.
+KEYS = [
+    Binding("left", "move(-1)", "token", show=False),
+    Binding("right", "move(1)", "token", show=False),
+    Binding("shift+left", "move(-1, True)", "select", show=False),
+    Binding("shift+right", "move(1, True)", "select", show=False),
+    Binding("ctrl+left", "word(-1)", "word", show=False),
+    Binding("ctrl+right", "word(1)", "word", show=False),
+    Binding("up", "sentence(-1)", "sentence", show=False),
+    Binding("down", "sentence(1)", "sentence", show=False),
+    Binding("m", "mark", "mark"),
+    Binding("x", "remove", "remove"),
+    Binding("a", "accept", "accept"),
+    Binding("A", "accept_all", "accept all"),
+    Binding("r", "reject", "reject"),
+    Binding("tab", "next_target", "target", priority=True),
+    Binding("u", "undo", "undo"),
+    Binding("ctrl+s", "submit", "submit"),
+    Binding("k", "skip", "skip"),
+    Binding("right_square_bracket", "document(1)", "next"),
+    Binding("left_square_bracket", "document(-1)", "prev"),
+    Binding("G", "guidelines", "guidelines"),
+    Binding("question_mark", "help", "help"),
+    Binding("ctrl+q", "quit", "quit"),
+]
+COMMAND_KEYS = frozenset("mxaArkuG[]?") | frozenset("123456789")
+
+
+def check_hotkeys(settings: Settings) -> None:
+    from curate.errors import ConfigError
+
+    for label in settings.entity_labels:
+        if label.hotkey in COMMAND_KEYS:
+            raise ConfigError(
+                f"entity label {label.name} uses hotkey {label.hotkey!r}, which the terminal UI "
+                "needs for a command; choose another hotkey in curate.toml"
+            )
+
+
+class AnnotateApp(App[None]):
+    TITLE = "curate annotate"
+    CSS = """
+    #body { height: 1fr; }
+    #document { width: 1fr; padding: 0 1; }
+    #guidelines { width: 45%; display: none; border-left: solid $accent; }
+    #guidelines.shown { display: block; }
+    #title { text-style: bold; padding: 0 1; }
+    #stances, #legend, #status { padding: 0 1; height: auto; }
+    """
+    BINDINGS = [*KEYS]
+
+    def __init__(self, project: Project, store: Store, annotator: str):
+        super().__init__()
+        check_hotkeys(project.settings)
+        self.session = AnnotationSession(project, store, annotator)
+        self.settings = project.settings
+        self.colours = {label.name: label.colour for label in self.settings.entity_labels}
+        self.hotkeys = {label.hotkey: label.name for label in self.settings.entity_labels}
+        self.guidelines_path: Path = project.guidelines
+        self.opened: Opened | None = None
+        self.sub_title = annotator
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="title")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="document"):
+                yield Static(id="text")
+            yield Markdown(id="guidelines")
+        yield Static(id="stances")
+        yield Static(id="legend")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show(self.session.index)
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def show(self, index: int) -> None:
+        self.opened = self.session.open(index)
+        self.refresh_view()
+
+    def refresh_view(self, message: str = "") -> None:
+        opened = self.opened
+        assert opened is not None
+        state = opened.state
+        done, assigned = self.session.progress()
+        self.title = f"curate annotate · {done}/{assigned} done"
+        title = opened.document.title or state.text[:60].split("\n")[0] + "…"
+        mark = " (submitted; editing makes a new revision)" if opened.submitted else ""
+        self.query_one("#title", Static).update(
+            Text(f"{self.session.index + 1}/{assigned} {title}{mark}")
+        )
+        self.query_one("#text", Static).update(annotation_text(state, self.colours))
+        self.query_one("#stances", Static).update(self._stance_rows())
+        legend = Text()
+        for key, name in self.hotkeys.items():
+            legend.append(f" {key} ", style=label_style(self.colours[name]))
+            legend.append(f" {name}  ")
+        self.query_one("#legend", Static).update(legend)
+        self.query_one("#status", Static).update(Text(message or self._under_cursor()))
+
+    def _stance_rows(self) -> Text:
+        state = self.opened.state if self.opened else None
+        assert state is not None
+        numbers = "  ".join(f"{i}={label}" for i, label in enumerate(state.stance_labels, 1))
+        rows = Text()
+        for i, target in enumerate(state.targets):
+            focus = "▶" if i == state.target else " "
+            chosen = state.stances.get(target)
+            suggested = state.suggested_stances.get(target)
+            value = chosen or (f"{suggested}? (suggested)" if suggested else "–")
+            rows.append(f"{focus} {target}: ", style="bold" if focus == "▶" else "")
+            rows.append(f"{value}\n", style="" if chosen else "dim")
+        rows.append(f"  stance keys: {numbers}", style="dim")
+        return rows
+
+    def _under_cursor(self) -> str:
+        state = self.opened.state if self.opened else None
+        assert state is not None
+        span = state.span_at_cursor()
+        index = state.suggestion_at_cursor()
+        if span is not None:
+            return f"{span.label}: {span.text!r}"
+        if index is not None:
+            s = state.suggestions[index].span
+            return f"suggested {s.label}: {s.text!r} (a accept, r reject)"
+        return f"token {state.token.text!r}"
+
+    def changed(self, message: str = "") -> None:
+        assert self.opened is not None
+        self.session.save_draft(self.opened)  # a crash loses at most this keystroke
+        self.refresh_view(message)
+
+    # --- keys -----------------------------------------------------------------------------
+
+    def on_key(self, event: Any) -> None:
+        if self.opened is None or isinstance(self.screen, (HelpScreen, ReasonScreen)):
+            return
+        state = self.opened.state
+        if event.character in self.hotkeys:
+            span = state.label(self.hotkeys[event.character])
+            self.changed(f"labelled {span.label}: {span.text!r}" if span else "nothing to label")
+            event.stop()
+        elif event.character and event.character.isdigit() and event.character != "0":
+            label = state.set_stance(int(event.character))
+            if label:
+                self.changed(f"{state.targets[state.target]}: {label}")
+            event.stop()
+
+    def action_move(self, steps: int, extend: bool = False) -> None:
+        assert self.opened is not None
+        self.opened.state.move(steps, extend)
+        self.changed()
+
+    def action_word(self, steps: int) -> None:
+        assert self.opened is not None
+        self.opened.state.move_word(steps)
+        self.changed()
+
+    def action_sentence(self, steps: int) -> None:
+        assert self.opened is not None
+        self.opened.state.move_sentence(steps)
+        self.changed()
+
+    def action_mark(self) -> None:
+        assert self.opened is not None
+        self.opened.state.mark()
+        self.changed(
+            "selecting: move, then press a label key"
+            if self.opened.state.anchor is not None
+            else ""
+        )
+
+    def action_remove(self) -> None:
+        assert self.opened is not None
+        self.changed("span removed" if self.opened.state.remove_at_cursor() else "no span here")
+
+    def action_accept(self) -> None:
+        assert self.opened is not None
+        self.changed("accepted" if self.opened.state.accept_at_cursor() else "no suggestion here")
+
+    def action_accept_all(self) -> None:
+        assert self.opened is not None
+        self.changed(f"accepted {self.opened.state.accept_all()} suggestions")
+
+    def action_reject(self) -> None:
+        assert self.opened is not None
+        self.changed("rejected" if self.opened.state.reject_at_cursor() else "no suggestion here")
+
+    def action_next_target(self) -> None:
+        assert self.opened is not None
+        self.opened.state.next_target()
+        self.changed()
+
+    def action_undo(self) -> None:
+        assert self.opened is not None
+        self.changed("undone" if self.opened.state.undo() else "nothing to undo")
+
+    def action_submit(self) -> None:
+        assert self.opened is not None
+        stored = self.session.submit(self.opened)
+        self.notify(f"submitted revision {stored.revision}")
+        self.show(self.session.index + 1)
+
+    def action_skip(self) -> None:
+        def skipped(reason: str | None) -> None:
+            if reason and self.opened is not None:
+                self.session.submit(self.opened, skipped_reason=reason)
+                self.notify(f"skipped: {reason}")
+                self.show(self.session.index + 1)
+
+        self.push_screen(ReasonScreen("Why skip this document?"), skipped)
+
+    def action_document(self, steps: int) -> None:
+        self.show(self.session.index + steps)
+
+    def action_guidelines(self) -> None:
+        panel = self.query_one("#guidelines", Markdown)
+        if not panel.has_class("shown") and self.guidelines_path.is_file():
+            panel.update(self.guidelines_path.read_text(encoding="utf-8"))
+        panel.toggle_class("shown")
+
+    def action_help(self) -> None:
+        hotkeys = [(key, f"label {name}") for key, name in self.hotkeys.items()]
+        self.push_screen(HelpScreen(KEYS, hotkeys + [("1-9", "stance of the focused target")]))

@@ -1,0 +1,67 @@
+"""Document text as Rich Text: spans coloured by label with their name after them, suggestions
+underlined and dimmed, the cursor reversed. Names are written out, so colour is never the only
+carrier of meaning."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.style import Style
+from rich.text import Text
+
+from curate.records import Span
+from tui.state import PENDING, AnnotationState, Suggestion
+
+CURSOR = Style(reverse=True, bold=True)
+SELECTION = Style(bgcolor="grey35", underline=True)
+SUGGESTION = Style(underline=True, dim=True)
+
+
+def label_style(colour: str) -> Style:
+    return Style(bgcolor=colour, color="black")
+
+
+def document_text(
+    text: str,
+    spans: Sequence[Span],
+    colours: Mapping[str, str],
+    suggestions: Sequence[Suggestion] = (),
+    cursor: tuple[int, int] | None = None,
+    selection: tuple[int, int] | None = None,
+    marked: Sequence[tuple[int, int, Style]] = (),
+) -> Text:
+    """Rich Text for `text`. Label tags are inserted after spans, so they are built from the
+    end backwards to keep earlier offsets valid."""
+    rendered = Text(text)
+    for suggestion in suggestions:
+        if suggestion.status == PENDING:
+            rendered.stylize(SUGGESTION, suggestion.span.start, suggestion.span.end)
+    for span in spans:
+        rendered.stylize(label_style(colours.get(span.label, "#aaaaaa")), span.start, span.end)
+    for start, end, style in marked:
+        rendered.stylize(style, start, end)
+    if selection is not None:
+        rendered.stylize(SELECTION, *selection)
+    if cursor is not None:
+        rendered.stylize(CURSOR, *cursor)
+    tags = [(s.end, f"[{s.label}]", Style(bold=True)) for s in spans]
+    tags += [
+        (s.span.end, f"[{s.span.label}?]", Style(dim=True, italic=True))
+        for s in suggestions
+        if s.status == PENDING
+    ]
+    for position, tag, style in sorted(tags, key=lambda t: t[0], reverse=True):
+        rendered = rendered[:position] + Text(tag, style=style) + rendered[position:]
+    return rendered
+
+
+def annotation_text(state: AnnotationState, colours: Mapping[str, str]) -> Text:
+    token = state.token
+    return document_text(
+        state.text,
+        state.spans,
+        colours,
+        state.suggestions,
+        cursor=(token.start, token.end) if token.text else None,
+        selection=state.selection,
+    )

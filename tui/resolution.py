@@ -1,0 +1,103 @@
+"""A reviewer's resolution of one document, without Textual: for each aligned span group and
+each stance target, which version becomes gold."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from curate.adjudicate.review import Alignment
+from curate.records import Span
+
+UNDECIDED = object()  # a conflict nobody has resolved yet (None means "no span here")
+
+
+class Resolution:
+    def __init__(self, alignment: Alignment):
+        self.alignment = alignment
+        self.annotators = list(alignment.annotators)
+        self.groups = list(alignment.groups)
+        self.chosen: list[object] = []
+        for group in self.groups:
+            versions = [v for v in group.versions.values() if v is not None]
+            self.chosen.append(versions[0] if not group.conflicts else UNDECIDED)
+        self.stances: dict[str, str | None] = {}
+        for row in alignment.stances:
+            given = {v for v in row.versions.values() if v is not None}
+            if row.decided is not None:
+                self.stances[row.target] = row.decided
+            elif len(given) == 1 and not row.conflicts:
+                self.stances[row.target] = given.pop()
+        self.group = self.first_open() or 0
+        self.row = 0
+        self.on_stances = False
+        self.note: str | None = None
+
+    # --- where the reviewer is ------------------------------------------------------------
+
+    def open_groups(self) -> list[int]:
+        return [i for i, chosen in enumerate(self.chosen) if chosen is UNDECIDED]
+
+    def open_stances(self) -> list[str]:
+        return [
+            row.target
+            for row in self.alignment.stances
+            if row.conflicts and row.target not in self.stances
+        ]
+
+    def first_open(self) -> int | None:
+        found = self.open_groups()
+        return found[0] if found else None
+
+    def step(self, steps: int) -> None:
+        if self.on_stances:
+            self.row = (self.row + steps) % max(len(self.alignment.stances), 1)
+        elif self.groups:
+            self.group = (self.group + steps) % len(self.groups)
+
+    def toggle_focus(self) -> None:
+        self.on_stances = not self.on_stances and bool(self.alignment.stances)
+
+    # --- choosing -------------------------------------------------------------------------
+
+    def take(self, number: int) -> str | None:
+        """Take annotator `number`'s (1-based) version of the focused group or stance."""
+        if not 1 <= number <= len(self.annotators):
+            return None
+        who = self.annotators[number - 1]
+        if self.on_stances:
+            row = self.alignment.stances[self.row]
+            label = row.versions.get(who)
+            if label is None:
+                return None
+            self.stances[row.target] = label
+            return f"{row.target}: {label} ({who})"
+        if not self.groups:
+            return None
+        span = self.groups[self.group].versions.get(who)
+        self.chosen[self.group] = span
+        return f"{who}'s version: " + (f"{span.label} {span.text!r}" if span else "no span")
+
+    def drop(self) -> None:
+        if self.groups and not self.on_stances:
+            self.chosen[self.group] = None
+
+    def relabel(self, label: str) -> str | None:
+        """Edit: give the chosen span of the focused group another label."""
+        if self.on_stances or not self.groups:
+            return None
+        chosen = self.chosen[self.group]
+        if not isinstance(chosen, Span):
+            return None
+        self.chosen[self.group] = replace(chosen, label=label)
+        return f"relabelled {label}"
+
+    def spans(self) -> list[Span]:
+        return sorted(
+            (c for c in self.chosen if isinstance(c, Span)), key=lambda s: (s.start, s.end)
+        )
+
+    def decided_stances(self) -> dict[str, str]:
+        return {t: label for t, label in self.stances.items() if label is not None}
+
+    def left(self) -> int:
+        return len(self.open_groups()) + len(self.open_stances())

@@ -1,0 +1,225 @@
+"""`curate review --as NAME`: resolve conflicts, lowest agreement first, one pane per annotator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Header, Static
+
+from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
+from curate.project import Project
+from curate.records import Span
+from curate.store import Store
+from tui.render import document_text, label_style
+from tui.resolution import UNDECIDED, Resolution
+from tui.screens import HelpScreen, ReasonScreen
+
+# Conflict types get a style and, because colour is not enough, their name in the panel.
+CONFLICT_STYLES = {
+    LABEL: Style(underline=True, color="magenta", bold=True),
+    BOUNDARY: Style(underline=True, color="yellow", bold=True),
+    MISSING: Style(underline=True, color="red", bold=True),
+}
+KEYS = [
+    Binding("down", "step(1)", "next conflict"),
+    Binding("up", "step(-1)", "previous"),
+    Binding("tab", "focus_toggle", "spans/stance", priority=True),
+    Binding("0", "drop", "no span"),
+    Binding("N", "note", "note"),
+    Binding("ctrl+s", "submit", "decide"),
+    Binding("right_square_bracket", "next_document", "next doc"),
+    Binding("question_mark", "help", "help"),
+    Binding("ctrl+q", "quit", "quit"),
+]
+
+
+class ReviewApp(App[None]):
+    TITLE = "curate review"
+    CSS = """
+    #panes { height: 1fr; }
+    .pane { width: 1fr; border: round $primary; padding: 0 1; }
+    #info, #stances, #status { padding: 0 1; height: auto; }
+    """
+    BINDINGS = [*KEYS]
+
+    def __init__(self, project: Project, store: Store, reviewer: str):
+        super().__init__()
+        self.project, self.store, self.reviewer = project, store, reviewer
+        self.settings = project.settings
+        self.colours = {label.name: label.colour for label in self.settings.entity_labels}
+        self.hotkeys = {label.hotkey: label.name for label in self.settings.entity_labels}
+        self.resolution: Resolution | None = None
+        self.skipped: set[str] = set()
+        self.sub_title = reviewer
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="info")
+        yield Horizontal(id="panes")
+        yield Static(id="stances")
+        yield Static(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.next_document()
+
+    async def next_document(self) -> None:
+        with self.store.connect() as connection:
+            queue = [e for e in review_queue(connection) if e.document_id not in self.skipped]
+            alignment = align(connection, self.settings, queue[0].document_id) if queue else None
+        self.queue_size = len(queue)
+        panes = self.query_one("#panes", Horizontal)
+        await panes.remove_children()
+        if alignment is None:
+            self.resolution = None
+            self.query_one("#info", Static).update("The review queue is empty.")
+            self.query_one("#stances", Static).update("")
+            return
+        self.resolution = Resolution(alignment)
+        await panes.mount_all(
+            VerticalScroll(Static(id=f"pane-{i}"), classes="pane")
+            for i in range(len(alignment.annotators))
+        )
+        for i, who in enumerate(alignment.annotators):
+            self.query_one(f"#pane-{i}", Static).parent.border_title = f"{i + 1} {who}"  # type: ignore[union-attr]
+        self.refresh_view()
+
+    def refresh_view(self, message: str = "") -> None:
+        resolution = self.resolution
+        if resolution is None:
+            return
+        alignment = resolution.alignment
+        score = "–" if alignment.score is None else f"{alignment.score:.2f}"
+        title = alignment.document.title or alignment.document.text[:50] + "…"
+        self.title = f"curate review · {self.queue_size} in queue"
+        self.query_one("#info", Static).update(
+            Text(f"{title}  agreement {score}  ·  open: {resolution.left()}\n")
+            + self._group_panel()
+        )
+        current = resolution.groups[resolution.group] if resolution.groups else None
+        for i, who in enumerate(alignment.annotators):
+            spans = [v for g in resolution.groups if (v := g.versions.get(who)) is not None]
+            marked = []
+            if current is not None and not resolution.on_stances:
+                present = [v for v in current.versions.values() if v is not None]
+                start = min(s.start for s in present)
+                end = max(s.end for s in present)
+                style = CONFLICT_STYLES.get(current.conflicts[0]) if current.conflicts else None
+                marked.append((start, end, style or Style(underline=True)))
+            self.query_one(f"#pane-{i}", Static).update(
+                document_text(alignment.document.text, spans, self.colours, marked=marked)
+            )
+        self.query_one("#stances", Static).update(self._stance_rows())
+        note = f"note: {resolution.note}" if resolution.note else ""
+        self.query_one("#status", Static).update(Text(message or note))
+
+    def _group_panel(self) -> Text:
+        resolution = self.resolution
+        assert resolution is not None
+        if not resolution.groups:
+            return Text("no spans from any annotator")
+        group = resolution.groups[resolution.group]
+        kinds = ", ".join(group.conflicts) or "agreed"
+        focus = "" if resolution.on_stances else "▶ "
+        panel = Text(f"{focus}span {resolution.group + 1}/{len(resolution.groups)} [{kinds}]: ")
+        for number, who in enumerate(resolution.annotators, 1):
+            version = group.versions.get(who)
+            text = f"{version.label} {version.text!r}" if version else "nothing"
+            panel.append(f" {number} {who}: ")
+            style = label_style(self.colours.get(version.label, "#aaaaaa")) if version else ""
+            panel.append(text, style=style)
+        chosen = resolution.chosen[resolution.group]
+        if chosen is UNDECIDED:
+            panel.append("  → undecided", style="bold red")
+        elif isinstance(chosen, Span):
+            panel.append(f"  → {chosen.label} {chosen.text!r}", style="bold")
+        else:
+            panel.append("  → no span", style="bold")
+        return panel
+
+    def _stance_rows(self) -> Text:
+        resolution = self.resolution
+        assert resolution is not None
+        rows = Text()
+        for i, row in enumerate(resolution.alignment.stances):
+            focus = "▶" if resolution.on_stances and i == resolution.row else " "
+            versions = " | ".join(
+                f"{n} {who}: {row.versions.get(who) or '–'}"
+                for n, who in enumerate(resolution.annotators, 1)
+            )
+            kind = f" [{', '.join(row.conflicts)}]" if row.conflicts else ""
+            chosen = resolution.stances.get(row.target) or "undecided"
+            rows.append(f"{focus} {row.target}{kind}: {versions}  → {chosen}\n")
+        return rows
+
+    # --- keys -----------------------------------------------------------------------------
+
+    def on_key(self, event: Any) -> None:
+        if self.resolution is None or isinstance(self.screen, (HelpScreen, ReasonScreen)):
+            return
+        if event.character and event.character.isdigit() and event.character != "0":
+            self.refresh_view(self.resolution.take(int(event.character)) or "nothing to take")
+            event.stop()
+        elif event.character in self.hotkeys:
+            done = self.resolution.relabel(self.hotkeys[event.character])
+            self.refresh_view(done or "take a version first, then relabel it")
+            event.stop()
+
+    def action_step(self, steps: int) -> None:
+        if self.resolution:
+            self.resolution.step(steps)
+            self.refresh_view()
+
+    def action_focus_toggle(self) -> None:
+        if self.resolution:
+            self.resolution.toggle_focus()
+            self.refresh_view()
+
+    def action_drop(self) -> None:
+        if self.resolution:
+            self.resolution.drop()
+            self.refresh_view("no span here in gold")
+
+    def action_note(self) -> None:
+        def noted(text: str | None) -> None:
+            if self.resolution is not None and text:
+                self.resolution.note = text
+                self.refresh_view()
+
+        self.push_screen(ReasonScreen("Note for this decision:"), noted)
+
+    async def action_submit(self) -> None:
+        resolution = self.resolution
+        if resolution is None:
+            return
+        if resolution.left():
+            self.refresh_view(f"{resolution.left()} conflicts left; resolve them first")
+            return
+        with self.store.transaction() as connection:
+            decide(
+                connection,
+                self.settings,
+                resolution.alignment.document_id,
+                self.reviewer,
+                resolution.spans(),
+                resolution.decided_stances(),
+                note=resolution.note,
+                guideline_version=self.project.guideline_version(),
+            )
+        self.notify("decision stored")
+        await self.next_document()
+
+    async def action_next_document(self) -> None:
+        if self.resolution:
+            self.skipped.add(self.resolution.alignment.document_id)
+        await self.next_document()
+
+    def action_help(self) -> None:
+        extra = [("1-9", "take annotator k's version")]
+        extra += [(key, f"relabel as {name}") for key, name in self.hotkeys.items()]
+        self.push_screen(HelpScreen(KEYS, extra))

@@ -1,0 +1,155 @@
+"""An annotator's session over the store: assigned documents paged one at a time, drafts saved
+after every change, submissions stored as append-only annotations (origin `tui`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from curate.assign import assign
+from curate.errors import UsageError
+from curate.prelabel.merge import merge_entities
+from curate.project import Project
+from curate.records import Annotation, Document, StanceLabel
+from curate.store import Store, queries
+from tui.state import AnnotationState
+
+ORIGIN = "tui"
+
+
+class Drafts:
+    """Work in progress under .curate/drafts/<annotator>/: one JSON file a document plus the
+    position, each written atomically so a crash leaves the previous version whole."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def _write(self, name: str, value: Any) -> None:
+        path = self.folder / name
+        scratch = path.with_suffix(".tmp")
+        scratch.write_text(json.dumps(value), encoding="utf-8")
+        os.replace(scratch, path)
+
+    def save(self, document_id: str, snapshot: dict[str, Any]) -> None:
+        self._write(f"{document_id}.json", snapshot)
+
+    def load(self, document_id: str) -> dict[str, Any] | None:
+        path = self.folder / f"{document_id}.json"
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except (FileNotFoundError, ValueError):
+            return None  # no draft, or one cut short: start from the store
+
+    def discard(self, document_id: str) -> None:
+        (self.folder / f"{document_id}.json").unlink(missing_ok=True)
+
+    def position(self) -> str | None:
+        found = self.load("position")
+        return str(found["document"]) if found else None
+
+    def set_position(self, document_id: str) -> None:
+        self._write("position.json", {"document": document_id})
+
+
+@dataclass
+class Opened:
+    document_id: str
+    document: Document
+    state: AnnotationState
+    submitted: bool  # this annotator already stored a revision of it
+    opened_at: float
+
+
+class AnnotationSession:
+    def __init__(self, project: Project, store: Store, annotator: str):
+        settings = project.settings
+        if annotator not in {a.name for a in settings.annotators}:
+            names = ", ".join(a.name for a in settings.annotators) or "none"
+            raise UsageError(
+                f"{annotator!r} is not an annotator in curate.toml (listed: {names}); "
+                "use --as NAME or add them under [[annotators]]"
+            )
+        self.project, self.store, self.annotator = project, store, annotator
+        self.guideline_version = project.guideline_version()
+        self.drafts = Drafts(project.root / ".curate" / "drafts" / annotator)
+        with store.connect() as connection:
+            self.assigned: list[str] = queries.assignments_of(connection, annotator)
+        if not self.assigned:
+            # Nothing pushed yet: assign here exactly as `curate push` would.
+            everyone = [a.name for a in settings.annotators]
+            assign(store, everyone, settings.assignment.overlap)
+            with store.connect() as connection:
+                self.assigned = queries.assignments_of(connection, annotator)
+        if not self.assigned:
+            raise UsageError("no documents to annotate; run `curate ingest` first")
+        resume = self.drafts.position() or ""
+        self.index = self.assigned.index(resume) if resume in self.assigned else 0
+
+    def progress(self) -> tuple[int, int]:
+        with self.store.connect() as connection:
+            done = queries.count_annotated(connection, self.annotator)
+        return done, len(self.assigned)
+
+    def open(self, index: int) -> Opened:
+        """Load one document (never the whole list): draft first, else the last submission,
+        else the suggestions."""
+        self.index = max(0, min(len(self.assigned) - 1, index))
+        document_id = self.assigned[self.index]
+        settings = self.project.settings
+        with self.store.connect() as connection:
+            document = queries.get_document(connection, document_id)
+            suggestions = queries.prelabels_for(connection, document_id)
+            history = queries.annotation_history(connection, document_id, self.annotator)
+        assert document is not None  # assignments reference stored documents
+        shown = [s for s in suggestions if s.kind == "stance"]
+        shown += merge_entities(suggestions, settings.prelabel.labellers)
+        state = AnnotationState(
+            document.text, settings.target_names(), settings.stance.labels, shown
+        )
+        draft = self.drafts.load(document_id)
+        if draft is not None:
+            state.restore(draft)
+        elif history:
+            last = history[-1]
+            state.restore(
+                {
+                    "cursor": 0,
+                    "spans": [[s.start, s.end, s.label] for s in last.spans],
+                    "stances": {s.target: s.label for s in last.stances},
+                    "statuses": (last.suggestion_use or {}).get("statuses", []),
+                }
+            )
+        self.drafts.set_position(document_id)
+        return Opened(document_id, document, state, bool(history), time.monotonic())
+
+    def save_draft(self, opened: Opened) -> None:
+        self.drafts.save(opened.document_id, opened.state.snapshot())
+
+    def submit(self, opened: Opened, skipped_reason: str | None = None) -> Annotation:
+        """Store a new revision (append-only) and drop the draft."""
+        state = opened.state
+        use = state.suggestion_use()
+        annotation = Annotation(
+            document_id=opened.document_id,
+            annotator=self.annotator,
+            origin=ORIGIN,
+            spans=() if skipped_reason else tuple(state.spans),
+            stances=()
+            if skipped_reason
+            else tuple(StanceLabel(t, label) for t, label in state.stances.items()),
+            skipped_reason=skipped_reason,
+            lead_time_seconds=round(time.monotonic() - opened.opened_at, 3),
+            from_prelabel=bool(use["accepted"] or use["changed"]),
+            prelabel_changed=bool(use["changed"] or use["rejected"]),
+            suggestion_use=use | {"statuses": [s.status for s in state.suggestions]},
+            guideline_version=self.guideline_version,
+        )
+        with self.store.transaction() as connection:
+            stored = queries.add_annotation(connection, annotation)
+        self.drafts.discard(opened.document_id)
+        return stored
