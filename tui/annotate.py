@@ -84,7 +84,7 @@ class AnnotateApp(App[None]):
         yield Header()
         yield Static(id="title")
         with Horizontal(id="body"):
-            with VerticalScroll(id="document"):
+            with VerticalScroll(id="document", can_focus=False):
                 yield Static(id="text")
             yield Markdown(id="guidelines")
         yield Static(id="stances")

@@ -82,7 +82,7 @@ class ReviewApp(App[None]):
             return
         self.resolution = Resolution(alignment)
         await panes.mount_all(
-            VerticalScroll(Static(id=f"pane-{i}"), classes="pane")
+            VerticalScroll(Static(id=f"pane-{i}"), classes="pane", can_focus=False)
             for i in range(len(alignment.annotators))
         )
         for i, who in enumerate(alignment.annotators):

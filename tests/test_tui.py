@@ -1,0 +1,263 @@
+"""The terminal UI under Textual's Pilot, on the seeds: every key path of the annotator and the
+reviewer, drafts that survive a crash, and two annotators writing from two real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from curate.adjudicate.auto import auto_adjudicate
+from curate.cli import app as cli_app
+from curate.prelabel import prelabel
+from curate.project import Project
+from curate.records import Annotation, Document, Span, StanceLabel
+from curate.store import queries
+from tui.annotate import AnnotateApp
+from tui.review import ReviewApp
+from tui.screens import HelpScreen, ReasonScreen
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def project(project_dir: Path) -> Project:
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(
+        cli_app, ["-C", str(project_dir), "ingest", str(project_dir / "seeds")]
+    )
+    assert result.exit_code == 0, result.output
+    project = Project.load(project_dir)
+    store = project.open_store()
+    prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
+    store.close()
+    return project
+
+
+def annotations_of(project: Project, annotator: str) -> list[Annotation]:
+    with project.open_store().connect() as connection:
+        return [a for a in queries.newest_annotations(connection) if a.annotator == annotator]
+
+
+async def move_to(pilot, app: AnnotateApp, start: int) -> None:  # type: ignore[no-untyped-def]
+    """Press right or left until the cursor's token starts at `start`."""
+    state = app.opened.state  # type: ignore[union-attr]
+    target = next(i for i, t in enumerate(state.tokens) if t.start == start)
+    key = "right" if target > state.cursor else "left"
+    await pilot.press(*[key] * abs(target - state.cursor))
+    assert state.cursor == target
+
+
+@pytest.mark.anyio
+async def test_annotate_a_seed_document_end_to_end(project: Project) -> None:
+    """Accept two suggestions, add a span, set stance for both targets, submit."""
+    store = project.open_store()
+    app = AnnotateApp(project, store, "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        opened = app.opened
+        assert opened is not None
+        state = opened.state
+        first, second = state.suggestions[0].span, state.suggestions[1].span
+        await move_to(pilot, app, first.start)
+        await pilot.press("a")
+        await move_to(pilot, app, second.start)
+        await pilot.press("a")
+        free = next(
+            t
+            for t in state.tokens
+            if t.is_word
+            and all(s.span.end <= t.start or t.end <= s.span.start for s in state.suggestions)
+        )
+        await move_to(pilot, app, free.start)
+        await pilot.press("p")
+        await pilot.press("1", "tab", "2")
+        expected = {(first.start, first.end, first.label), (second.start, second.end, second.label)}
+        expected.add((free.start, free.end, "PERSON"))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.session.index == 1  # moved on to the next document
+    store.close()
+    [stored] = annotations_of(project, "alice")
+    assert stored.document_id == opened.document_id and stored.origin == "tui"
+    assert {(s.start, s.end, s.label) for s in stored.spans} == expected
+    assert all(opened.document.text[s.start : s.end] == s.text for s in stored.spans)
+    assert {(s.target, s.label) for s in stored.stances} == {
+        ("Iran", "favor"),
+        ("United States", "against"),
+    }
+    assert stored.from_prelabel and stored.lead_time_seconds is not None
+    assert stored.guideline_version == project.guideline_version()
+    assert stored.suggestion_use is not None and len(stored.suggestion_use["accepted"]) == 2
+
+
+@pytest.mark.anyio
+async def test_every_annotator_key_path(project: Project) -> None:
+    store = project.open_store()
+    app = AnnotateApp(project, store, "bob")
+    async with app.run_test(size=SIZE) as pilot:
+        state = app.opened.state  # type: ignore[union-attr]
+        first_document = app.opened.document_id  # type: ignore[union-attr]
+        await pilot.press("down")  # next sentence
+        sentence = state.cursor
+        assert sentence > 0
+        await pilot.press("up")
+        assert state.cursor == 0
+        await pilot.press("ctrl+right", "ctrl+left")
+        assert state.cursor == 0
+        await pilot.press("shift+right", "shift+right", "o")  # select three tokens, label ORG
+        assert state.spans[0].label == "ORG" and state.spans[0].start == 0
+        await pilot.press("x")  # remove it
+        assert state.spans == []
+        await pilot.press("m", "right", "l")  # mark, move, label LOC
+        assert [s.label for s in state.spans] == ["LOC"]
+        await pilot.press("u")  # undo
+        assert state.spans == []
+        await pilot.press("A")  # accept every suggestion
+        assert state.spans and all(s.status == "accepted" for s in state.suggestions)
+        await pilot.press("u", "r")  # undo, then reject the suggestion under the cursor
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("G")
+        panel = app.query_one("#guidelines")
+        assert panel.has_class("shown")
+        await pilot.press("G")
+        assert not panel.has_class("shown")
+        await pilot.press("right_square_bracket")
+        assert app.opened.document_id != first_document  # type: ignore[union-attr]
+        await pilot.press("left_square_bracket")
+        assert app.opened.document_id == first_document  # type: ignore[union-attr]
+        await pilot.press("k")
+        assert isinstance(app.screen, ReasonScreen)
+        await pilot.press(*"not news", "enter")
+        await pilot.pause()
+    store.close()
+    [skipped] = annotations_of(project, "bob")
+    assert skipped.document_id == first_document and skipped.skipped_reason == "not news"
+    assert skipped.spans == ()
+
+
+@pytest.mark.anyio
+async def test_a_draft_survives_a_crash_and_reopening_resumes(project: Project) -> None:
+    store = project.open_store()
+    app = AnnotateApp(project, store, "carol")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("right_square_bracket", "A", "right", "right", "n", "2")
+        opened = app.opened
+        assert opened is not None
+        spans, stances = list(opened.state.spans), dict(opened.state.stances)
+    # The app is gone without a submit (as after a crash); a new one resumes where carol was.
+    again = AnnotateApp(project, store, "carol")
+    async with again.run_test(size=SIZE):
+        resumed = again.opened
+        assert resumed is not None
+        assert resumed.document_id == opened.document_id
+        assert resumed.state.spans == spans and resumed.state.stances == stances
+        assert resumed.state.cursor == opened.state.cursor
+    store.close()
+    assert annotations_of(project, "carol") == []  # drafts are not annotations
+
+
+def conflicted(project: Project) -> str:
+    text = "Khamenei told Washington to leave Iraq."
+
+    def span(piece: str, label: str) -> Span:
+        start = text.index(piece)
+        return Span(start, start + len(piece), label, piece)
+
+    document = Document(text)
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [document])
+        for who, spans, stance in (
+            ("alice", (span("Khamenei", "PERSON"), span("Washington", "GPE")), "favor"),
+            (
+                "bob",
+                (span("Khamenei told", "PERSON"), span("Washington", "ORG"), span("Iraq", "GPE")),
+                "against",
+            ),
+        ):
+            queries.add_annotation(
+                connection,
+                Annotation(document.id, who, "test", spans, (StanceLabel("Iran", stance),)),
+            )
+        auto_adjudicate(connection, project.settings, "0.1")
+    return document.id
+
+
+@pytest.mark.anyio
+async def test_reviewer_resolves_a_conflict_with_a_note(project: Project) -> None:
+    document_id = conflicted(project)
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=SIZE) as pilot:
+        resolution = app.resolution
+        assert resolution is not None and resolution.alignment.document_id == document_id
+        assert [g.conflicts for g in resolution.groups] == [("boundary",), ("label",), ("missing",)]
+        info = str(app.query_one("#info").render())
+        assert "boundary" in info  # the conflict type is written, not only coloured
+        await pilot.press("ctrl+s")
+        assert "conflicts left" in str(app.query_one("#status").render())
+        await pilot.press("1", "down", "2", "g", "down", "0", "tab", "2")  # bob's ORG, relabel GPE
+        assert resolution.left() == 0
+        await pilot.press("N")
+        await pilot.press(*"Khamenei only", "enter")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "queue is empty" in str(app.query_one("#info").render())
+    with store.connect() as connection:
+        gold = queries.gold_entities(connection)[document_id]
+        decisions = [
+            d for d in queries.decisions_for(connection, [document_id]) if d.method == "reviewer"
+        ]
+        stances = queries.gold_stances(connection)[document_id]
+    store.close()
+    assert [(s.text, s.label) for s in gold] == [("Khamenei", "PERSON"), ("Washington", "GPE")]
+    assert stances == {"Iran": "against"}
+    assert {(d.decided_by, d.note) for d in decisions} == {("rita", "Khamenei only")}
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from curate.project import Project
+from tui.session import AnnotationSession
+project = Project.load(Path(sys.argv[1]))
+session = AnnotationSession(project, project.open_store(), sys.argv[2])
+for round_ in range(int(sys.argv[3])):
+    for index in range(len(session.assigned)):
+        opened = session.open(index)
+        opened.state.move(round_ % 3)
+        opened.state.label("PERSON")
+        session.submit(opened)
+"""
+
+
+def test_two_annotators_in_two_processes_lose_nothing(project: Project) -> None:
+    with project.open_store().connect() as connection:
+        assert queries.assignments_of(connection, "alice") == []
+    rounds = 8
+    # Assign first, so the two processes do not race to create the plan.
+    from tui.session import AnnotationSession
+
+    session = AnnotationSession(project, project.open_store(), "alice")
+    processes = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(project.root), who, str(rounds)])
+        for who in ("alice", "bob")
+    ]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0]
+    with project.open_store().connect() as connection:
+        for who in ("alice", "bob"):
+            assigned = queries.assignments_of(connection, who)
+            for document_id in assigned:
+                history = queries.annotation_history(connection, document_id, who)
+                assert [a.revision for a in history] == list(range(1, rounds + 1))
+    assert len(session.assigned) == 5

@@ -1,0 +1,154 @@
+"""The terminal UI's state classes without Textual: cursor, selection, spans, undo, decisions."""
+
+from __future__ import annotations
+
+from curate.adjudicate.review import Alignment, SpanGroup, StanceRow
+from curate.records import Document, Prelabel, Span
+from tui.resolution import UNDECIDED, Resolution
+from tui.state import ACCEPTED, PENDING, REJECTED, AnnotationState, tokenize
+
+TEXT = "Iran's leader met US envoys. Talks in Oman ended."
+TARGETS = ["Iran", "United States"]
+STANCES = ["favor", "against", "neutral", "none"]
+
+
+def suggestion(piece: str, label: str) -> Prelabel:
+    start = TEXT.index(piece)
+    return Prelabel("d", "entity", label, "gazetteer.v1+x", 0.9, start, start + len(piece), piece)
+
+
+def state(*suggestions: Prelabel) -> AnnotationState:
+    return AnnotationState(TEXT, TARGETS, STANCES, suggestions)
+
+
+def test_tokens_and_movement_by_token_word_and_sentence() -> None:
+    assert [t.text for t in tokenize(TEXT)][:5] == ["Iran", "'", "s", "leader", "met"]
+    s = state()
+    s.move(1)
+    assert s.token.text == "'"
+    s.move_word(1)
+    assert s.token.text == "s"
+    s.move_word(-1)
+    assert s.token.text == "Iran"  # the apostrophe is passed over
+    s.move_sentence(1)
+    assert s.token.text == "Talks"
+    s.move_sentence(-1)
+    assert s.token.text == "Iran"
+    s.move(-5)
+    assert s.cursor == 0  # stays inside the text
+    s.move(10_000)
+    assert s.token.text == "."
+
+
+def test_selection_by_shift_and_by_mark_then_label() -> None:
+    s = state()
+    s.move_word(2)  # "s", then "leader"
+    s.move(1, extend=True)  # shift+right over "met"
+    assert s.selection == (TEXT.index("leader"), TEXT.index("met") + 3)
+    span = s.label("PERSON")
+    assert span is not None and span.text == "leader met" and s.selection is None
+    s.move_sentence(1)
+    s.move(2)  # "Oman"
+    s.mark()
+    s.move(-1)  # mark mode: plain moves extend
+    assert s.label("GPE") == Span(
+        TEXT.index("in Oman"), TEXT.index("in Oman") + 7, "GPE", "in Oman"
+    )
+    assert [x.text for x in s.spans] == ["leader met", "in Oman"]
+
+
+def test_label_without_selection_takes_the_token_or_relabels_the_span() -> None:
+    s = state()
+    s.move_word(4)  # s, leader, met, US: the apostrophe is passed over
+    assert s.token.text == "US"
+    s.label("GPE")
+    assert s.span_at_cursor() == Span(TEXT.index("US"), TEXT.index("US") + 2, "GPE", "US")
+    s.label("ORG")
+    assert [(x.text, x.label) for x in s.spans] == [("US", "ORG")]
+    assert s.remove_at_cursor() and s.spans == [] and not s.remove_at_cursor()
+
+
+def test_suggestions_accept_reject_accept_all_and_their_use() -> None:
+    s = state(suggestion("Iran", "GPE"), suggestion("US", "GPE"), suggestion("Oman", "GPE"))
+    assert s.accept_at_cursor()  # cursor on Iran
+    s.move_word(4)
+    assert s.reject_at_cursor()  # US
+    assert [x.status for x in s.suggestions] == [ACCEPTED, REJECTED, PENDING]
+    s.move(-100)  # back on Iran: relabel the accepted span
+    s.label("NORP")
+    assert s.accept_all() == 1
+    use = s.suggestion_use()
+    assert [u[2] for u in use["accepted"]] == ["GPE"]  # Oman, unchanged
+    assert [u[0] for u in use["changed"]] == [0]  # Iran, accepted then relabelled
+    assert [u[0] for u in use["rejected"]] == [TEXT.index("US")]
+    assert use["ignored"] == []
+
+
+def test_stance_per_target_and_suggested_stances() -> None:
+    stance = Prelabel("d", "stance", "against", "stance-cues.v1+x", 0.6, target="Iran")
+    s = state(stance)
+    assert s.set_stance(3) == "neutral" and s.stances == {"Iran": "neutral"}
+    s.next_target()
+    assert s.set_stance(9) is None  # no ninth label
+    s.set_stance(1)
+    assert s.stances == {"Iran": "neutral", "United States": "favor"}
+    s.accept_all()
+    assert s.stances["Iran"] == "neutral"  # a suggestion never overrides a choice
+
+
+def test_undo_steps_back_and_snapshots_round_trip() -> None:
+    s = state(suggestion("Oman", "GPE"))
+    s.label("GPE")
+    s.accept_all()
+    s.set_stance(2)
+    assert s.undo() and s.stances == {}
+    assert s.undo() and [x.status for x in s.suggestions] == [PENDING]
+    assert s.undo() and s.spans == []
+    assert not s.undo()
+    s.label("GPE")
+    saved = s.snapshot()
+    again = state(suggestion("Oman", "GPE"))
+    again.restore(saved)
+    assert again.spans == s.spans and again.cursor == s.cursor
+
+
+def alignment() -> Alignment:
+    text = "Khamenei told Washington to leave."
+    khamenei = Span(0, 8, "PERSON", "Khamenei")
+    told = Span(0, 13, "PERSON", "Khamenei told")
+    washington = Span(14, 24, "GPE", "Washington")
+    return Alignment(
+        document_id="d",
+        document=Document(text),
+        annotators=("alice", "bob"),
+        annotation_ids=(1, 2),
+        groups=(
+            SpanGroup({"alice": khamenei, "bob": told}, ("boundary",)),
+            SpanGroup({"alice": washington, "bob": washington}, ()),
+        ),
+        stances=(
+            StanceRow("Iran", {"alice": "favor", "bob": "against"}, ("stance",), None),
+            StanceRow("United States", {"alice": "none", "bob": "none"}, (), None),
+        ),
+        score=0.25,
+    )
+
+
+def test_resolution_takes_versions_edits_and_counts_what_is_left() -> None:
+    r = Resolution(alignment())
+    assert r.chosen[0] is UNDECIDED and r.chosen[1].text == "Washington"  # type: ignore[attr-defined]
+    assert r.stances == {"United States": "none"} and r.left() == 2
+    assert r.take(2) == "bob's version: PERSON 'Khamenei told'"
+    assert r.relabel("ORG") == "relabelled ORG"
+    r.toggle_focus()
+    assert r.take(1) == "Iran: favor (alice)"
+    assert r.left() == 0
+    assert [(s.text, s.label) for s in r.spans()] == [
+        ("Khamenei told", "ORG"),
+        ("Washington", "GPE"),
+    ]
+    r.toggle_focus()
+    r.step(1)
+    r.drop()
+    assert [s.text for s in r.spans()] == ["Khamenei told"]
+    assert r.take(7) is None
