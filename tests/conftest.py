@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from curate.project import init_project
+from curate.project import Project, init_project
 from curate.store import DB_URL_VARIABLE, Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,3 +150,54 @@ def labelstudio(labelstudio_server: Any) -> tuple[str, str]:
     from curate.labelstudio.server import credentials
 
     return labelstudio_server.url, credentials(labelstudio_server)["token"]
+
+
+@pytest.fixture
+def project(project_dir: Path) -> Project:
+    """The seeds ingested and pre-labelled by the gazetteer and the stance cues."""
+    from typer.testing import CliRunner
+
+    from curate.cli import app as cli_app
+    from curate.prelabel import prelabel
+
+    result = CliRunner().invoke(
+        cli_app, ["-C", str(project_dir), "ingest", str(project_dir / "seeds")]
+    )
+    assert result.exit_code == 0, result.output
+    project = Project.load(project_dir)
+    store = project.open_store()
+    prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
+    store.close()
+    return project
+
+
+@pytest.fixture
+def conflicted(project: Project) -> str:
+    """A document alice and bob labelled differently, auto-adjudicated: open for review."""
+    from curate.adjudicate.auto import auto_adjudicate
+    from curate.records import Annotation, Document, Span, StanceLabel
+    from curate.store import queries
+
+    text = "Khamenei told Washington to leave Iraq."
+
+    def span(piece: str, label: str) -> Span:
+        start = text.index(piece)
+        return Span(start, start + len(piece), label, piece)
+
+    document = Document(text)
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [document])
+        for who, spans, stance in (
+            ("alice", (span("Khamenei", "PERSON"), span("Washington", "GPE")), "favor"),
+            (
+                "bob",
+                (span("Khamenei told", "PERSON"), span("Washington", "ORG"), span("Iraq", "GPE")),
+                "against",
+            ),
+        ):
+            queries.add_annotation(
+                connection,
+                Annotation(document.id, who, "test", spans, (StanceLabel("Iran", stance),)),
+            )
+        auto_adjudicate(connection, project.settings, "0.1")
+    return document.id

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from curate.adjudicate.auto import auto_adjudicate
-from curate.cli import app as cli_app
-from curate.prelabel import prelabel
 from curate.project import Project
-from curate.records import Annotation, Document, Span, StanceLabel
+from curate.records import Annotation
 from curate.store import queries
 from tui.annotate import AnnotateApp
 from tui.review import ReviewApp
@@ -25,21 +21,6 @@ SIZE = (100, 30)
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture
-def project(project_dir: Path) -> Project:
-    from typer.testing import CliRunner
-
-    result = CliRunner().invoke(
-        cli_app, ["-C", str(project_dir), "ingest", str(project_dir / "seeds")]
-    )
-    assert result.exit_code == 0, result.output
-    project = Project.load(project_dir)
-    store = project.open_store()
-    prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
-    store.close()
-    return project
 
 
 def annotations_of(project: Project, annotator: str) -> list[Annotation]:
@@ -167,35 +148,9 @@ async def test_a_draft_survives_a_crash_and_reopening_resumes(project: Project) 
     assert annotations_of(project, "carol") == []  # drafts are not annotations
 
 
-def conflicted(project: Project) -> str:
-    text = "Khamenei told Washington to leave Iraq."
-
-    def span(piece: str, label: str) -> Span:
-        start = text.index(piece)
-        return Span(start, start + len(piece), label, piece)
-
-    document = Document(text)
-    with project.open_store().transaction() as connection:
-        queries.insert_documents(connection, [document])
-        for who, spans, stance in (
-            ("alice", (span("Khamenei", "PERSON"), span("Washington", "GPE")), "favor"),
-            (
-                "bob",
-                (span("Khamenei told", "PERSON"), span("Washington", "ORG"), span("Iraq", "GPE")),
-                "against",
-            ),
-        ):
-            queries.add_annotation(
-                connection,
-                Annotation(document.id, who, "test", spans, (StanceLabel("Iran", stance),)),
-            )
-        auto_adjudicate(connection, project.settings, "0.1")
-    return document.id
-
-
 @pytest.mark.anyio
-async def test_reviewer_resolves_a_conflict_with_a_note(project: Project) -> None:
-    document_id = conflicted(project)
+async def test_reviewer_resolves_a_conflict_with_a_note(project: Project, conflicted: str) -> None:
+    document_id = conflicted
     store = project.open_store()
     app = ReviewApp(project, store, "rita")
     async with app.run_test(size=SIZE) as pilot:

@@ -1,0 +1,25 @@
+"""SVG snapshots of the annotate, review and help screens at 80x24 (pytest-textual-snapshot).
+After an intended change to the screens: pytest tests/test_tui_snapshots.py --snapshot-update."""
+
+from __future__ import annotations
+
+from curate.project import Project
+from tui.annotate import AnnotateApp
+from tui.review import ReviewApp
+
+TERMINAL = (80, 24)
+
+
+def test_annotate_screen(project: Project, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = AnnotateApp(project, project.open_store(), "alice")
+    assert snap_compare(app, press=["A", "right", "right", "1"], terminal_size=TERMINAL)
+
+
+def test_help_screen(project: Project, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = AnnotateApp(project, project.open_store(), "alice")
+    assert snap_compare(app, press=["question_mark"], terminal_size=TERMINAL)
+
+
+def test_review_screen(project: Project, conflicted: str, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = ReviewApp(project, project.open_store(), "rita")
+    assert snap_compare(app, press=["down"], terminal_size=TERMINAL)
