@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 LS_VENV := .venv-labelstudio
 LS_VERSION := 1.23.2
 
-.PHONY: run test lint install postgres labelstudio chromium clean
+.PHONY: run test lint install postgres labelstudio chromium tmux clean
 
 $(STAMP): pyproject.toml requirements/spacy-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,14 +18,16 @@ $(STAMP): pyproject.toml requirements/spacy-model.txt
 
 install: $(STAMP)
 
-## run: set up if needed, ingest seeds/, pre-label, show the status table
+## run: set up if needed, ingest seeds/, pre-label, then open the annotator on a terminal
+## (the first annotator in curate.toml, or ANNOTATOR=name), else show the status table
+ANNOTATOR ?= $(shell sed -n '/^\[\[annotators\]\]/,/^name/s/^name = "\(.*\)"/\1/p' curate.toml | head -1)
 run: install
 	$(BIN)/curate ingest seeds/
 	$(BIN)/curate prelabel
-	$(BIN)/curate status
+	if [ -t 0 ] && [ -t 1 ]; then $(BIN)/curate annotate --as $(ANNOTATOR); else $(BIN)/curate status; fi
 
-## test: install what the tests need (PostgreSQL, Label Studio, Chromium), lint, type-check, pytest
-test: install postgres labelstudio chromium lint
+## test: install what the tests need (PostgreSQL, Label Studio, Chromium, tmux), lint, type-check, pytest
+test: install postgres labelstudio chromium tmux lint
 	$(BIN)/pytest
 
 lint: install
@@ -41,6 +43,10 @@ postgres:
 # The browser test drives Debian's Chromium with Playwright (browser downloads do not work here).
 chromium:
 	bash scripts/ensure-debian-package.sh chromium 'command -v chromium' 
+
+# The terminal UI's smoke test runs `curate annotate` inside tmux.
+tmux:
+	bash scripts/ensure-debian-package.sh tmux 'command -v tmux'
 
 labelstudio: $(LS_VENV)/bin/label-studio
 

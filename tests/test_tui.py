@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -183,6 +184,7 @@ async def test_reviewer_resolves_a_conflict_with_a_note(project: Project, confli
 WRITER = """
 import sys
 from pathlib import Path
+from pathlib import Path
 from curate.project import Project
 from tui.session import AnnotationSession
 project = Project.load(Path(sys.argv[1]))
@@ -216,3 +218,23 @@ def test_two_annotators_in_two_processes_lose_nothing(project: Project) -> None:
                 history = queries.annotation_history(connection, document_id, who)
                 assert [a.revision for a in history] == list(range(1, rounds + 1))
     assert len(session.assigned) == 5
+
+
+def test_tmux_smoke_script_drives_the_real_terminal(project: Project) -> None:
+    script = Path(__file__).resolve().parent.parent / "scripts" / "tui-smoke.sh"
+    curate = Path(sys.executable).parent / "curate"
+    result = subprocess.run(
+        ["bash", str(script), str(project.root), "alice"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={"PATH": "/usr/bin:/bin", "CURATE": str(curate), "TERM": "xterm-256color"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tui-smoke: ok" in result.stdout
+    [stored] = annotations_of(project, "alice")
+    assert (
+        stored.origin == "tui"
+        and stored.spans
+        and ("Iran", "favor") in {(s.target, s.label) for s in stored.stances}
+    )

@@ -1,1 +1,2 @@
-"""Textual terminal UI for annotating and reviewing (grows with the terminal UI issue)."""
+"""Textual terminal UI: `curate annotate` (state.py, session.py, annotate.py) and `curate review`
+(resolution.py, review.py), sharing render.py and screens.py."""

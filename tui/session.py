@@ -87,13 +87,14 @@ class AnnotationSession:
                 self.assigned = queries.assignments_of(connection, annotator)
         if not self.assigned:
             raise UsageError("no documents to annotate; run `curate ingest` first")
+        with store.connect() as connection:
+            self.done = queries.count_annotated(connection, annotator)
         resume = self.drafts.position() or ""
         self.index = self.assigned.index(resume) if resume in self.assigned else 0
 
     def progress(self) -> tuple[int, int]:
-        with self.store.connect() as connection:
-            done = queries.count_annotated(connection, self.annotator)
-        return done, len(self.assigned)
+        """(documents submitted, documents assigned); counted once, then kept up to date."""
+        return self.done, len(self.assigned)
 
     def open(self, index: int) -> Opened:
         """Load one document (never the whole list): draft first, else the last submission,
@@ -152,4 +153,7 @@ class AnnotationSession:
         with self.store.transaction() as connection:
             stored = queries.add_annotation(connection, annotation)
         self.drafts.discard(opened.document_id)
+        if not opened.submitted:
+            opened.submitted = True
+            self.done += 1
         return stored

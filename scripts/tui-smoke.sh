@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Smoke test of the terminal UI in a real terminal: run `curate annotate` inside tmux, send keys,
+# check the captured pane. Usage: scripts/tui-smoke.sh PROJECT_DIR [ANNOTATOR]
+set -euo pipefail
+project=${1:?usage: scripts/tui-smoke.sh PROJECT_DIR [ANNOTATOR]}
+annotator=${2:-alice}
+curate=${CURATE:-$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/curate}
+session="curate-smoke-$$"
+
+tmux new-session -d -s "$session" -x 100 -y 30 "$curate -C '$project' annotate --as $annotator"
+trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
+
+wait_for() {  # wait up to 30 s for a pattern in the pane
+  for _ in $(seq 1 150); do
+    if tmux capture-pane -p -t "$session" 2>/dev/null | grep -q -- "$1"; then return 0; fi
+    sleep 0.2
+  done
+  echo "tui-smoke: '$1' never appeared; the pane shows:" >&2
+  tmux capture-pane -p -t "$session" >&2 || true
+  exit 1
+}
+
+wait_for "0/5 done"
+tmux send-keys -t "$session" A          # accept every suggestion
+wait_for "\[GPE\]"
+tmux send-keys -t "$session" 1          # stance of the first target: favor
+wait_for "favor"
+tmux send-keys -t "$session" C-s        # submit
+wait_for "1/5 done"
+tmux send-keys -t "$session" "?"        # the help screen lists the keys
+wait_for "what it does"
+tmux send-keys -t "$session" Escape
+tmux send-keys -t "$session" C-q
+for _ in $(seq 1 50); do tmux has-session -t "$session" 2>/dev/null || break; sleep 0.2; done
+echo "tui-smoke: ok"
