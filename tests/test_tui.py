@@ -238,3 +238,22 @@ def test_tmux_smoke_script_drives_the_real_terminal(project: Project) -> None:
         and stored.spans
         and ("Iran", "favor") in {(s.target, s.label) for s in stored.stances}
     )
+
+
+@pytest.mark.anyio
+async def test_reviewer_help_and_passing_a_document(project: Project, conflicted: str) -> None:
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("right_square_bracket")  # pass the only queued document
+        await pilot.pause()
+        assert app.resolution is None
+        assert "queue is empty" in str(app.query_one("#info").render())
+    with store.connect() as connection:
+        assert [
+            d for d in queries.decisions_for(connection, [conflicted]) if d.method == "reviewer"
+        ] == []
+    store.close()
