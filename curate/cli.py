@@ -578,6 +578,122 @@ def review_command(
         _run(lambda: ReviewApp(project, store, reviewer)).run()
 
 
+@app.command("release")
+def release_command(
+    ctx: typer.Context,
+    version: Annotated[str | None, typer.Option(help="Version X.Y.Z to write.")] = None,
+    bump_part: Annotated[
+        str | None, typer.Option("--bump", help="Bump the last version: major, minor or patch.")
+    ] = None,
+    notes: Annotated[str | None, typer.Option(help="A paragraph for the dataset card.")] = None,
+    allow_unresolved: Annotated[
+        bool, typer.Option(help="Leave documents with open conflicts out (said in the card).")
+    ] = False,
+    real_names: Annotated[
+        bool, typer.Option(help="Export annotator names instead of pseudonyms.")
+    ] = False,
+    with_prelabels: Annotated[bool, typer.Option(help="Add the `prelabels` config.")] = False,
+) -> None:
+    """Write a versioned Hugging Face dataset to exports/NAME/vX.Y.Z (never overwritten)."""
+    from curate.release import release
+
+    project = _project(ctx)
+    with _opened_store(project) as store, store.transaction() as connection:
+        report = _run(
+            lambda: release(
+                project,
+                connection,
+                version,
+                bump_part,
+                notes,
+                allow_unresolved,
+                real_names,
+                with_prelabels,
+            )
+        )
+    out.print(f"released v{report.version} to {report.folder}", highlight=False)
+    for config, splits in report.rows.items():
+        sizes = ", ".join(f"{split} {n}" for split, n in splits.items())
+        out.print(f"  {config}: {sizes}", highlight=False)
+    if report.unresolved:
+        out.print(f"  left out: {report.unresolved} documents with unresolved conflicts")
+    if report.changes is not None:
+        changed = ", ".join(
+            f"{n} {k.replace('_', ' ')}" for k, n in report.changes.counts().items() if n
+        )
+        out.print(f"  changes: {changed or 'none in gold'}", highlight=False)
+
+
+@app.command("releases")
+def releases_command(ctx: typer.Context) -> None:
+    """List the releases with their dates, documents and sizes."""
+    project = _project(ctx)
+    with _opened_store(project) as store, store.connect() as connection:
+        history = queries.release_history(connection, project.settings.release.name)
+    table = Table("version", "date", "documents", "size", "folder", title="Releases")
+    for row in history:
+        folder = Path(row["path"])
+        size = (
+            sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+            if folder.exists()
+            else 0
+        )
+        table.add_row(
+            f"v{row['version']}",
+            row["created_at"].strftime("%Y-%m-%d %H:%M"),
+            str(row["documents"] or 0),
+            f"{size / 1e6:.2f} MB" if folder.exists() else "missing",
+            str(folder),
+        )
+    out.print(table)
+
+
+def _release_folder(project: Project, version: str) -> Path:
+    from curate.release import parse_version
+
+    clean = ".".join(str(n) for n in _run(lambda: parse_version(version)))
+    folder = project.root / "exports" / project.settings.release.name / f"v{clean}"
+    if not folder.is_dir():
+        raise _fail(UsageError(f"{folder} not found; `curate releases` lists the versions"))
+    return folder
+
+
+@app.command("diff")
+def diff_command(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="Older version, e.g. v1.0.0.")],
+    new: Annotated[str, typer.Argument(help="Newer version, e.g. v1.1.0.")],
+) -> None:
+    """Show label-level differences between two releases' gold data."""
+    from curate.release.compare import diff_gold, read_gold
+
+    project = _project(ctx)
+    changes = diff_gold(
+        read_gold(_release_folder(project, old)), read_gold(_release_folder(project, new))
+    )
+    for line in changes.lines():
+        out.print(line, highlight=False, soft_wrap=True)
+    summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in changes.counts().items() if n)
+    out.print(summary or "no differences", highlight=False)
+
+
+@app.command("publish")
+def publish_command(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="Version to publish, e.g. v1.0.0.")],
+    repo: Annotated[str, typer.Option(help="Hub dataset repo, ORG/NAME (token: HF_TOKEN).")],
+) -> None:
+    """Upload a release to the Hugging Face Hub and tag it vX.Y.Z."""
+    from huggingface_hub import HfApi
+
+    from curate.release.publish import publish
+
+    project = _project(ctx)
+    folder = _release_folder(project, version)
+    commit = _run(lambda: publish(HfApi(), folder, folder.name.removeprefix("v"), repo))
+    out.print(f"published {folder.name} to {repo} (commit {commit})", highlight=False)
+
+
 @app.command()
 def status(
     ctx: typer.Context,

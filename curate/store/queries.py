@@ -98,6 +98,20 @@ def sources_of(connection: Connection, document_id: str) -> list[dict[str, Any]]
     return [dict(row._mapping) for row in rows]
 
 
+def first_sources(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
+    """Where each document was first seen (its earliest recorded source)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            select(document_sources.c.document_id, document_sources.c.source)
+            .where(document_sources.c.document_id.in_(ids[start : start + 500]))
+            .order_by(document_sources.c.id)
+        )
+        for document_id, source in rows:
+            found.setdefault(document_id, source)
+    return found
+
+
 def get_document(connection: Connection, document_id: str) -> Document | None:
     row = connection.execute(select(documents).where(documents.c.id == document_id)).first()
     if row is None:
@@ -360,6 +374,12 @@ def newest_annotations(
     return found
 
 
+def all_annotations(connection: Connection) -> list[Annotation]:
+    """Every revision of every annotation, in storage order."""
+    rows = connection.execute(select(annotation_rows).order_by(annotation_rows.c.id))
+    return [_annotation(row._mapping) for row in rows]
+
+
 def refuse_change(error: DBAPIError) -> AppendOnlyError:
     """Turn a trigger's refusal into curate's error."""
     return AppendOnlyError(
@@ -590,6 +610,58 @@ def latest_annotations(connection: Connection, annotator: str) -> dict[str, Anno
         .order_by(annotation_rows.c.revision)
     )
     return {row.document_id: _annotation(row._mapping) for row in rows}
+
+
+# --- releases ----------------------------------------------------------------------------
+
+
+def release_history(connection: Connection, name: str) -> list[dict[str, Any]]:
+    """Releases of this dataset, oldest first, with how many documents each holds."""
+    counts = (
+        select(release_documents.c.release_id, func.count().label("documents"))
+        .group_by(release_documents.c.release_id)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(releases, counts.c.documents)
+        .outerjoin(counts, counts.c.release_id == releases.c.id)
+        .where(releases.c.name == name)
+        .order_by(releases.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def release_splits(connection: Connection) -> dict[str, str]:
+    """The split each released document was put in (a document never moves split)."""
+    rows = connection.execute(
+        select(release_documents.c.document_id, release_documents.c.split).order_by(
+            release_documents.c.release_id
+        )
+    )
+    return {document_id: split for document_id, split in rows}
+
+
+def record_release(
+    connection: Connection,
+    name: str,
+    version: str,
+    path: str,
+    fingerprint: str,
+    splits: dict[str, str],
+) -> None:
+    result = connection.execute(
+        insert(releases).values(
+            name=name, version=version, path=path, fingerprint=fingerprint, created_at=now()
+        )
+    )
+    release_id = _inserted_id(result)
+    connection.execute(
+        insert(release_documents),
+        [
+            {"release_id": release_id, "document_id": d, "split": s}
+            for d, s in sorted(splits.items())
+        ],
+    )
 
 
 # --- status ------------------------------------------------------------------------------

@@ -1,0 +1,212 @@
+"""Versioned Hugging Face dataset releases: exports/NAME/vX.Y.Z, written once, never changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from curate.agreement import measure
+from curate.errors import UsageError
+from curate.project import Project
+from curate.release import card
+from curate.release.compare import GoldDiff, diff_gold, read_gold
+from curate.release.rows import ReleaseRows, collect_rows, features, pseudonym
+from curate.release.write import data_fingerprint, table, write_checksums, write_parquet
+from curate.store import queries
+
+VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+SALT_FILE = "release-salt"
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    found = VERSION.match(text.removeprefix("v"))
+    if not found:
+        raise UsageError(f"version {text!r} is not X.Y.Z (for example 1.0.0)")
+    major, minor, patch = (int(part) for part in found.groups())
+    return major, minor, patch
+
+
+def bump(previous: str | None, part: str) -> str:
+    major, minor, patch = parse_version(previous) if previous else (0, 0, 0)
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    if part == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    raise UsageError(f"--bump {part!r} must be major, minor or patch")
+
+
+def split_of(document_id: str, splits: dict[str, float]) -> str:
+    """Deterministic from the id alone, in curate.toml's split order."""
+    unit = int.from_bytes(hashlib.sha256(f"{document_id}\0split".encode()).digest()[:8], "big")
+    position, total = unit / 2**64, 0.0
+    for name, share in splits.items():
+        total += share
+        if position < total:
+            return name
+    return list(splits)[-1]
+
+
+def release_salt(project: Project) -> str:
+    """The project's pseudonym salt: made once, kept in .curate/ (git-ignored) with mode 0600."""
+    path = project.root / ".curate" / SALT_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(16))
+    return path.read_text(encoding="utf-8").strip()
+
+
+@dataclass(frozen=True)
+class ReleaseReport:
+    version: str
+    folder: Path
+    fingerprint: str
+    rows: dict[str, dict[str, int]]  # config -> split -> rows
+    unresolved: int
+    changes: GoldDiff | None
+
+
+def export(
+    connection: Connection,
+    project: Project,
+    version: str,
+    folder: Path,
+    rows: ReleaseRows,
+    splits: dict[str, str],
+    previous: tuple[str, Path] | None,
+    notes: str | None,
+    rename: Any,
+) -> tuple[str, dict[str, dict[str, int]], GoldDiff | None]:
+    """Write the whole folder from rows; the same rows give the same bytes."""
+    settings = project.settings
+    configs = {"gold": rows.gold, "annotations": rows.annotations}
+    if rows.prelabels:
+        configs["prelabels"] = rows.prelabels
+    key = {"gold": "id", "annotations": "document_id", "prelabels": "document_id"}
+    layout: dict[str, dict[str, tuple[str, int, int]]] = {}
+    files = []
+    for config, config_rows in configs.items():
+        layout[config] = {}
+        for split in settings.release.splits:
+            chosen = [r for r in config_rows if splits.get(r[key[config]]) == split]
+            if not chosen:
+                continue  # an empty split is left out rather than written as an empty file
+            name = f"{config}/{split}-00000-of-00001.parquet"
+            data = table(chosen, features(rows, config))
+            write_parquet(data, folder / name)
+            layout[config][split] = (name, len(chosen), data.nbytes)
+            files.append(name)
+    fingerprint = data_fingerprint(folder, files)
+    changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None
+    report = measure(connection, settings, resamples=1000, seed=0) if rows.annotations else None
+    if report:
+        report["entities"]["pairs"] = {
+            " | ".join(rename(n) for n in pair.split(" | ")): value
+            for pair, value in report["entities"]["pairs"].items()
+        }
+    guidelines = project.guidelines.read_text("utf-8") if project.guidelines.is_file() else ""
+    text = card.yaml_header(
+        settings.release.name,
+        version,
+        settings.release.licence,
+        layout,
+        {config: features(rows, config) for config in configs},
+    ) + card.body(
+        settings.release.name,
+        version,
+        rows,
+        guidelines,
+        project.guideline_version(),
+        report,
+        changes,
+        f"v{previous[0]}" if previous else None,
+        notes,
+        fingerprint,
+        settings.release.licence,
+    )
+    (folder / "README.md").write_text(text, encoding="utf-8")
+    write_checksums(folder)
+    counts = {c: {s: n for s, (_, n, _) in splits_.items()} for c, splits_ in layout.items()}
+    return fingerprint, counts, changes
+
+
+def release(
+    project: Project,
+    connection: Connection,
+    version: str | None = None,
+    bump_part: str | None = None,
+    notes: str | None = None,
+    allow_unresolved: bool = False,
+    real_names: bool = False,
+    with_prelabels: bool = False,
+    exports: Path | None = None,
+) -> ReleaseReport:
+    """Gate, write to a scratch folder, rename into place, record. Refuses an existing version,
+    unresolved conflicts (unless allowed), spans that do not match their text, and no change."""
+    settings = project.settings
+    history = queries.release_history(connection, settings.release.name)
+    last = history[-1] if history else None
+    if (version is None) == (bump_part is None):
+        raise UsageError("give either --version X.Y.Z or --bump major|minor|patch")
+    version = bump(last["version"] if last else None, bump_part) if bump_part else version
+    assert version is not None
+    version = ".".join(str(n) for n in parse_version(version))
+    root = (exports or project.root / "exports") / settings.release.name
+    folder = root / f"v{version}"
+    if folder.exists() or any(h["version"] == version for h in history):
+        raise UsageError(f"{folder} already exists; releases never change, pick a new version")
+    if last and parse_version(version) <= parse_version(last["version"]):
+        raise UsageError(
+            f"version {version} must be newer than the last release, v{last['version']}"
+        )
+    salt = None if real_names else release_salt(project)
+    rows = collect_rows(connection, settings, salt, with_prelabels)
+    if rows.unresolved and not allow_unresolved:
+        raise UsageError(
+            f"{len(rows.unresolved)} documents have unresolved conflicts (first: "
+            f"{rows.unresolved[0]}); resolve them with `curate review`, or pass "
+            "--allow-unresolved to leave them out"
+        )
+    if not rows.gold:
+        raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
+    earlier = queries.release_splits(connection)
+    splits = {
+        r["id"]: earlier.get(r["id"]) or split_of(r["id"], settings.release.splits)
+        for r in rows.gold
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))
+    try:
+        previous = (last["version"], Path(last["path"])) if last else None
+        fingerprint, counts, changes = export(
+            connection,
+            project,
+            version,
+            scratch,
+            rows,
+            splits,
+            previous,
+            notes,
+            (lambda name: name) if salt is None else (lambda name: pseudonym(name, salt)),
+        )
+        if last and fingerprint == last["fingerprint"]:
+            raise UsageError(f"nothing changed since v{last['version']}; no release written")
+        os.rename(scratch, folder)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    queries.record_release(
+        connection, settings.release.name, version, str(folder), fingerprint, splits
+    )
+    return ReleaseReport(version, folder, fingerprint, counts, len(rows.unresolved), changes)

@@ -1,0 +1,244 @@
+"""What a release holds, read from the store: gold rows, annotation rows, pre-label rows, and
+their Hugging Face features. Rows are plain dicts, sorted by document id so output is stable."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import Connection
+
+from curate.adjudicate.auto import OPEN, newest_decisions
+from curate.config import Settings
+from curate.errors import SpanError
+from curate.records import Decision
+from curate.store import queries
+
+
+def stance_column(target: str) -> str:
+    return "stance_" + re.sub(r"[^0-9a-z]+", "_", target.lower()).strip("_")
+
+
+def pseudonym(name: str, salt: str) -> str:
+    """Stable within a project (same salt), not reversible without the salt."""
+    return "annotator_" + hashlib.sha256(f"{salt}\0{name}".encode()).hexdigest()[:12]
+
+
+@dataclass
+class ReleaseRows:
+    entity_labels: list[str]
+    stance_labels: list[str]
+    targets: list[str]
+    gold: list[dict[str, Any]] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    prelabels: list[dict[str, Any]] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)  # documents with open items, left out
+    methods: dict[str, int] = field(default_factory=dict)  # how gold labels were decided
+
+
+def collect_rows(
+    connection: Connection,
+    settings: Settings,
+    salt: str | None,
+    with_prelabels: bool = False,
+) -> ReleaseRows:
+    """Gold for every document whose items are all decided; salt None keeps real names."""
+    decided = sorted(queries.decided_documents(connection))
+    newest = newest_decisions(queries.decisions_for(connection, decided))
+    by_document: dict[str, dict[tuple[str, str | None], Decision]] = {}
+    for (document_id, kind, target), decision in newest.items():
+        by_document.setdefault(document_id, {})[(kind, target)] = decision
+    unresolved = sorted(
+        d for d, items in by_document.items() if any(x.method == OPEN for x in items.values())
+    )
+    complete = [
+        d for d in decided if d not in set(unresolved) and ("entity", None) in by_document[d]
+    ]
+    extra_labels = {
+        span["label"]
+        for d in complete
+        for span in by_document[d][("entity", None)].payload["spans"]
+    } - set(settings.entity_label_names())
+    rows = ReleaseRows(
+        entity_labels=[*settings.entity_label_names(), *sorted(extra_labels)],
+        stance_labels=list(settings.stance.labels),
+        targets=settings.target_names(),
+        unresolved=unresolved,
+    )
+    documents = queries.documents_by_ids(connection, complete)
+    sources = queries.first_sources(connection, complete)
+    scores = queries.document_scores(connection)
+    methods: dict[str, int] = {}
+    for document_id in complete:
+        items = by_document[document_id]
+        document = documents[document_id]
+        entity = items[("entity", None)]
+        spans = []
+        for span in entity.payload["spans"]:
+            start, end = span["start"], span["end"]
+            if document.text[start:end] != span["text"]:
+                raise SpanError(
+                    f"document {document_id}: gold span {start}-{end} {span['text']!r} does not "
+                    f"match the text {document.text[start:end]!r}; fix it in review, then release"
+                )
+            method = span.get("method", entity.method)
+            methods[method] = methods.get(method, 0) + 1
+            spans.append(
+                {
+                    "start": start,
+                    "end": end,
+                    "label": rows.entity_labels.index(span["label"]),
+                    "text": span["text"],
+                    "method": method,
+                }
+            )
+        row: dict[str, Any] = {
+            "id": document_id,
+            "title": document.title,
+            "text": document.text,
+            # The file name only: folders on the curator's machine stay out of the data.
+            "source": PurePath(sources.get(document_id, "")).name,
+            "entities": spans,
+        }
+        for target in rows.targets:
+            stance = items.get(("stance", target))
+            label = stance.payload.get("label") if stance else None
+            if stance is not None and label in rows.stance_labels:
+                row[stance_column(target)] = rows.stance_labels.index(label)
+                row[stance_column(target) + "_method"] = stance.method
+                methods[stance.method] = methods.get(stance.method, 0) + 1
+            else:
+                row[stance_column(target)] = -1  # no gold stance for this target
+                row[stance_column(target) + "_method"] = ""
+        score = scores.get(document_id)
+        row["agreement"] = None if score is None else round(float(score), 6)
+        rows.gold.append(row)
+    rows.methods = dict(sorted(methods.items()))
+    rows.annotations = _annotation_rows(connection, rows, salt)
+    if with_prelabels:
+        rows.prelabels = _prelabel_rows(connection, rows, complete)
+    return rows
+
+
+def _annotation_rows(
+    connection: Connection, rows: ReleaseRows, salt: str | None
+) -> list[dict[str, Any]]:
+    found = []
+    for a in queries.all_annotations(connection):
+        use = a.suggestion_use or {}
+        found.append(
+            {
+                "document_id": a.document_id,
+                "annotator": a.annotator if salt is None else pseudonym(a.annotator, salt),
+                "revision": a.revision,
+                "origin": a.origin,
+                "entities": [
+                    {"start": s.start, "end": s.end, "label": s.label, "text": s.text}
+                    for s in a.spans
+                ],
+                "stances": [{"target": s.target, "label": s.label} for s in a.stances],
+                "skipped_reason": a.skipped_reason,
+                "lead_time_seconds": a.lead_time_seconds,
+                "from_prelabel": a.from_prelabel,
+                "prelabel_changed": a.prelabel_changed,
+                "suggestions_accepted": len(use.get("accepted", [])),
+                "suggestions_changed": len(use.get("changed", [])),
+                "suggestions_rejected": len(use.get("rejected", [])),
+                "guideline_version": a.guideline_version or "",
+            }
+        )
+    return sorted(found, key=lambda r: (r["document_id"], r["annotator"], r["revision"]))
+
+
+def _prelabel_rows(
+    connection: Connection, rows: ReleaseRows, ids: list[str]
+) -> list[dict[str, Any]]:
+    found = []
+    for document_id, suggestions in sorted(queries.prelabels_for_many(connection, ids).items()):
+        for p in suggestions:
+            found.append(
+                {
+                    "document_id": document_id,
+                    "kind": p.kind,
+                    "labeller": p.labeller,
+                    "label": p.label,
+                    "target": p.target or "",
+                    "start": p.start,
+                    "end": p.end,
+                    "text": p.text,
+                    "score": p.score,
+                }
+            )
+    return sorted(
+        found,
+        key=lambda r: (r["document_id"], r["kind"], r["labeller"], r["start"] or 0, r["label"]),
+    )
+
+
+def features(rows: ReleaseRows, config: str) -> Any:
+    """The datasets.Features of one config (ClassLabel names in curate.toml's order)."""
+    from datasets import ClassLabel, Features, List, Value
+
+    if config == "gold":
+        columns: dict[str, Any] = {
+            "id": Value("string"),
+            "title": Value("string"),
+            "text": Value("string"),
+            "source": Value("string"),
+            "entities": List(
+                {
+                    "start": Value("int32"),
+                    "end": Value("int32"),
+                    "label": ClassLabel(names=rows.entity_labels),
+                    "text": Value("string"),
+                    "method": Value("string"),
+                }
+            ),
+        }
+        for target in rows.targets:
+            columns[stance_column(target)] = ClassLabel(names=rows.stance_labels)
+            columns[stance_column(target) + "_method"] = Value("string")
+        columns["agreement"] = Value("float64")
+        return Features(columns)
+    if config == "annotations":
+        return Features(
+            {
+                "document_id": Value("string"),
+                "annotator": Value("string"),
+                "revision": Value("int32"),
+                "origin": Value("string"),
+                "entities": List(
+                    {
+                        "start": Value("int32"),
+                        "end": Value("int32"),
+                        "label": Value("string"),
+                        "text": Value("string"),
+                    }
+                ),
+                "stances": List({"target": Value("string"), "label": Value("string")}),
+                "skipped_reason": Value("string"),
+                "lead_time_seconds": Value("float64"),
+                "from_prelabel": Value("bool"),
+                "prelabel_changed": Value("bool"),
+                "suggestions_accepted": Value("int32"),
+                "suggestions_changed": Value("int32"),
+                "suggestions_rejected": Value("int32"),
+                "guideline_version": Value("string"),
+            }
+        )
+    return Features(
+        {
+            "document_id": Value("string"),
+            "kind": Value("string"),
+            "labeller": Value("string"),
+            "label": Value("string"),
+            "target": Value("string"),
+            "start": Value("int32"),
+            "end": Value("int32"),
+            "text": Value("string"),
+            "score": Value("float64"),
+        }
+    )
