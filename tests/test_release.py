@@ -1,0 +1,358 @@
+"""Releases: real `load_dataset` on the folder (offline), byte-identical re-export, gates, splits
+that never move, diff, publish (HfApi autospec), and a store -> release -> load round trip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from curate.adjudicate.auto import auto_adjudicate
+from curate.adjudicate.review import decide
+from curate.cli import app
+from curate.errors import SpanError, UsageError
+from curate.project import Project, init_project
+from curate.records import Annotation, Decision, Document, Span, StanceLabel
+from curate.release import export, release, split_of
+from curate.release.publish import publish
+from curate.release.rows import collect_rows, pseudonym
+from curate.store import queries
+
+runner = CliRunner()
+
+
+def curate(project: Path, *args: str) -> str:
+    result = runner.invoke(app, ["--project", str(project), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Hub: datasets and huggingface_hub offline, a private cache."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+
+
+def load(folder: Path, config: str | None = None, **options):  # type: ignore[no-untyped-def]
+    import datasets
+
+    datasets.disable_progress_bars()
+    return datasets.load_dataset(str(folder), config, **options)
+
+
+@pytest.fixture
+def adjudicated(project: Project) -> Project:
+    """The seeds with alice and bob labelling the suggestions the same way: all gold."""
+    with project.open_store().transaction() as connection:
+        for document_id in queries.document_ids(connection):
+            suggestions = queries.prelabels_for(connection, document_id)
+            spans = tuple(
+                Span(p.start, p.end, p.label, p.text)  # type: ignore[arg-type]
+                for p in suggestions
+                if p.kind == "entity" and p.labeller.startswith("gazetteer")
+            )
+            stances = tuple(
+                StanceLabel(p.target, p.label)  # type: ignore[arg-type]
+                for p in suggestions
+                if p.kind == "stance"
+            )
+            for who in ("alice", "bob"):
+                queries.add_annotation(
+                    connection, Annotation(document_id, who, "test", spans, stances)
+                )
+        auto_adjudicate(connection, project.settings, "0.1")
+    return project
+
+
+def folder_of(project: Project, version: str) -> Path:
+    return project.root / "exports" / project.settings.release.name / f"v{version}"
+
+
+def test_release_loads_with_load_dataset_and_matches_the_store(
+    adjudicated: Project, offline: None
+) -> None:
+    output = curate(adjudicated.root, "release", "--version", "1.0.0", "--notes", "First cut.")
+    assert "released v1.0.0" in output
+    folder = folder_of(adjudicated, "1.0.0")
+    gold = load(folder)
+    train = gold["train"]
+    features = train.features
+    assert features["entities"].feature["label"].names == adjudicated.settings.entity_label_names()
+    assert features["stance_iran"].names == ["favor", "against", "neutral", "none"]
+    with adjudicated.open_store().connect() as connection:
+        store_entities = queries.gold_entities(connection)
+        store_stances = queries.gold_stances(connection)
+    rows = [row for split in gold.values() for row in split]
+    assert {row["id"] for row in rows} == set(store_entities)
+    names = features["entities"].feature["label"].names
+    for row in rows:
+        spans = {(s["start"], s["end"], names[s["label"]], s["text"]) for s in row["entities"]}
+        assert spans == {(s.start, s.end, s.label, s.text) for s in store_entities[row["id"]]}
+        assert all(row["text"][s["start"] : s["end"]] == s["text"] for s in row["entities"])
+        iran = store_stances.get(row["id"], {}).get("Iran")
+        assert row["stance_iran"] == (
+            -1 if iran is None else features["stance_iran"].names.index(iran)
+        )
+        assert {s["method"] for s in row["entities"]} <= {"unanimous"}
+    annotations = load(folder, "annotations")
+    annotators = {row["annotator"] for split in annotations.values() for row in split}
+    assert annotators and all(a.startswith("annotator_") for a in annotators)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert b"alice" not in path.read_bytes() and b"bob" not in path.read_bytes()
+    streamed = next(iter(load(folder, split="train", streaming=True)))
+    assert streamed["id"] == train[0]["id"]
+    card = (folder / "README.md").read_text("utf-8")
+    assert "First cut." in card and "Krippendorff" in card and "First release." in card
+    assert "text[start:end]" in card and "a named individual" in card
+    checksums = (folder / "checksums.sha256").read_text("utf-8").splitlines()
+    assert {line.split("  ")[1] for line in checksums} == {
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "checksums.sha256"
+    }
+    listed = curate(adjudicated.root, "releases")
+    assert "v1.0.0" in listed and "MB" in listed
+
+
+def test_the_same_store_gives_a_byte_identical_folder(adjudicated: Project) -> None:
+    with adjudicated.open_store().transaction() as connection:
+        rows = collect_rows(connection, adjudicated.settings, "salt")
+        splits = {
+            r["id"]: split_of(r["id"], adjudicated.settings.release.splits) for r in rows.gold
+        }
+        folders = [Path(tempfile.mkdtemp()) for _ in range(2)]
+        for folder in folders:
+            export(connection, adjudicated, "1.0.0", folder, rows, splits, None, None, str)
+    files = sorted(p.relative_to(folders[0]) for p in folders[0].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(folders[1]) for p in folders[1].rglob("*") if p.is_file())
+    for name in files:
+        assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
+
+
+def test_change_one_label_then_minor_release_and_diff_shows_exactly_it(
+    adjudicated: Project, offline: None
+) -> None:
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    with adjudicated.open_store().transaction() as connection:
+        document_id = sorted(queries.gold_entities(connection))[0]
+        spans = queries.gold_entities(connection)[document_id]
+        changed = Span(
+            spans[0].start,
+            spans[0].end,
+            "EVENT" if spans[0].label != "EVENT" else "LOC",
+            spans[0].text,
+        )
+        decide(
+            connection,
+            adjudicated.settings,
+            document_id,
+            "rita",
+            [changed, *spans[1:]],
+            queries.gold_stances(connection).get(document_id, {}),
+            note="relabel",
+        )
+    output = curate(adjudicated.root, "release", "--bump", "minor")
+    assert "released v1.1.0" in output and "1 relabelled spans" in output
+    diff = curate(adjudicated.root, "diff", "v1.0.0", "v1.1.0")
+    expected = (
+        f"{document_id} span {changed.start}-{changed.end}: {spans[0].label} -> {changed.label}"
+    )
+    assert diff.splitlines() == [expected, "1 relabelled spans"]
+    card = (folder_of(adjudicated, "1.1.0") / "README.md").read_text("utf-8")
+    assert "Since v1.0.0:" in card and expected in card
+    new = load(folder_of(adjudicated, "1.1.0"))
+    assert any(
+        new[split].features["entities"].feature["label"].names[s["label"]] == changed.label
+        for split in new
+        for row in new[split]
+        if row["id"] == document_id
+        for s in row["entities"]
+        if s["start"] == changed.start
+    )
+
+
+def test_gates_refuse_and_leave_no_folder(adjudicated: Project) -> None:
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    again = runner.invoke(app, ["-C", str(adjudicated.root), "release", "--version", "1.0.0"])
+    assert again.exit_code == 2 and "already exists" in again.output
+    unchanged = runner.invoke(app, ["-C", str(adjudicated.root), "release", "--bump", "patch"])
+    assert unchanged.exit_code == 2 and "nothing changed since v1.0.0" in unchanged.output
+    older = runner.invoke(app, ["-C", str(adjudicated.root), "release", "--version", "0.9.0"])
+    assert older.exit_code == 2 and "must be newer" in older.output
+    exports = folder_of(adjudicated, "1.0.0").parent
+    assert sorted(p.name for p in exports.iterdir()) == ["v1.0.0"]  # no scratch left behind
+    with adjudicated.open_store().transaction() as connection:
+        document_id = sorted(queries.gold_entities(connection))[0]
+        queries.add_decision(
+            connection,
+            Decision(
+                document_id,
+                "entity",
+                "reviewer",
+                "rita",
+                {"spans": [{"start": 0, "end": 4, "label": "GPE", "text": "Nope"}]},
+            ),
+        )
+    with adjudicated.open_store().transaction() as connection:
+        with pytest.raises(SpanError, match="does not match the text"):
+            release(adjudicated, connection, "2.0.0")
+        assert len(queries.release_history(connection, adjudicated.settings.release.name)) == 1
+
+
+def test_unresolved_conflicts_refused_unless_allowed(project: Project, offline: None) -> None:
+    text = "Khamenei told Washington to leave."
+    document = Document(text)
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [document])
+        for who, label in (("alice", "GPE"), ("bob", "ORG")):
+            span = Span(14, 24, label, "Washington")
+            queries.add_annotation(connection, Annotation(document.id, who, "t", (span,)))
+    with project.open_store().transaction() as connection:
+        ids = queries.document_ids(connection)
+        for other in ids:
+            if other != document.id:
+                for who in ("alice", "bob"):
+                    queries.add_annotation(connection, Annotation(other, who, "t", ()))
+        auto_adjudicate(connection, project.settings, None)
+    refused = runner.invoke(app, ["-C", str(project.root), "release", "--version", "1.0.0"])
+    assert refused.exit_code == 2 and "1 documents have unresolved conflicts" in refused.output
+    output = curate(project.root, "release", "--version", "1.0.0", "--allow-unresolved")
+    assert "left out: 1 documents" in output
+    card = (folder_of(project, "1.0.0") / "README.md").read_text("utf-8")
+    assert "1 documents with unresolved conflicts are left out" in card
+    released = {row["id"] for split in load(folder_of(project, "1.0.0")).values() for row in split}
+    assert document.id not in released and len(released) == len(ids) - 1
+
+
+def test_a_document_never_moves_split(adjudicated: Project) -> None:
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    with adjudicated.open_store().connect() as connection:
+        first = queries.release_splits(connection)
+    config = adjudicated.root / "curate.toml"
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "splits = { train = 0.8, validation = 0.1, test = 0.1 }",
+            "splits = { train = 0.1, validation = 0.1, test = 0.8 }",
+        ),
+        encoding="utf-8",
+    )
+    project = Project.load(adjudicated.root)
+    with project.open_store().transaction() as connection:
+        document_id = sorted(first)[0]
+        gold = queries.gold_entities(connection)[document_id]
+        decide(connection, project.settings, document_id, "rita", gold[1:], {}, note="drop one")
+        release(project, connection, bump_part="minor")
+        second = queries.release_splits(connection)
+    assert second == first
+
+
+def test_pseudonyms_are_stable_and_salted() -> None:
+    assert pseudonym("alice", "s1") == pseudonym("alice", "s1")
+    assert pseudonym("alice", "s1") != pseudonym("alice", "s2")
+    assert "alice" not in pseudonym("alice", "s1")
+
+
+def test_publish_uploads_then_tags_the_returned_commit(adjudicated: Project) -> None:
+    from huggingface_hub import HfApi
+
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    folder = folder_of(adjudicated, "1.0.0")
+    api = mock.create_autospec(HfApi, instance=True)
+    api.list_repo_refs.return_value = mock.Mock(tags=[])
+    api.upload_folder.return_value = mock.Mock(oid="abc123")
+    assert publish(api, folder, "1.0.0", "org/curate-seeds") == "abc123"
+    api.upload_folder.assert_called_once_with(
+        repo_id="org/curate-seeds",
+        folder_path=str(folder),
+        repo_type="dataset",
+        commit_message="Release v1.0.0",
+    )
+    api.create_tag.assert_called_once_with(
+        "org/curate-seeds",
+        tag="v1.0.0",
+        revision="abc123",
+        repo_type="dataset",
+        tag_message="v1.0.0",
+    )
+    tagged = mock.create_autospec(HfApi, instance=True)
+    existing = mock.Mock()
+    existing.name = "v1.0.0"
+    tagged.list_repo_refs.return_value = mock.Mock(tags=[existing])
+    with pytest.raises(UsageError, match="already has tag v1.0.0"):
+        publish(tagged, folder, "1.0.0", "org/curate-seeds")
+    tagged.upload_folder.assert_not_called()
+
+
+labels = st.sampled_from(["PERSON", "ORG", "GPE"])
+stances = st.sampled_from(["favor", "against", "neutral", "none"])
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.tuples(st.integers(0, 9), labels), max_size=4, unique_by=lambda x: x[0]),
+            stances,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_store_release_load_round_trip(offline: None, documents: list) -> None:
+    root = Path(tempfile.mkdtemp())
+    try:
+        init_project(root)
+        project = Project.load(root)
+        words = [f"word{i}" for i in range(10)]
+        expected = {}
+        with project.open_store().transaction() as connection:
+            for n, (chosen, stance) in enumerate(documents):
+                text = " ".join(f"{w}{n}" for w in words)
+                document = Document(text)
+                queries.insert_documents(connection, [document])
+                spans = []
+                for index, label in chosen:
+                    start = sum(len(w) + len(str(n)) + 1 for w in words[:index])
+                    end = start + len(words[index]) + len(str(n))
+                    spans.append(Span(start, end, label, text[start:end]))
+                decide(connection, project.settings, document.id, "rita", spans, {"Iran": stance})
+                expected[document.id] = ({(s.start, s.end, s.label) for s in spans}, stance)
+            release(project, connection, "1.0.0")
+        loaded = load(root / "exports" / project.settings.release.name / "v1.0.0")
+        seen = {}
+        for split in loaded.values():
+            names = split.features["entities"].feature["label"].names
+            stance_names = split.features["stance_iran"].names
+            for row in split:
+                spans = {(s["start"], s["end"], names[s["label"]]) for s in row["entities"]}
+                seen[row["id"]] = (spans, stance_names[row["stance_iran"]])
+        assert seen == expected
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_card_json_round_trip_of_features(adjudicated: Project) -> None:
+    """The parquet files carry the features too, for readers that skip the card."""
+    import pyarrow.parquet as pq
+
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    path = next((folder_of(adjudicated, "1.0.0") / "gold").glob("*.parquet"))
+    info = json.loads(pq.read_schema(path).metadata[b"huggingface"])
+    assert info["info"]["features"]["stance_iran"]["names"] == [
+        "favor",
+        "against",
+        "neutral",
+        "none",
+    ]
