@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import Connection
 
-from curate.adjudicate.auto import OPEN, newest_decisions
+from curate.adjudicate.auto import OPEN
 from curate.config import Settings
 from curate.errors import SpanError
-from curate.records import Decision
 from curate.store import queries
 
 
@@ -46,21 +46,18 @@ def collect_rows(
     with_prelabels: bool = False,
 ) -> ReleaseRows:
     """Gold for every document whose items are all decided; salt None keeps real names."""
-    decided = sorted(queries.decided_documents(connection))
-    newest = newest_decisions(queries.decisions_for(connection, decided))
-    by_document: dict[str, dict[tuple[str, str | None], Decision]] = {}
-    for (document_id, kind, target), decision in newest.items():
-        by_document.setdefault(document_id, {})[(kind, target)] = decision
+    by_document: dict[str, dict[tuple[str, str | None], tuple[str, dict[str, Any]]]] = {}
+    for (document_id, kind, target), item in queries.newest_decision_payloads(connection).items():
+        by_document.setdefault(document_id, {})[(kind, target)] = item
     unresolved = sorted(
-        d for d, items in by_document.items() if any(x.method == OPEN for x in items.values())
+        d for d, items in by_document.items() if any(m == OPEN for m, _ in items.values())
     )
-    complete = [
-        d for d in decided if d not in set(unresolved) and ("entity", None) in by_document[d]
-    ]
+    open_set = set(unresolved)
+    complete = sorted(
+        d for d, items in by_document.items() if d not in open_set and ("entity", None) in items
+    )
     extra_labels = {
-        span["label"]
-        for d in complete
-        for span in by_document[d][("entity", None)].payload["spans"]
+        span["label"] for d in complete for span in by_document[d][("entity", None)][1]["spans"]
     } - set(settings.entity_label_names())
     rows = ReleaseRows(
         entity_labels=[*settings.entity_label_names(), *sorted(extra_labels)],
@@ -68,51 +65,52 @@ def collect_rows(
         targets=settings.target_names(),
         unresolved=unresolved,
     )
+    label_index = {label: i for i, label in enumerate(rows.entity_labels)}
+    stance_index = {label: i for i, label in enumerate(rows.stance_labels)}
+    columns = [(target, stance_column(target)) for target in rows.targets]
     documents = queries.documents_by_ids(connection, complete)
     sources = queries.first_sources(connection, complete)
     scores = queries.document_scores(connection)
-    methods: dict[str, int] = {}
+    methods: Counter[str] = Counter()
     for document_id in complete:
         items = by_document[document_id]
-        document = documents[document_id]
-        entity = items[("entity", None)]
+        text = documents[document_id].text
+        entity_method, payload = items[("entity", None)]
         spans = []
-        for span in entity.payload["spans"]:
+        for span in payload["spans"]:
             start, end = span["start"], span["end"]
-            if document.text[start:end] != span["text"]:
+            if text[start:end] != span["text"]:
                 raise SpanError(
                     f"document {document_id}: gold span {start}-{end} {span['text']!r} does not "
-                    f"match the text {document.text[start:end]!r}; fix it in review, then release"
+                    f"match the text {text[start:end]!r}; fix it in review, then release"
                 )
-            method = span.get("method", entity.method)
-            methods[method] = methods.get(method, 0) + 1
+            method = span.get("method", entity_method)
+            methods[method] += 1
             spans.append(
                 {
                     "start": start,
                     "end": end,
-                    "label": rows.entity_labels.index(span["label"]),
+                    "label": label_index[span["label"]],
                     "text": span["text"],
                     "method": method,
                 }
             )
         row: dict[str, Any] = {
             "id": document_id,
-            "title": document.title,
-            "text": document.text,
+            "title": documents[document_id].title,
+            "text": text,
             # The file name only: folders on the curator's machine stay out of the data.
             "source": PurePath(sources.get(document_id, "")).name,
             "entities": spans,
         }
-        for target in rows.targets:
-            stance = items.get(("stance", target))
-            label = stance.payload.get("label") if stance else None
-            if stance is not None and label in rows.stance_labels:
-                row[stance_column(target)] = rows.stance_labels.index(label)
-                row[stance_column(target) + "_method"] = stance.method
-                methods[stance.method] = methods.get(stance.method, 0) + 1
+        for target, column in columns:
+            method, stance = items.get(("stance", target), ("", {}))
+            label = stance.get("label")
+            if label in stance_index:
+                row[column], row[column + "_method"] = stance_index[label], method
+                methods[method] += 1
             else:
-                row[stance_column(target)] = -1  # no gold stance for this target
-                row[stance_column(target) + "_method"] = ""
+                row[column], row[column + "_method"] = -1, ""  # no gold stance for this target
         score = scores.get(document_id)
         row["agreement"] = None if score is None else round(float(score), 6)
         rows.gold.append(row)

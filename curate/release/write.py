@@ -14,7 +14,6 @@ import pyarrow.parquet as pq
 CHECKSUMS = "checksums.sha256"
 WRITER = {
     "compression": "zstd",
-    "compression_level": 9,
     "use_dictionary": True,
     "write_statistics": True,
     "row_group_size": 1 << 30,  # one row group: the layout does not depend on batch sizes

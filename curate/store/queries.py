@@ -412,6 +412,22 @@ def decisions_for(connection: Connection, document_ids: Sequence[str]) -> list[D
     return found
 
 
+def newest_decision_payloads(
+    connection: Connection,
+) -> dict[tuple[str, str, str | None], tuple[str, dict[str, Any]]]:
+    """(document, kind, target) -> (method, payload) of the newest decision, in one scan."""
+    rows = connection.execute(
+        select(
+            decisions.c.document_id,
+            decisions.c.kind,
+            decisions.c.target,
+            decisions.c.method,
+            decisions.c.payload,
+        ).order_by(decisions.c.id)
+    )
+    return {(d, kind, target): (method, payload) for d, kind, target, method, payload in rows}
+
+
 def decided_documents(connection: Connection) -> set[str]:
     return set(connection.scalars(select(decisions.c.document_id).distinct()))
 
