@@ -65,39 +65,29 @@ def collect_rows(
         targets=settings.target_names(),
         unresolved=unresolved,
     )
-    label_index = {label: i for i, label in enumerate(rows.entity_labels)}
     stance_index = {label: i for i, label in enumerate(rows.stance_labels)}
     columns = [(target, stance_column(target)) for target in rows.targets]
-    documents = queries.documents_by_ids(connection, complete)
+    documents = queries.texts_by_ids(connection, complete)
     sources = queries.first_sources(connection, complete)
     scores = queries.document_scores(connection)
     methods: Counter[str] = Counter()
     for document_id in complete:
         items = by_document[document_id]
-        text = documents[document_id].text
+        title, text = documents[document_id]
         entity_method, payload = items[("entity", None)]
-        spans = []
-        for span in payload["spans"]:
-            start, end = span["start"], span["end"]
-            if text[start:end] != span["text"]:
+        spans = payload["spans"]  # fresh dicts from the store: completed in place
+        for span in spans:
+            if text[span["start"] : span["end"]] != span["text"]:
                 raise SpanError(
-                    f"document {document_id}: gold span {start}-{end} {span['text']!r} does not "
-                    f"match the text {text[start:end]!r}; fix it in review, then release"
+                    f"document {document_id}: gold span {span['start']}-{span['end']} "
+                    f"{span['text']!r} does not match the text "
+                    f"{text[span['start'] : span['end']]!r}; fix it in review, then release"
                 )
-            method = span.get("method", entity_method)
+            method = span.setdefault("method", entity_method)
             methods[method] += 1
-            spans.append(
-                {
-                    "start": start,
-                    "end": end,
-                    "label": label_index[span["label"]],
-                    "text": span["text"],
-                    "method": method,
-                }
-            )
         row: dict[str, Any] = {
             "id": document_id,
-            "title": documents[document_id].title,
+            "title": title,
             "text": text,
             # The file name only: folders on the curator's machine stay out of the data.
             "source": PurePath(sources.get(document_id, "")).name,

@@ -21,11 +21,50 @@ WRITER = {
 
 
 def table(rows: list[dict[str, Any]], features: Any) -> pa.Table:
-    """Rows as an Arrow table with the features' schema (ClassLabels kept in the metadata)."""
+    """Rows as an Arrow table with the features' schema (ClassLabels kept in the metadata).
+    Span labels may arrive as names: Arrow turns them into ClassLabel indexes in bulk."""
     schema = features.arrow_schema
-    built = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+    if not rows:
+        built = schema.empty_table()
+    elif "entities" in schema.names and pa.types.is_int64(_span_label_type(schema)):
+        names = features["entities"].feature["label"].names
+        loose = schema.set(
+            schema.get_field_index("entities"), pa.field("entities", _named_spans(schema))
+        )
+        built = pa.Table.from_pylist(rows, schema=loose)
+        built = built.set_column(
+            schema.get_field_index("entities"),
+            schema.field("entities"),
+            _encode_labels(built.column("entities").combine_chunks(), names),
+        )
+    else:
+        built = pa.Table.from_pylist(rows, schema=schema)
     metadata = {b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
     return built.replace_schema_metadata(metadata).combine_chunks()
+
+
+def _span_label_type(schema: pa.Schema) -> pa.DataType:
+    return schema.field("entities").type.value_type.field("label").type
+
+
+def _named_spans(schema: pa.Schema) -> pa.DataType:
+    spans = schema.field("entities").type.value_type
+    fields = [pa.field("label", pa.string()) if f.name == "label" else f for f in spans]
+    return pa.list_(pa.struct(fields))
+
+
+def _encode_labels(column: pa.ListArray, names: list[str]) -> pa.ListArray:
+    """list<struct<..., label: string>> -> the same with label as its index in `names`."""
+    import pyarrow.compute as pc
+
+    spans = column.values
+    labels = pc.index_in(spans.field("label"), value_set=pa.array(names)).cast(pa.int64())
+    fields = [
+        labels if spans.type.field(i).name == "label" else spans.field(i)
+        for i in range(spans.type.num_fields)
+    ]
+    encoded = pa.StructArray.from_arrays(fields, names=[f.name for f in spans.type])
+    return pa.ListArray.from_arrays(column.offsets, encoded, mask=column.is_null())
 
 
 def write_parquet(data: pa.Table, path: Path) -> None:

@@ -178,6 +178,20 @@ def prelabels_for_many(connection: Connection, ids: list[str]) -> dict[str, list
     return found
 
 
+def texts_by_ids(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """id -> (title, text), without the metadata (cheaper for whole-corpus reads)."""
+    found = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(
+            select(documents.c.id, documents.c.title, documents.c.text).where(
+                documents.c.id.in_(ids[start : start + 500])
+            )
+        )
+        for document_id, title, text in rows:
+            found[document_id] = (title, text)
+    return found
+
+
 def documents_by_ids(connection: Connection, ids: list[str]) -> dict[str, Document]:
     found = {}
     for start in range(0, len(ids), 500):
