@@ -3,9 +3,12 @@ their Hugging Face features. Rows are plain dicts, sorted by document id so outp
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -39,6 +42,19 @@ class ReleaseRows:
     methods: dict[str, int] = field(default_factory=dict)  # how gold labels were decided
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Millions of fresh span dicts make the cyclic collector rescan everything again and
+    again (time grew faster than the data); none of them form cycles, so pause it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def collect_rows(
     connection: Connection,
     settings: Settings,
@@ -46,6 +62,16 @@ def collect_rows(
     with_prelabels: bool = False,
 ) -> ReleaseRows:
     """Gold for every document whose items are all decided; salt None keeps real names."""
+    with _no_cyclic_gc():
+        return _collect_rows(connection, settings, salt, with_prelabels)
+
+
+def _collect_rows(
+    connection: Connection,
+    settings: Settings,
+    salt: str | None,
+    with_prelabels: bool,
+) -> ReleaseRows:
     by_document: dict[str, dict[tuple[str, str | None], tuple[str, dict[str, Any]]]] = {}
     for (document_id, kind, target), item in queries.newest_decision_payloads(connection).items():
         by_document.setdefault(document_id, {})[(kind, target)] = item
