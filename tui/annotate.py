@@ -17,6 +17,7 @@ from curate.store import Store
 from tui.render import annotation_text, label_style
 from tui.screens import HelpScreen, ReasonScreen
 from tui.session import AnnotationSession, Opened
+from tui.state import AnnotationState
 
 # Command keys; label hotkeys from curate.toml must not take them.
 KEYS = [
@@ -95,6 +96,11 @@ class AnnotateApp(App[None]):
     def on_mount(self) -> None:
         self.show(self.session.index)
 
+    @property
+    def state(self) -> AnnotationState:
+        assert self.opened is not None  # set in on_mount, before any key arrives
+        return self.opened.state
+
     # --- drawing --------------------------------------------------------------------------
 
     def show(self, index: int) -> None:
@@ -122,8 +128,7 @@ class AnnotateApp(App[None]):
         self.query_one("#status", Static).update(Text(message or self._under_cursor()))
 
     def _stance_rows(self) -> Text:
-        state = self.opened.state if self.opened else None
-        assert state is not None
+        state = self.state
         numbers = "  ".join(f"{i}={label}" for i, label in enumerate(state.stance_labels, 1))
         rows = Text()
         for i, target in enumerate(state.targets):
@@ -137,8 +142,7 @@ class AnnotateApp(App[None]):
         return rows
 
     def _under_cursor(self) -> str:
-        state = self.opened.state if self.opened else None
-        assert state is not None
+        state = self.state
         span = state.span_at_cursor()
         index = state.suggestion_at_cursor()
         if span is not None:
@@ -158,7 +162,7 @@ class AnnotateApp(App[None]):
     def on_key(self, event: Any) -> None:
         if self.opened is None or isinstance(self.screen, (HelpScreen, ReasonScreen)):
             return
-        state = self.opened.state
+        state = self.state
         if event.character in self.hotkeys:
             span = state.label(self.hotkeys[event.character])
             self.changed(f"labelled {span.label}: {span.text!r}" if span else "nothing to label")
@@ -170,53 +174,41 @@ class AnnotateApp(App[None]):
             event.stop()
 
     def action_move(self, steps: int, extend: bool = False) -> None:
-        assert self.opened is not None
-        self.opened.state.move(steps, extend)
+        self.state.move(steps, extend)
         self.changed()
 
     def action_word(self, steps: int) -> None:
-        assert self.opened is not None
-        self.opened.state.move_word(steps)
+        self.state.move_word(steps)
         self.changed()
 
     def action_sentence(self, steps: int) -> None:
-        assert self.opened is not None
-        self.opened.state.move_sentence(steps)
+        self.state.move_sentence(steps)
         self.changed()
 
     def action_mark(self) -> None:
-        assert self.opened is not None
-        self.opened.state.mark()
+        self.state.mark()
         self.changed(
-            "selecting: move, then press a label key"
-            if self.opened.state.anchor is not None
-            else ""
+            "selecting: move, then press a label key" if self.state.anchor is not None else ""
         )
 
     def action_remove(self) -> None:
-        assert self.opened is not None
-        self.changed("span removed" if self.opened.state.remove_at_cursor() else "no span here")
+        self.changed("span removed" if self.state.remove_at_cursor() else "no span here")
 
     def action_accept(self) -> None:
-        assert self.opened is not None
-        self.changed("accepted" if self.opened.state.accept_at_cursor() else "no suggestion here")
+        self.changed("accepted" if self.state.accept_at_cursor() else "no suggestion here")
 
     def action_accept_all(self) -> None:
-        assert self.opened is not None
-        self.changed(f"accepted {self.opened.state.accept_all()} suggestions")
+        self.changed(f"accepted {self.state.accept_all()} suggestions")
 
     def action_reject(self) -> None:
-        assert self.opened is not None
-        self.changed("rejected" if self.opened.state.reject_at_cursor() else "no suggestion here")
+        self.changed("rejected" if self.state.reject_at_cursor() else "no suggestion here")
 
     def action_next_target(self) -> None:
-        assert self.opened is not None
-        self.opened.state.next_target()
+        self.state.next_target()
         self.changed()
 
     def action_undo(self) -> None:
-        assert self.opened is not None
-        self.changed("undone" if self.opened.state.undo() else "nothing to undo")
+        self.changed("undone" if self.state.undo() else "nothing to undo")
 
     def action_submit(self) -> None:
         assert self.opened is not None
