@@ -127,8 +127,6 @@ async def test_the_whole_workflow_on_the_seeds(
                         await pilot.press("right")
                     await pilot.press("p")
                 await pilot.press("A", "2")  # the focused target is Iran, the first
-                    "A", "2"
-                )
                 await pilot.press("ctrl+s")
         pulled = pull(store, project, client, url)
     carol_docs = len(carol.session.assigned)
