@@ -144,7 +144,7 @@ def test_round_trip_keeps_offsets_and_a_second_pull_adds_nothing(
             assert [(s.start, s.end, s.label) for s in stored.spans] == spans
             assert all(document.text[s.start : s.end] == s.text for s in stored.spans)
             assert stored.origin == "labelstudio" and stored.lead_time_seconds == 12.5
-            assert stored.guideline_version == "0.1"
+            assert stored.guideline_version == project.guideline_version() == "1.0"
     second = pull(store, project, client, url)
     assert (second.new_annotations, second.full_exports) == (0, 0)
 
