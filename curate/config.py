@@ -216,6 +216,32 @@ class Settings(_Section):
         return [target.name for target in self.stance.targets]
 
 
+def reference_markdown() -> str:
+    """The configuration reference in the README, made from the settings classes themselves."""
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            kind = info.annotation
+            inner = getattr(kind, "__args__", (None,))[0]  # list[Model] -> Model
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                walk(kind, f"{prefix}{name}.")
+                continue
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                walk(inner, f"{prefix}{name}[].")
+                continue
+            if info.is_required():
+                default = "required"
+            else:
+                value = info.get_default(call_default_factory=True)
+                default = "`" + (repr(value) if not isinstance(value, str) else f'"{value}"') + "`"
+            meaning = (info.description or "").replace("|", "\\|")
+            lines.append(f"| `{prefix}{name}` | {default} | {meaning} |")
+
+    walk(Settings, "")
+    return "\n".join(lines)
+
+
 def _refuse_duplicates(values: list[str], what: str) -> None:
     repeated = [value for value, count in Counter(values).items() if count > 1]
     if repeated:

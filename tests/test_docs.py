@@ -25,3 +25,16 @@ def test_the_quick_start_is_two_commands() -> None:
     quick_start = README.split("## Quick start", 1)[1].split("##", 1)[0]
     commands = [line for line in quick_start.splitlines() if line.startswith("make ")]
     assert commands == ["make run", "make test"]
+
+
+def test_readme_configuration_reference_is_generated_from_the_settings() -> None:
+    from curate.config import reference_markdown
+
+    readme = README
+    start = readme.index("<!-- config-reference:start -->\n") + len(
+        "<!-- config-reference:start -->\n"
+    )
+    end = readme.index("\n<!-- config-reference:end -->")
+    assert readme[start:end] == reference_markdown()
+    for key in ("adjudication.majority", "release.splits", "labelstudio.port"):
+        assert f"`{key}`" in readme[start:end]
