@@ -23,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from curate.adjudicate.auto import auto_adjudicate, describe
 from curate.adjudicate.review import review_queue
@@ -50,14 +51,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts name sections like [adjudication]: print them as written
 )
-out = Console()
-err = Console(stderr=True)
+# Messages quote curate.toml sections like [labelstudio]: no console markup, so nothing vanishes.
+out = Console(markup=False)
+err = Console(stderr=True, markup=False)
+ERROR = Text("error: ", style="bold red")
 
 
 def _fail(error: CurateError) -> typer.Exit:
     for line in str(error).splitlines():
-        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        err.print(ERROR + line, highlight=False, soft_wrap=True)
     return typer.Exit(error.exit_code)
 
 
@@ -168,7 +172,7 @@ def _print_ingest(report: IngestReport, filtering: bool) -> None:
                 highlight=False,
             )
         if file.error:
-            err.print(f"[bold red]error:[/] {file.error}", highlight=False, soft_wrap=True)
+            err.print(ERROR + file.error, highlight=False, soft_wrap=True)
     summary = (
         f"{report.total('new')} new documents, {report.total('unchanged')} already stored, "
         f"{report.duplicates} duplicates"
@@ -224,7 +228,7 @@ def prelabel_command(
         )
     out.print(table)
     for row in report.failed:
-        err.print(f"[bold red]error:[/] {row.error}", highlight=False, soft_wrap=True)
+        err.print(ERROR + row.error, highlight=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(1)
 

@@ -7,7 +7,7 @@ import tomllib
 from collections import Counter
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -100,8 +100,27 @@ class AdjudicationSettings(_Section):
         le=1,
         description="Share of annotators that must choose a stance for it to win by majority.",
     )
+    entity_policy: Literal["strict", "majority", "threshold"] = Field(
+        "majority",
+        description=(
+            "How spans become gold. majority: a span marked by at least `majority` of a "
+            "document's annotators is gold, one marked by fewer than `entity_review_floor` is "
+            "rejected, the rest (ties) go to review. threshold: as majority, but a span needs "
+            "`entity_min_annotators` to be gold. strict: a span needs `entity_min_annotators`, "
+            "and any other span sends it to review."
+        ),
+    )
     entity_min_annotators: int = Field(
         2, ge=1, description="Annotators that must mark the same span and label for it to be gold."
+    )
+    entity_review_floor: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description=(
+            "majority and threshold: a span not made gold but marked by at least this share of "
+            "annotators goes to review; below it the span is rejected."
+        ),
     )
 
 

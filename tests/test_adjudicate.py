@@ -6,10 +6,13 @@ import pytest
 
 from curate.adjudicate.auto import AUTO, auto_adjudicate
 from curate.adjudicate.review import align, decide, next_document, review_queue
+from curate.adjudicate.spans import merge_spans
+from curate.config import AdjudicationSettings
 from curate.errors import InputError, SpanError
 from curate.project import Project
 from curate.records import Annotation, Document, Span, StanceLabel
 from curate.store import queries
+from tui.resolution import Resolution
 
 AGREE = "Iran and the United States met in Oman."
 SPLIT = "Khamenei told Washington to leave Iraq."
@@ -111,7 +114,7 @@ def test_queue_lowest_agreement_first_with_typed_conflicts(project: Project) -> 
     assert [e.document_id for e in queue] == [Document(SPLIT).id, Document(AGREE).id]
     assert scores[Document(SPLIT).id] < scores[Document(AGREE).id]
     assert first is not None and first.document_id == Document(SPLIT).id
-    assert queue[1].open_items == ("entities", "stance:Iran")
+    assert queue[1].open_items == ("entities (1 open)", "stance:Iran")  # Oman, 1 of 2
     conflicts = {
         next(s.text for s in g.versions.values() if s is not None): g.conflicts
         for g in alignment.groups
@@ -207,3 +210,136 @@ def test_rules_queue_and_scores_on_sqlite_and_postgresql(project_dir, store) -> 
         assert queries.gold_stances(connection) == {Document(AGREE).id: {"Iran": "neutral"}}
         assert [e.document_id for e in review_queue(connection)] == [Document(SPLIT).id]
     assert agreement["entities"]["overall"]["label_conflicts"] == 1
+
+
+# --- span-level merge policies ---------------------------------------------------------------
+
+LONG = "Officer John Smith met Sergeant Ann Lee at the Dallas Police Department."
+
+
+def merged(policy: str, versions: dict[str, list[tuple[str, str]]], **rules: object):  # type: ignore[no-untyped-def]
+    settings = AdjudicationSettings(entity_policy=policy, **rules)  # type: ignore[arg-type]
+    found = [labelled(LONG, who, spans) for who, spans in versions.items()]
+    merge = merge_spans(found, settings)
+    as_text = lambda spans: sorted((s["text"], s["label"]) for s in spans)  # noqa: E731
+    return as_text(merge.gold), as_text(merge.open), as_text(merge.rejected)
+
+
+THREE = {
+    "alice": [("John Smith", "PERSON"), ("Ann Lee", "PERSON"), ("Dallas", "GPE")],
+    "bob": [("John Smith", "PERSON"), ("Ann Lee", "PERSON")],
+    "carol": [("Officer John Smith", "PERSON"), ("Ann Lee", "ORG")],
+}
+
+
+def test_majority_policy_keeps_two_of_three_and_rejects_single_votes() -> None:
+    gold, open_, rejected = merged("majority", THREE)
+    assert gold == [("Ann Lee", "PERSON"), ("John Smith", "PERSON")]
+    assert open_ == []
+    assert rejected == [("Ann Lee", "ORG"), ("Dallas", "GPE"), ("Officer John Smith", "PERSON")]
+
+
+def test_strict_policy_sends_any_leftover_span_to_review() -> None:
+    gold, open_, rejected = merged("strict", THREE)
+    assert gold == [("Ann Lee", "PERSON"), ("John Smith", "PERSON")]
+    assert open_ == [("Ann Lee", "ORG"), ("Dallas", "GPE"), ("Officer John Smith", "PERSON")]
+    assert rejected == []
+
+
+def test_threshold_policy_counts_annotators_not_shares() -> None:
+    four = THREE | {"dan": [("Dallas", "GPE")]}
+    # Dallas: 2 of 4 annotators. threshold 2 makes it gold; majority (0.66) calls it a tie.
+    assert ("Dallas", "GPE") in merged("threshold", four, entity_min_annotators=2)[0]
+    assert ("Dallas", "GPE") in merged("majority", four)[1]
+    assert ("Dallas", "GPE") in merged("threshold", four, entity_min_annotators=3)[1]
+    # Below the floor a span is rejected, at or above it a reviewer sees it.
+    assert ("Dallas", "GPE") in merged(
+        "threshold", four, entity_min_annotators=3, entity_review_floor=0.75
+    )[2]
+
+
+def test_characters_settle_a_boundary_dispute_only_without_a_tie() -> None:
+    # Everyone marked Dallas, no two alike: the characters of "Dallas Police" reach 2 of 3.
+    versions = {
+        "alice": [("Dallas Police Department", "ORG")],
+        "bob": [("Dallas Police", "ORG")],
+        "carol": [("Dallas", "ORG")],
+    }
+    gold, open_, rejected = merged("majority", versions)
+    assert gold == [("Dallas Police", "ORG")] and open_ == []
+    assert rejected == [("Dallas", "ORG"), ("Dallas Police Department", "ORG")]
+    # Two annotators who disagree on the boundary are a tie: a reviewer decides.
+    tie = {"alice": [("Dallas Police", "ORG")], "bob": [("Dallas", "ORG")]}
+    assert merged("majority", tie)[1] == [("Dallas", "ORG"), ("Dallas Police", "ORG")]
+    # Three labels for one name: nobody wins, but everyone saw a name there.
+    labels = {
+        "alice": [("Dallas", "GPE")],
+        "bob": [("Dallas", "ORG")],
+        "carol": [("Dallas", "LOC")],
+    }
+    assert len(merged("majority", labels)[1]) == 3
+
+
+def test_overlapping_gold_spans_that_nobody_marked_together_compete() -> None:
+    versions = {
+        "alice": [("John Smith", "PERSON")],
+        "bob": [("John Smith", "PERSON")],
+        "carol": [("Officer John", "PERSON")],
+        "dan": [("Officer John", "PERSON")],
+    }
+    gold, open_, _ = merged("threshold", versions, entity_min_annotators=2)
+    assert gold == [] and open_ == [("John Smith", "PERSON"), ("Officer John", "PERSON")]
+
+
+def test_review_shows_only_open_spans_and_keeps_the_rules_methods(project_dir) -> None:  # type: ignore[no-untyped-def]
+    project = Project.load(project_dir)
+    document = Document(LONG).id
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [Document(LONG)])
+        for who, spans in THREE.items():
+            queries.add_annotation(connection, labelled(LONG, who, spans, Iran="neutral"))
+        queries.add_annotation(
+            connection, labelled(LONG, "dan", [("John Smith", "PERSON"), ("Dallas", "GPE")])
+        )
+        auto_adjudicate(connection, project.settings, "1.0")
+        queue = review_queue(connection)
+        alignment = align(connection, project.settings, document)
+    # 4 annotators: John Smith 3 (gold), Ann Lee PERSON 2 of 4 (tie), Dallas 2 (tie).
+    assert queue[0].open_items == ("entities (3 open)",)
+    shown = {v.text for g in alignment.groups for v in g.versions.values() if v is not None}
+    assert shown == {"Ann Lee", "Dallas"}
+    assert [s.text for s in alignment.agreed_spans] == ["John Smith"]
+    resolution = Resolution(alignment)
+    for _ in alignment.groups:
+        resolution.take(1)  # alice's version of each open group
+        resolution.step(1)
+    with project.open_store().transaction() as connection:
+        decide(
+            connection, project.settings, document, "rita", resolution.spans(), {"Iran": "neutral"}
+        )
+        decisions = queries.decisions_for(connection, [document])
+        gold = queries.gold_entities(connection)[document]
+    entity = decisions[-1]
+    assert entity.kind == "entity" and entity.method == "reviewer"
+    methods = {s["text"]: s["method"] for s in entity.payload["spans"]}
+    assert methods == {"John Smith": "majority", "Ann Lee": "reviewer", "Dallas": "reviewer"}
+    # Iran was unanimous already: the reviewer's matching choice adds no decision.
+    assert [d.kind for d in decisions if d.method == "reviewer"] == ["entity"]
+    assert [s.text for s in gold] == ["John Smith", "Ann Lee", "Dallas"]
+
+
+def test_changing_the_policy_is_applied_on_the_next_run(project: Project) -> None:
+    run_auto(project)
+    with project.open_store().connect() as connection:
+        assert Document(MAJOR).id in queries.gold_entities(connection)  # Russia: 2 of 3
+    stricter = project.settings.model_copy(
+        update={
+            "adjudication": AdjudicationSettings(entity_policy="threshold", entity_min_annotators=3)
+        }
+    )
+    with project.open_store().transaction() as connection:
+        report = auto_adjudicate(connection, stricter, "0.1")
+    # Three annotators per span: AGREE (two annotators) and MAJOR (Russia 2 of 3) reopen.
+    assert report.decided == {"open": 3}
+    with project.open_store().connect() as connection:
+        assert queries.gold_entities(connection) == {}

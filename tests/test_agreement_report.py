@@ -146,13 +146,16 @@ def test_report_and_auto_adjudication_on_the_seeds(project_dir: Path, rerun: boo
     assert "Stance agreement per target" in table and "alice | bob" in table
     assert "Review queue" in curate(project_dir, "adjudicate").output
     queue = json.loads(curate(project_dir, "adjudicate", "--json").output)["queue"]
-    # carol's relabelled span has one vote, so those 4 documents wait for a reviewer; on the
-    # others every span has two votes or more and becomes gold.
-    assert sum("entities" in e["open_items"] for e in queue) == 4
+    # carol's relabelled span has one vote of three: the majority policy rejects it and keeps
+    # the other label, so no document waits for a reviewer over its entities.
+    assert not any(item.startswith("entities") for e in queue for item in e["open_items"])
     assert [e["score"] for e in queue] == sorted(e["score"] for e in queue)
     with project.open_store().connect() as connection:
-        assert len(queries.gold_entities(connection)) == 4
+        assert len(queries.gold_entities(connection)) == 8
         assert len(queries.document_scores(connection)) == 8
+        decisions = queries.decisions_for(connection, sorted(queries.decided_documents(connection)))
+    rejected = [s for d in decisions if d.kind == "entity" for s in d.payload.get("rejected", [])]
+    assert len(rejected) == 4 and all(s["label"] == "ORG" and s["votes"] == 1 for s in rejected)
 
 
 def test_agreement_without_annotations_says_what_to_do(project_dir: Path) -> None:

@@ -92,9 +92,9 @@ class Resolution:
         return f"relabelled {label}"
 
     def spans(self) -> list[Span]:
-        return sorted(
-            (c for c in self.chosen if isinstance(c, Span)), key=lambda s: (s.start, s.end)
-        )
+        """The document's gold: spans a rule settled plus the reviewer's choices."""
+        chosen = [c for c in self.chosen if isinstance(c, Span)]
+        return sorted({*self.alignment.agreed_spans, *chosen}, key=lambda s: (s.start, s.end))
 
     def decided_stances(self) -> dict[str, str]:
         return {t: label for t, label in self.stances.items() if label is not None}

@@ -6,11 +6,11 @@ reviewer). Decisions are append-only, so a new state is a new row naming the ann
 it rests on. Rules:
 - stance: every annotator chose the same label -> `unanimous`; one label chosen by at least
   `adjudication.majority` of them -> `majority`; otherwise `open`;
-- entities: a span (same offsets and label) marked by at least `entity_min_annotators` becomes
-  gold; when any other span is left over the item is `open`, keeping the agreed spans;
+- entities: each span is gold, rejected or open under `entity_policy` (see spans.py); the item
+  is `open` while any span is, keeping the gold ones, and a reviewer sees only the open spans;
 - an item a reviewer decided is never touched again by a rule;
-- an item whose newest decision rests on the same revisions as now is skipped, so re-running
-  after new annotations only recomputes the documents they touch.
+- an item whose newest decision rests on the same revisions and says the same as now is
+  skipped, so a re-run records only what new annotations or changed rules change.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from curate.adjudicate.spans import merge_spans
 from curate.agreement import store_scores
 from curate.agreement.data import load
 from curate.config import Settings
@@ -80,8 +81,12 @@ def auto_adjudicate(
             if held is not None and held.method in HUMAN_METHODS:
                 report.kept_human += 1
                 continue
-            if held is not None and held.based_on == based_on:
-                continue
+            if held is not None and (held.based_on, held.method, held.payload) == (
+                based_on,
+                method,
+                payload,
+            ):
+                continue  # same revisions, same rules: nothing to record
             touched = True
             report.decided[method] += 1
             queries.add_decision(
@@ -131,25 +136,19 @@ def _stance_proposals(found: list[Annotation], settings: Settings) -> list[Propo
 
 
 def _entity_proposal(found: list[Annotation], settings: Settings) -> Proposal:
-    # Stored spans carry their text (checked against the document when they came in).
-    texts = {(s.start, s.end, s.label): s.text for a in found for s in a.spans}
-    votes = Counter(key for a in found for key in {(s.start, s.end, s.label) for s in a.spans})
-    needed = settings.adjudication.entity_min_annotators
-    everyone = len(found)
-    agreed, left = [], []
-    for key, n in sorted(votes.items()):
-        start, end, label = key
-        span = {"start": start, "end": end, "label": label, "text": texts[key], "votes": n}
-        if n >= needed:
-            agreed.append(span | {"method": "unanimous" if n == everyone else "majority"})
-        else:
-            left.append(span)
-    if left:
-        reason = f"{len(agreed)} spans agreed by {needed}+ annotators, {len(left)} not"
-        return "entity", None, OPEN, {"spans": agreed, "open": left}, reason
-    method = "unanimous" if all(s["votes"] == everyone for s in agreed) else "majority"
-    reason = f"all {len(agreed)} spans marked by {needed}+ of {everyone} annotators"
-    return "entity", None, method, {"spans": agreed}, reason
+    rules = settings.adjudication
+    merge = merge_spans(found, rules)
+    payload: dict[str, Any] = {"spans": merge.gold, "policy": rules.entity_policy}
+    if merge.rejected:
+        payload["rejected"] = merge.rejected
+    counts = f"{len(merge.gold)} gold, {len(merge.rejected)} rejected"
+    if merge.open:
+        payload["open"] = merge.open
+        reason = f"{counts}, {len(merge.open)} open under the {rules.entity_policy} policy"
+        return "entity", None, OPEN, payload, reason
+    unanimous = not merge.rejected and all(s["method"] == "unanimous" for s in merge.gold)
+    reason = f"{counts} of {merge.annotators} annotators' spans ({rules.entity_policy} policy)"
+    return "entity", None, "unanimous" if unanimous else "majority", payload, reason
 
 
 def describe(report: AutoReport) -> dict[str, Any]:

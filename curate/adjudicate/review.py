@@ -25,7 +25,7 @@ LABEL, BOUNDARY, MISSING, STANCE = "label", "boundary", "missing", "stance"
 class QueueEntry:
     document_id: str
     score: float | None  # per-document agreement; None when not measured yet
-    open_items: tuple[str, ...]  # "entities", "stance:Iran", ...
+    open_items: tuple[str, ...]  # "entities (3 open)", "stance:Iran", ...
 
 
 def review_queue(connection: Connection) -> list[QueueEntry]:
@@ -35,7 +35,8 @@ def review_queue(connection: Connection) -> list[QueueEntry]:
     open_items: dict[str, list[str]] = {}
     for (document_id, kind, target), decision in sorted(newest.items(), key=str):
         if decision.method == OPEN:
-            name = "entities" if kind == "entity" else f"stance:{target}"
+            spans = len(decision.payload.get("open", []))
+            name = f"entities ({spans} open)" if kind == "entity" else f"stance:{target}"
             open_items.setdefault(document_id, []).append(name)
     scores = queries.document_scores(connection)
     entries = [QueueEntry(d, scores.get(d), tuple(items)) for d, items in open_items.items()]
@@ -79,7 +80,8 @@ class Alignment:
     groups: tuple[SpanGroup, ...]
     stances: tuple[StanceRow, ...]
     score: float | None
-    agreed_spans: tuple[Span, ...] = field(default=())  # gold spans already settled by a rule
+    # Gold spans a rule settled, outside the groups shown: kept as they are, with their method.
+    agreed_spans: tuple[Span, ...] = field(default=())
 
 
 def align(connection: Connection, settings: Settings, document_id: str) -> Alignment:
@@ -92,9 +94,16 @@ def align(connection: Connection, settings: Settings, document_id: str) -> Align
     annotators = tuple(a.annotator for a in found)
     newest = newest_decisions(queries.decisions_for(connection, [document_id]))
     entity = newest.get((document_id, "entity", None))
+    groups = group_spans(found)
+    if entity is not None:
+        # A rule already settled part (or all) of the spans: show the reviewer only the rest.
+        undecided = {_key(s) for s in entity.payload.get("open", [])}
+        groups = [g for g in groups if any(_key(v) in undecided for v in g.versions.values())]
+    in_review = {_key(v) for g in groups for v in g.versions.values() if v is not None}
     agreed = tuple(
         Span(s["start"], s["end"], s["label"], s["text"])
         for s in (entity.payload.get("spans", []) if entity else [])
+        if _key(s) not in in_review
     )
     stances = []
     for target in settings.target_names():
@@ -116,11 +125,19 @@ def align(connection: Connection, settings: Settings, document_id: str) -> Align
         document=document,
         annotators=annotators,
         annotation_ids=tuple(sorted(a.id for a in found if a.id is not None)),
-        groups=tuple(group_spans(found)),
+        groups=tuple(groups),
         stances=tuple(stances),
         score=queries.document_scores(connection, document_id).get(document_id),
         agreed_spans=agreed,
     )
+
+
+def _key(span: Span | Mapping[str, Any] | None) -> tuple[int, int, str] | None:
+    if span is None:
+        return None
+    if isinstance(span, Span):
+        return span.start, span.end, span.label
+    return span["start"], span["end"], span["label"]
 
 
 def group_spans(found: Sequence[Annotation]) -> list[SpanGroup]:
@@ -176,8 +193,11 @@ def decide(
     note: str | None = None,
     guideline_version: str | None = None,
 ) -> list[int]:
-    """Record a reviewer's resolution of a whole document: its gold spans and the stance of each
-    given target. Spans are checked against the text; labels against curate.toml."""
+    """Record a reviewer's resolution of a document: its whole gold span list and the stance of
+    each given target. Spans are checked against the text; labels against curate.toml.
+
+    Only what changes is recorded: a stance that already holds this label is left alone, and a
+    gold span a rule had settled keeps its method; everything else is the reviewer's."""
     document = queries.get_document(connection, document_id)
     if document is None:
         raise InputError(f"no document {document_id}; `curate review` lists the queue")
@@ -196,12 +216,32 @@ def decide(
     based_on = tuple(
         sorted(a.id for a in queries.newest_annotations(connection, [document_id]) if a.id)
     )
+    current = newest_decisions(queries.decisions_for(connection, [document_id]))
+    items: list[tuple[str, str | None, dict[str, Any]]] = []
+    entity = current.get((document_id, "entity", None))
+    settled = {
+        _key(s): s.get("method", entity.method)
+        for s in (entity.payload.get("spans", []) if entity else [])
+    }
     payload = [
-        {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "method": REVIEWER}
-        for s in sorted(spans, key=lambda s: (s.start, s.end, s.label))
+        {
+            "start": s.start,
+            "end": s.end,
+            "label": s.label,
+            "text": s.text,
+            "method": settled.get(_key(s), REVIEWER),
+        }
+        for s in sorted(set(spans), key=lambda s: (s.start, s.end, s.label))
     ]
-    items: list[tuple[str, str | None, dict[str, Any]]] = [("entity", None, {"spans": payload})]
-    items += [("stance", name, {"label": label}) for name, label in stances.items()]
+    unchanged = (
+        entity is not None and entity.method != OPEN and set(settled) == set(map(_key, spans))
+    )
+    if not unchanged:
+        items.append(("entity", None, {"spans": payload}))
+    for name, label in stances.items():
+        held = current.get((document_id, "stance", name))
+        if held is None or held.method == OPEN or held.payload.get("label") != label:
+            items.append(("stance", name, {"label": label}))
     ids = []
     for kind, target, content in items:
         decision = Decision(
