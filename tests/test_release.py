@@ -357,3 +357,38 @@ def test_card_json_round_trip_of_features(adjudicated: Project) -> None:
         "neutral",
         "none",
     ]
+
+
+LEOKA = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
+
+
+@pytest.mark.parametrize(
+    ("policy", "releasable"), [("strict", 0), ("threshold", 93), ("majority", 93)]
+)
+def test_the_leoka_export_releases_most_documents_under_the_majority_policy(
+    tmp_path: Path, offline: None, policy: str, releasable: int
+) -> None:
+    """A real four-annotator export: how many documents each entity policy makes releasable,
+    and every released span still equal to the text it points at."""
+    init_project(tmp_path)
+    config = tmp_path / "curate.toml"
+    config.write_text(
+        config.read_text("utf-8").replace(
+            'entity_policy = "majority"', f'entity_policy = "{policy}"'
+        ),
+        "utf-8",
+    )
+    curate(tmp_path, "import-ls", str(LEOKA))
+    queue = json.loads(curate(tmp_path, "adjudicate", "--auto", "--json"))["queue"]
+    assert len(queue) == 129 - releasable
+    if not releasable:
+        return
+    curate(tmp_path, "release", "--version", "1.0.0", "--allow-unresolved")
+    dataset = load(tmp_path / "exports" / "curate-seeds" / "v1.0.0")
+    rows = [row for split in dataset.values() for row in split]
+    assert len(rows) == releasable
+    names = dataset["train"].features["entities"].feature["label"].names
+    spans = [(row["text"], s) for row in rows for s in row["entities"]]
+    assert len(spans) > 700  # about eight gold spans per document
+    assert all(text[s["start"] : s["end"]] == s["text"] for text, s in spans)
+    assert {names[s["label"]] for _, s in spans} >= {"Person", "Firearm", "Drugs"}
