@@ -38,6 +38,7 @@ from curate.labelstudio.client import connect
 from curate.labelstudio.importer import import_export
 from curate.labelstudio.pull import pull
 from curate.labelstudio.push import push
+from curate.labelstudio.reconcile import doctor
 from curate.labelstudio.server import Server, credentials, serve, stop
 from curate.labelstudio.server import healthy_url as httpx_healthy
 from curate.prelabel import prelabel
@@ -395,12 +396,60 @@ def _client_args(project: Project) -> tuple[str, str]:
     return url, _run(lambda: credentials(_server(project))["token"])
 
 
+@labelstudio_app.command("doctor")
+def labelstudio_doctor(
+    ctx: typer.Context,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Delete duplicate tasks nobody has annotated.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Compare each annotator's Label Studio project with the store: duplicate tasks, tasks the
+    store did not record, recorded tasks gone from the server."""
+    project = _project(ctx)
+    url, token = _client_args(project)
+    with _opened_store(project) as store, connect(url, token) as client:
+        checkup = _run(lambda: doctor(client, store, url, fix=fix))
+    if as_json:
+        typer.echo(json.dumps(asdict(checkup)))
+        return
+    table = Table(
+        "annotator", "tasks", "duplicated documents", "not recorded", "missing", title=url
+    )
+    for name, count in checkup.tasks.items():
+        table.add_row(
+            name,
+            str(count),
+            str(len(checkup.duplicates.get(name, {}))),
+            str(checkup.unrecorded.get(name, 0)),
+            str(len(checkup.missing.get(name, []))),
+        )
+    out.print(table)
+    if checkup.deleted:
+        out.print(f"deleted {len(checkup.deleted)} unlabelled duplicate tasks", highlight=False)
+    for name, ids in checkup.kept_annotated.items():
+        out.print(
+            f"{name}: {len(ids)} duplicate tasks carry annotations and were kept; "
+            "`curate pull` stores them all, the newest revision counts",
+            highlight=False,
+        )
+    if any(checkup.duplicates.values()) and not fix:
+        out.print("run `curate labelstudio doctor --fix` to delete the unlabelled copies")
+
+
 @app.command("push")
 def push_command(
     ctx: typer.Context,
     blind_fraction: Annotated[
         float, typer.Option(help="Share of documents sent without pre-labels (0 to 1).")
     ] = 0.0,
+    wait: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to wait for an import whose answer was lost (curate killed, or the "
+            "server too slow) to show up on the server before sending its documents again."
+        ),
+    ] = 60.0,
 ) -> None:
     """Assign documents and send each annotator's share to their own Label Studio project."""
     project = _project(ctx)
@@ -426,6 +475,7 @@ def push_command(
                     url,
                     blind_fraction,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    wait=wait,
                 )
             )
     table = Table("annotator", "project", "new tasks", title=f"push to {url}")
@@ -436,6 +486,18 @@ def push_command(
         f"{report.assigned} new assignments; {report.blind} tasks sent without pre-labels",
         highlight=False,
     )
+    if report.adopted:
+        out.print(
+            f"{report.adopted} tasks an interrupted push had made were found on the server "
+            "and recorded (not sent again)",
+            highlight=False,
+        )
+    for name, duplicates in report.duplicates.items():
+        err.print(
+            f"warning: {len(duplicates)} documents have more than one task in the project of "
+            f"{name}; `curate labelstudio doctor --fix` removes the unlabelled copies",
+            highlight=False,
+        )
 
 
 @app.command("pull")

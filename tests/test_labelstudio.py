@@ -378,3 +378,65 @@ def test_starting_from_a_prediction_and_changing_it_are_recorded(
             [stored] = queries.annotation_history(connection, document_id, annotator)
             assert stored.from_prelabel is True
             assert stored.prelabel_changed is changed
+
+
+def test_suggestion_use_comes_from_result_origins_without_parent_prediction(
+    pushed: tuple[Project, Store, Any, str],
+) -> None:
+    """Label Studio 1.23's web UI leaves parent_prediction empty and marks each result copied from
+    a prediction with origin "prediction" (or "prediction-changed" once edited)."""
+    from curate.agreement import measure
+
+    project, store, client, url = pushed
+    users = _user_ids(client)
+    projects = _projects(store)
+    made = {}
+    for document_id, task in _tasks(client, projects["alice"]).items():
+        spans = (
+            [dict(r) for r in task.predictions[0].result if r["type"] == "labels"]
+            if task.predictions
+            else []
+        )
+        if len(spans) < 3:
+            continue
+        kept, edited, _dropped = spans[0], spans[1], spans[2]  # the third is deleted
+        edited = edited | {
+            "value": edited["value"] | {"labels": ["EVENT"]},
+            "origin": "prediction-changed",
+        }
+        result = [
+            kept | {"origin": "prediction"},
+            edited,
+            *(s | {"origin": "prediction"} for s in spans[3:]),
+        ]
+        client.annotations.create(
+            id=task.id, result=result, completed_by=users["alice@example.org"]
+        )
+        made[document_id] = (kept["value"], edited["value"], _dropped["value"], len(spans))
+    assert made, "no task of alice's has three suggested spans"
+    pull(store, project, client, url)
+    with store.connect() as connection:
+        for document_id, (kept, edited, dropped, shown) in made.items():
+            [stored] = queries.annotation_history(connection, document_id, "alice")
+            assert stored.from_prelabel is True and stored.prelabel_changed is True
+            use = stored.suggestion_use
+            assert use is not None
+            assert [kept["start"], kept["end"]] in [entry[:2] for entry in use["accepted"]]
+            assert [[u[0], u[1]] for u in use["changed"]] == [[edited["start"], edited["end"]]]
+            assert [[u[0], u[1]] for u in use["rejected"]] == [[dropped["start"], dropped["end"]]]
+            assert len(use["accepted"]) == shown - 2
+        report = measure(connection, project.settings, resamples=20)
+    assert report["anchoring"]["alice"]["suggested"]["started_from_suggestions"] == len(made)
+
+
+def test_the_server_runs_without_outbound_error_reporting(labelstudio_server: Any) -> None:
+    """Label Studio reports errors to its Sentry by default; the helper switches that off."""
+    pid = int(labelstudio_server.pid_file.read_text().strip())
+    environment = dict(
+        item.split("=", 1)
+        for item in Path(f"/proc/{pid}/environ").read_text("utf-8", "replace").split("\0")
+        if "=" in item
+    )
+    assert environment["SENTRY_DSN"] == "" and environment["FRONTEND_SENTRY_DSN"] == ""
+    assert environment["COLLECT_ANALYTICS"] == "false"
+    assert "sentry.io" not in labelstudio_server.log_file.read_text("utf-8", "replace")

@@ -151,4 +151,10 @@ def test_an_annotator_labels_a_task_in_the_browser_and_pull_stores_it(
     assert all(TEXT[s.start : s.end] == s.text for s in stored.spans)
     assert [(s.target, s.label) for s in stored.stances] == [("Iran", "against")]
     assert stored.origin == "labelstudio"
+    # The web UI leaves parent_prediction empty; the results' origin says what was kept.
+    assert stored.from_prelabel is True
+    use = stored.suggestion_use
+    assert use is not None
+    assert sorted(TEXT[s:e] for s, e, _label, _labeller in use["accepted"]) == ["Baghdad", "Iran"]
+    assert use["rejected"] == [] and use["changed"] == []
     store.close()

@@ -12,7 +12,7 @@ import pytest
 from label_studio_sdk import LabelStudio
 
 import curate.labelstudio.client as client_module
-from curate.labelstudio.client import NO_RETRY, LabelStudioError, call
+from curate.labelstudio.client import NO_RETRY, RETRIES, LabelStudioError, call
 from curate.labelstudio.server import Server, credentials
 
 URL = "http://127.0.0.1:8089"
@@ -102,3 +102,64 @@ def test_serving_beyond_loopback_needs_a_flag(tmp_path: Path) -> None:
     server = Server(tmp_path, "0.0.0.0", 8089, "admin@example.org", tmp_path / "venv")
     with pytest.raises(UsageError, match="pass --allow-remote"):
         serve(server)
+
+
+def test_a_server_that_drops_the_connection_mid_request_gets_a_clear_message() -> None:
+    """A real socket that reads the request and hangs up: httpx raises RemoteProtocolError."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    dropped = []
+
+    def drop() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # the listener closed: the test is over
+            connection.recv(65536)
+            connection.close()
+            dropped.append(1)
+
+    threading.Thread(target=drop, daemon=True).start()
+    from curate.labelstudio.client import connect
+
+    with connect(f"http://127.0.0.1:{port}", "t" * 40, timeout=5) as client:
+        with pytest.raises(LabelStudioError) as caught:
+            call(lambda: client.users.whoami(), "read the user", f"http://127.0.0.1:{port}")
+    listener.close()
+    assert len(dropped) >= RETRIES  # dropped connections are retried like time-outs
+    message = str(caught.value)
+    assert "closed the connection while trying to read the user (RemoteProtocolError)" in message
+    assert "safe to re-run" in message and "t" * 40 not in message
+
+
+def test_cannot_reach_names_the_config_key_in_the_cli(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens here once the probe closes
+    config = project_dir / "curate.toml"
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "[labelstudio]", f'[labelstudio]\nurl = "http://127.0.0.1:{port}"', 1
+        ),
+        "utf-8",
+    )
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "t" * 40)
+    monkeypatch.setattr("curate.labelstudio.client.BACKOFF", 0.01)
+    result = CliRunner().invoke(app, ["--project", str(project_dir), "push"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "or fix [labelstudio] url in curate.toml" in " ".join(result.output.split())

@@ -219,10 +219,9 @@ def decide(
     current = newest_decisions(queries.decisions_for(connection, [document_id]))
     items: list[tuple[str, str | None, dict[str, Any]]] = []
     entity = current.get((document_id, "entity", None))
-    settled = {
-        _key(s): s.get("method", entity.method)
-        for s in (entity.payload.get("spans", []) if entity else [])
-    }
+    settled = {}
+    if entity is not None:
+        settled = {_key(s): s.get("method", entity.method) for s in entity.payload["spans"]}
     payload = [
         {
             "start": s.start,

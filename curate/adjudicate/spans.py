@@ -60,15 +60,20 @@ def merge_spans(found: Sequence[Annotation], rules: AdjudicationSettings) -> Spa
         for key in cluster:
             start, end, label = key
             votes = len(voters[key])
-            span = {"start": start, "end": end, "label": label, "text": texts[key], "votes": votes}
+            record = {
+                "start": start,
+                "end": end,
+                "label": label,
+                "text": texts[key],
+                "votes": votes,
+            }
             if verdicts[key] == "gold":
-                merge.gold.append(
-                    span | {"method": "unanimous" if votes == everyone else "majority"}
-                )
+                method = "unanimous" if votes == everyone else "majority"
+                merge.gold.append(record | {"method": method})
             elif verdicts[key] == "open":
-                merge.open.append(span)
+                merge.open.append(record)
             else:
-                merge.rejected.append(span)
+                merge.rejected.append(record)
     return merge
 
 

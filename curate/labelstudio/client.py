@@ -56,7 +56,7 @@ def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
                 f"Label Studio at {url} answered {status} while trying to {what}: {body}"
                 + ("; it kept failing, see its log" if status >= 500 else "")
             ) from None
-        except (httpx.ConnectError, httpx.TimeoutException) as error:
+        except (httpx.ConnectError, httpx.TimeoutException, httpx.TransportError) as error:
             if not last:
                 time.sleep(BACKOFF * 2**attempt)
                 continue
@@ -64,6 +64,13 @@ def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
                 raise LabelStudioError(
                     f"cannot reach Label Studio at {url} to {what}; start it with "
                     "`curate labelstudio serve`, or fix [labelstudio] url in curate.toml"
+                ) from None
+            if not isinstance(error, httpx.TimeoutException):
+                # RemoteProtocolError, ReadError...: the server dropped the connection mid-request.
+                raise LabelStudioError(
+                    f"Label Studio at {url} closed the connection while trying to {what} "
+                    f"({type(error).__name__}); check its log (.curate/labelstudio/server.log), "
+                    "then run the command again (it is safe to re-run)"
                 ) from None
             raise LabelStudioError(
                 f"Label Studio at {url} did not answer in time to {what} ({tries} tries); "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from curate.errors import SpanError
-from curate.labelstudio.schema import LSAnnotation, Result
+from curate.labelstudio.schema import LSAnnotation, Prediction, Result
 from curate.offsets import repair_span
 from curate.records import Annotation, Span, StanceLabel
 
@@ -64,6 +65,9 @@ def stances_from(results: list[Result], targets: dict[str, str]) -> tuple[Stance
     return tuple(stances)
 
 
+FROM_PREDICTION = frozenset({"prediction", "prediction-changed"})
+
+
 def convert(
     annotation: LSAnnotation,
     document_id: str,
@@ -73,9 +77,9 @@ def convert(
     targets: dict[str, str],
     report: ConversionReport,
     guideline_version: str | None = None,
-    predictions: dict[int, list[Result]] | None = None,
+    predicted: Prediction | None = None,
 ) -> Annotation:
-    """predictions: the task's predictions by id, to tell whether a pre-label was changed."""
+    """predicted: the prediction the annotator was shown, to tell which suggestions they kept."""
     where = f"annotation {annotation.id}"
     for result in annotation.result:
         if result.type not in ("labels", "choices") or (
@@ -84,15 +88,18 @@ def convert(
             report.ignored_results[result.type] += 1
     spans = spans_from(annotation.result, text, where, report)
     stances = stances_from(annotation.result, targets)
-    # Label Studio sets parent_prediction when the annotator started from a prediction.
-    from_prediction = annotation.parent_prediction is not None
-    changed = False
-    predicted = (predictions or {}).get(annotation.parent_prediction or -1)
-    if predicted is not None:
-        before = ConversionReport()
-        changed = (
-            spans_from(predicted, text, where, before),
-            stances_from(predicted, targets),
+    # Label Studio 1.23 leaves parent_prediction empty when an annotator starts from a
+    # prediction, but marks each result it copied: origin "prediction", or "prediction-changed"
+    # once edited.
+    origins = {result.origin for result in annotation.result}
+    from_prediction = annotation.parent_prediction is not None or bool(origins & FROM_PREDICTION)
+    use = None
+    changed = "prediction-changed" in origins
+    if predicted is not None and from_prediction:
+        use = suggestion_use(annotation.result, predicted)
+        changed = changed or (
+            spans_from(predicted.result, text, where, ConversionReport()),
+            stances_from(predicted.result, targets),
         ) != (spans, stances)
     return Annotation(
         document_id=document_id,
@@ -104,6 +111,42 @@ def convert(
         lead_time_seconds=annotation.lead_time,
         from_prelabel=from_prediction,
         prelabel_changed=changed,
+        suggestion_use=use,
         guideline_version=guideline_version,
         external_id=str(annotation.id),
     )
+
+
+def suggestion_use(results: list[Result], predicted: Prediction) -> dict[str, Any]:
+    """Each suggested span kept as it was (accepted), edited (changed) or deleted (rejected): the
+    same record the terminal annotator keeps. Label Studio shows every suggestion pre-filled, so
+    none is left alone."""
+    final = {key: r.origin for r in results if r.type == "labels" and (key := _key(r))}
+    edited = [key for key, origin in final.items() if origin == "prediction-changed"]
+    labeller = predicted.model_version or "prediction"
+    use: dict[str, list[list[Any]]] = {"accepted": [], "changed": [], "rejected": [], "ignored": []}
+    for result in predicted.result:
+        key = _key(result)
+        if result.type != "labels" or key is None:
+            continue
+        start, end, label = key
+        if key in final:
+            kind = "accepted"
+        elif any(s < end and start < e for s, e, _ in edited):
+            kind = "changed"
+        else:
+            kind = "rejected"
+        use[kind].append([start, end, label, labeller])
+    return use
+
+
+def _key(result: Result) -> tuple[int, int, str] | None:
+    value = result.value
+    labels = value.get("labels") or []
+    if (
+        not labels
+        or not isinstance(value.get("start"), int)
+        or not isinstance(value.get("end"), int)
+    ):
+        return None
+    return int(value["start"]), int(value["end"]), str(labels[0])

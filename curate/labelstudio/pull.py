@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from curate.labelstudio.client import call
-from curate.labelstudio.convert import ConversionReport, convert, stance_control
+from curate.labelstudio.convert import FROM_PREDICTION, ConversionReport, convert, stance_control
 from curate.labelstudio.label_config import TEXT_NAME
-from curate.labelstudio.schema import Result, Task
+from curate.labelstudio.schema import Prediction, Task
 from curate.project import Project
 from curate.store import Store, queries
 
@@ -68,23 +68,34 @@ def _fetch(client: Any, project_id: int, since: str | None, url: str) -> list[Ta
     return [Task.model_validate(t.model_dump() if hasattr(t, "model_dump") else t) for t in tasks]
 
 
-def parent_predictions(
+def shown_predictions(
     client: Any, project_id: int, tasks: list[Task], url: str
-) -> dict[int, list[Result]]:
-    """The predictions annotations started from, to tell whether the annotator changed them.
-    A JSON export lists a task's predictions by id only, so they are read once per project."""
-    if not any(a.parent_prediction for t in tasks for a in t.annotations):
+) -> dict[tuple[str, int], Prediction]:
+    """The predictions annotators started from, by ("id", prediction id) and ("task", task id),
+    to tell which suggestions they kept. Read once per project, only when some annotation did
+    start from one (a JSON export lists a task's predictions by id only)."""
+    started = any(
+        a.parent_prediction or any(r.origin in FROM_PREDICTION for r in a.result)
+        for t in tasks
+        for a in t.annotations
+    )
+    if not started:
         return {}
     found = call(
-        lambda: client.predictions.list(project=project_id),
+        lambda: list(client.predictions.list(project=project_id)),
         f"read the predictions of project {project_id}",
         url,
     )
-    return {
-        int(p.id): [Result.model_validate(r) for r in (p.result or [])]
-        for p in found
-        if p.id is not None
-    }
+    shown: dict[tuple[str, int], Prediction] = {}
+    for item in found:
+        prediction = Prediction.model_validate(
+            item.model_dump() if hasattr(item, "model_dump") else item
+        )
+        if prediction.id is not None:
+            shown[("id", prediction.id)] = prediction
+        if prediction.task is not None:
+            shown.setdefault(("task", prediction.task), prediction)  # curate sends one per task
+    return shown
 
 
 def pull(store: Store, project: Project, client: Any, url: str, full: bool = False) -> PullReport:
@@ -106,7 +117,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
         started = datetime.now(UTC).strftime(STAMP)
         tasks = _fetch(client, project_id, since, url)
         report.full_exports += since is None
-        parents = parent_predictions(client, project_id, tasks, url)
+        shown = shown_predictions(client, project_id, tasks, url)
         with store.transaction() as connection:
             seen = queries.external_ids(connection, SYSTEM, "annotation")
             documents = queries.documents_by_ids(
@@ -144,7 +155,8 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
                             targets,
                             report.conversion,
                             version,
-                            parents,
+                            shown.get(("id", ls_annotation.parent_prediction or -1))
+                            or shown.get(("task", task.id)),
                         )
                     )
                     keys.append((document_id, key))

@@ -1,5 +1,6 @@
 """`curate push`: one Label Studio project per annotator, holding only their documents, with
-pre-labels as predictions (left out for blind documents). Re-running sends only what is new."""
+pre-labels as predictions (left out for blind documents). Re-running sends only what is new,
+checked against the server first (reconcile.py), so an interrupted push never duplicates."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from curate.labelstudio.label_config import (
     instructions,
     label_config,
 )
+from curate.labelstudio.reconcile import mark_in_flight, reconcile, settle
 from curate.prelabel.merge import merge_entities
 from curate.project import Project
 from curate.records import Prelabel
@@ -31,7 +33,8 @@ BATCH = 5000  # tasks per import request
 class PushReport:
     projects: dict[str, int] = field(default_factory=dict)  # annotator -> project id
     new_tasks: dict[str, int] = field(default_factory=dict)
-    already_there: int = 0
+    adopted: int = 0  # tasks an interrupted push had made, found on the server and recorded
+    duplicates: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # name -> doc -> ids
     assigned: int = 0
     blind: int = 0
 
@@ -151,13 +154,22 @@ def push(
     url: str,
     blind_fraction: float = 0.0,
     progress: Callable[[int, int], None] | None = None,
+    wait: float = 60.0,
 ) -> PushReport:
+    """wait: seconds to give an earlier import whose answer was lost to show up on the server
+    before its documents are sent again."""
     settings = project.settings
     names = [a.name for a in settings.annotators]
     report = PushReport()
     report.assigned = assign(store, names, settings.assignment.overlap, blind_fraction).new
     ensure_users(client, store, project, url)
     order = settings.prelabel.labellers
+    project_ids = {name: ensure_project(client, store, project, name, url) for name in names}
+    for name, project_id in project_ids.items():
+        found = reconcile(client, store, name, project_id, url, wait)
+        report.adopted += found.adopted
+        if found.duplicates:
+            report.duplicates[name] = found.duplicates
     with store.connect() as connection:
         blind = queries.blind_documents(connection)
         pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
@@ -168,8 +180,7 @@ def push(
             for name in names
         }
     total, done = sum(len(v) for v in pending.values()), 0
-    for name in names:
-        project_id = ensure_project(client, store, project, name, url)
+    for name, project_id in project_ids.items():
         report.projects[name] = project_id
         report.new_tasks[name] = 0
         for start in range(0, len(pending[name]), BATCH):
@@ -193,6 +204,8 @@ def push(
                 else:
                     report.blind += 1
                 tasks.append(task)
+            with store.transaction() as connection:
+                mark_in_flight(connection, project_id, batch)  # settled with the task ids below
             answer = call(
                 partial(
                     client.projects.import_tasks,
@@ -208,6 +221,7 @@ def push(
             pairs = [(f"{name}/{d}", str(t)) for d, t in zip(batch, answer.task_ids, strict=True)]
             with store.transaction() as connection:
                 queries.insert_external_ids(connection, SYSTEM, "task", pairs)
+                settle(connection, project_id)
             report.new_tasks[name] += len(batch)
             done += len(batch)
             if progress is not None:

@@ -51,6 +51,7 @@ class LSAnnotation(_Loose):
 
 class Prediction(_Loose):
     id: int | None = None
+    task: int | None = None
     model_version: str | None = None
     result: list[Result] = Field(default_factory=list)
 

@@ -141,16 +141,18 @@ def serve(
         str(server.port),
         "--username",
         server.admin_email,
-        "--password",
-        secret["password"],
-        "--user-token",
-        secret["token"],
+        # One argument each: a generated password may start with "-".
+        f"--password={secret['password']}",
+        f"--user-token={secret['token']}",
         "--enable-legacy-api-token",
     ]
     environment = os.environ | {
         "LABEL_STUDIO_BASE_DATA_DIR": str(server.data_dir),
         "LATEST_VERSION_CHECK": "false",
         "COLLECT_ANALYTICS": "false",
+        # No error reports to Label Studio's Sentry: they would carry task text off the machine.
+        "SENTRY_DSN": "",
+        "FRONTEND_SENTRY_DSN": "",
     }
     say(f"starting Label Studio on {server.url} (data in {server.data_dir})")
     # A detached session of its own: the server outlives this command and stops with `stop`.
