@@ -164,3 +164,34 @@ def test_agreement_without_annotations_says_what_to_do(project_dir: Path) -> Non
     assert (
         "no annotations to measure; run `curate pull` or `curate import-ls` first" in result.output
     )
+
+
+def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> None:
+    """The LEOKA export has no stance and no pre-labels: the stance picture says "no stance
+    labels", anchoring says "no suggestions" instead of a 0.000 that reads as a measurement."""
+    from curate.agreement.html import label_bars_figure
+
+    html = project_dir / "plain.html"
+    result = curate(
+        project_dir, "agreement", "--from-export", str(FIXTURE), "--json", "--html", str(html)
+    )
+    report = json.loads(result.output)
+    page = html.read_text("utf-8")
+    assert 'alt="Stance agreement: no stance labels"' in page
+    for groups in report["anchoring"].values():
+        for group in groups.values():
+            assert group["suggested_spans"] == 0 and group["span_f1_with_suggestions"] is None
+    assert "no suggestions" in page and "0.000" not in page.split("Anchoring")[1].split("Lowest")[0]
+    table = runner.invoke(
+        app,
+        ["--project", str(project_dir), "agreement", "--from-export", str(FIXTURE)],
+        env={"COLUMNS": "200"},
+    ).output
+    assert "no suggestions" in table
+    # The legend sits beside the bars, never over one.
+    figure = label_bars_figure(report)
+    figure.canvas.draw()
+    [axes] = figure.axes
+    legend = axes.get_legend().get_window_extent()
+    bars = [patch.get_window_extent() for patch in axes.patches]
+    assert bars and not any(legend.overlaps(bar) for bar in bars)

@@ -24,3 +24,16 @@ def estimate(value: dict[str, float | None]) -> str:
     if point is None:
         return "–"
     return f"{point:.3f}" if low is None or high is None else f"{point:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def anchoring_cells(group: dict[str, Any]) -> list[str]:
+    """Suggestions kept, span F1 and stance agreement with them; "no suggestions" where none
+    was shown (a 0.000 there would read as an annotator who ignored them all)."""
+    none = "no suggestions"
+    spans = group["suggested_spans"] > 0
+    stances = group.get("suggested_stances", 0) > 0
+    return [
+        cell(group["suggestions_kept_unchanged"]) if spans else none,
+        cell(group["span_f1_with_suggestions"]) if spans else none,
+        cell(group["stance_agreement_with_suggestions"]) if stances else none,
+    ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from curate.agreement.formatting import METRICS, cell, estimate
+from curate.agreement.formatting import METRICS, anchoring_cells, cell, estimate
 
 
 def _png(figure: Figure) -> str:
@@ -39,6 +39,10 @@ def heatmap(report: dict[str, Any], metric: str, title: str) -> str:
 
 
 def label_bars(report: dict[str, Any]) -> str:
+    return _png(label_bars_figure(report))
+
+
+def label_bars_figure(report: dict[str, Any]) -> Figure:
     by_label = report["entities"]["by_label"]
     labels = sorted(set(by_label["exact"]) | set(by_label["overlap"]))
     figure = Figure(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.2), label="Span F1 per label")
@@ -51,8 +55,9 @@ def label_bars(report: dict[str, Any]) -> str:
     axes.set_ylim(0, 1)
     axes.set_ylabel("F1 between annotators")
     axes.set_title("Span F1 per label")
-    axes.legend()
-    return _png(figure)
+    # Beside the plot, never over a bar.
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return figure
 
 
 def intervals(report: dict[str, Any]) -> str:
@@ -62,7 +67,11 @@ def intervals(report: dict[str, Any]) -> str:
         for key, name in METRICS
         if (value := section[key])["value"] is not None
     ]
-    figure = Figure(figsize=(6, 0.6 + 0.35 * max(len(rows), 1)), label="Stance agreement, 95% CI")
+    if not rows:
+        figure = Figure(figsize=(6, 1.0), label="Stance agreement: no stance labels")
+        figure.text(0.5, 0.5, "no stance labels", ha="center", va="center", color="grey")
+        return _png(figure)
+    figure = Figure(figsize=(6, 0.6 + 0.35 * len(rows)), label="Stance agreement, 95% CI")
     axes = figure.subplots()
     for i, (_, value) in enumerate(rows):
         low = value["low"] if value["low"] is not None else value["value"]
@@ -111,14 +120,7 @@ def render(report: dict[str, Any], title: str) -> str:
         for pair, p in entities["pairs"].items()
     ]
     anchoring_rows = [
-        [
-            coder,
-            group,
-            g["documents"],
-            g["suggestions_kept_unchanged"],
-            g["span_f1_with_suggestions"],
-            g["stance_agreement_with_suggestions"],
-        ]
+        [coder, group, g["documents"], *anchoring_cells(g)]
         for coder, groups in report["anchoring"].items()
         for group, g in groups.items()
     ]

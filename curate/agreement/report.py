@@ -206,11 +206,12 @@ def anchoring_section(data: AgreementData) -> dict[str, Any]:
             groups[name] = {
                 "documents": int(documents.sum()),
                 "suggested_spans": shown,
+                "suggested_stances": int((stance_offered != MISSING).any(axis=0).sum()),
                 # On blind documents nothing was shown: this is how often the annotator
                 # arrived at the suggestion unaided, the baseline for anchoring.
                 "suggestions_kept_unchanged": _number(same / shown if shown else np.nan),
                 "span_f1_with_suggestions": _number(
-                    2 * same / (shown + found) if shown + found else np.nan
+                    2 * same / (shown + found) if shown else np.nan
                 ),
                 "stance_agreement_with_suggestions": _number(
                     (stance_given[both] == stance_offered[both]).mean() if both.any() else np.nan

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from curate.agreement.formatting import METRICS, cell, estimate
+from curate.agreement.formatting import METRICS, anchoring_cells, cell, estimate
 
 
 def tables(report: dict[str, Any]) -> list[Table]:
@@ -86,9 +86,7 @@ def tables(report: dict[str, Any]) -> list[Table]:
                 coder,
                 group,
                 str(g["documents"]),
-                cell(g["suggestions_kept_unchanged"]),
-                cell(g["span_f1_with_suggestions"]),
-                cell(g["stance_agreement_with_suggestions"]),
+                *anchoring_cells(g),
             )
 
     lowest = Table("document", "score", "span F1", "stance", title="Lowest agreement")
