@@ -123,7 +123,7 @@ def run_anchor(root: Path, version: str) -> float:
 
     project = Project.load(root)
     with project.open_store().connect() as connection:
-        rows = collect_rows(connection, project.settings, "salt").gold
+        rows = collect_rows(connection, project.settings, "salt").gold.to_pylist()
     start = time.perf_counter()
     pq.write_table(
         pa.Table.from_pylist(rows), root / f"anchor-{version}.parquet", compression="zstd"

@@ -293,7 +293,10 @@ def test_a_pull_killed_half_way_and_run_again_ends_like_an_uninterrupted_one(
     while process.poll() is None and markers == 0:
         with engine.connect() as connection:
             markers = connection.execute(
-                text("SELECT count(*) FROM sync_state WHERE kind = 'marker'")
+                text(
+                    "SELECT count(*) FROM sync_state WHERE kind = 'marker' "
+                    "AND local_id LIKE 'pull:%'"
+                )
             ).scalar_one()
         time.sleep(0.005)
     process.send_signal(signal.SIGKILL)

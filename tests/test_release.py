@@ -128,7 +128,8 @@ def test_the_same_store_gives_a_byte_identical_folder(adjudicated: Project) -> N
     with adjudicated.open_store().transaction() as connection:
         rows = collect_rows(connection, adjudicated.settings, "salt")
         splits = {
-            r["id"]: split_of(r["id"], adjudicated.settings.release.splits) for r in rows.gold
+            i: split_of(i, adjudicated.settings.release.splits)
+            for i in rows.gold["id"].to_pylist()
         }
         folders = [Path(tempfile.mkdtemp()) for _ in range(2)]
         for folder in folders:

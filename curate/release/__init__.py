@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from curate.agreement import measure
@@ -91,7 +93,10 @@ def export(
 ) -> tuple[str, dict[str, dict[str, int]], GoldDiff | None]:
     """Write the whole folder from rows; the same rows give the same bytes."""
     settings = project.settings
-    configs = {"gold": rows.gold, "annotations": rows.annotations}
+    configs: dict[str, list[dict[str, Any]] | pa.Table] = {
+        "gold": rows.gold,
+        "annotations": rows.annotations,
+    }
     if rows.prelabels:
         configs["prelabels"] = rows.prelabels
     key = {"gold": "id", "annotations": "document_id", "prelabels": "document_id"}
@@ -99,9 +104,17 @@ def export(
     files = []
     for config, config_rows in configs.items():
         layout[config] = {}
+        if isinstance(config_rows, pa.Table):
+            split_of_row = pa.array(
+                [splits.get(i) for i in config_rows[key[config]].to_pylist()], pa.string()
+            )
         for split in settings.release.splits:
-            chosen = [r for r in config_rows if splits.get(r[key[config]]) == split]
-            if not chosen:
+            chosen: list[dict[str, Any]] | pa.Table
+            if isinstance(config_rows, pa.Table):
+                chosen = config_rows.filter(pc.equal(split_of_row, split))
+            else:
+                chosen = [r for r in config_rows if splits.get(r[key[config]]) == split]
+            if len(chosen) == 0:
                 continue  # an empty split is left out rather than written as an empty file
             name = f"{config}/{split}-00000-of-00001.parquet"
             data = table(chosen, features(rows, config))
@@ -179,12 +192,12 @@ def release(
             f"{rows.unresolved[0]}); resolve them with `curate review`, or pass "
             "--allow-unresolved to leave them out"
         )
-    if not rows.gold:
+    if rows.gold.num_rows == 0:
         raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
     earlier = queries.release_splits(connection)
     splits = {
-        r["id"]: earlier.get(r["id"]) or split_of(r["id"], settings.release.splits)
-        for r in rows.gold
+        i: earlier.get(i) or split_of(i, settings.release.splits)
+        for i in rows.gold["id"].to_pylist()
     }
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))

@@ -1,28 +1,22 @@
 """What a release holds, read from the store: gold rows, annotation rows, pre-label rows, and
-their Hugging Face features. Rows are plain dicts, sorted by document id so output is stable."""
+their Hugging Face features. Gold is an Arrow table (gold.py); annotation and pre-label rows are
+plain dicts. Everything is sorted by document id so output is stable."""
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import re
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import Connection
 
-from curate.adjudicate.auto import OPEN
 from curate.config import Settings
-from curate.errors import SpanError
+from curate.release.gold import read_gold, stance_column
 from curate.store import queries
-
-
-def stance_column(target: str) -> str:
-    return "stance_" + re.sub(r"[^0-9a-z]+", "_", target.lower()).strip("_")
 
 
 def pseudonym(name: str, salt: str) -> str:
@@ -35,7 +29,7 @@ class ReleaseRows:
     entity_labels: list[str]
     stance_labels: list[str]
     targets: list[str]
-    gold: list[dict[str, Any]] = field(default_factory=list)
+    gold: pa.Table = field(default_factory=pa.table)  # one row per document (gold.py)
     annotations: list[dict[str, Any]] = field(default_factory=list)
     prelabels: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # documents with open items, left out
@@ -72,68 +66,18 @@ def _collect_rows(
     salt: str | None,
     with_prelabels: bool,
 ) -> ReleaseRows:
-    by_document: dict[str, dict[tuple[str, str | None], tuple[str, dict[str, Any]]]] = {}
-    for (document_id, kind, target), item in queries.newest_decision_payloads(connection).items():
-        by_document.setdefault(document_id, {})[(kind, target)] = item
-    unresolved = sorted(
-        d for d, items in by_document.items() if any(m == OPEN for m, _ in items.values())
-    )
-    open_set = set(unresolved)
-    complete = sorted(
-        d for d, items in by_document.items() if d not in open_set and ("entity", None) in items
-    )
-    extra_labels = {
-        span["label"] for d in complete for span in by_document[d][("entity", None)][1]["spans"]
-    } - set(settings.entity_label_names())
+    gold = read_gold(connection, settings)
     rows = ReleaseRows(
-        entity_labels=[*settings.entity_label_names(), *sorted(extra_labels)],
+        entity_labels=[*settings.entity_label_names(), *gold.extra_labels],
         stance_labels=list(settings.stance.labels),
         targets=settings.target_names(),
-        unresolved=unresolved,
+        gold=gold.table,
+        unresolved=gold.unresolved,
+        methods=dict(sorted(gold.methods.items())),
     )
-    stance_index = {label: i for i, label in enumerate(rows.stance_labels)}
-    columns = [(target, stance_column(target)) for target in rows.targets]
-    documents = queries.texts_by_ids(connection, complete)
-    sources = queries.first_sources(connection, complete)
-    scores = queries.document_scores(connection)
-    methods: Counter[str] = Counter()
-    for document_id in complete:
-        items = by_document[document_id]
-        title, text = documents[document_id]
-        entity_method, payload = items[("entity", None)]
-        spans = payload["spans"]  # fresh dicts from the store: completed in place
-        for span in spans:
-            if text[span["start"] : span["end"]] != span["text"]:
-                raise SpanError(
-                    f"document {document_id}: gold span {span['start']}-{span['end']} "
-                    f"{span['text']!r} does not match the text "
-                    f"{text[span['start'] : span['end']]!r}; fix it in review, then release"
-                )
-            method = span.setdefault("method", entity_method)
-            methods[method] += 1
-        row: dict[str, Any] = {
-            "id": document_id,
-            "title": title,
-            "text": text,
-            # The file name only: folders on the curator's machine stay out of the data.
-            "source": PurePath(sources.get(document_id, "")).name,
-            "entities": spans,
-        }
-        for target, column in columns:
-            method, stance = items.get(("stance", target), ("", {}))
-            label = stance.get("label")
-            if label in stance_index:
-                row[column], row[column + "_method"] = stance_index[label], method
-                methods[method] += 1
-            else:
-                row[column], row[column + "_method"] = -1, ""  # no gold stance for this target
-        score = scores.get(document_id)
-        row["agreement"] = None if score is None else round(float(score), 6)
-        rows.gold.append(row)
-    rows.methods = dict(sorted(methods.items()))
     rows.annotations = _annotation_rows(connection, rows, salt)
     if with_prelabels:
-        rows.prelabels = _prelabel_rows(connection, rows, complete)
+        rows.prelabels = _prelabel_rows(connection, rows, rows.gold["id"].to_pylist())
     return rows
 
 

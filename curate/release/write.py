@@ -20,23 +20,29 @@ WRITER = {
 }
 
 
-def table(rows: list[dict[str, Any]], features: Any) -> pa.Table:
-    """Rows as an Arrow table with the features' schema (ClassLabels kept in the metadata).
-    Span labels may arrive as names: Arrow turns them into ClassLabel indexes in bulk."""
+def table(rows: list[dict[str, Any]] | pa.Table, features: Any) -> pa.Table:
+    """Rows (dicts, or an Arrow table with those columns) as an Arrow table with the features'
+    schema (ClassLabels kept in the metadata). Span labels may arrive as names: Arrow turns them
+    into ClassLabel indexes in bulk."""
     schema = features.arrow_schema
-    if not rows:
+    if len(rows) == 0:
         built = schema.empty_table()
     elif "entities" in schema.names and pa.types.is_int64(_span_label_type(schema)):
         names = features["entities"].feature["label"].names
         loose = schema.set(
             schema.get_field_index("entities"), pa.field("entities", _named_spans(schema))
         )
-        built = pa.Table.from_pylist(rows, schema=loose)
+        if isinstance(rows, pa.Table):
+            built = rows.select(loose.names).cast(loose)
+        else:
+            built = pa.Table.from_pylist(rows, schema=loose)
         built = built.set_column(
             schema.get_field_index("entities"),
             schema.field("entities"),
             _encode_labels(built.column("entities").combine_chunks(), names),
         )
+    elif isinstance(rows, pa.Table):
+        built = rows.select(schema.names).cast(schema)
     else:
         built = pa.Table.from_pylist(rows, schema=schema)
     metadata = {b"huggingface": json.dumps({"info": {"features": features.to_dict()}}).encode()}
