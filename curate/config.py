@@ -26,16 +26,44 @@ class ProjectSettings(_Section):
     guidelines: str = Field("guidelines.md", description="Annotation guidelines (Markdown).")
 
 
+# Keys the terminal annotator needs for its own commands (tui/annotate.py binds exactly these):
+# an entity label's hotkey must not be one of them.
+COMMAND_KEYS = frozenset("mxaArkuG[]?") | frozenset("123456789")
+LABEL_NAME = re.compile(r"^[^\s\[\]]+$")  # no spaces, no brackets (the TUI shows [LABEL])
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _label_name(value: str) -> str:
+    if not LABEL_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a usable label name; use one word without spaces or brackets, "
+            "e.g. PERSON or favor"
+        )
+    return value
+
+
 class EntityLabel(_Section):
     name: str = Field(description="Label name as stored and exported, e.g. PERSON.")
     hotkey: str = Field(description="One key that applies the label while annotating.")
     colour: str = Field(description="Highlight colour as #RRGGBB.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _label_name(value)
 
     @field_validator("hotkey")
     @classmethod
     def _one_key(cls, value: str) -> str:
         if len(value) != 1 or not value.isprintable() or value.isspace():
             raise ValueError(f"hotkey {value!r} must be a single printable character, e.g. 'p'")
+        if value in COMMAND_KEYS:
+            taken = "".join(sorted(COMMAND_KEYS))
+            raise ValueError(
+                f"hotkey {value!r} is a command key of the terminal annotator ({taken}); "
+                "choose another key"
+            )
         return value
 
     @field_validator("colour")
@@ -70,6 +98,8 @@ class StanceSettings(_Section):
     def _labels(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("is empty; list the stance labels, e.g. ['favor', 'against']")
+        for label in value:
+            _label_name(label)
         _refuse_duplicates(value, "stance label")
         return value
 
@@ -82,7 +112,17 @@ class Annotator(_Section):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
-            raise ValueError(f"name {value!r} may use only letters, digits, '.', '_' and '-'")
+            raise ValueError(
+                f"name {value!r} is empty or uses other characters than letters, digits, "
+                "'.', '_' and '-'"
+            )
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError(f"email {value!r} does not look like an address, e.g. ann@example.org")
         return value
 
 
@@ -131,6 +171,17 @@ class ReleaseSettings(_Section):
         default={"train": 0.8, "validation": 0.1, "test": 0.1},
         description="Split names and the share of documents in each; shares sum to 1.",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        # The name is a folder under exports/: nothing that could leave it.
+        if not SAFE_NAME.match(value) or ".." in value:
+            raise ValueError(
+                f"name {value!r} must be one folder name (letters, digits, '.', '_', '-'; "
+                "no '/' or '..'), e.g. news-stance"
+            )
+        return value
 
     @field_validator("splits")
     @classmethod

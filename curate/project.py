@@ -53,4 +53,13 @@ def init_project(root: Path, force: bool = False) -> Path:
     for name in (GAZETTEER_NAME, GUIDELINES_NAME):
         if not (root / name).exists():
             (root / name).write_text(template(name), encoding="utf-8")
+    _ignore_private_files(root)
     return path
+
+
+def _ignore_private_files(root: Path) -> None:
+    """.curate/ holds the store, tokens and the pseudonym salt: keep it out of git."""
+    ignore = root / ".gitignore"
+    lines = ignore.read_text("utf-8").splitlines() if ignore.is_file() else []
+    if not any(line.strip().rstrip("/") in (".curate", "/.curate") for line in lines):
+        ignore.write_text("\n".join([*lines, ".curate/"]) + "\n", encoding="utf-8")

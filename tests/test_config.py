@@ -98,7 +98,50 @@ def _break(edit: Any) -> str:
             lambda d: d.pop("release"),
             "curate.toml: 'release' is missing; add it (see `curate init` for a commented example)",
         ),
-        (lambda d: d["annotators"][0].update(name="Ann Smith"), "may use only letters, digits"),
+        (
+            lambda d: d["annotators"][0].update(name="Ann Smith"),
+            "name 'Ann Smith' is empty or uses other characters than letters, digits",
+        ),
+        (
+            lambda d: d["annotators"][0].update(name=""),
+            "annotators[0].name name '' is empty or uses other characters",
+        ),
+        (
+            lambda d: d["annotators"][0].update(email="alice.example.org"),
+            "annotators[0].email email 'alice.example.org' does not look like an address",
+        ),
+        (
+            lambda d: d["entity_labels"][0].update(name=""),
+            "entity_labels[0].name '' is not a usable label name",
+        ),
+        (
+            lambda d: d["entity_labels"][0].update(name="NEWS ORG"),
+            "entity_labels[0].name 'NEWS ORG' is not a usable label name; use one word",
+        ),
+        (
+            lambda d: d["stance"].update(labels=["favor", "not sure"]),
+            "stance.labels 'not sure' is not a usable label name",
+        ),
+        (
+            lambda d: d["entity_labels"][0].update(hotkey="x"),
+            "hotkey 'x' is a command key of the terminal annotator",
+        ),
+        (
+            lambda d: d["entity_labels"][0].update(hotkey="3"),
+            "hotkey '3' is a command key of the terminal annotator",
+        ),
+        (
+            lambda d: d["release"].update(name="../../etc"),
+            "release.name name '../../etc' must be one folder name",
+        ),
+        (
+            lambda d: d["release"].update(name="a/b"),
+            "release.name name 'a/b' must be one folder name",
+        ),
+        (
+            lambda d: d["adjudication"].update(entity_policy="vote"),
+            "adjudication.entity_policy",
+        ),
     ],
 )
 def test_each_mistake_names_the_key_and_the_fix(edit: Any, message: str) -> None:
@@ -133,3 +176,13 @@ def test_init_writes_a_loadable_commented_config_and_refuses_to_overwrite(tmp_pa
     with pytest.raises(UsageError, match="already exists; edit it, or pass --force"):
         init_project(tmp_path / "new")
     init_project(tmp_path / "new", force=True)
+
+
+def test_the_reserved_keys_are_exactly_the_annotators_one_key_commands() -> None:
+    """Config refuses a label hotkey the terminal annotator uses: the two lists must agree."""
+    from curate.config import COMMAND_KEYS
+    from tui.annotate import KEYS
+
+    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+    single = {names.get(b.key, b.key) for b in KEYS if len(names.get(b.key, b.key)) == 1}
+    assert single == COMMAND_KEYS - set("123456789")  # digits pick a stance label

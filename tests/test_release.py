@@ -128,8 +128,7 @@ def test_the_same_store_gives_a_byte_identical_folder(adjudicated: Project) -> N
     with adjudicated.open_store().transaction() as connection:
         rows = collect_rows(connection, adjudicated.settings, "salt")
         splits = {
-            i: split_of(i, adjudicated.settings.release.splits)
-            for i in rows.gold["id"].to_pylist()
+            i: split_of(i, adjudicated.settings.release.splits) for i in rows.gold["id"].to_pylist()
         }
         folders = [Path(tempfile.mkdtemp()) for _ in range(2)]
         for folder in folders:
@@ -393,3 +392,72 @@ def test_the_leoka_export_releases_most_documents_under_the_majority_policy(
     assert len(spans) > 700  # about eight gold spans per document
     assert all(text[s["start"] : s["end"]] == s["text"] for text, s in spans)
     assert {names[s["label"]] for _, s in spans} >= {"Person", "Firearm", "Drugs"}
+
+
+def test_gold_columns_are_the_same_on_sqlite_and_postgresql(project_dir: Path, store) -> None:  # type: ignore[no-untyped-def]
+    """The bulk read (SQL, Arrow's JSON reader, the numpy span check) on both back ends, in one
+    transaction that has not committed yet, with non-ASCII texts checked span by span."""
+    settings = Project.load(project_dir).settings
+    texts = {
+        "plain": "Iran and the United States met in Oman.",
+        "accents": "Téhéran a reçu Zarif à Genève.",
+        "emoji": "😀 Khamenei met Qaani in Tehran.",
+        "open": "Khamenei told Washington to leave.",
+    }
+    chosen = {
+        "plain": [("Iran", "GPE"), ("Oman", "GPE")],
+        "accents": [("Zarif", "PERSON"), ("Genève", "GPE")],
+        "emoji": [("Khamenei", "PERSON"), ("Tehran", "GPE")],
+        "open": [("Khamenei", "PERSON")],
+    }
+    with store.transaction() as connection:
+        for name, text in texts.items():
+            document = Document(text)
+            queries.insert_documents(connection, [document])
+            spans = [
+                Span(text.index(p), text.index(p) + len(p), label, p) for p, label in chosen[name]
+            ]
+            if name == "open":
+                queries.add_decision(
+                    connection,
+                    Decision(
+                        document.id, "entity", "open", "curate-auto", {"spans": [], "open": []}
+                    ),
+                )
+                continue
+            decide(connection, settings, document.id, "rita", spans, {"Iran": "against"})
+        rows = collect_rows(connection, settings, "salt")
+        gold = {row["id"]: row for row in rows.gold.to_pylist()}
+        assert rows.unresolved == [Document(texts["open"]).id]
+        assert set(gold) == {Document(t).id for n, t in texts.items() if n != "open"}
+        for name, text in texts.items():
+            if name == "open":
+                continue
+            row = gold[Document(text).id]
+            assert row["text"] == text
+            assert [(s["text"], s["label"], s["method"]) for s in row["entities"]] == [
+                (p, label, "reviewer") for p, label in chosen[name]
+            ]
+            assert row["stance_iran"] == settings.stance.labels.index("against")
+            assert row["stance_iran_method"] == "reviewer"
+            assert row["stance_united_states"] == -1 and row["stance_united_states_method"] == ""
+        assert rows.methods == {"reviewer": 9}
+        # A wrong span in a non-ASCII text and in an ASCII one: both are caught.
+        for name in ("accents", "plain"):
+            document_id = Document(texts[name]).id
+            queries.add_decision(
+                connection,
+                Decision(
+                    document_id,
+                    "entity",
+                    "reviewer",
+                    "rita",
+                    {"spans": [{"start": 1, "end": 5, "label": "GPE", "text": "Iran"}]},
+                ),
+            )
+            with pytest.raises(SpanError, match=document_id):
+                collect_rows(connection, settings, "salt")
+            queries.add_decision(
+                connection,
+                Decision(document_id, "entity", "reviewer", "rita", {"spans": []}),
+            )

@@ -202,3 +202,34 @@ def test_documents_are_paged_in_id_order(store: Store) -> None:
 def test_an_unreachable_database_says_what_to_check() -> None:
     with pytest.raises(StoreError, match="check that it is running and CURATE_DB_URL is right"):
         open_store("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+@pytest.mark.parametrize("table", ["annotations", "decisions"])
+def test_replacing_or_truncating_human_labels_is_refused_too(store: Store, table: str) -> None:
+    """INSERT OR REPLACE (SQLite) deletes without firing DELETE triggers; ON CONFLICT DO UPDATE
+    and TRUNCATE (PostgreSQL) have their own paths: each is refused."""
+    document = _add_document(store)
+    with store.transaction() as connection:
+        queries.add_annotation(connection, _annotation(document))
+        queries.add_decision(
+            connection,
+            Decision(document.id, "stance", "unanimous", "auto", {"label": "favor"}, target="Iran"),
+        )
+    if store.engine.dialect.name == "postgresql":
+        column = "annotator" if table == "annotations" else "method"
+        statements = [
+            f"INSERT INTO {table} SELECT * FROM {table} "
+            f"ON CONFLICT (id) DO UPDATE SET {column} = 'forged'",
+            f"TRUNCATE {table} CASCADE",
+        ]
+    else:
+        statements = [f"INSERT OR REPLACE INTO {table} SELECT * FROM {table}"]
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"):
+            with store.transaction() as connection:
+                connection.execute(text(statement))
+    with store.connect() as connection:
+        assert [a.annotator for a in queries.annotation_history(connection, document.id)] == [
+            "alice"
+        ]
+        assert [d.method for d in queries.decisions_for(connection, [document.id])] == ["unanimous"]

@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Markdown, Static
 
-from curate.config import Settings
 from curate.project import Project
 from curate.store import Store
 from tui.render import annotation_text, label_style
@@ -44,18 +43,6 @@ KEYS = [
     Binding("question_mark", "help", "help"),
     Binding("ctrl+q", "quit", "quit"),
 ]
-COMMAND_KEYS = frozenset("mxaArkuG[]?") | frozenset("123456789")
-
-
-def check_hotkeys(settings: Settings) -> None:
-    from curate.errors import ConfigError
-
-    for label in settings.entity_labels:
-        if label.hotkey in COMMAND_KEYS:
-            raise ConfigError(
-                f"entity label {label.name} uses hotkey {label.hotkey!r}, which the terminal UI "
-                "needs for a command; choose another hotkey in curate.toml"
-            )
 
 
 class AnnotateApp(App[None]):
@@ -72,7 +59,6 @@ class AnnotateApp(App[None]):
 
     def __init__(self, project: Project, store: Store, annotator: str):
         super().__init__()
-        check_hotkeys(project.settings)
         self.session = AnnotationSession(project, store, annotator)
         self.settings = project.settings
         self.colours = {label.name: label.colour for label in self.settings.entity_labels}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
 import secrets
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +27,17 @@ from curate.release.rows import ReleaseRows, collect_rows, features, pseudonym
 from curate.release.write import data_fingerprint, table, write_checksums, write_parquet
 from curate.store import queries
 
-VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# ASCII digits only (\d would take any script's digits), at most 6 a part.
+VERSION = re.compile(r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$")
 SALT_FILE = "release-salt"
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
     found = VERSION.match(text.removeprefix("v"))
     if not found:
-        raise UsageError(f"version {text!r} is not X.Y.Z (for example 1.0.0)")
+        raise UsageError(
+            f"version {text!r} is not X.Y.Z with numbers of up to 6 digits (for example 1.0.0)"
+        )
     major, minor, patch = (int(part) for part in found.groups())
     return major, minor, patch
 
@@ -185,7 +190,11 @@ def release(
             f"version {version} must be newer than the last release, v{last['version']}"
         )
     salt = None if real_names else release_salt(project)
+    # datasets takes most of a second to import: let it load while the store is read.
+    loading = threading.Thread(target=importlib.import_module, args=("datasets",), daemon=True)
+    loading.start()
     rows = collect_rows(connection, settings, salt, with_prelabels)
+    loading.join()
     if rows.unresolved and not allow_unresolved:
         raise UsageError(
             f"{len(rows.unresolved)} documents have unresolved conflicts (first: "

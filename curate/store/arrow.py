@@ -25,26 +25,33 @@ def utf8_bytes(connection: Connection, expression: str) -> str:
 
 
 def arrow_query(
-    connection: Connection, sql: str, schema: pa.Schema, as_bytes: Sequence[str] = ()
+    connection: Connection,
+    sql: str,
+    schema: pa.Schema,
+    as_bytes: Sequence[str] = (),
+    line_ends: bool = False,
 ) -> pa.Table:
     """Run `sql` (no parameters); its columns, in select order, get `schema`'s names and types.
-    Columns named in `as_bytes` must be selected with `utf8_bytes` and must not be NULL."""
+    Columns named in `as_bytes` must be selected with `utf8_bytes` and must not be NULL; with
+    `line_ends` each of their values ends in a newline (JSON values then read as NDJSON)."""
     rows = connection.exec_driver_sql(sql).fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
     arrays = []
     for values, column in zip(columns, schema, strict=True):
         if column.name in as_bytes:
-            arrays.append(_joined(values).cast(column.type))
+            arrays.append(_joined(values, line_ends).cast(column.type))
         else:
             arrays.append(pa.array(values, type=column.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _joined(values: Sequence[bytes | memoryview]) -> pa.LargeStringArray:
-    lengths = np.fromiter(map(len, values), np.int64, len(values))
+def _joined(values: Sequence[bytes | memoryview], line_ends: bool) -> pa.LargeStringArray:
+    end = b"\n" if line_ends else b""
+    lengths = np.fromiter(map(len, values), np.int64, len(values)) + len(end)
     offsets = np.zeros(len(values) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    data = pa.py_buffer(b"".join(values))
+    data = pa.py_buffer(end.join(values) + end if values else b"")
     joined = pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets), data)
-    joined.validate(full=True)  # the bytes really are UTF-8
+    if not line_ends:  # NDJSON is checked by the JSON reader; anything else here
+        joined.validate(full=True)  # the bytes really are UTF-8
     return joined

@@ -7,6 +7,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -117,6 +118,8 @@ decisions = Table(
     Column("note", Text),
     Column("guideline_version", String(32)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Each item's decisions in id order: the newest one without a sort (migration 0005).
+    Index("ix_decisions_item", "document_id", "kind", "target", "id"),
 )
 
 # Derived, not evidence: recomputed from annotations whenever agreement is measured.
