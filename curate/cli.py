@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,13 +26,15 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
+from typer.core import TyperGroup
 
 from curate.adjudicate.auto import auto_adjudicate, describe
 from curate.adjudicate.review import review_queue
 from curate.agreement import measure
 from curate.agreement.html import render as render_html
 from curate.agreement.tables import tables as agreement_tables
-from curate.errors import CurateError, UsageError
+from curate.errors import CurateError, InputError, StoreError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
 from curate.ingest.tabular import Fields
@@ -46,8 +50,34 @@ from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.train import train
 from curate.project import Project, init_project
 from curate.store import Store, open_store, queries
+from curate.store.database import DB_URL_VARIABLE, explain
+
+
+class _Commands(TyperGroup):
+    """Every command's last line of defence: an error from the store or the file system that no
+    command turned into a message becomes one line (the store's transaction was rolled back)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CurateError as error:
+            raise _fail(error) from None
+        except DBAPIError as error:
+            where = os.environ.get(DB_URL_VARIABLE) or "in .curate/"
+            raise _fail(StoreError(explain(error, where))) from None
+        except UnicodeDecodeError as error:
+            raise _fail(
+                InputError(f"a file is not UTF-8 ({error.reason}); re-save it as UTF-8")
+            ) from None
+        except OSError as error:
+            name = f"{error.filename}: " if error.filename else ""
+            raise _fail(
+                CurateError(f"{name}{error.strerror or error}; check the path and its permissions")
+            ) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="curate: turn raw news text into a gold dataset of named entities and stance.",
     no_args_is_help=True,
     add_completion=False,
@@ -167,6 +197,13 @@ def _print_ingest(report: IngestReport, filtering: bool) -> None:
         table.add_row(*cells, style="red" if file.error else None)
     out.print(table)
     for file in report.files:
+        for document_id, characters in file.long_documents:
+            err.print(
+                f"warning: {file.path}: document {document_id} has {characters:,} characters; "
+                "it is pre-labelled in pieces and slow to annotate (is it several articles?)",
+                highlight=False,
+                soft_wrap=True,
+            )
         for document_id, first_seen in file.duplicates:
             out.print(
                 f"duplicate: {file.path} repeats {document_id} (first seen in {first_seen})",
@@ -343,6 +380,8 @@ def import_ls_command(
     if report.labels_outside_config:
         labels = ", ".join(f"{k} ({n})" for k, n in report.labels_outside_config.most_common())
         out.print(f"labels not in curate.toml (stored as they are): {labels}", highlight=False)
+    for warning, count in sorted(c.warnings.items()):
+        err.print(f"warning: {count} {warning}", highlight=False, soft_wrap=True)
 
 
 labelstudio_app = typer.Typer(
@@ -527,6 +566,8 @@ def pull_command(
     )
     for line in c.rejected + report.text_mismatches:
         out.print(f"note: {line}", highlight=False, soft_wrap=True)
+    for warning, count in sorted(c.warnings.items()):
+        err.print(f"warning: {count} {warning}", highlight=False, soft_wrap=True)
 
 
 @app.command("agreement")
@@ -628,7 +669,19 @@ def annotate_command(
 
     project = _project(ctx)
     with _opened_store(project) as store:
-        _run(lambda: AnnotateApp(project, store, annotator)).run()
+        app_ = _run(lambda: AnnotateApp(project, store, annotator))
+        _need_terminal("annotate")
+        app_.run()
+
+
+def _need_terminal(command: str) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise _fail(
+            UsageError(
+                f"`curate {command}` needs a terminal (stdin and stdout are not one here); run "
+                "it in a terminal or in tmux"
+            )
+        )
 
 
 @app.command("review")
@@ -640,8 +693,14 @@ def review_command(
     from tui.review import ReviewApp
 
     project = _project(ctx)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", reviewer):
+        raise _fail(
+            UsageError(f"--as {reviewer!r}: use letters, digits, '.', '_' and '-' in the name")
+        )
     with _opened_store(project) as store:
-        _run(lambda: ReviewApp(project, store, reviewer)).run()
+        app_ = _run(lambda: ReviewApp(project, store, reviewer))
+        _need_terminal("review")
+        app_.run()
 
 
 @app.command("release")
@@ -677,7 +736,14 @@ def release_command(
                 with_prelabels,
             )
         )
-    out.print(f"released v{report.version} to {report.folder}", highlight=False)
+    if report.adopted:
+        out.print(
+            f"v{report.version} was already written to {report.folder} by a run that did not "
+            "finish; its checksums hold, so it is recorded now (nothing rewritten)",
+            highlight=False,
+        )
+    else:
+        out.print(f"released v{report.version} to {report.folder}", highlight=False)
     for config, splits in report.rows.items():
         sizes = ", ".join(f"{split} {n}" for split, n in splits.items())
         out.print(f"  {config}: {sizes}", highlight=False)
@@ -697,8 +763,10 @@ def releases_command(ctx: typer.Context) -> None:
     with _opened_store(project) as store, store.connect() as connection:
         history = queries.release_history(connection, project.settings.release.name)
     table = Table("version", "date", "documents", "size", "folder", title="Releases")
+    from curate.release import folder_of
+
     for row in history:
-        folder = Path(row["path"])
+        folder = folder_of(project, row["path"])
         size = (
             sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
             if folder.exists()

@@ -359,6 +359,18 @@ def load_settings(project_dir: Path) -> Settings:
     return parse_settings(data, str(path))
 
 
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file the project keeps (guidelines, gazetteer), or an error naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path} is not UTF-8 (byte {error.start}: {error.reason}); re-save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read {path} ({error.strerror}); check its permissions") from None
+
+
 def template(name: str) -> str:
     """A file `curate init` writes (the seeds project's own): curate.toml or gazetteer.jsonl."""
     return resources.files("curate").joinpath(f"templates/{name}").read_text("utf-8")

@@ -6,7 +6,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from curate.config import CONFIG_NAME, Settings, config_template, load_settings, template
+from curate.config import (
+    CONFIG_NAME,
+    Settings,
+    config_template,
+    load_settings,
+    read_text_file,
+    template,
+)
 from curate.errors import UsageError
 from curate.prelabel.base import LabellerContext
 from curate.store import Store, default_url, open_store
@@ -38,7 +45,7 @@ class Project:
         """The 'Guidelines version: X' line of guidelines.md, recorded with every label."""
         if not self.guidelines.is_file():
             return None
-        found = re.search(r"Guidelines version:\s*([\w.\-]+)", self.guidelines.read_text("utf-8"))
+        found = re.search(r"Guidelines version:\s*([\w.\-]+)", read_text_file(self.guidelines))
         return found.group(1) if found else None
 
 

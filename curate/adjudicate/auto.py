@@ -117,7 +117,11 @@ Proposal = tuple[str, str | None, str, dict[str, Any], str]
 def _stance_proposals(found: list[Annotation], settings: Settings) -> list[Proposal]:
     proposals: list[Proposal] = []
     for target in settings.target_names():
-        votes = Counter(s.label for a in found for s in a.stances if s.target == target)
+        # A stance outside curate.toml's labels (possible in imports) never becomes gold.
+        known = settings.stance.labels
+        votes = Counter(
+            s.label for a in found for s in a.stances if s.target == target and s.label in known
+        )
         voters = sum(votes.values())
         if voters < settings.adjudication.min_annotators:
             continue  # too few annotators gave this target a stance to settle it

@@ -35,6 +35,10 @@ class IngestOptions:
     require: re.Pattern[str] | None = None
 
 
+# spaCy's default max_length: longer texts are pre-labelled in pieces, and are slow to read.
+LONG_DOCUMENT = 1_000_000
+
+
 @dataclass
 class FileReport:
     path: str
@@ -43,6 +47,7 @@ class FileReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (document id, first seen in)
     filtered: int = 0
     error: str | None = None
+    long_documents: list[tuple[str, int]] = field(default_factory=list)  # (id, characters)
 
 
 @dataclass
@@ -122,8 +127,12 @@ def ingest(
                 seen_in_this_file: set[str] = set()
                 for batch in _batches(documents):
                     _store_batch(connection, batch, options, file_report, seen_in_this_file)
-        except CurateError as error:
-            file_report.error = str(error)
+        except (CurateError, OSError) as error:
+            # One bad file (unreadable, say) is reported; the files after it still land.
+            message = str(error)
+            if isinstance(error, OSError) and not isinstance(error, CurateError):
+                message = f"{path}: cannot read it ({error.strerror}); check its permissions"
+            file_report.error = message
             file_report.new, file_report.unchanged, file_report.filtered = 0, 0, 0
             file_report.duplicates.clear()
     return report
@@ -152,6 +161,8 @@ def _store_batch(
         repeat_in_file = document.id in seen_in_this_file
         seen_in_this_file.add(document.id)
         if document.id not in stored:
+            if len(document.text) > LONG_DOCUMENT:
+                report.long_documents.append((document.id, len(document.text)))
             stored.add(document.id)
             seen_in[document.id] = [report.path]
             new.append(document)

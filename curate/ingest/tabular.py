@@ -60,12 +60,29 @@ def read_csv(
     progress: ByteProgress | None = None,
 ) -> Iterator[Document]:
     csv.field_size_limit(sys.maxsize)  # news bodies are longer than csv's default 128 KiB cap
-    rows = csv.DictReader(line.text + "\n" for line in read_lines(path, encoding, progress))
+    lines = (line.text + "\n" for line in read_lines(path, encoding, progress))
+    # strict: a quote left open is an error, not the rest of the file read as one field.
+    rows = csv.DictReader(lines, strict=True)
+    done = 1  # lines read so far (the header)
     try:
         for number, record in enumerate(rows, start=1):
+            if None in record or None in record.values():
+                found = (
+                    len(record) - 1 + len(record.get(None) or [])
+                    if None in record
+                    else sum(v is not None for v in record.values())
+                )
+                raise InputError(
+                    f"{path} line {rows.line_num}: {found} fields where the header has "
+                    f"{len(rows.fieldnames or [])}; fix the row (quote fields that hold commas)"
+                )
             yield _document(record, path, f"row {number}", number, source, fields)
+            done = rows.line_num
     except csv.Error as error:
-        raise InputError(f"{path} is not valid CSV near line {rows.line_num} ({error})") from None
+        raise InputError(
+            f"{path} is not valid CSV: the row that starts at line {done + 1} does not parse "
+            f"({error}); check its quotes"
+        ) from None
 
 
 def read_parquet(

@@ -25,6 +25,8 @@ class ConversionReport:
     repairs: Counter[str] = field(default_factory=Counter)
     rejected: list[str] = field(default_factory=list)  # one message per span kept out
     ignored_results: Counter[str] = field(default_factory=Counter)  # result types not read
+    # Things taken in but not exactly as written: counted and reported, never silent.
+    warnings: Counter[str] = field(default_factory=Counter)
 
 
 def spans_from(
@@ -37,10 +39,14 @@ def spans_from(
         value = result.value
         report.spans_checked += 1
         try:
-            start, end = int(value["start"]), int(value["end"])
+            start, end = _offset(value["start"], where), _offset(value["end"], where)
+            if not (isinstance(value["start"], int) and isinstance(value["end"], int)):
+                report.warnings["spans with offsets written as non-integers (e.g. 12.0)"] += 1
             labels = value.get("labels") or []
             if not labels:
                 raise SpanError(f"{where}: span {start}-{end} has no label")
+            if len(labels) > 1:
+                report.warnings["spans with more than one label (the first kept)"] += 1
             fixed = repair_span(text, start, end, value.get("text"), where)
         except SpanError as error:
             report.rejected.append(str(error))
@@ -54,14 +60,33 @@ def spans_from(
     return tuple(sorted(spans, key=lambda s: (s.start, s.end, s.label)))
 
 
-def stances_from(results: list[Result], targets: dict[str, str]) -> tuple[StanceLabel, ...]:
-    """targets: control name -> target name."""
+def _offset(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(value)
+    number = float(value)
+    if not number.is_integer():
+        raise SpanError(f"{where}: offset {value!r} is not a whole number")
+    return int(number)
+
+
+def stances_from(
+    results: list[Result],
+    targets: dict[str, str],
+    report: ConversionReport | None = None,
+    labels: list[str] | None = None,
+) -> tuple[StanceLabel, ...]:
+    """targets: control name -> target name. A stance outside `labels` is kept as the annotator
+    gave it (nothing is lost) and counted; adjudication never makes it gold."""
     stances = []
     for result in results:
         if result.type == "choices" and result.from_name in targets:
             choices = result.value.get("choices") or []
             if choices:
                 stances.append(StanceLabel(targets[result.from_name], str(choices[0])))
+                if report is not None and len(choices) > 1:
+                    report.warnings["stances with more than one choice (the first kept)"] += 1
+                if report is not None and labels is not None and str(choices[0]) not in labels:
+                    report.warnings[f"stance {choices[0]!r} is not in curate.toml"] += 1
     return tuple(stances)
 
 
@@ -78,6 +103,7 @@ def convert(
     report: ConversionReport,
     guideline_version: str | None = None,
     predicted: Prediction | None = None,
+    stance_labels: list[str] | None = None,
 ) -> Annotation:
     """predicted: the prediction the annotator was shown, to tell which suggestions they kept."""
     where = f"annotation {annotation.id}"
@@ -87,7 +113,7 @@ def convert(
         ):
             report.ignored_results[result.type] += 1
     spans = spans_from(annotation.result, text, where, report)
-    stances = stances_from(annotation.result, targets)
+    stances = stances_from(annotation.result, targets, report, stance_labels)
     # Label Studio 1.23 leaves parent_prediction empty when an annotator starts from a
     # prediction, but marks each result it copied: origin "prediction", or "prediction-changed"
     # once edited.

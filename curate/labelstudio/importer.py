@@ -59,10 +59,17 @@ def read_tasks(path: Path) -> list[Task]:
     return tasks
 
 
-def annotator_name(annotation: LSAnnotation, by_email: dict[str, str]) -> str:
-    """Configured annotators keep their curate name; others are keyed by email, else by id."""
+def annotator_name(
+    annotation: LSAnnotation, by_email: dict[str, str], report: ImportReport | None = None
+) -> str:
+    """Configured annotators keep their curate name; others are keyed by email, else by id.
+    An annotation with neither is kept under a name of its own, and counted."""
     if annotation.email:
         return by_email.get(annotation.email.lower(), annotation.email)
+    if annotation.user_id is None:
+        if report is not None:
+            report.conversion.warnings["annotations with no annotator id (kept apart)"] += 1
+        return f"labelstudio-unknown-{annotation.id}"
     return f"labelstudio-user-{annotation.user_id}"
 
 
@@ -119,10 +126,11 @@ def import_export(
                     ls_annotation,
                     document.id,
                     text,
-                    annotator_name(ls_annotation, by_email),
+                    annotator_name(ls_annotation, by_email, report),
                     "import",
                     targets,
                     report.conversion,
+                    stance_labels=list(settings.stance.labels),
                 )
                 queries.add_annotation(connection, annotation)
                 queries.record_external_id(connection, "labelstudio", SYNC_KIND, document.id, key)

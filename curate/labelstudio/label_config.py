@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from curate.config import Settings
+from curate.config import Settings, read_text_file
 from curate.errors import UsageError
 from curate.labelstudio.convert import stance_control
 
@@ -61,4 +61,4 @@ def instructions(guidelines: Path) -> str:
 
     if not guidelines.is_file():
         raise UsageError(f"{guidelines} not found; write the guidelines or fix project.guidelines")
-    return MarkdownIt().render(guidelines.read_text(encoding="utf-8"))
+    return MarkdownIt().render(read_text_file(guidelines))

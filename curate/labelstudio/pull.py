@@ -157,6 +157,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
                             version,
                             shown.get(("id", ls_annotation.parent_prediction or -1))
                             or shown.get(("task", task.id)),
+                            stance_labels=list(project.settings.stance.labels),
                         )
                     )
                     keys.append((document_id, key))

@@ -3,8 +3,12 @@ apart from human annotations, each checked against the text first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import fcntl
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from curate.config import Settings
 from curate.errors import CurateError, UsageError
@@ -104,6 +108,41 @@ def prelabel(
     """
     names = list(names or context.settings.prelabel.labellers)
     check_names(names)
+    with _one_run_at_a_time(context.root):
+        return _prelabel(store, context, names, progress)
+
+
+@contextmanager
+def _one_run_at_a_time(root: Path) -> Iterator[None]:
+    """Two runs would label the same documents and collide on insert: the second is refused."""
+    lock = root / ".curate" / "prelabel.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise UsageError(
+                f"another `curate prelabel` is running ({holder}); wait for it to finish, then "
+                "run this again to label what is left"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prelabel(
+    store: Store,
+    context: LabellerContext,
+    names: list[str],
+    progress: Callable[[str, int, int], None] | None,
+) -> PrelabelReport:
     report = PrelabelReport()
     with store.connect() as connection:
         total = int(queries.stage_counts(connection)["documents"])

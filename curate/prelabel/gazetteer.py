@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curate.config import read_text_file
 from curate.errors import ConfigError
 from curate.prelabel.base import LabellerContext, newest_artefact, short_hash
 from curate.records import Document, Prelabel
@@ -38,7 +39,7 @@ def read_gazetteer(path: Path, labels: Iterable[str]) -> list[Entry]:
         )
     known = set(labels)
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text_file(path).splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         where = f"{path} line {number}"

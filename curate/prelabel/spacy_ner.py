@@ -87,17 +87,33 @@ class SpacyNer:
             self._nlp = load_pipeline(self.models)
         return self._nlp
 
+    def entities(self, texts: Sequence[str]) -> list[list[tuple[int, int, str, str]]]:
+        """(start, end, model label, text) per text. A text longer than the pipeline's
+        max_length is parsed in pieces cut at paragraph, line or sentence ends, with offsets
+        moved back onto the whole text."""
+        pieces = [
+            (number, offset, piece)
+            for number, text in enumerate(texts)
+            for offset, piece in split_long(text, self.nlp.max_length)
+        ]
+        found: list[list[tuple[int, int, str, str]]] = [[] for _ in texts]
+        parsed = self.nlp.pipe((piece for _, _, piece in pieces), batch_size=self.batch_size)
+        for (number, offset, _), doc in zip(pieces, parsed, strict=True):
+            found[number].extend(
+                (offset + e.start_char, offset + e.end_char, e.label_, e.text) for e in doc.ents
+            )
+        return found
+
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         texts = [d.text for d in documents]
         references = self.gazetteer.spans(texts) if self.gazetteer else ([] for _ in documents)
         suggestions = []
-        parsed = self.nlp.pipe(texts, batch_size=self.batch_size)
-        for document, doc, reference in zip(documents, parsed, references, strict=True):
-            for entity in doc.ents:
-                label = self.label_map.get(entity.label_)
+        found = self.entities(texts)
+        for document, entities, reference in zip(documents, found, references, strict=True):
+            for start, end, model_label, text in entities:
+                label = self.label_map.get(model_label)
                 if label is None:
                     continue  # model labels the project does not use are dropped
-                start, end = entity.start_char, entity.end_char
                 suggestions.append(
                     Prelabel(
                         document.id,
@@ -107,10 +123,25 @@ class SpacyNer:
                         _score(start, end, label, reference),
                         start,
                         end,
-                        entity.text,
+                        text,
                     )
                 )
         return suggestions
+
+
+def split_long(text: str, limit: int) -> list[tuple[int, str]]:
+    """(offset, piece) covering `text` in order, each piece at most `limit` characters, cut
+    after the last paragraph break, line break or sentence end that fits (else hard)."""
+    pieces, offset = [], 0
+    while len(text) - offset > limit:
+        window = text[offset : offset + limit]
+        # The first kind of break found in the window's second half, else a hard cut.
+        found = (window.rfind(mark) + len(mark) for mark in ("\n\n", "\n", ". "))
+        cut = next((at for at in found if at > limit // 2), limit)
+        pieces.append((offset, text[offset : offset + cut]))
+        offset += cut
+    pieces.append((offset, text[offset:]))
+    return pieces
 
 
 def _score(start: int, end: int, label: str, reference: list[tuple[int, int, str, str]]) -> float:

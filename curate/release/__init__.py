@@ -10,6 +10,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,20 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from curate.agreement import measure
+from curate.config import read_text_file
 from curate.errors import UsageError
 from curate.project import Project
 from curate.release import card
 from curate.release.compare import GoldDiff, diff_gold, read_gold
 from curate.release.rows import ReleaseRows, collect_rows, features, pseudonym
-from curate.release.write import data_fingerprint, table, write_checksums, write_parquet
+from curate.release.write import (
+    CHECKSUMS,
+    data_fingerprint,
+    file_digest,
+    table,
+    write_checksums,
+    write_parquet,
+)
 from curate.store import queries
 
 # ASCII digits only (\d would take any script's digits), at most 6 a part.
@@ -83,6 +92,7 @@ class ReleaseReport:
     rows: dict[str, dict[str, int]]  # config -> split -> rows
     unresolved: int
     changes: GoldDiff | None
+    adopted: bool = False  # found on disk from an interrupted run, checked and recorded
 
 
 def export(
@@ -134,7 +144,7 @@ def export(
             " | ".join(rename(n) for n in pair.split(" | ")): value
             for pair, value in report["entities"]["pairs"].items()
         }
-    guidelines = project.guidelines.read_text("utf-8") if project.guidelines.is_file() else ""
+    guidelines = read_text_file(project.guidelines) if project.guidelines.is_file() else ""
     text = card.yaml_header(
         settings.release.name,
         version,
@@ -183,7 +193,15 @@ def release(
     version = ".".join(str(n) for n in parse_version(version))
     root = (exports or project.root / "exports") / settings.release.name
     folder = root / f"v{version}"
-    if folder.exists() or any(h["version"] == version for h in history):
+    _sweep_scratch(root)
+    recorded = any(h["version"] == version for h in history)
+    if (
+        folder.exists()
+        and not recorded
+        and (not last or parse_version(version) > parse_version(last["version"]))
+    ):
+        return adopt(connection, project, version, folder)
+    if folder.exists() or recorded:
         raise UsageError(f"{folder} already exists; releases never change, pick a new version")
     if last and parse_version(version) <= parse_version(last["version"]):
         raise UsageError(
@@ -211,7 +229,7 @@ def release(
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))
     try:
-        previous = (last["version"], Path(last["path"])) if last else None
+        previous = (last["version"], folder_of(project, last["path"])) if last else None
         fingerprint, counts, changes = export(
             connection,
             project,
@@ -225,10 +243,86 @@ def release(
         )
         if last and fingerprint == last["fingerprint"]:
             raise UsageError(f"nothing changed since v{last['version']}; no release written")
+        _readable_by_the_team(scratch)
         os.rename(scratch, folder)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     queries.record_release(
-        connection, settings.release.name, version, str(folder), fingerprint, splits
+        connection,
+        settings.release.name,
+        version,
+        stored_path(project, folder),
+        fingerprint,
+        splits,
     )
     return ReleaseReport(version, folder, fingerprint, counts, len(rows.unresolved), changes)
+
+
+SCRATCH_AGE = 3600  # seconds: an older scratch folder is left from a release that died
+
+
+def _sweep_scratch(root: Path) -> None:
+    """Scratch folders (.vX.Y.Z-*) a killed release left behind; recent ones may be in use."""
+    if not root.is_dir():
+        return
+    for scratch in root.glob(".v*-*"):
+        if scratch.is_dir() and time.time() - scratch.stat().st_mtime > SCRATCH_AGE:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _readable_by_the_team(folder: Path) -> None:
+    """mkdtemp makes a private folder; a release is for sharing: folders 0755, files 0644."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def stored_path(project: Project, folder: Path) -> str:
+    """Release folders are recorded relative to the project, so `-C DIR` from anywhere works."""
+    absolute, root = folder.absolute(), project.root.absolute()
+    return str(absolute.relative_to(root)) if absolute.is_relative_to(root) else str(absolute)
+
+
+def folder_of(project: Project, stored: str) -> Path:
+    path = Path(stored)
+    return path if path.is_absolute() else project.root / path
+
+
+def adopt(connection: Connection, project: Project, version: str, folder: Path) -> ReleaseReport:
+    """A release folder the store does not record (curate was killed between writing it and
+    recording it): recorded now if every checksum holds, refused with the fix otherwise."""
+    listed = folder / CHECKSUMS
+    lines = listed.read_text("utf-8").splitlines() if listed.is_file() else []
+    entries = [line.split("  ", 1) for line in lines if "  " in line]
+    broken = [name for digest, name in entries if not (folder / name).is_file()]
+    broken += [
+        name
+        for digest, name in entries
+        if name not in broken and file_digest(folder / name) != digest
+    ]
+    if not entries or broken:
+        why = f"{broken[0]} does not match its checksum" if broken else f"it has no {CHECKSUMS}"
+        raise UsageError(
+            f"{folder} exists but the store does not record it, and {why}; move the folder "
+            "aside, then release again"
+        )
+    import pyarrow.parquet as pq
+
+    data = sorted(name for _, name in entries if name.endswith(".parquet"))
+    splits: dict[str, str] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for name in data:
+        config, split = name.split("/", 1)[0], name.split("/", 1)[1].split("-", 1)[0]
+        table = pq.read_table(folder / name)
+        counts.setdefault(config, {})[split] = table.num_rows
+        if config == "gold":
+            splits.update(dict.fromkeys(table.column("id").to_pylist(), split))
+    fingerprint = data_fingerprint(folder, data)
+    queries.record_release(
+        connection,
+        project.settings.release.name,
+        version,
+        stored_path(project, folder),
+        fingerprint,
+        splits,
+    )
+    return ReleaseReport(version, folder, fingerprint, counts, 0, None, adopted=True)

@@ -27,7 +27,8 @@ def default_url(project_dir: Path) -> str:
     url = os.environ.get(DB_URL_VARIABLE)
     if url:
         return url
-    return f"sqlite:///{(project_dir / '.curate' / 'curate.db').resolve()}"
+    # abspath, not resolve(): a symlink loop is reported when the store is opened, not here.
+    return f"sqlite:///{os.path.abspath(project_dir / '.curate' / 'curate.db')}"
 
 
 def _alembic_config() -> Config:
@@ -81,10 +82,62 @@ class Store:
         self.engine.dispose()
 
 
+def _prepare_sqlite_file(path: Path) -> None:
+    """The store's folder and file, the file private to its owner (mode 0600) when new."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreError(
+            f"{path.parent} is in the way: curate keeps its store in that folder, but a file "
+            "has its name; move the file aside, then run the command again"
+        ) from None
+    except OSError as error:
+        raise StoreError(
+            f"cannot make {path.parent} ({error.strerror}); check its permissions"
+        ) from None
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.is_symlink() and not path.is_file():
+            raise StoreError(
+                f"{path} is a symbolic link that does not lead to a file (a loop, or a missing "
+                "target); fix or remove the link"
+            ) from None
+        if not path.is_file():
+            raise StoreError(
+                f"{path} is not a file; move it aside so curate can make its store"
+            ) from None
+    except OSError as error:
+        raise StoreError(
+            f"cannot open the store {path} ({error.strerror}); check the path and its permissions"
+        ) from None
+
+
+def explain(error: DBAPIError, where: str) -> str:
+    """One line for a database error that reached a command: what happened and what to do."""
+    cause = (str(error.orig).strip().splitlines() or ["unknown error"])[0]
+    if "readonly" in cause or "read-only" in cause or "read only" in cause:
+        return (
+            f"the store {where} cannot be written ({cause}); make it writable, then run the "
+            "command again (nothing was changed)"
+        )
+    if "locked" in cause:
+        return (
+            f"another curate command is writing to the store {where}; wait for it to finish, "
+            "then run this one again (nothing was changed)"
+        )
+    if "not a database" in cause or "malformed" in cause:
+        return (
+            f"{where} is not a curate store ({cause}); move it aside (curate makes a new one) "
+            f"or point {DB_URL_VARIABLE} at the right database"
+        )
+    return f"the store {where} refused the command ({cause}); nothing was changed"
+
+
 def open_store(url: str) -> Store:
     """Connect and bring the schema up to date (migrations run only when behind)."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _prepare_sqlite_file(Path(url.removeprefix("sqlite:///")))
     try:
         # orjson reads the JSON columns (spans, payloads) several times faster than json.
         engine = create_engine(url, json_deserializer=orjson.loads)
@@ -94,14 +147,20 @@ def open_store(url: str) -> Store:
         ) from None
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)
+    where = engine.url.render_as_string(hide_password=True)
     try:
         _upgrade(engine)
     except OperationalError as error:
         engine.dispose()
+        if engine.dialect.name == "sqlite":
+            raise StoreError(explain(error, where)) from None
         raise StoreError(
-            f"cannot open the database at {engine.url.render_as_string(hide_password=True)} "
-            f"({error.orig}); check that it is running and {DB_URL_VARIABLE} is right"
+            f"cannot open the database at {where} ({error.orig}); check that it is running "
+            f"and {DB_URL_VARIABLE} is right"
         ) from None
+    except DBAPIError as error:
+        engine.dispose()
+        raise StoreError(explain(error, where)) from None
     return Store(engine)
 
 
@@ -112,6 +171,13 @@ def _upgrade(engine: Engine) -> None:
         current = MigrationContext.configure(connection).get_current_revision()
     if current == head:
         return
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the store at {engine.url.render_as_string(hide_password=True)} has schema version "
+            f"{current}, newer than this curate knows (up to {head}); use the curate that made "
+            "it, or upgrade curate"
+        )
     with engine.connect() as connection:
         connection = connection.execution_options(curate_write=True)
         with connection.begin():

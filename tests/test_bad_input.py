@@ -1,0 +1,326 @@
+"""Bad input, case by case: every command says what is wrong in one line naming the file or
+field, exits 1 or 2 without a traceback, and leaves the store's rows as they were."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from curate.cli import app
+
+runner = CliRunner()
+TABLES = ("documents", "document_sources", "prelabels", "annotations", "decisions", "releases")
+Case = Callable[[Path], tuple[list[str], dict[str, str]]]
+
+
+def snapshot(root: Path) -> Any:
+    """Row counts of the store's tables, or the file's bytes when it is not a readable store."""
+    database = root / ".curate" / "curate.db"
+    if not database.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    except sqlite3.DatabaseError:
+        return hashlib.sha256(database.read_bytes()).hexdigest()
+
+
+def edit_config(root: Path, old: str, new: str) -> None:
+    config = root / "curate.toml"
+    text = config.read_text("utf-8")
+    assert old in text, old
+    config.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def write(root: Path, name: str, content: str | bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, "utf-8")
+    return path
+
+
+def status(root: Path) -> tuple[list[str], dict[str, str]]:
+    return ["status"], {}
+
+
+def config_case(old: str, new: str) -> Case:
+    def case(root: Path) -> tuple[list[str], dict[str, str]]:
+        edit_config(root, old, new)
+        return ["status"], {}
+
+    return case
+
+
+def file_case(name: str, content: str | bytes, *args: str) -> Case:
+    def case(root: Path) -> tuple[list[str], dict[str, str]]:
+        path = write(root, name, content)
+        return [arg.replace("{}", str(path)) for arg in args], {}
+
+    return case
+
+
+def store_case(make: Callable[[Path], None]) -> Case:
+    def case(root: Path) -> tuple[list[str], dict[str, str]]:
+        make(root / ".curate" / "curate.db")
+        return ["status"], {}
+
+    return case
+
+
+def future_schema(database: Path) -> None:
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE alembic_version SET version_num = '0099'")
+
+
+def symlink_loop(database: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.symlink_to(database)
+
+
+def curate_is_a_file(database: Path) -> None:
+    import shutil
+
+    shutil.rmtree(database.parent)
+    database.parent.write_text("not a folder", "utf-8")
+
+
+def read_only_store(root: Path) -> tuple[list[str], dict[str, str]]:
+    database = root / ".curate" / "curate.db"
+    url = f"sqlite:///file:{database}?mode=ro&uri=true"
+    return ["ingest", str(write(root, "more/new.txt", "A new report about Tehran.\n"))], {
+        "CURATE_DB_URL": url
+    }
+
+
+LS_TASK = {
+    "id": 1,
+    "data": {"text": "Khamenei spoke in Tehran."},
+    "annotations": [
+        {
+            "id": 10,
+            "completed_by": {"id": 3, "email": "alice@example.org"},
+            "result": [
+                {
+                    "type": "labels",
+                    "from_name": "label",
+                    "to_name": "text",
+                    "value": {"start": 0, "end": 8, "text": "Khamenei", "labels": ["PERSON"]},
+                }
+            ],
+        }
+    ],
+}
+
+CASES: dict[str, tuple[Case, str]] = {
+    # curate.toml
+    "no curate.toml": (
+        lambda root: ((root / "curate.toml").unlink(), (["status"], {}))[1],
+        "curate.toml not found; run `curate init",
+    ),
+    "toml syntax": (config_case('name = "seeds"', 'name = "seeds'), "is not valid TOML"),
+    "toml not utf-8": (
+        lambda root: (
+            (root / "curate.toml").write_bytes(b'\xff\xfe[project]\nname = "x"\n'),
+            (["status"], {}),
+        )[1],
+        "curate.toml is not UTF-8",
+    ),
+    "unknown key": (config_case("[assignment]", "[assignment]\noverlapp = 2"), "unknown key"),
+    "empty label name": (config_case('name = "PERSON"', 'name = ""'), "entity_labels[0].name"),
+    "label name with a space": (
+        config_case('name = "PERSON"', 'name = "A PERSON"'),
+        "'A PERSON' is not a usable label name",
+    ),
+    "hotkey is a command key": (
+        config_case('hotkey = "p"', 'hotkey = "m"'),
+        "hotkey 'm' is a command key",
+    ),
+    "bad email": (
+        config_case('email = "alice@example.org"', 'email = "alice"'),
+        "email 'alice' does not look like an address",
+    ),
+    "empty annotator name": (
+        config_case('name = "alice"', 'name = ""'),
+        "annotators[0].name",
+    ),
+    "release name leaves exports": (
+        config_case('name = "curate-seeds"', 'name = "../../elsewhere"'),
+        "release.name",
+    ),
+    "bad colour": (config_case('colour = "#1f77b4"', 'colour = "blue"'), "colour 'blue'"),
+    "majority at a half": (config_case("majority = 0.66", "majority = 0.5"), "majority"),
+    "unknown entity policy": (
+        config_case('entity_policy = "majority"', 'entity_policy = "vote"'),
+        "entity_policy",
+    ),
+    "splits that do not sum to 1": (
+        config_case("train = 0.8", "train = 0.9"),
+        "release.splits shares sum to 1.1",
+    ),
+    # the store
+    "store is not SQLite": (
+        store_case(lambda db: db.write_bytes(b"this is not a database" * 100)),
+        "is not a curate store",
+    ),
+    "store from a newer curate": (store_case(future_schema), "newer than this curate knows"),
+    "store is a symlink loop": (
+        store_case(symlink_loop),
+        "is a symbolic link that does not lead to a file",
+    ),
+    ".curate is a file": (store_case(curate_is_a_file), "is in the way"),
+    "store is read-only": (read_only_store, "cannot be written"),
+    # ingest
+    "path does not exist": (lambda root: (["ingest", str(root / "nope")], {}), "does not exist"),
+    "folder without readable files": (
+        lambda root: (["ingest", str(write(root, "empty/notes.md", "# notes").parent)], {}),
+        "has no readable files",
+    ),
+    "unsupported file type": (file_case("a.docx", "x", "ingest", "{}"), "unsupported file type"),
+    "text not utf-8": (file_case("latin.txt", "Télé".encode("latin-1"), "ingest", "{}"), "UTF-8"),
+    "jsonl line not json": (
+        file_case("bad.jsonl", '{"text": "ok"}\n{"text": \n', "ingest", "{}"),
+        "line 2",
+    ),
+    "jsonl without text": (
+        file_case("bad2.jsonl", '{"body": "no text field"}\n', "ingest", "{}"),
+        "text",
+    ),
+    "csv ragged row": (
+        file_case("bad.csv", "id,text\n1,fine\n2,too,many\n", "ingest", "{}"),
+        "line 3: 3 fields where the header has 2",
+    ),
+    "csv unterminated quote": (
+        file_case("quote.csv", 'id,text\n1,"never closed\n2,x\n', "ingest", "{}"),
+        "row that starts at line 2 does not parse",
+    ),
+    "parquet that is not parquet": (
+        file_case("bad.parquet", b"PAR1 but not really", "ingest", "{}"),
+        "is not a readable Parquet file",
+    ),
+    # Label Studio exports
+    "export not json": (file_case("x.json", "{not json", "import-ls", "{}"), "x.json"),
+    "export not a task list": (
+        file_case("y.json", '{"tasks": 1}', "import-ls", "{}"),
+        "y.json",
+    ),
+    "export task without text": (
+        file_case(
+            "z.json",
+            json.dumps([{"id": 1, "data": {"body": "x"}, "annotations": []}]),
+            "import-ls",
+            "{}",
+        ),
+        "text",
+    ),
+    "export missing": (lambda root: (["import-ls", str(root / "gone.json")], {}), "does not exist"),
+    # project files
+    "gazetteer not utf-8": (
+        lambda root: (
+            (root / "gazetteer.jsonl").write_bytes(b'{"name": "T\xe9h\xe9ran", "label": "GPE"}\n'),
+            (["prelabel", "--labeller", "gazetteer.v1"], {}),
+        )[1],
+        "gazetteer.jsonl is not UTF-8",
+    ),
+    "gazetteer line not json": (
+        lambda root: (
+            (root / "gazetteer.jsonl").write_text('{"name": "Iran", "label": "GPE"}\n{oops\n'),
+            (["prelabel", "--labeller", "gazetteer.v1"], {}),
+        )[1],
+        "gazetteer.jsonl line 2",
+    ),
+    "guidelines not utf-8": (
+        lambda root: (
+            (root / "guidelines.md").write_bytes(b"Guidelines version: 1.0\n\xff\xfe"),
+            (["adjudicate", "--auto"], {}),
+        )[1],
+        "guidelines.md is not UTF-8",
+    ),
+    "unknown labeller": (lambda root: (["prelabel", "--labeller", "magic.v9"], {}), "magic.v9"),
+    # releases
+    "version not X.Y.Z": (lambda root: (["release", "--version", "1.0"], {}), "is not X.Y.Z"),
+    "version in other digits": (
+        lambda root: (["release", "--version", "١.٠.٠"], {}),
+        "is not X.Y.Z",
+    ),
+    "version too large": (
+        lambda root: (["release", "--version", "10000000.0.0"], {}),
+        "up to 6 digits",
+    ),
+    "version and bump": (
+        lambda root: (["release", "--version", "1.0.0", "--bump", "minor"], {}),
+        "give either --version X.Y.Z or --bump",
+    ),
+    "nothing adjudicated": (
+        lambda root: (["release", "--version", "1.0.0"], {}),
+        "no adjudicated documents to release",
+    ),
+    "diff of unknown releases": (lambda root: (["diff", "v8.0.0", "v9.0.0"], {}), "v8.0.0"),
+    # people and other commands
+    "annotate as a stranger": (
+        lambda root: (["annotate", "--as", "mallory"], {}),
+        "mallory",
+    ),
+    "review with a bad name": (lambda root: (["review", "--as", "x y"], {}), "--as 'x y'"),
+    "review outside a terminal": (
+        lambda root: (["review", "--as", "rita"], {}),
+        "`curate review` needs a terminal",
+    ),
+    "agreement from a missing export": (
+        lambda root: (["agreement", "--from-export", str(root / "none.json")], {}),
+        "none.json",
+    ),
+    "evaluate with a missing gold file": (
+        lambda root: (
+            ["evaluate", "--labeller", "gazetteer.v1", "--gold", str(root / "g.conll")],
+            {},
+        ),
+        "g.conll",
+    ),
+    "blind fraction out of range": (
+        lambda root: (["push", "--blind-fraction", "2"], {"LABEL_STUDIO_API_KEY": "x" * 40}),
+        "blind",
+    ),
+}
+
+
+@pytest.fixture
+def ready(project_dir: Path) -> Path:
+    """A project with the seeds ingested: a store with rows to keep."""
+    result = runner.invoke(
+        app, ["--project", str(project_dir), "ingest", str(project_dir / "seeds")]
+    )
+    assert result.exit_code == 0, result.output
+    return project_dir
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_gets_one_clear_line_and_changes_nothing(
+    ready: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case, expected = CASES[name]
+    args, environment = case(ready)
+    before = snapshot(ready)
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    result = runner.invoke(app, ["--project", str(ready), *args], env={"COLUMNS": "300"})
+    output = " ".join(result.output.split())
+    assert result.exit_code in (1, 2), output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in output
+    assert expected in output, output
+    assert snapshot(ready) == before
+
+
+def test_there_are_at_least_forty_cases() -> None:
+    assert len(CASES) >= 40
