@@ -200,3 +200,28 @@ def test_gold_files_with_bad_spans_or_tags_are_refused(tmp_path: Path) -> None:
     conll.write_text("Iran X-LOC\n", encoding="utf-8")
     with pytest.raises(InputError, match="line 1: expected 'TOKEN ... TAG'"):
         list(read_conll(conll, {}))
+
+
+def test_an_annotator_is_scored_only_on_the_documents_they_were_given(project_dir) -> None:  # type: ignore[no-untyped-def]
+    from curate.adjudicate.review import decide
+    from curate.project import Project
+    from curate.records import Annotation, Document, Span
+    from curate.store import queries
+
+    project = Project.load(project_dir)
+    given, other = Document("Khamenei spoke in Tehran."), Document("Zarif flew to Oman.")
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [given, other])
+        queries.insert_assignments(connection, [(given.id, "alice", False)])
+        gold_given = [Span(0, 8, "PERSON", "Khamenei"), Span(18, 24, "GPE", "Tehran")]
+        decide(connection, project.settings, given.id, "rita", gold_given, {})
+        decide(connection, project.settings, other.id, "rita", [Span(0, 5, "PERSON", "Zarif")], {})
+        queries.add_annotation(
+            connection, Annotation(given.id, "alice", "test", (Span(0, 8, "PERSON", "Khamenei"),))
+        )
+    from curate.prelabel.evaluate import evaluate_store
+
+    result = evaluate_store(project.open_store(), project.labeller_context(), annotator="alice")
+    assert result.documents == 1  # Zarif's document was never alice's: not a miss
+    overall = result.exact.overall
+    assert (overall.tp, overall.fp, overall.fn) == (1, 0, 1)  # Tehran missed, Zarif not counted

@@ -233,3 +233,27 @@ def test_replacing_or_truncating_human_labels_is_refused_too(store: Store, table
             "alice"
         ]
         assert [d.method for d in queries.decisions_for(connection, [document.id])] == ["unanimous"]
+
+
+def test_a_document_counts_as_adjudicated_only_when_nothing_in_it_is_open(store: Store) -> None:
+    document = _add_document(store)
+
+    def counted() -> int:
+        with store.connect() as connection:
+            return queries.stage_counts(connection)["adjudicated"]
+
+    with store.transaction() as connection:
+        queries.add_decision(
+            connection, Decision(document.id, "entity", "unanimous", "auto", {"spans": []})
+        )
+        queries.add_decision(
+            connection,
+            Decision(document.id, "stance", "open", "auto", {"label": None}, target="Iran"),
+        )
+    assert counted() == 0  # the entities are settled, the stance on Iran is not
+    with store.transaction() as connection:
+        queries.add_decision(
+            connection,
+            Decision(document.id, "stance", "reviewer", "rita", {"label": "favor"}, target="Iran"),
+        )
+    assert counted() == 1

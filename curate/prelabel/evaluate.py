@@ -173,6 +173,15 @@ def evaluate_store(
                 d: Prediction(a.spans, {s.target: s.label for s in a.stances})
                 for d, a in latest.items()
             }
+            # Score only what the annotator was given (their assignments, or, for imported
+            # work with no assignments, what they labelled): unseen documents are not misses.
+            given = set(queries.assignments_of(connection, annotator)) or set(latest)
+            gold = {d: g for d, g in gold.items() if d in given}
+            if not gold:
+                raise UsageError(
+                    f"no adjudicated document was given to {annotator}; check the name, or "
+                    "adjudicate their documents first"
+                )
             system = annotator
         elif labeller is not None:
             predicted = {

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, delete, func, insert, select
+from sqlalchemy import Connection, CursorResult, case, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from curate.errors import AppendOnlyError
@@ -696,6 +696,24 @@ def record_release(
 # --- status ------------------------------------------------------------------------------
 
 
+def _settled_documents(connection: Connection) -> int:
+    """Documents whose items are all decided: no item's newest decision is `open`."""
+    newest = (
+        select(func.max(decisions.c.id).label("id"))
+        .group_by(decisions.c.document_id, decisions.c.kind, decisions.c.target)
+        .subquery()
+    )
+    still_open = func.sum(case((decisions.c.method == "open", 1), else_=0))
+    settled = (
+        select(decisions.c.document_id)
+        .join(newest, newest.c.id == decisions.c.id)
+        .group_by(decisions.c.document_id)
+        .having(still_open == 0)
+        .subquery()
+    )
+    return int(connection.scalar(select(func.count()).select_from(settled)) or 0)
+
+
 def stage_counts(connection: Connection) -> dict[str, int]:
     """Documents at each stage of the workflow."""
     latest_release = select(func.max(releases.c.id)).scalar_subquery()
@@ -711,7 +729,7 @@ def stage_counts(connection: Connection) -> dict[str, int]:
         "annotated": distinct_documents(
             annotation_rows, annotation_rows.c.skipped_reason.is_(None)
         ),
-        "adjudicated": distinct_documents(decisions, decisions.c.method != "open"),
+        "adjudicated": _settled_documents(connection),
         "released": distinct_documents(
             release_documents, release_documents.c.release_id == latest_release
         ),
