@@ -120,11 +120,18 @@ async def test_every_annotator_key_path(project: Project) -> None:
         assert app.opened.document_id == first_document  # type: ignore[union-attr]
         await pilot.press("k")
         assert isinstance(app.screen, ReasonScreen)
-        await pilot.press(*"not news", "enter")
+        # Typed text with brackets stays as typed (no markup in the notification).
+        await pilot.press(*"[unclear] not news", "enter")
         await pilot.pause()
+        await pilot.pause(0.3)
+        from textual.widgets._toast import Toast
+
+        shown = [str(Toast(n).render()) for n in app._notifications]
     store.close()
+    assert "skipped: [unclear] not news" in " ".join(shown)
     [skipped] = annotations_of(project, "bob")
-    assert skipped.document_id == first_document and skipped.skipped_reason == "not news"
+    assert skipped.document_id == first_document
+    assert skipped.skipped_reason == "[unclear] not news"
     assert skipped.spans == ()
 
 

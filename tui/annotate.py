@@ -206,7 +206,7 @@ class AnnotateApp(App[None]):
         def skipped(reason: str | None) -> None:
             if reason and self.opened is not None:
                 self.session.submit(self.opened, skipped_reason=reason)
-                self.notify(f"skipped: {reason}")
+                self.notify(f"skipped: {reason}", markup=False)  # the reason is typed text
                 self.show(self.session.index + 1)
 
         self.push_screen(ReasonScreen("Why skip this document?"), skipped)
