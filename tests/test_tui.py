@@ -264,3 +264,56 @@ async def test_reviewer_help_and_passing_a_document(project: Project, conflicted
             d for d in queries.decisions_for(connection, [conflicted]) if d.method == "reviewer"
         ] == []
     store.close()
+
+
+@pytest.mark.anyio
+async def test_the_text_follows_the_cursor_on_a_long_document(project_dir: Path) -> None:
+    """5,000 words: ↓, PageDown and End keep the cursor's line on screen; the next document
+    opens at its top; Home goes back."""
+    from curate.records import Document
+    from tui.render import annotation_text, line_of, shown_offset
+
+    project = Project.load(project_dir)
+    store = project.open_store()
+    sentence = "Officials in Tehran said the talks in Muscat would resume on Monday."
+    paragraphs = ["\n".join([sentence] * 5) for _ in range(90)]  # 90 x 5 x 11 words
+    long = Document("\n\n".join(paragraphs), title="long")
+    short = Document("Khamenei spoke in Qom.", title="short")
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [long, short])
+        queries.insert_assignments(
+            connection, [(long.id, "alice", False), (short.id, "alice", False)]
+        )
+    app = AnnotateApp(project, store, "alice")
+
+    def cursor_line_on_screen() -> bool:
+        pane = app.query_one("#document")
+        rendered = annotation_text(app.state, app.colours)
+        width = app.query_one("#text").content_region.width
+        line = line_of(rendered, shown_offset(app.state, app.state.token.start), width, app.console)
+        return pane.scroll_y <= line < pane.scroll_y + pane.size.height
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        if app.opened.document_id != long.id:  # type: ignore[union-attr]
+            await pilot.press("right_square_bracket")
+        assert len(app.state.text.split()) > 4900
+        for _ in range(30):
+            await pilot.press("down")
+        await pilot.pause()
+        assert app.query_one("#document").scroll_y > 0 and cursor_line_on_screen()
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        assert cursor_line_on_screen()
+        await pilot.press("end")
+        await pilot.pause()
+        assert app.state.token.end >= len(app.state.text) - 1 and cursor_line_on_screen()
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert cursor_line_on_screen()
+        await pilot.press("home")
+        await pilot.pause()
+        assert app.state.cursor == 0 and app.query_one("#document").scroll_y == 0
+        await pilot.press("end", "right_square_bracket")  # the other document
+        await pilot.pause()
+        assert app.query_one("#document").scroll_y == 0  # opens at its top
+    store.close()

@@ -9,11 +9,12 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Region
 from textual.widgets import Footer, Header, Markdown, Static
 
 from curate.project import Project
 from curate.store import Store
-from tui.render import annotation_text, label_style
+from tui.render import annotation_text, label_style, line_of, shown_offset
 from tui.screens import HelpScreen, ReasonScreen
 from tui.session import AnnotationSession, Opened
 from tui.state import AnnotationState
@@ -28,6 +29,10 @@ KEYS = [
     Binding("ctrl+right", "word(1)", "word", show=False),
     Binding("up", "sentence(-1)", "sentence", show=False),
     Binding("down", "sentence(1)", "sentence", show=False),
+    Binding("pageup", "page(-1)", "page up", show=False),
+    Binding("pagedown", "page(1)", "page down", show=False),
+    Binding("home", "edge(-1)", "first token", show=False),
+    Binding("end", "edge(1)", "last token", show=False),
     Binding("m", "mark", "mark"),
     Binding("x", "remove", "remove"),
     Binding("a", "accept", "accept"),
@@ -91,6 +96,7 @@ class AnnotateApp(App[None]):
 
     def show(self, index: int) -> None:
         self.opened = self.session.open(index)
+        self.query_one("#document", VerticalScroll).scroll_home(animate=False, immediate=True)
         self.refresh_view()
 
     def refresh_view(self, message: str = "") -> None:
@@ -104,7 +110,9 @@ class AnnotateApp(App[None]):
         self.query_one("#title", Static).update(
             Text(f"{self.session.index + 1}/{assigned} {title}{mark}")
         )
-        self.query_one("#text", Static).update(annotation_text(state, self.colours))
+        rendered = annotation_text(state, self.colours)
+        self.query_one("#text", Static).update(rendered)
+        self.call_after_refresh(self._follow_cursor, rendered)
         self.query_one("#stances", Static).update(self._stance_rows())
         legend = Text()
         for key, name in self.hotkeys.items():
@@ -112,6 +120,15 @@ class AnnotateApp(App[None]):
             legend.append(f" {name}  ")
         self.query_one("#legend", Static).update(legend)
         self.query_one("#status", Static).update(Text(message or self._under_cursor()))
+
+    def _follow_cursor(self, rendered: Text) -> None:
+        """Scroll the text so the cursor's line is in view (after layout, so widths are known)."""
+        pane = self.query_one("#document", VerticalScroll)
+        width = self.query_one("#text", Static).content_region.width
+        line = line_of(
+            rendered, shown_offset(self.state, self.state.token.start), width, self.console
+        )
+        pane.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
 
     def _stance_rows(self) -> Text:
         state = self.state
@@ -169,6 +186,25 @@ class AnnotateApp(App[None]):
 
     def action_sentence(self, steps: int) -> None:
         self.state.move_sentence(steps)
+        self.changed()
+
+    def action_page(self, direction: int) -> None:
+        """Move the cursor about a screenful of lines (the pane follows it)."""
+        pane = self.query_one("#document", VerticalScroll)
+        lines = max(pane.size.height - 1, 1)
+        text, start = self.state.text, self.state.token.start
+        width = max(self.query_one("#text", Static).content_region.width, 20)
+        # A wrapped line holds about `width` characters; newlines end lines early.
+        target, budget = start, lines * width
+        step = 1 if direction > 0 else -1
+        while 0 <= target + step < len(text) and budget > 0:
+            target += step
+            budget -= width if text[target] == "\n" else 1
+        self.state.move_to(target)
+        self.changed()
+
+    def action_edge(self, direction: int) -> None:
+        self.state.move_to(len(self.state.text) - 1 if direction > 0 else 0)
         self.changed()
 
     def action_mark(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
@@ -65,3 +66,31 @@ def annotation_text(state: AnnotationState, colours: Mapping[str, str]) -> Text:
         cursor=(token.start, token.end) if token.text else None,
         selection=state.selection,
     )
+
+
+def shown_offset(state: AnnotationState, position: int) -> int:
+    """Where text offset `position` lands in annotation_text: label tags inserted at or before
+    it push it right."""
+    tags = [(sp.end, len(sp.label) + 2) for sp in state.spans]
+    tags += [
+        (su.span.end, len(su.span.label) + 3) for su in state.suggestions if su.status == PENDING
+    ]
+    return position + sum(length for end, length in tags if end <= position)
+
+
+def line_of(rendered: Text, offset: int, width: int, console: Console) -> int:
+    """The screen line (0-based) that character `offset` of `rendered` is drawn on when the
+    text is wrapped to `width` columns, as Rich wraps it in a Static."""
+    line, start = 0, 0
+    for hard in rendered.split("\n", allow_blank=True):
+        end = start + len(hard.plain)
+        wrapped = hard.wrap(console, max(width, 1)) if hard.plain else [hard]
+        if offset <= end:
+            consumed = start
+            for number, piece in enumerate(wrapped):
+                consumed += len(piece.plain)
+                if offset < consumed or number == len(wrapped) - 1:
+                    return line + number
+        line += len(wrapped)
+        start = end + 1  # the newline
+    return max(line - 1, 0)

@@ -3,6 +3,7 @@ suggestions, stance, undo. The app only draws this state and maps keys to its me
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -78,6 +79,12 @@ class AnnotationState:
         """By token; with extend, the selection grows from where it started."""
         self._select(extend)
         self.cursor = max(0, min(len(self.tokens) - 1, self.cursor + steps))
+
+    def move_to(self, position: int) -> None:
+        """To the token at (or the last one before) character `position`."""
+        self._select(False)
+        starts = [token.start for token in self.tokens]
+        self.cursor = max(0, bisect.bisect_right(starts, position) - 1)
 
     def move_word(self, steps: int, extend: bool = False) -> None:
         """By word: punctuation tokens are passed over."""
