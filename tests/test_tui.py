@@ -317,3 +317,23 @@ async def test_the_text_follows_the_cursor_on_a_long_document(project_dir: Path)
         await pilot.pause()
         assert app.query_one("#document").scroll_y == 0  # opens at its top
     store.close()
+
+
+@pytest.mark.anyio
+async def test_escape_clears_a_selection_and_the_status_names_the_suggestion(
+    project: Project,
+) -> None:
+    store = project.open_store()
+    app = AnnotateApp(project, store, "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        state = app.state
+        first = state.suggestions[0]
+        await move_to(pilot, app, first.span.start)
+        status = str(app.query_one("#status").render())
+        assert f"by {first.labeller}" in status and "score" in status
+        await pilot.press("m", "right", "right")
+        assert state.selection is not None
+        await pilot.press("escape")
+        assert state.selection is None
+        assert "selection cleared" in str(app.query_one("#status").render())
+    store.close()

@@ -152,3 +152,31 @@ def test_resolution_takes_versions_edits_and_counts_what_is_left() -> None:
     r.drop()
     assert [s.text for s in r.spans()] == ["Khamenei told"]
     assert r.take(7) is None
+
+
+def test_a_hand_label_over_a_suggestion_settles_it_and_escape_clears_a_selection() -> None:
+    s = state(suggestion("Oman", "GPE"), suggestion("US", "GPE"))
+    s.move_to(TEXT.index("Oman"))
+    s.label("LOC")  # by hand, over the suggestion: no [GPE?] tag left beside [LOC]
+    s.move_to(TEXT.index("US"))
+    s.label("GPE")  # the very span that was suggested
+    assert [x.status for x in s.suggestions] == [ACCEPTED, ACCEPTED]
+    use = s.suggestion_use()
+    assert [u[0] for u in use["changed"]] == [TEXT.index("Oman")]
+    assert [u[0] for u in use["accepted"]] == [TEXT.index("US")]
+    s.move_to(0)
+    s.mark()
+    s.move(2)
+    assert s.selection is not None and s.clear_selection() and s.selection is None
+    assert not s.clear_selection()  # nothing left to clear
+
+
+def test_down_does_not_stop_on_the_quote_that_closes_a_sentence() -> None:
+    text = 'He said "no." Then Zarif left. (He flew home.) Talks ended.'
+    s = AnnotationState(text, TARGETS, STANCES)
+    s.move_sentence(1)
+    assert s.token.text == "Then"
+    s.move_sentence(1)
+    assert s.token.text == "("  # an opening bracket starts the next sentence
+    s.move_sentence(1)
+    assert s.token.text == "Talks"

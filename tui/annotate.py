@@ -33,6 +33,7 @@ KEYS = [
     Binding("pagedown", "page(1)", "page down", show=False),
     Binding("home", "edge(-1)", "first token", show=False),
     Binding("end", "edge(1)", "last token", show=False),
+    Binding("escape", "clear_selection", "clear selection", show=False),
     Binding("m", "mark", "mark"),
     Binding("x", "remove", "remove"),
     Binding("a", "accept", "accept"),
@@ -151,8 +152,10 @@ class AnnotateApp(App[None]):
         if span is not None:
             return f"{span.label}: {span.text!r}"
         if index is not None:
-            s = state.suggestions[index].span
-            return f"suggested {s.label}: {s.text!r} (a accept, r reject)"
+            suggestion = state.suggestions[index]
+            s, score = suggestion.span, suggestion.score
+            source = suggestion.labeller + ("" if score is None else f", score {score:.2f}")
+            return f"suggested {s.label}: {s.text!r} by {source} (a accept, r reject)"
         return f"token {state.token.text!r}"
 
     def changed(self, message: str = "") -> None:
@@ -206,6 +209,9 @@ class AnnotateApp(App[None]):
     def action_edge(self, direction: int) -> None:
         self.state.move_to(len(self.state.text) - 1 if direction > 0 else 0)
         self.changed()
+
+    def action_clear_selection(self) -> None:
+        self.changed("selection cleared" if self.state.clear_selection() else "")
 
     def action_mark(self) -> None:
         self.state.mark()

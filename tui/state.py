@@ -13,6 +13,7 @@ from curate.records import Prelabel, Span
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 SENTENCE_END = frozenset(".!?")
+CLOSERS = frozenset("\"'”’»)]")
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 
 
@@ -36,6 +37,7 @@ class Suggestion:
     span: Span
     labeller: str
     status: str = PENDING
+    score: float | None = None
 
 
 def _overlaps(a: Span, start: int, end: int) -> bool:
@@ -62,7 +64,9 @@ class AnnotationState:
         self.stances: dict[str, str] = {}
         self.target = 0
         self.suggestions = [
-            Suggestion(Span(p.start, p.end, p.label, text[p.start : p.end]), p.labeller)
+            Suggestion(
+                Span(p.start, p.end, p.label, text[p.start : p.end]), p.labeller, score=p.score
+            )
             for p in suggestions
             if p.kind == "entity" and p.start is not None and p.end is not None
         ]
@@ -101,7 +105,9 @@ class AnnotationState:
         """To the first token of the next (or this / previous) sentence."""
         self.anchor = None
         starts = [0] + [
-            i + 1 for i, token in enumerate(self.tokens[:-1]) if token.text in SENTENCE_END
+            self._past_closers(i + 1)
+            for i, token in enumerate(self.tokens[:-1])
+            if token.text in SENTENCE_END
         ]
         if steps > 0:
             later = [s for s in starts if s > self.cursor]
@@ -109,6 +115,12 @@ class AnnotationState:
         else:
             earlier = [s for s in starts if s < self.cursor]
             self.cursor = earlier[-1] if earlier else 0
+
+    def _past_closers(self, position: int) -> int:
+        """A sentence starts after the quote marks and brackets that close the one before."""
+        while position < len(self.tokens) - 1 and self.tokens[position].text in CLOSERS:
+            position += 1
+        return position
 
     def _select(self, extend: bool) -> None:
         if extend and self.anchor is None:
@@ -168,8 +180,21 @@ class AnnotationState:
         self._remember()
         span = Span(start, end, label, self.text[start:end])
         self._place(span)
+        # A hand-made span settles the suggestions it covers: taken as they were when it is the
+        # same span, else counted as changed (suggestion_use tells the two apart).
+        self.suggestions = [
+            replace(s, status=ACCEPTED)
+            if s.status == PENDING and _overlaps(s.span, start, end)
+            else s
+            for s in self.suggestions
+        ]
         self.anchor, self._marking = None, False
         return span
+
+    def clear_selection(self) -> bool:
+        had = self.anchor is not None
+        self.anchor, self._marking = None, False
+        return had
 
     def _place(self, span: Span) -> None:
         self.spans = sorted(
