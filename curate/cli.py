@@ -749,6 +749,11 @@ def release_command(
         out.print(f"  {config}: {sizes}", highlight=False)
     if report.unresolved:
         out.print(f"  left out: {report.unresolved} documents with unresolved conflicts")
+    if report.not_adjudicated:
+        out.print(
+            f"  left out: {report.not_adjudicated} annotated documents not adjudicated yet "
+            "(too few annotators; see the card)"
+        )
     if report.changes is not None:
         changed = ", ".join(
             f"{n} {k.replace('_', ' ')}" for k, n in report.changes.counts().items() if n

@@ -461,3 +461,48 @@ def test_gold_columns_are_the_same_on_sqlite_and_postgresql(project_dir: Path, s
                 connection,
                 Decision(document_id, "entity", "reviewer", "rita", {"spans": []}),
             )
+
+
+def test_the_card_describes_process_splits_labels_and_what_was_left_out(
+    adjudicated: Project, offline: None
+) -> None:
+    import yaml
+
+    from curate.records import Document
+
+    config = adjudicated.root / "curate.toml"
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "splits = { train = 0.8, validation = 0.1, test = 0.1 }",
+            "splits = { train = 0.9, validation = 0.1, test = 0.0 }",
+        ),
+        encoding="utf-8",
+    )
+    project = Project.load(adjudicated.root)
+    lone = Document("Zarif flew to Oman on Tuesday.")
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [lone])
+        queries.add_annotation(connection, Annotation(lone.id, "carol", "test", ()))
+    output = " ".join(curate(project.root, "release", "--version", "1.0.0").split())
+    assert "left out: 1 annotated documents not adjudicated yet" in output
+    card = (folder_of(project, "1.0.0") / "README.md").read_text("utf-8")
+    header = yaml.safe_load(card.split("---")[1])
+    assert header["size_categories"] == ["n<1K"]
+    splits = card.split("## Splits")[1].split("##")[0]
+    empty = next(line for line in splits.splitlines() if line.startswith("Empty split"))
+    assert "| test | 0 |" in splits and "test" in empty  # a 0.0 share: named, no file
+    released = sum(
+        int(line.split("|")[2])
+        for line in splits.splitlines()
+        if line.startswith("| t") or line.startswith("| v")
+    )
+    assert released == 8  # the card's counts are the release's
+    assert "## Label distribution" in card and "| GPE |" in card
+    assert "Stance towards Iran:" in card
+    assert "## Example instance" in card and '"entities"' in card
+    assert "## Annotation process" in card and "3 annotators labelled 9 documents" in card
+    assert "`majority` policy" in card
+    assert "Left out: 1 documents were annotated but not adjudicated yet" in card
+    assert lone.id in card
+    assert "## Limitations" in card and "## Citation" in card and "@misc{" in card
+    load(folder_of(project, "1.0.0"))  # the YAML still loads

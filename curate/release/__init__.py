@@ -93,6 +93,7 @@ class ReleaseReport:
     unresolved: int
     changes: GoldDiff | None
     adopted: bool = False  # found on disk from an interrupted run, checked and recorded
+    not_adjudicated: int = 0  # annotated documents left out: not adjudicated yet
 
 
 def export(
@@ -163,6 +164,14 @@ def export(
         notes,
         fingerprint,
         settings.release.licence,
+        splits={
+            split: layout["gold"].get(split, ("", 0, 0))[1] for split in settings.release.splits
+        },
+        process={
+            "overlap": settings.assignment.overlap,
+            "entity_policy": settings.adjudication.entity_policy,
+            "majority": settings.adjudication.majority,
+        },
     )
     (folder / "README.md").write_text(text, encoding="utf-8")
     write_checksums(folder)
@@ -255,7 +264,15 @@ def release(
         fingerprint,
         splits,
     )
-    return ReleaseReport(version, folder, fingerprint, counts, len(rows.unresolved), changes)
+    return ReleaseReport(
+        version,
+        folder,
+        fingerprint,
+        counts,
+        len(rows.unresolved),
+        changes,
+        not_adjudicated=len(rows.not_adjudicated),
+    )
 
 
 SCRATCH_AGE = 3600  # seconds: an older scratch folder is left from a release that died

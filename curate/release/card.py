@@ -3,7 +3,9 @@ then what the data is, the labels, the span convention, agreement, the changelog
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from typing import Any
 
 import yaml
@@ -36,11 +38,13 @@ def yaml_header(
     features: dict[str, Any],
 ) -> str:
     """configs: config -> split -> (file, rows, bytes)."""
+    documents = sum(count for _, count, _ in configs.get("gold", {}).values())
     header: dict[str, Any] = {
         "pretty_name": name,
         "version": version,
         "license": licence,
         "language": ["en"],
+        "size_categories": [size_category(documents)],
         "task_categories": ["token-classification", "text-classification"],
         "tags": ["named-entity-recognition", "stance-detection", "curate"],
         "configs": [
@@ -70,6 +74,14 @@ def yaml_header(
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n"
 
 
+def size_category(count: int) -> str:
+    """The Hub's size bucket for a number of examples."""
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if count < limit:
+            return name
+    return "100K<n<1M" if count < 1_000_000 else "1M<n<10M"
+
+
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
@@ -94,7 +106,11 @@ def body(
     notes: str | None,
     fingerprint: str,
     licence: str,
+    splits: dict[str, int] | None = None,
+    process: dict[str, Any] | None = None,
 ) -> str:
+    """splits: every configured split -> gold documents in it (0 for an empty one);
+    process: annotators, overlap, entity policy (how the labels were made)."""
     definitions = label_definitions(guidelines)
     parts = [
         f"# {name} {version}",
@@ -143,15 +159,14 @@ def body(
     ]
     if rows.prelabels:
         parts.append("- `prelabels`: the machine suggestions annotators were shown.")
+    parts += _splits_section(splits or {})
+    parts += _distributions(rows)
+    parts += _example(rows)
+    parts += _process_section(rows, process or {}, guideline_version)
     parts += ["", "## Agreement and adjudication", ""]
     decided = [[method, n] for method, n in rows.methods.items()]
     parts.append(_table(["decided by", "labels"], decided) if decided else "No labels decided.")
-    if rows.unresolved:
-        parts += [
-            "",
-            f"{len(rows.unresolved)} documents with unresolved conflicts are left out of this "
-            "release (made with --allow-unresolved).",
-        ]
+    parts += _left_out(rows)
     if agreement:
         parts += ["", _agreement_tables(agreement)]
     parts += ["", "## Changes", ""]
@@ -180,14 +195,124 @@ def body(
         'annotations = load_dataset("path/to/this/folder", "annotations")',
         "```",
         "",
+        "## Limitations",
+        "",
+        "- English news only; the stance targets are fixed by the project and other targets "
+        "mentioned in an article are not labelled.",
+        "- Gold comes from a few annotators per document: labels decided by majority carry the "
+        "view of that majority, and agreement figures rest on the documents listed above.",
+        "- Pre-labels were shown to annotators (except on blind documents), which can anchor "
+        "them; the `annotations` config records how often suggestions were kept.",
+        "- Documents still in dispute are left out (see above), so hard cases are "
+        "under-represented.",
+        "",
         "## Licence",
         "",
         f"The labels are released under {licence}. The article texts belong to their publishers; "
         "they are included for research use, so check each source's terms before redistributing "
         "the texts themselves.",
         "",
+        "## Citation",
+        "",
+        "```bibtex",
+        f"@misc{{{re.sub(r'[^0-9A-Za-z]+', '_', name)}_{version.replace('.', '_')},",
+        f"  title  = {{{{{name}}}: named entities and stance in news, version {version}}},",
+        "  note   = {Annotated and adjudicated with curate},",
+        f"  version = {{{version}}},",
+        "}",
+        "```",
+        "",
     ]
     return "\n".join(parts)
+
+
+def _splits_section(splits: dict[str, int]) -> list[str]:
+    if not splits:
+        return []
+    rows = [[split, count] for split, count in splits.items()]
+    empty = [split for split, count in splits.items() if count == 0]
+    note = (
+        [
+            "",
+            f"Empty split{'s' if len(empty) > 1 else ''}: {', '.join(empty)} (no released "
+            "document fell in it; it has no file).",
+        ]
+        if empty
+        else []
+    )
+    return ["", "## Splits", "", _table(["split", "documents"], rows), *note]
+
+
+def _distributions(rows: ReleaseRows) -> list[str]:
+    gold = rows.gold
+    if gold.num_rows == 0:
+        return []
+    labels = Counter(
+        span["label"] for spans in gold.column("entities").to_pylist() for span in spans
+    )
+    parts = ["", "## Label distribution", "", "Gold entity spans per label:", ""]
+    parts.append(_table(["label", "spans"], [[k, v] for k, v in sorted(labels.items())]))
+    for target in rows.targets:
+        column = gold.column(stance_column(target)).to_pylist()
+        counted = Counter(rows.stance_labels[i] if i >= 0 else "no gold stance" for i in column)
+        parts += ["", f"Stance towards {target}:", ""]
+        parts.append(_table(["label", "documents"], [[k, v] for k, v in sorted(counted.items())]))
+    return parts
+
+
+def _example(rows: ReleaseRows) -> list[str]:
+    if rows.gold.num_rows == 0:
+        return []
+    first = rows.gold.slice(0, 1).to_pylist()[0]
+    if len(first["text"]) > 300:
+        first["text"] = first["text"][:300] + "…"
+    first["entities"] = first["entities"][:3]
+    shown = json.dumps(first, ensure_ascii=False, indent=2, default=str)
+    return ["", "## Example instance", "", "The first gold row (text and spans cut short):"] + [
+        "",
+        "```json",
+        shown,
+        "```",
+    ]
+
+
+def _process_section(
+    rows: ReleaseRows, process: dict[str, Any], guideline_version: str | None
+) -> list[str]:
+    annotations = [r for r in rows.annotations if r["skipped_reason"] is None]
+    annotators = len({r["annotator"] for r in annotations})
+    documents = len({r["document_id"] for r in annotations})
+    started = sum(bool(r["from_prelabel"]) for r in annotations)
+    kept = sum(r["suggestions_accepted"] for r in annotations)
+    shown = kept + sum(r["suggestions_changed"] + r["suggestions_rejected"] for r in annotations)
+    lines = [
+        "",
+        "## Annotation process",
+        "",
+        f"- {annotators} annotators labelled {documents} documents "
+        f"({len(annotations)} annotation revisions); each document was assigned to "
+        f"{process.get('overlap', '?')} of them.",
+        f"- Pre-labels: {started} of {len(annotations)} annotations started from machine "
+        "suggestions"
+        + (f"; {kept} of {shown} suggestions were kept as they were." if shown else "."),
+        f"- Adjudication: spans under the `{process.get('entity_policy', '?')}` policy, stance by "
+        f"a {process.get('majority', '?')} majority; the rest by a reviewer.",
+        f"- Guidelines version {guideline_version or 'not recorded'} (label definitions above).",
+    ]
+    return lines
+
+
+def _left_out(rows: ReleaseRows) -> list[str]:
+    reasons = [
+        (rows.unresolved, "still have an open conflict (left out with --allow-unresolved)"),
+        (rows.not_adjudicated, "were annotated but not adjudicated yet (too few annotators)"),
+    ]
+    parts = []
+    for documents, why in reasons:
+        if documents:
+            listed = ", ".join(documents[:20]) + (" …" if len(documents) > 20 else "")
+            parts += ["", f"Left out: {len(documents)} documents {why}: {listed}."]
+    return parts
 
 
 def _agreement_tables(report: dict[str, Any]) -> str:

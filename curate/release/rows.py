@@ -33,6 +33,8 @@ class ReleaseRows:
     annotations: list[dict[str, Any]] = field(default_factory=list)
     prelabels: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # documents with open items, left out
+    # Annotated but not adjudicated (too few annotators so far): left out too, and said so.
+    not_adjudicated: list[str] = field(default_factory=list)
     methods: dict[str, int] = field(default_factory=dict)  # how gold labels were decided
 
 
@@ -76,6 +78,10 @@ def _collect_rows(
         methods=dict(sorted(gold.methods.items())),
     )
     rows.annotations = _annotation_rows(connection, rows, salt)
+    decided = queries.decided_documents(connection)
+    rows.not_adjudicated = sorted(
+        {r["document_id"] for r in rows.annotations if r["skipped_reason"] is None} - decided
+    )
     if with_prelabels:
         rows.prelabels = _prelabel_rows(connection, rows, rows.gold["id"].to_pylist())
     return rows
