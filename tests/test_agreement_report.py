@@ -68,7 +68,8 @@ def test_report_on_the_label_studio_fixture_leaves_the_store_alone(project_dir: 
     assert all(p["token_kappa"] is not None for p in report["entities"]["pairs"].values())
     pictures = images_of(html.read_text("utf-8"))
     assert len(pictures) == 4 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pictures)
-    assert open_in_chromium(html) == {"images": 4, "loaded": 4, "tables": 4}
+    # stance, Cohen κ per pair, entity pairs, anchoring, lowest agreement
+    assert open_in_chromium(html) == {"images": 4, "loaded": 4, "tables": 5}
     status = json.loads(curate(project_dir, "status", "--json").output)
     assert status["documents"] == 0  # measured from a scratch store
 
@@ -195,3 +196,32 @@ def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> 
     legend = axes.get_legend().get_window_extent()
     bars = [patch.get_window_extent() for patch in axes.patches]
     assert bars and not any(legend.overlaps(bar) for bar in bars)
+
+
+def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
+    project_dir: Path,
+) -> None:
+    from curate.agreement.html import heat_range
+
+    project = seeds_annotated(project_dir)
+    html = project_dir / "few.html"
+    report = json.loads(curate(project_dir, "agreement", "--json", "--html", str(html)).output)
+    lowest = report["lowest_agreement"]
+    assert lowest and all(row["title"] for row in lowest)
+    assert {row["disagreement"] for row in lowest} <= {
+        "spans",
+        "stance",
+        "spans and stance",
+        "none",
+    }
+    assert any(row["disagreement"] != "none" for row in lowest)
+    page = html.read_text("utf-8")
+    assert "Only 8 documents: every figure below rests on fewer than 10" in page
+    assert "Pairwise Cohen" in page and "alice | bob" in page.split("Pairwise Cohen")[1]
+    with project.open_store().connect() as connection:
+        first = queries.get_document(connection, lowest[0]["document"])
+    assert first is not None and (first.title or first.text[:60]) in page
+    # The colour scale follows the data (never a flat 0..1 that hides the differences).
+    assert heat_range([[0.8, 0.85], [0.85, 1.0]]) == (0.8, 1.0)
+    assert heat_range([[0.9, 0.92]]) == pytest.approx((0.86, 0.96))
+    assert heat_range([[float("nan")]]) == (0.0, 1.0)

@@ -47,4 +47,15 @@ def measure(
     """The full report for the store (or some documents); stores per-document scores too."""
     data = load(connection, settings, document_ids)
     store_scores(connection, data)
-    return build_report(data, resamples, seed)
+    report = build_report(data, resamples, seed)
+    for row in report["lowest_agreement"]:
+        # Reviewers recognise a document by its title, and want to know what is disputed.
+        document = queries.get_document(connection, row["document"])
+        row["title"] = (document.title or document.text[:60]) if document else ""
+        disputed = [
+            name
+            for name, value in (("spans", row["entity_f1"]), ("stance", row["stance_agreement"]))
+            if value is not None and value < 1
+        ]
+        row["disagreement"] = " and ".join(disputed) or "none"
+    return report

@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 
 from curate.agreement.formatting import METRICS, anchoring_cells, cell, estimate
 
+FEW_DOCUMENTS = 10  # below this, the page warns that its figures are rough
+
 
 def _png(figure: Figure) -> str:
     buffer = io.BytesIO()
@@ -26,16 +28,34 @@ def heatmap(report: dict[str, Any], metric: str, title: str) -> str:
     values = [[float("nan") if v is None else v for v in row] for row in matrix[metric]]
     figure = Figure(figsize=(1.2 + 0.9 * len(coders), 0.8 + 0.8 * len(coders)), label=title)
     axes = figure.subplots()
-    image = axes.imshow(values, vmin=0, vmax=1, cmap="viridis")
+    # The colour scale spans the data, so differences between pairs show (0..1 would make
+    # 0.80 and 0.85 the same yellow); the bar says what the colours mean.
+    low, high = heat_range(values)
+    image = axes.imshow(values, vmin=low, vmax=high, cmap="viridis")
     axes.set_xticks(range(len(coders)), [_short(c) for c in coders], rotation=45, ha="right")
     axes.set_yticks(range(len(coders)), [_short(c) for c in coders])
     for i, row in enumerate(values):
         for j, value in enumerate(row):
             if value == value:  # not NaN
-                axes.text(j, i, f"{value:.2f}", ha="center", va="center", color="white")
+                light = (value - low) / ((high - low) or 1) > 0.6  # viridis is light up there
+                colour = "black" if light else "white"
+                axes.text(j, i, f"{value:.2f}", ha="center", va="center", color=colour)
     axes.set_title(title)
     figure.colorbar(image, ax=axes)
     return _png(figure)
+
+
+def heat_range(values: list[list[float]]) -> tuple[float, float]:
+    """The colour scale's ends: the data's range, widened to at least 0.1 so noise is not
+    blown up into contrast."""
+    found = [v for row in values for v in row if v == v]
+    if not found:
+        return 0.0, 1.0
+    low, high = min(found), max(found)
+    if high - low < 0.1:
+        middle = (high + low) / 2
+        low, high = middle - 0.05, middle + 0.05
+    return low, high
 
 
 def label_bars(report: dict[str, Any]) -> str:
@@ -125,18 +145,40 @@ def render(report: dict[str, Any], title: str) -> str:
         for group, g in groups.items()
     ]
     lowest = [
-        [d["document"], d["score"], d["entity_f1"], d["stance_agreement"]]
+        [
+            d["document"],
+            d.get("title", ""),
+            d.get("disagreement", ""),
+            d["score"],
+            d["entity_f1"],
+            d["stance_agreement"],
+        ]
         for d in report["lowest_agreement"]
     ]
+    cohen = [
+        [target, pair, value["units"], value["value"]]
+        for target, s in report["stance"].items()
+        for pair, value in s["cohen_kappa"].items()
+    ]
+    few = report["documents"] < FEW_DOCUMENTS
+    warning = (
+        f'<p class="warning">Only {report["documents"]} documents: every figure below rests on '
+        f"fewer than {FEW_DOCUMENTS}, so read them as rough.</p>"
+        if few
+        else ""
+    )
     sections = [
         f"<h1>{escape(title)}</h1>",
         f"<p>{report['documents']} documents; annotators: "
         f"{escape(', '.join(report['annotators']))}. "
         f"Intervals: {report['bootstrap']['resamples']} bootstrap resamples of documents, "
         f"seed {report['bootstrap']['seed']}.</p>",
+        warning,
         "<h2>Stance, per target</h2>",
         _table(["target", "documents", "labelled once", *(n for _, n in METRICS)], stance_rows),
         intervals(report),
+        "<h3>Pairwise Cohen's κ</h3>",
+        _table(["target", "pair", "documents", "Cohen κ"], cohen),
         "<h2>Entities, per annotator pair</h2>",
         _table(
             [
@@ -166,12 +208,15 @@ def render(report: dict[str, Any], title: str) -> str:
             anchoring_rows,
         ),
         "<h2>Lowest agreement</h2>",
-        _table(["document", "score", "span F1", "stance agreement"], lowest),
+        _table(
+            ["document", "title", "disagreement", "score", "span F1", "stance agreement"], lowest
+        ),
     ]
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em}"
         "img{display:block;margin:1em 0;max-width:100%}"
+        ".warning{background:#fff3cd;border:1px solid #e0c060;padding:.5em}"
     )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'

@@ -89,9 +89,16 @@ def tables(report: dict[str, Any]) -> list[Table]:
                 *anchoring_cells(g),
             )
 
-    lowest = Table("document", "score", "span F1", "stance", title="Lowest agreement")
+    lowest = Table(
+        "document", "title", "disagreement", "score", "span F1", "stance", title="Lowest agreement"
+    )
     for d in report["lowest_agreement"]:
         lowest.add_row(
-            d["document"], cell(d["score"]), cell(d["entity_f1"]), cell(d["stance_agreement"])
+            d["document"],
+            d.get("title", "")[:40],
+            d.get("disagreement", ""),
+            cell(d["score"]),
+            cell(d["entity_f1"]),
+            cell(d["stance_agreement"]),
         )
     return [stance, cohen, pairs, labels, anchoring, lowest]
