@@ -21,7 +21,21 @@ wait_for() {  # wait up to 30 s for a pattern in the pane
 }
 
 wait_for "0/5 done"
-tmux send-keys -t "$session" A          # accept every suggestion
+# Scrolling: End takes the cursor, and the text with it, to the end; Home back to the top.
+top=$(tmux capture-pane -p -t "$session" | sed -n 3p)
+tmux send-keys -t "$session" End
+for _ in $(seq 1 150); do
+  [ "$(tmux capture-pane -p -t "$session" | sed -n 3p)" != "$top" ] && break
+  sleep 0.2
+done
+if [ "$(tmux capture-pane -p -t "$session" | sed -n 3p)" = "$top" ]; then
+  echo "tui-smoke: End did not scroll the text" >&2; exit 1
+fi
+tmux send-keys -t "$session" Home
+wait_for "$(printf '%s' "$top" | cut -c1-30 | sed 's/[][\\.*^$]/\\&/g')"
+tmux send-keys -t "$session" A          # accept every suggestion (many: A asks, A again)
+wait_for "press A again"
+tmux send-keys -t "$session" A
 wait_for "\[GPE\]"
 tmux send-keys -t "$session" 1          # stance of the first target: favor
 wait_for "favor"

@@ -337,3 +337,43 @@ async def test_escape_clears_a_selection_and_the_status_names_the_suggestion(
         assert state.selection is None
         assert "selection cleared" in str(app.query_one("#status").render())
     store.close()
+
+
+@pytest.mark.anyio
+async def test_accept_all_asks_skips_show_and_the_end_of_the_queue_is_said(
+    project: Project,
+) -> None:
+    from textual.containers import VerticalScroll
+
+    store = project.open_store()
+    app = AnnotateApp(project, store, "alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        state = app.state
+        pending = sum(s.status == "pending" for s in state.suggestions)
+        assert pending > 20  # the first seed article has many suggestions
+        await pilot.press("A")
+        assert "press A again" in str(app.query_one("#status").render())
+        assert all(s.status == "pending" for s in state.suggestions)  # nothing yet
+        await pilot.press("A")
+        assert not any(s.status == "pending" for s in state.suggestions)
+        # The help lists more keys than 24 rows hold: it scrolls.
+        await pilot.press("question_mark")
+        frame = app.screen.query_one("#frame", VerticalScroll)
+        assert frame.max_scroll_y > 0
+        await pilot.press("escape")
+        # Skip the first document; going back to it shows it as skipped, with the reason.
+        first = app.opened.document_id  # type: ignore[union-attr]
+        await pilot.press("k", *"duplicate", "enter")
+        await pilot.pause()
+        await pilot.press("left_square_bracket")
+        assert app.opened.document_id == first  # type: ignore[union-attr]
+        assert "skipped: duplicate" in str(app.query_one("#title").render())
+        # Submit every document: the last submission says the queue is done.
+        for _ in range(app.session.progress()[1]):
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+        from textual.widgets._toast import Toast
+
+        shown = " ".join(str(Toast(n).render()) for n in app._notifications)
+        assert "documents done: the queue is empty" in shown
+    store.close()

@@ -12,7 +12,7 @@ TERMINAL = (80, 24)
 
 def test_annotate_screen(project: Project, snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = AnnotateApp(project, project.open_store(), "alice")
-    assert snap_compare(app, press=["A", "right", "right", "1"], terminal_size=TERMINAL)
+    assert snap_compare(app, press=["A", "A", "right", "right", "1"], terminal_size=TERMINAL)
 
 
 def test_help_screen(project: Project, snap_compare) -> None:  # type: ignore[no-untyped-def]

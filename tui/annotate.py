@@ -17,7 +17,7 @@ from curate.store import Store
 from tui.render import annotation_text, label_style, line_of, shown_offset
 from tui.screens import HelpScreen, ReasonScreen
 from tui.session import AnnotationSession, Opened
-from tui.state import AnnotationState
+from tui.state import PENDING, AnnotationState
 
 # Command keys; label hotkeys from curate.toml must not take them.
 KEYS = [
@@ -35,20 +35,23 @@ KEYS = [
     Binding("end", "edge(1)", "last token", show=False),
     Binding("escape", "clear_selection", "clear selection", show=False),
     Binding("m", "mark", "mark"),
-    Binding("x", "remove", "remove"),
+    Binding("x", "remove", "remove", show=False),
     Binding("a", "accept", "accept"),
-    Binding("A", "accept_all", "accept all"),
-    Binding("r", "reject", "reject"),
+    Binding("A", "accept_all", "accept all", show=False),
+    Binding("r", "reject", "reject", show=False),
     Binding("tab", "next_target", "target", priority=True),
-    Binding("u", "undo", "undo"),
+    Binding("u", "undo", "undo", show=False),
     Binding("ctrl+s", "submit", "submit"),
-    Binding("k", "skip", "skip"),
+    Binding("k", "skip", "skip", show=False),
     Binding("right_square_bracket", "document(1)", "next"),
-    Binding("left_square_bracket", "document(-1)", "prev"),
-    Binding("G", "guidelines", "guidelines"),
+    Binding("left_square_bracket", "document(-1)", "prev", show=False),
+    Binding("G", "guidelines", "guidelines", show=False),
     Binding("question_mark", "help", "help"),
     Binding("ctrl+q", "quit", "quit"),
 ]
+
+
+CONFIRM_ABOVE = 20  # `A` asks first when it would accept more suggestions than this
 
 
 class AnnotateApp(App[None]):
@@ -56,6 +59,7 @@ class AnnotateApp(App[None]):
     CSS = """
     #body { height: 1fr; }
     #document { width: 1fr; padding: 0 1; }
+    #text { max-width: 100; }  /* long lines are hard to read on a wide terminal */
     #guidelines { width: 45%; display: none; border-left: solid $accent; }
     #guidelines.shown { display: block; }
     #title { text-style: bold; padding: 0 1; }
@@ -71,6 +75,7 @@ class AnnotateApp(App[None]):
         self.hotkeys = {label.hotkey: label.name for label in self.settings.entity_labels}
         self.guidelines_path: Path = project.guidelines
         self.opened: Opened | None = None
+        self._confirm_accept_all: AnnotationState | None = None
         self.sub_title = annotator
 
     def compose(self) -> ComposeResult:
@@ -108,6 +113,8 @@ class AnnotateApp(App[None]):
         self.title = f"curate annotate · {done}/{assigned} done"
         title = opened.document.title or state.text[:60].split("\n")[0] + "…"
         mark = " (submitted; editing makes a new revision)" if opened.submitted else ""
+        if opened.skipped_reason:
+            mark = f" (skipped: {opened.skipped_reason}; labelling it makes a new revision)"
         self.query_one("#title", Static).update(
             Text(f"{self.session.index + 1}/{assigned} {title}{mark}")
         )
@@ -226,6 +233,13 @@ class AnnotateApp(App[None]):
         self.changed("accepted" if self.state.accept_at_cursor() else "no suggestion here")
 
     def action_accept_all(self) -> None:
+        pending = sum(s.status == PENDING for s in self.state.suggestions)
+        confirming = self._confirm_accept_all == self.state and pending > CONFIRM_ABOVE
+        if pending > CONFIRM_ABOVE and not confirming:
+            self._confirm_accept_all = self.state
+            self.refresh_view(f"{pending} suggestions pending: press A again to accept them all")
+            return
+        self._confirm_accept_all = None
         self.changed(f"accepted {self.state.accept_all()} suggestions")
 
     def action_reject(self) -> None:
@@ -241,7 +255,11 @@ class AnnotateApp(App[None]):
     def action_submit(self) -> None:
         assert self.opened is not None
         stored = self.session.submit(self.opened)
-        self.notify(f"submitted revision {stored.revision}")
+        done, assigned = self.session.progress()
+        if done == assigned:
+            self.notify(f"all {assigned} documents done: the queue is empty; ctrl+q quits")
+        else:
+            self.notify(f"submitted revision {stored.revision}")
         self.show(self.session.index + 1)
 
     def action_skip(self) -> None:

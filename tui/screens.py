@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -28,7 +28,9 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close")]
     CSS = """
     HelpScreen { align: center middle; }
-    #help { width: auto; max-width: 90%; border: round $accent; background: $surface; }
+    #frame { width: 90%; max-width: 80; height: auto; max-height: 90%;
+             border: round $accent; background: $surface; }
+    #help { width: 100%; height: auto; }
     """
 
     def __init__(self, bindings: Sequence[Binding], extra: Sequence[tuple[str, str]] = ()):
@@ -39,7 +41,9 @@ class HelpScreen(ModalScreen[None]):
         table = Table("key", "what it does", title="Keys (Esc closes)", box=None)
         for key, description in self.rows:
             table.add_row(key, description)
-        yield Static(table, id="help")
+        # Scrolls when the keys do not fit (80x24): ↑ ↓ PageUp PageDown move it.
+        with VerticalScroll(id="frame"):
+            yield Static(table, id="help")
 
 
 class ReasonScreen(ModalScreen[str | None]):

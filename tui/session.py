@@ -63,6 +63,7 @@ class Opened:
     state: AnnotationState
     submitted: bool  # this annotator already stored a revision of it
     opened_at: float
+    skipped_reason: str | None = None  # their newest revision skipped it, saying why
 
 
 class AnnotationSession:
@@ -126,7 +127,8 @@ class AnnotationSession:
                 }
             )
         self.drafts.set_position(document_id)
-        return Opened(document_id, document, state, bool(history), time.monotonic())
+        skipped = history[-1].skipped_reason if history else None
+        return Opened(document_id, document, state, bool(history), time.monotonic(), skipped)
 
     def save_draft(self, opened: Opened) -> None:
         self.drafts.save(opened.document_id, opened.state.snapshot())
