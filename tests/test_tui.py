@@ -377,3 +377,69 @@ async def test_accept_all_asks_skips_show_and_the_end_of_the_queue_is_said(
         shown = " ".join(str(Toast(n).render()) for n in app._notifications)
         assert "documents done: the queue is empty" in shown
     store.close()
+
+
+@pytest.mark.anyio
+async def test_reviewer_jumps_to_open_items_sets_any_stance_and_is_asked_before_quitting(
+    project: Project, conflicted: str
+) -> None:
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=SIZE) as pilot:
+        resolution = app.resolution
+        assert resolution is not None and resolution.group == 0
+        await pilot.press("space")
+        await pilot.pause()
+        assert resolution.group == 1 and not resolution.on_stances
+        await pilot.press("space", "space")  # past the last group: the open stance
+        await pilot.pause()
+        assert resolution.on_stances
+        iran = resolution.alignment.stances[resolution.row].target
+        given = set(resolution.alignment.stances[resolution.row].versions.values())
+        for _ in range(4):  # cycle until a stance no annotator chose
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            if resolution.stances[iran] not in given:
+                break
+        assert resolution.stances[iran] not in given  # e.g. neutral: a reviewer's own call
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running
+        assert "not stored" in str(app.query_one("#status").render())
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+    store.close()
+
+
+@pytest.mark.anyio
+async def test_review_panes_follow_the_span_in_focus_on_a_long_document(
+    project_dir: Path,
+) -> None:
+    from curate.adjudicate.auto import auto_adjudicate
+    from curate.records import Document, Span
+
+    project = Project.load(project_dir)
+    store = project.open_store()
+    text = "\n\n".join(f"Report {n}: officials in Tehran met envoys in Muscat." for n in range(50))
+    document = Document(text)
+    spans = {"alice": [], "bob": []}
+    for n in range(50):
+        start = text.index(f"Report {n}:") + len(f"Report {n}: officials in ")
+        spans["alice"].append(Span(start, start + 6, "GPE", "Tehran"))
+        spans["bob"].append(Span(start, start + 6, "ORG", "Tehran"))
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [document])
+        for who, chosen in spans.items():
+            queries.add_annotation(connection, Annotation(document.id, who, "test", tuple(chosen)))
+        auto_adjudicate(connection, project.settings, "1.0")
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.resolution is not None and len(app.resolution.groups) == 50
+        for _ in range(45):
+            await pilot.press("down")
+        await pilot.pause()
+        await pilot.pause()
+        scrolls = [pane.parent.scroll_y for pane in app.query("#panes Static")]  # type: ignore[union-attr]
+        assert len(scrolls) == 2 and all(y > 20 for y in scrolls)
+    store.close()

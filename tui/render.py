@@ -4,6 +4,8 @@ carrier of meaning."""
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
@@ -81,16 +83,19 @@ def shown_offset(state: AnnotationState, position: int) -> int:
 def line_of(rendered: Text, offset: int, width: int, console: Console) -> int:
     """The screen line (0-based) that character `offset` of `rendered` is drawn on when the
     text is wrapped to `width` columns, as Rich wraps it in a Static."""
-    line, start = 0, 0
-    for hard in rendered.split("\n", allow_blank=True):
-        end = start + len(hard.plain)
-        wrapped = hard.wrap(console, max(width, 1)) if hard.plain else [hard]
-        if offset <= end:
-            consumed = start
-            for number, piece in enumerate(wrapped):
-                consumed += len(piece.plain)
-                if offset < consumed or number == len(wrapped) - 1:
-                    return line + number
-        line += len(wrapped)
-        start = end + 1  # the newline
-    return max(line - 1, 0)
+    starts = _line_starts(rendered.plain, max(width, 1), console)
+    return max(bisect.bisect_right(starts, offset) - 1, 0)
+
+
+@functools.lru_cache(maxsize=32)
+def _line_starts(plain: str, width: int, console: Console) -> tuple[int, ...]:
+    """Where each wrapped line starts. Wrapping depends on the characters, not their styles,
+    so moving the cursor reuses this (the text only changes when a span does)."""
+    starts, start = [], 0
+    for hard in Text(plain).split("\n", allow_blank=True):
+        consumed = start
+        for piece in hard.wrap(console, width) if hard.plain else [hard]:
+            starts.append(consumed)
+            consumed += len(piece.plain)
+        start += len(hard.plain) + 1  # the newline
+    return tuple(starts)

@@ -31,6 +31,7 @@ class Resolution:
         self.row = 0
         self.on_stances = False
         self.note: str | None = None
+        self.changed = False  # the reviewer chose something not stored yet
 
     # --- where the reviewer is ------------------------------------------------------------
 
@@ -70,16 +71,19 @@ class Resolution:
             if label is None:
                 return None
             self.stances[row.target] = label
+            self.changed = True
             return f"{row.target}: {label} ({who})"
         if not self.groups:
             return None
         span = self.groups[self.group].versions.get(who)
         self.chosen[self.group] = span
+        self.changed = True
         return f"{who}'s version: " + (f"{span.label} {span.text!r}" if span else "no span")
 
     def drop(self) -> None:
         if self.groups and not self.on_stances:
             self.chosen[self.group] = None
+            self.changed = True
 
     def relabel(self, label: str) -> str | None:
         """Edit: give the chosen span of the focused group another label."""
@@ -89,7 +93,40 @@ class Resolution:
         if not isinstance(chosen, Span):
             return None
         self.chosen[self.group] = replace(chosen, label=label)
+        self.changed = True
         return f"relabelled {label}"
+
+    def cycle_stance(self, labels: list[str]) -> str | None:
+        """Any stance for the focused target, whether or not an annotator chose it."""
+        if not self.on_stances or not self.alignment.stances:
+            return None
+        row = self.alignment.stances[self.row]
+        current = self.stances.get(row.target)
+        following = (
+            labels[(labels.index(current) + 1) % len(labels)] if current in labels else labels[0]
+        )
+        self.stances[row.target] = following
+        self.changed = True
+        return f"{row.target}: {following} (your choice)"
+
+    def next_open(self) -> bool:
+        """Focus the next undecided item: span groups after this one, then undecided stances,
+        then span groups from the top. False when nothing is left."""
+        groups = self.open_groups()
+        later = [i for i in groups if not self.on_stances and i > self.group]
+        if later:
+            self.group = later[0]
+            return True
+        targets = [row.target for row in self.alignment.stances]
+        waiting = [targets.index(t) for t in self.open_stances()]
+        if waiting:
+            ahead = [i for i in waiting if not self.on_stances or i > self.row]
+            self.on_stances, self.row = True, (ahead or waiting)[0]
+            return True
+        if groups:
+            self.on_stances, self.group = False, groups[0]
+            return True
+        return False
 
     def spans(self) -> list[Span]:
         """The document's gold: spans a rule settled plus the reviewer's choices."""

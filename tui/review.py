@@ -9,13 +9,14 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Region
 from textual.widgets import Footer, Header, Static
 
 from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
 from curate.project import Project
 from curate.records import Span
 from curate.store import Store
-from tui.render import document_text, label_style
+from tui.render import document_text, label_style, line_of
 from tui.resolution import UNDECIDED, Resolution
 from tui.screens import HelpScreen, ReasonScreen
 
@@ -28,6 +29,8 @@ CONFLICT_STYLES = {
 KEYS = [
     Binding("down", "step(1)", "next conflict"),
     Binding("up", "step(-1)", "previous"),
+    Binding("space", "next_open", "next open"),
+    Binding("ctrl+t", "cycle_stance", "set stance"),
     Binding("tab", "focus_toggle", "spans/stance", priority=True),
     Binding("0", "drop", "no span"),
     Binding("N", "note", "note"),
@@ -56,6 +59,8 @@ class ReviewApp(App[None]):
         self.resolution: Resolution | None = None
         self.skipped: set[str] = set()
         self.sub_title = reviewer
+        self._repaint_due, self._message = False, ""
+        self._quit_armed = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -73,6 +78,7 @@ class ReviewApp(App[None]):
             queue = [e for e in review_queue(connection) if e.document_id not in self.skipped]
             alignment = align(connection, self.settings, queue[0].document_id) if queue else None
         self.queue_size = len(queue)
+        self._quit_armed = False
         panes = self.query_one("#panes", Horizontal)
         await panes.remove_children()
         if alignment is None:
@@ -111,12 +117,34 @@ class ReviewApp(App[None]):
                 end = max(s.end for s in present)
                 style = CONFLICT_STYLES.get(current.conflicts[0]) if current.conflicts else None
                 marked.append((start, end, style or Style(underline=True)))
-            self.query_one(f"#pane-{i}", Static).update(
-                document_text(alignment.document.text, spans, self.colours, marked=marked)
-            )
+            rendered = document_text(alignment.document.text, spans, self.colours, marked=marked)
+            pane = self.query_one(f"#pane-{i}", Static)
+            pane.update(rendered)
+            if marked:
+                self.call_after_refresh(self._follow, pane, rendered, spans, marked[0][0])
         self.query_one("#stances", Static).update(self._stance_rows())
         note = f"note: {resolution.note}" if resolution.note else ""
         self.query_one("#status", Static).update(Text(message or note))
+
+    def _follow(self, pane: Static, rendered: Text, spans: list[Span], start: int) -> None:
+        """Scroll an annotator's pane so the span in focus is in view."""
+        shown = start + sum(len(s.label) + 2 for s in spans if s.end <= start)
+        line = line_of(rendered, shown, pane.content_region.width, self.console)
+        scroll = pane.parent
+        if isinstance(scroll, VerticalScroll):
+            scroll.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
+
+    def request_view(self, message: str = "") -> None:
+        """Repaint once for a burst of keys: the repaint runs after the keys already queued."""
+        self._message = message or self._message
+        if not self._repaint_due:
+            self._repaint_due = True
+            self.call_later(self._repaint)
+
+    def _repaint(self) -> None:
+        self._repaint_due = False
+        message, self._message = self._message, ""
+        self.refresh_view(message)
 
     def _group_panel(self) -> Text:
         resolution = self.resolution
@@ -163,22 +191,40 @@ class ReviewApp(App[None]):
         if self.resolution is None or isinstance(self.screen, (HelpScreen, ReasonScreen)):
             return
         if event.character and event.character.isdigit() and event.character != "0":
-            self.refresh_view(self.resolution.take(int(event.character)) or "nothing to take")
+            self.request_view(self.resolution.take(int(event.character)) or "nothing to take")
             event.stop()
         elif event.character in self.hotkeys:
             done = self.resolution.relabel(self.hotkeys[event.character])
-            self.refresh_view(done or "take a version first, then relabel it")
+            self.request_view(done or "take a version first, then relabel it")
             event.stop()
 
     def action_step(self, steps: int) -> None:
         if self.resolution:
             self.resolution.step(steps)
-            self.refresh_view()
+            self.request_view()
+
+    def action_next_open(self) -> None:
+        if self.resolution:
+            found = self.resolution.next_open()
+            self.request_view("" if found else "nothing open here: ctrl+s stores the decision")
+
+    def action_cycle_stance(self) -> None:
+        if self.resolution:
+            done = self.resolution.cycle_stance(list(self.settings.stance.labels))
+            self.request_view(done or "tab to the stances first")
 
     def action_focus_toggle(self) -> None:
         if self.resolution:
             self.resolution.toggle_focus()
-            self.refresh_view()
+            self.request_view()
+
+    async def action_quit(self) -> None:
+        unsaved = self.resolution is not None and self.resolution.changed
+        if unsaved and not self._quit_armed:
+            self._quit_armed = True
+            self.refresh_view("this decision is not stored: ctrl+s stores it, ctrl+q again quits")
+            return
+        self.exit()
 
     def action_drop(self) -> None:
         if self.resolution:
