@@ -229,7 +229,7 @@ def test_unresolved_conflicts_refused_unless_allowed(project: Project, offline: 
     output = curate(project.root, "release", "--version", "1.0.0", "--allow-unresolved")
     assert "left out: 1 documents" in output
     card = (folder_of(project, "1.0.0") / "README.md").read_text("utf-8")
-    assert "1 documents with unresolved conflicts are left out" in card
+    assert "Left out: 1 documents still have an open conflict" in card
     released = {row["id"] for split in load(folder_of(project, "1.0.0")).values() for row in split}
     assert document.id not in released and len(released) == len(ids) - 1
 
