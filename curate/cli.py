@@ -34,6 +34,7 @@ from curate.adjudicate.review import review_queue
 from curate.agreement import measure
 from curate.agreement.html import render as render_html
 from curate.agreement.tables import tables as agreement_tables
+from curate.config import PERSON_NAME
 from curate.errors import CurateError, InputError, StoreError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
@@ -380,8 +381,7 @@ def import_ls_command(
     if report.labels_outside_config:
         labels = ", ".join(f"{k} ({n})" for k, n in report.labels_outside_config.most_common())
         out.print(f"labels not in curate.toml (stored as they are): {labels}", highlight=False)
-    for warning, count in sorted(c.warnings.items()):
-        err.print(f"warning: {count} {warning}", highlight=False, soft_wrap=True)
+    _print_warnings(c.warnings)
 
 
 labelstudio_app = typer.Typer(
@@ -428,6 +428,12 @@ def labelstudio_status(ctx: typer.Context) -> None:
     out.print(f"Label Studio at {url}: {'running' if up else 'not answering'}", highlight=False)
     if not up:
         raise typer.Exit(1)
+
+
+def _print_warnings(warnings: dict[str, int]) -> None:
+    """What an import or pull took in, but not exactly as written: never silent."""
+    for warning, count in sorted(warnings.items()):
+        err.print(f"warning: {count} {warning}", highlight=False, soft_wrap=True)
 
 
 def _client_args(project: Project) -> tuple[str, str]:
@@ -566,8 +572,7 @@ def pull_command(
     )
     for line in c.rejected + report.text_mismatches:
         out.print(f"note: {line}", highlight=False, soft_wrap=True)
-    for warning, count in sorted(c.warnings.items()):
-        err.print(f"warning: {count} {warning}", highlight=False, soft_wrap=True)
+    _print_warnings(c.warnings)
 
 
 @app.command("agreement")
@@ -693,7 +698,7 @@ def review_command(
     from tui.review import ReviewApp
 
     project = _project(ctx)
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", reviewer):
+    if not PERSON_NAME.match(reviewer):
         raise _fail(
             UsageError(f"--as {reviewer!r}: use letters, digits, '.', '_' and '-' in the name")
         )

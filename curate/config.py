@@ -32,6 +32,7 @@ COMMAND_KEYS = frozenset("mxaArkuG[]?") | frozenset("123456789")
 LABEL_NAME = re.compile(r"^[^\s\[\]]+$")  # no spaces, no brackets (the TUI shows [LABEL])
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+PERSON_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")  # annotators and reviewers (--as NAME)
 
 
 def _label_name(value: str) -> str:
@@ -111,7 +112,7 @@ class Annotator(_Section):
     @field_validator("name")
     @classmethod
     def _slug(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+        if not PERSON_NAME.match(value):
             raise ValueError(
                 f"name {value!r} is empty or uses other characters than letters, digits, "
                 "'.', '_' and '-'"

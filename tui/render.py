@@ -71,13 +71,16 @@ def annotation_text(state: AnnotationState, colours: Mapping[str, str]) -> Text:
 
 
 def shown_offset(state: AnnotationState, position: int) -> int:
-    """Where text offset `position` lands in annotation_text: label tags inserted at or before
-    it push it right."""
-    tags = [(sp.end, len(sp.label) + 2) for sp in state.spans]
-    tags += [
-        (su.span.end, len(su.span.label) + 3) for su in state.suggestions if su.status == PENDING
-    ]
-    return position + sum(length for end, length in tags if end <= position)
+    """Where text offset `position` lands in annotation_text."""
+    pending = [su.span for su in state.suggestions if su.status == PENDING]
+    return tagged_offset(position, state.spans, pending)
+
+
+def tagged_offset(position: int, spans: Sequence[Span], pending: Sequence[Span] = ()) -> int:
+    """Where text offset `position` lands in document_text: the tags inserted at or before it
+    ([LABEL] after a span, [LABEL?] after a pending suggestion) push it right."""
+    pushed = sum(len(s.label) + 2 for s in spans if s.end <= position)
+    return position + pushed + sum(len(s.label) + 3 for s in pending if s.end <= position)
 
 
 def line_of(rendered: Text, offset: int, width: int, console: Console) -> int:

@@ -16,7 +16,7 @@ from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, re
 from curate.project import Project
 from curate.records import Span
 from curate.store import Store
-from tui.render import document_text, label_style, line_of
+from tui.render import document_text, label_style, line_of, tagged_offset
 from tui.resolution import UNDECIDED, Resolution
 from tui.screens import HelpScreen, ReasonScreen
 
@@ -128,7 +128,7 @@ class ReviewApp(App[None]):
 
     def _follow(self, pane: Static, rendered: Text, spans: list[Span], start: int) -> None:
         """Scroll an annotator's pane so the span in focus is in view."""
-        shown = start + sum(len(s.label) + 2 for s in spans if s.end <= start)
+        shown = tagged_offset(start, spans)
         line = line_of(rendered, shown, pane.content_region.width, self.console)
         scroll = pane.parent
         if isinstance(scroll, VerticalScroll):

@@ -310,11 +310,10 @@ def adopt(connection: Connection, project: Project, version: str, folder: Path) 
     listed = folder / CHECKSUMS
     lines = listed.read_text("utf-8").splitlines() if listed.is_file() else []
     entries = [line.split("  ", 1) for line in lines if "  " in line]
-    broken = [name for digest, name in entries if not (folder / name).is_file()]
-    broken += [
+    broken = [
         name
         for digest, name in entries
-        if name not in broken and file_digest(folder / name) != digest
+        if not (folder / name).is_file() or file_digest(folder / name) != digest
     ]
     if not entries or broken:
         why = f"{broken[0]} does not match its checksum" if broken else f"it has no {CHECKSUMS}"

@@ -160,8 +160,7 @@ def _sources(connection: Connection, ids: pa.Array) -> pa.Array:
     """
     found = arrow_query(connection, sql, pa.schema([("document_id", STRING), ("source", STRING)]))
     source = pc.take(found["source"], pc.index_in(ids, value_set=found["document_id"]))
-    names = pc.replace_substring_regex(pc.fill_null(source, ""), r"^.*[/\\]", "")
-    return names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
+    return _array(pc.replace_substring_regex(pc.fill_null(source, ""), r"^.*[/\\]", ""))
 
 
 def _scores(connection: Connection, ids: pa.Array) -> pa.Array:
