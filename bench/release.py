@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -20,6 +21,8 @@ import time
 from pathlib import Path
 
 from sqlalchemy import insert
+
+from curate import ALLOCATOR
 
 PARAGRAPH = (
     "Tehran said on Monday that Washington had broken the deal, and officials in Baghdad and "
@@ -132,14 +135,18 @@ def run_anchor(root: Path, version: str) -> float:
 
 
 def child(kind: str, root: Path, version: str) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one measurement in a fresh process."""
+    """(seconds, peak RSS in MB) of one measurement in a fresh process. The peak adds the
+    largest helper process's (curate reads the store in helpers) to the process's own."""
     code = (
-        "import sys, json, resource; sys.path.insert(0, 'bench'); import release as b; "
+        "import sys, json, resource as r; sys.path.insert(0, 'bench'); import release as b; "
         f"s = b.run_{kind}(__import__('pathlib').Path({str(root)!r}), {version!r}); "
-        "print(json.dumps([s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"
+        "print(json.dumps([s, (r.getrusage(r.RUSAGE_SELF).ru_maxrss "
+        "+ r.getrusage(r.RUSAGE_CHILDREN).ru_maxrss) / 1024]))"
     )
+    # Both sides get the allocator setting curate sets for itself (curate/__init__.py).
+    environment = os.environ | ALLOCATOR
     output = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=environment
     )
     seconds, peak = json.loads(output.stdout.strip().splitlines()[-1])
     return seconds, peak

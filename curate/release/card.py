@@ -8,9 +8,11 @@ import re
 from collections import Counter
 from typing import Any
 
+import pyarrow.compute as pc
 import yaml
 
 from curate.release.compare import GoldDiff
+from curate.release.gold import value_counts
 from curate.release.rows import ReleaseRows, stance_column
 
 
@@ -247,14 +249,16 @@ def _distributions(rows: ReleaseRows) -> list[str]:
     gold = rows.gold
     if gold.num_rows == 0:
         return []
-    labels = Counter(
-        span["label"] for spans in gold.column("entities").to_pylist() for span in spans
-    )
+    labels = value_counts(pc.struct_field(pc.list_flatten(gold.column("entities")), "label"))
     parts = ["", "## Label distribution", "", "Gold entity spans per label:", ""]
     parts.append(_table(["label", "spans"], [[k, v] for k, v in sorted(labels.items())]))
     for target in rows.targets:
-        column = gold.column(stance_column(target)).to_pylist()
-        counted = Counter(rows.stance_labels[i] if i >= 0 else "no gold stance" for i in column)
+        counted = Counter(
+            {
+                rows.stance_labels[i] if i >= 0 else "no gold stance": n
+                for i, n in value_counts(gold.column(stance_column(target))).items()
+            }
+        )
         parts += ["", f"Stance towards {target}:", ""]
         parts.append(_table(["label", "documents"], [[k, v] for k, v in sorted(counted.items())]))
     return parts

@@ -1,24 +1,23 @@
 """The gold config as Arrow columns, read in bulk: the newest decision of every item, the texts,
-sources and scores come back as Arrow tables (curate.store.arrow), the decisions' JSON payloads
-are parsed by Arrow's JSON reader, and every span is checked against its text with numpy. No
-Python object is made per span or per document on the way to the parquet file."""
+sources and scores come back as Arrow tables (curate.store.arrow), the entity decisions' JSON
+payloads are parsed by Arrow's JSON reader, and every span is checked against its text with
+numpy. No Python object is made per span or per document on the way to the parquet file."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 from sqlalchemy import Connection
 
 from curate.config import Settings
-from curate.errors import SpanError
-from curate.store.arrow import arrow_query, utf8_bytes
+from curate.errors import SpanError, StoreError
+from curate.store.arrow import Query, read_tables
 
 OPEN = "open"
 SPAN = pa.struct(
@@ -41,39 +40,81 @@ class Gold:
     methods: Counter[str] = field(default_factory=Counter)
 
 
-def _newest(connection: Connection) -> pa.Table:
-    """The newest decision of every item, payloads as NDJSON lines. Every decision is read in
-    one scan and the newest picked in Arrow: cheaper than a GROUP BY join in SQL, since items
-    rarely have more than a couple of decisions."""
-    text = "payload::text" if connection.dialect.name == "postgresql" else "payload"
-    sql = f"""
-        SELECT id, document_id, kind, target, method, {utf8_bytes(connection, text)}
-        FROM decisions
-    """
-    schema = pa.schema(
-        [("id", pa.int64())]
-        + [(name, STRING) for name in ("document_id", "kind", "target", "method")]
-        + [("payload", pa.large_string())]
-    )
-    return arrow_query(connection, sql, schema, as_bytes=["payload"], line_ends=True)
+def _queries(connection: Connection) -> list[dict[str, Query]]:
+    """Entity decisions (payloads as NDJSON lines, for Arrow's JSON reader); the texts of
+    documents with entity decisions, by id; stance decisions with their labels; where each
+    document was first seen; the scores. Decisions come sorted by item, then id (the index
+    ix_decisions_item): the newest of each item is the last of its run, picked in Arrow."""
+    postgres = connection.dialect.name == "postgresql"
+    newline = "chr(10)" if postgres else "char(10)"
+    payload = "payload::text" if postgres else "payload"
+    label = "payload ->> 'label'" if postgres else "json_extract(payload, '$.label')"
+    by_id = 'COLLATE "C"' if postgres else ""  # byte order, as Arrow sorts
+    decisions: dict[str, Query] = {
+        "entities": Query(
+            f"""SELECT id, document_id, method, {payload} || {newline} FROM decisions
+                WHERE kind = 'entity' ORDER BY document_id {by_id}, id""",
+            pa.schema([("id", pa.int64()), ("document_id", STRING), ("method", STRING)]),
+            json=pa.schema([("spans", pa.list_(SPAN))]),
+        ),
+        "stances": Query(
+            f"""SELECT id, document_id, target, method, COALESCE({label}, '') FROM decisions
+                WHERE kind = 'stance' ORDER BY document_id {by_id}, target {by_id}, id""",
+            pa.schema(
+                [("id", pa.int64())]
+                + [(name, STRING) for name in ("document_id", "target", "method", "label")]
+            ),
+        ),
+        "sources": Query(
+            """SELECT s.document_id, s.source FROM document_sources s
+               JOIN (SELECT MIN(id) AS id FROM document_sources GROUP BY document_id) first
+                 ON first.id = s.id""",
+            pa.schema([("document_id", STRING), ("source", STRING)]),
+        ),
+        "scores": Query(
+            "SELECT document_id, score FROM document_agreement",
+            pa.schema([("document_id", STRING), ("score", pa.float64())]),
+        ),
+    }
+    # Texts never change once stored: they are read by a second helper, in parallel.
+    texts: dict[str, Query] = {
+        "texts": Query(
+            f"""SELECT id, title, text FROM documents
+                WHERE id IN (SELECT document_id FROM decisions WHERE kind = 'entity')
+                ORDER BY id {by_id}""",
+            pa.schema([("id", STRING), ("title", STRING), ("text", pa.large_string())]),
+        ),
+    }
+    return [decisions, texts]
 
 
-def _order(decisions: pa.Table, where: pa.Array) -> pa.Array:
-    """Indices of the decisions where `where` holds, sorted by document."""
-    chosen = pc.indices_nonzero(where)
-    return pc.take(chosen, pc.sort_indices(pc.take(decisions["document_id"], chosen)))
+def _newest(decisions: pa.Table, item: list[str]) -> pa.Table:
+    """The newest decision of each item. SQL sends the rows sorted by item, then id; where
+    the sort is not Arrow's (another collation) they are sorted here. No copy when every item
+    has one decision, as is usual."""
+    keys = [(name, "ascending") for name in item] + [("id", "ascending")]
+    if not _sorted(decisions, item):
+        decisions = decisions.take(pc.sort_indices(decisions, sort_keys=keys))
+    last = np.zeros(len(decisions), bool)  # the last row of each item
+    if len(last):
+        last[-1] = True
+        for name in item:
+            column = _array(decisions[name])
+            last[:-1] |= pc.not_equal(column[:-1], column[1:]).to_numpy(zero_copy_only=False)
+    return decisions if last.all() else decisions.filter(pa.array(last))
 
 
-def _parse(payloads: pa.ChunkedArray, schema: pa.Schema) -> pa.Table:
-    """NDJSON payloads -> columns of `schema` (other keys ignored)."""
-    if len(payloads) == 0:
-        return schema.empty_table()
-    joined = payloads.combine_chunks()
-    _, offsets, data = joined.buffers()
-    bounds = np.frombuffer(offsets, np.int64)[joined.offset : joined.offset + len(joined) + 1]
-    body = data[int(bounds[0]) : int(bounds[-1])]
-    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
-    return pj.read_json(pa.BufferReader(body), parse_options=options)
+def _sorted(table: pa.Table, item: list[str]) -> bool:
+    """Are the rows in ascending order of the item's columns (compared as tuples)?"""
+    if len(table) < 2:
+        return True
+    earlier, later = table.slice(0, len(table) - 1), table.slice(1)
+    before, tied = np.zeros(len(earlier), bool), np.ones(len(earlier), bool)
+    for name in item:
+        a, b = earlier[name].combine_chunks(), later[name].combine_chunks()
+        before |= tied & pc.less(a, b).to_numpy(zero_copy_only=False)
+        tied &= pc.equal(a, b).to_numpy(zero_copy_only=False)
+    return bool((before | tied).all())
 
 
 def stance_column(target: str) -> str:
@@ -81,48 +122,39 @@ def stance_column(target: str) -> str:
 
 
 def read_gold(connection: Connection, settings: Settings) -> Gold:
-    decisions = _newest(connection)
-    # Arrow parses every payload on another core while the texts are read.
-    payload = pa.schema([("spans", pa.list_(SPAN)), ("label", STRING)])
-    with ThreadPoolExecutor(1) as pool:
-        parsing = pool.submit(_parse, decisions["payload"], payload)
-        decisions = decisions.drop_columns(["payload"])
-        keys = ["document_id", "kind", "target"]
-        newest_ids = decisions.group_by(keys, use_threads=False).aggregate([("id", "max")])
-        newest = pc.is_in(decisions["id"], value_set=newest_ids["id_max"])
-        is_open = pc.and_(newest, pc.equal(decisions["method"], OPEN))
-        unresolved = sorted(set(pc.filter(decisions["document_id"], is_open).to_pylist()))
-        settled = pc.invert(pc.is_in(decisions["document_id"], pa.array(unresolved, STRING)))
-        is_entity = pc.and_(settled, pc.equal(decisions["kind"], "entity"))
-        entity_rows = _order(decisions, pc.and_(newest, is_entity))
-        stance_rows = _order(decisions, pc.and_(newest, pc.equal(decisions["kind"], "stance")))
-        entity, stances = decisions.take(entity_rows), decisions.take(stance_rows)
-        ids = entity["document_id"].combine_chunks()
-        texts = _texts(connection, ids)
-        sources, scores = _sources(connection, ids), _scores(connection, ids)
-        parsed = parsing.result()
-    spans = pc.take(parsed["spans"], entity_rows).combine_chunks()
-    labels = pc.take(parsed["label"], stance_rows)
-    spans = _methods_filled(spans, entity["method"].combine_chunks())
-    check_spans(ids, texts["text"].combine_chunks(), spans)
+    found = dict(read_tables(connection, _queries(connection)))
+    entities = _newest(found["entities"], ["document_id"])
+    stances = _newest(found["stances"], ["document_id", "target"])
+    unresolved = sorted(
+        set(pc.filter(entities["document_id"], pc.equal(entities["method"], OPEN)).to_pylist())
+        | set(pc.filter(stances["document_id"], pc.equal(stances["method"], OPEN)).to_pylist())
+    )
+    if unresolved:
+        entities = entities.filter(
+            pc.invert(pc.is_in(entities["document_id"], pa.array(unresolved, STRING)))
+        )
+    spans = entities["spans"]
+    ids = _array(entities["document_id"])
+    spans = _methods_filled(_array(spans), _array(entities["method"]))
+    texts = _texts(found["texts"], ids)
+    check_spans(ids, _array(texts["text"]), spans)
     table = pa.table(
         {
             "id": ids,
             "title": texts["title"],
             "text": texts["text"],
-            "source": sources,
+            "source": _sources(found["sources"], ids),
             "entities": spans,
         }
     )
     gold = Gold(table, unresolved=unresolved)
-    gold.methods.update(_counts(spans.values.field("method")))
-    stances = stances.append_column("label", labels)
+    gold.methods.update(value_counts(spans.values.field("method")))
     for target in settings.target_names():
         label, method = _stance_columns(stances, target, ids, settings.stance.labels)
         gold.table = gold.table.append_column(stance_column(target), label)
         gold.table = gold.table.append_column(stance_column(target) + "_method", method)
-        gold.methods.update(_counts(pc.filter(method, pc.not_equal(method, ""))))
-    gold.table = gold.table.append_column("agreement", scores)
+        gold.methods.update(value_counts(pc.filter(method, pc.not_equal(method, ""))))
+    gold.table = gold.table.append_column("agreement", _scores(found["scores"], ids))
     used = set(pc.unique(spans.values.field("label")).to_pylist())
     gold.extra_labels = sorted(used - set(settings.entity_label_names()) - {None})
     return gold
@@ -138,36 +170,22 @@ def _methods_filled(spans: pa.ListArray, item_methods: pa.Array) -> pa.ListArray
     return pa.ListArray.from_arrays(spans.offsets, rebuilt)
 
 
-def _texts(connection: Connection, ids: pa.Array) -> pa.Table:
-    sql = f"""
-        SELECT id, title, {utf8_bytes(connection, "text")} FROM documents
-        WHERE id IN (SELECT document_id FROM decisions WHERE kind = 'entity')
-        ORDER BY id
-    """
-    schema = pa.schema([("id", STRING), ("title", STRING), ("text", pa.large_string())])
-    found = arrow_query(connection, sql, schema, as_bytes=["text"])
+def _texts(found: pa.Table, ids: pa.Array) -> pa.Table:
     if found["id"].equals(pa.chunked_array([ids])):
         return found  # the usual case: no copy of the texts
-    return found.take(pc.index_in(ids, value_set=found["id"].combine_chunks()))
+    at = pc.index_in(ids, value_set=found["id"].combine_chunks())
+    if at.null_count:  # texts are read apart from decisions (another transaction)
+        raise StoreError("the store changed while the release read it; run the release again")
+    return found.take(at)
 
 
-def _sources(connection: Connection, ids: pa.Array) -> pa.Array:
+def _sources(found: pa.Table, ids: pa.Array) -> pa.Array:
     """The file name (not the folders) where each document was first seen."""
-    sql = """
-        SELECT s.document_id, s.source FROM document_sources s
-        JOIN (SELECT MIN(id) AS id FROM document_sources GROUP BY document_id) first
-          ON first.id = s.id
-    """
-    found = arrow_query(connection, sql, pa.schema([("document_id", STRING), ("source", STRING)]))
     source = pc.take(found["source"], pc.index_in(ids, value_set=found["document_id"]))
     return _array(pc.replace_substring_regex(pc.fill_null(source, ""), r"^.*[/\\]", ""))
 
 
-def _scores(connection: Connection, ids: pa.Array) -> pa.Array:
-    sql = "SELECT document_id, score FROM document_agreement"
-    found = arrow_query(
-        connection, sql, pa.schema([("document_id", STRING), ("score", pa.float64())])
-    )
+def _scores(found: pa.Table, ids: pa.Array) -> pa.Array:
     score = pc.take(found["score"], pc.index_in(ids, value_set=found["document_id"]))
     # The same rounding the card and older releases use.
     return pc.round(score, 6)
@@ -187,10 +205,14 @@ def _stance_columns(
 
 
 def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    """One array; no copy when there is one chunk (combine_chunks would copy even then)."""
+    if not isinstance(values, pa.ChunkedArray):
+        return values
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
-def _counts(values: pa.Array | pa.ChunkedArray) -> Counter[str]:
+def value_counts(values: pa.Array | pa.ChunkedArray) -> Counter[Any]:
+    """Counted in Arrow: a release can hold millions of spans."""
     counted = pc.value_counts(values)
     return Counter(
         dict(

@@ -1,57 +1,135 @@
-"""Query results as Arrow tables, for whole-corpus reads (the release).
+"""Whole-table reads as Arrow tables, for the release.
 
-Large text columns (document texts, JSON payloads) are selected as UTF-8 bytes (`utf8_bytes`) and
-joined into one Arrow buffer, so no Python string is decoded and re-encoded per value; Arrow
-checks the UTF-8 once, in bulk. The query runs on the caller's connection, so it sees that
-transaction's own writes. (ADBC's SQLite driver would hand back Arrow directly, but it brings a
-second SQLite library into the process, and two SQLite libraries on one database file drop each
-other's POSIX locks: the store then fails with "disk I/O error".)
+`read_tables` runs its queries in helper processes (arrow_helper.py) with ADBC, whose drivers
+hand rows to Arrow in C, so no value passes through a Python object. Why separate processes:
+ADBC's SQLite driver bundles its own SQLite library, and two SQLite libraries in one process
+drop each other's POSIX locks (the store then fails with "disk I/O error"). Helpers also run in
+parallel, on both cores of a small machine.
+
+Helpers read what is committed. A caller whose transaction has written rows of its own (tests,
+mostly: `release` reads before it writes) gets the same tables read in-process instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 from sqlalchemy import Connection
 
+from curate.errors import StoreError
+from curate.store.arrow_helper import parse_ndjson
+from curate.store.database import has_uncommitted_writes
 
-def utf8_bytes(connection: Connection, expression: str) -> str:
-    """SQL for the UTF-8 bytes of a text expression."""
-    if connection.dialect.name == "postgresql":
-        return f"convert_to({expression}, 'UTF8')"
-    return f"CAST({expression} AS BLOB)"
-
-
-def arrow_query(
-    connection: Connection,
-    sql: str,
-    schema: pa.Schema,
-    as_bytes: Sequence[str] = (),
-    line_ends: bool = False,
-) -> pa.Table:
-    """Run `sql` (no parameters); its columns, in select order, get `schema`'s names and types.
-    Columns named in `as_bytes` must be selected with `utf8_bytes` and must not be NULL; with
-    `line_ends` each of their values ends in a newline (JSON values then read as NDJSON)."""
-    rows = connection.exec_driver_sql(sql).fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    arrays = []
-    for values, column in zip(columns, schema, strict=True):
-        if column.name in as_bytes:
-            arrays.append(_joined(values, line_ends).cast(column.type))
-        else:
-            arrays.append(pa.array(values, type=column.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+HELPER = Path(__file__).with_name("arrow_helper.py")
 
 
-def _joined(values: Sequence[bytes | memoryview], line_ends: bool) -> pa.LargeStringArray:
-    end = b"\n" if line_ends else b""
-    lengths = np.fromiter(map(len, values), np.int64, len(values)) + len(end)
-    offsets = np.zeros(len(values) + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    data = pa.py_buffer(end.join(values) + end if values else b"")
-    joined = pa.LargeStringArray.from_buffers(len(values), pa.py_buffer(offsets), data)
-    if not line_ends:  # NDJSON is checked by the JSON reader; anything else here
-        joined.validate(full=True)  # the bytes really are UTF-8
-    return joined
+@dataclass(frozen=True)
+class Query:
+    """SQL without parameters; its columns, in select order, get `columns`' names and types.
+    With `json`, the last column selected holds one JSON object per line (each ending in a
+    newline) and is replaced by `json`'s fields. Text columns must not be NULL (COALESCE them):
+    ADBC's SQLite driver guesses a column's type from its first rows."""
+
+    sql: str
+    columns: pa.Schema
+    json: pa.Schema | None = None
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The table read."""
+        return pa.schema([*self.columns, *(self.json or [])])
+
+
+def read_tables(connection: Connection, groups: list[dict[str, Query]]) -> dict[str, pa.Table]:
+    """Every query's table, by name. Each group runs in its own helper, in parallel with the
+    others, in one read transaction: queries whose results must agree belong in one group."""
+    if has_uncommitted_writes(connection) or not _helper_url(connection):
+        return {
+            name: _in_process(connection, query)
+            for group in groups
+            for name, query in group.items()
+        }
+    # In memory where the system offers it: the tables are read back into memory anyway.
+    memory = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="curate-read-", dir=memory) as folder:
+        helpers = [_start(connection, folder, group) for group in groups]
+        failures = []
+        for helper in helpers:
+            with helper:  # closes the pipes and waits
+                assert helper.stderr
+                errors = helper.stderr.read().decode(errors="replace")  # a line at most
+            if helper.returncode != 0:
+                failures.append((errors.strip().splitlines() or ["no message"])[-1])
+        if failures:
+            raise StoreError(f"reading the store in bulk failed: {failures[0]}")
+        # Memory-mapped: the tables stay readable after the folder is removed.
+        return {
+            name: _conformed(
+                pa.ipc.open_file(pa.memory_map(f"{folder}/{name}.arrow")).read_all(),
+                query.schema,
+            )
+            for group in groups
+            for name, query in group.items()
+        }
+
+
+def _helper_url(connection: Connection) -> str | None:
+    """The URI a helper opens, or None for a store only this process can see (in memory)."""
+    url = connection.engine.url
+    if url.get_backend_name() == "postgresql":
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        # Read-only: a helper can never change the store, nor make a missing file.
+        return Path(url.database).absolute().as_uri() + "?mode=ro"
+    return None
+
+
+def _start(connection: Connection, folder: str, group: dict[str, Query]) -> subprocess.Popen[bytes]:
+    job = {
+        "dialect": connection.dialect.name,
+        "uri": _helper_url(connection),
+        "folder": folder,
+        "queries": {
+            name: {
+                "sql": query.sql,
+                "json": base64.b64encode(query.json.serialize()).decode() if query.json else None,
+            }
+            for name, query in group.items()
+        },
+    }
+    helper = subprocess.Popen(
+        [sys.executable, str(HELPER)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert helper.stdin
+    helper.stdin.write(json.dumps(job).encode())  # a few KB: fits the pipe, never blocks
+    helper.stdin.close()
+    return helper
+
+
+def _conformed(found: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A helper's columns under the schema's names and types (large strings, int flags)."""
+    columns = [column.cast(field.type) for column, field in zip(found.columns, schema, strict=True)]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _in_process(connection: Connection, query: Query) -> pa.Table:
+    rows = connection.exec_driver_sql(query.sql).fetchall()
+    width = len(query.columns) + (1 if query.json else 0)
+    values = list(zip(*rows, strict=True)) if rows else [()] * width
+    arrays = [pa.array(v, type=f.type) for v, f in zip(values, query.columns, strict=False)]
+    table = pa.Table.from_arrays(arrays, schema=query.columns)
+    if query.json:
+        parsed = parse_ndjson(pa.array(values[-1], pa.large_string()), query.json)
+        for name, column in zip(parsed.column_names, parsed.columns, strict=True):
+            table = table.append_column(name, column)
+    return table

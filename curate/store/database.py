@@ -53,6 +53,26 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # IMMEDIATE takes the write lock at BEGIN: two processes never deadlock upgrading a lock.
         write = connection.get_execution_options().get("curate_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        connection.info[_CHANGES_AT_BEGIN] = _sqlite_changes(connection)
+
+
+_CHANGES_AT_BEGIN = "curate_changes_at_begin"
+
+
+def _sqlite_changes(connection: Connection) -> int:
+    """Rows this SQLite connection has changed since it opened."""
+    return int(connection.connection.dbapi_connection.total_changes)  # type: ignore[union-attr]
+
+
+def has_uncommitted_writes(connection: Connection) -> bool:
+    """Has the open transaction written anything? (Another connection would not see it.)"""
+    if not connection.in_transaction():
+        return False
+    if connection.dialect.name == "postgresql":
+        # An id is assigned to a PostgreSQL transaction at its first write.
+        found = connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+        return bool(found.scalar())
+    return _sqlite_changes(connection) != connection.info.get(_CHANGES_AT_BEGIN, -1)
 
 
 class Store:

@@ -1,0 +1,125 @@
+"""The helper process behind curate.store.arrow.read_tables: runs queries with ADBC and writes
+each result as an Arrow IPC file. Run by path (not `-m`), so it imports only pyarrow and the
+ADBC driver: it starts in about a tenth of a second.
+
+The job comes on standard input as JSON, so a database password never shows in `ps`:
+{"dialect": "sqlite"|"postgresql", "uri": ..., "folder": ...,
+ "queries": {name: {"sql": ..., "json": base64 Arrow schema or null}}}.
+All queries run in one read transaction, so they see one state of the store. A query with a
+"json" schema selects NDJSON lines last; each batch of lines is parsed (Arrow's JSON reader, on
+another thread) while the next batch is read.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.json as pj
+
+MMAP_BYTES = 1 << 40  # SQLite caps it at its compiled limit (2 GB by default)
+BATCH_ROWS = 8192  # SQLite: rows per batch (the driver infers column types from the first)
+
+
+def main() -> None:
+    import adbc_driver_manager
+
+    job = json.load(sys.stdin)
+    if job["dialect"] == "sqlite":
+        import adbc_driver_sqlite as driver
+    else:
+        import adbc_driver_postgresql as driver  # type: ignore[no-redef]
+    database = driver.connect(job["uri"])
+    connection = adbc_driver_manager.AdbcConnection(database)
+    connection.set_autocommit(False)
+    try:
+        if job["dialect"] == "sqlite":
+            _run(connection, "PRAGMA busy_timeout = 30000")
+            # Pages read in place from the page cache: a third of the system time of read().
+            _run(connection, f"PRAGMA mmap_size = {MMAP_BYTES}")
+        else:
+            _run(connection, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        for name, query in job["queries"].items():
+            statement = adbc_driver_manager.AdbcStatement(connection)
+            if job["dialect"] == "sqlite":
+                statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+            statement.set_sql_query(query["sql"])
+            stream, _ = statement.execute_query()
+            reader = pa.RecordBatchReader._import_from_c(stream.address)
+            if query["json"]:
+                fields = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(query["json"])))
+                table = _read_parsing(reader, fields)
+            else:
+                table = _contiguous(reader.read_all())
+            statement.close()
+            with pa.ipc.new_file(Path(job["folder"]) / f"{name}.arrow", table.schema) as out:
+                out.write_table(table)
+            del table
+    finally:
+        connection.rollback()
+        connection.close()
+        database.close()
+
+
+def _read_parsing(reader: pa.RecordBatchReader, fields: pa.Schema) -> pa.Table:
+    """Every batch, its last column (NDJSON lines) parsed into `fields` on another thread."""
+    batches: list[pa.RecordBatch] = []
+    parsed: list[Future[pa.Table]] = []
+    with ThreadPoolExecutor(1) as pool:
+        for batch in reader:
+            batches.append(batch.drop_columns([batch.schema.names[-1]]))
+            parsed.append(pool.submit(parse_ndjson, batch.column(batch.num_columns - 1), fields))
+    table = pa.Table.from_batches(batches, reader.schema.remove(len(reader.schema) - 1))
+    values = pa.concat_tables([f.result() for f in parsed]) if parsed else fields.empty_table()
+    for name, column in zip(values.column_names, values.columns, strict=True):
+        table = table.append_column(name, column)
+    return _contiguous(table)
+
+
+def parse_ndjson(lines: pa.Array, fields: pa.Schema) -> pa.Table:
+    """A string array of JSON objects, each ending in a newline -> columns of `fields` (other
+    keys ignored). The lines are parsed where they lie in the array's buffer: no copy."""
+    if len(lines) == 0:
+        return fields.empty_table()
+    _, offsets, data = lines.buffers()
+    width = 8 if pa.types.is_large_string(lines.type) else 4
+    first = int.from_bytes(offsets[lines.offset * width : (lines.offset + 1) * width], "little")
+    end = lines.offset + len(lines)
+    last = int.from_bytes(offsets[end * width : (end + 1) * width], "little")
+    options = pj.ParseOptions(explicit_schema=fields, unexpected_field_behavior="ignore")
+    block = pj.ReadOptions(use_threads=False, block_size=max(1 << 20, last - first))
+    body = pa.BufferReader(data[first:last])
+    return pj.read_json(body, read_options=block, parse_options=options)
+
+
+def _contiguous(table: pa.Table) -> pa.Table:
+    """One chunk per column, so the parent reads each column as one array without a copy;
+    strings get 64-bit offsets first (a column can pass 2 GB)."""
+    wide = [
+        pa.field(f.name, pa.large_string()) if pa.types.is_string(f.type) else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(wide)).combine_chunks()
+
+
+def _run(connection: Any, sql: str) -> None:
+    import adbc_driver_manager
+
+    statement = adbc_driver_manager.AdbcStatement(connection)
+    statement.set_sql_query(sql)
+    statement.execute_update()
+    statement.close()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # one line for the parent to show; never the job (it holds the URI)
+        message = str(error).splitlines()[0] if str(error) else ""
+        print(f"{type(error).__name__}: {message}", file=sys.stderr)
+        sys.exit(1)
