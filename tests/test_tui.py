@@ -440,6 +440,6 @@ async def test_review_panes_follow_the_span_in_focus_on_a_long_document(
             await pilot.press("down")
         await pilot.pause()
         await pilot.pause()
-        scrolls = [pane.parent.scroll_y for pane in app.query("#panes Static")]  # type: ignore[union-attr]
+        scrolls = [pane.scroll_y for pane in app.query("#panes DocumentView")]
         assert len(scrolls) == 2 and all(y > 20 for y in scrolls)
     store.close()

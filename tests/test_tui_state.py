@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from curate.adjudicate.review import Alignment, SpanGroup, StanceRow
 from curate.records import Document, Prelabel, Span
 from tui.resolution import UNDECIDED, Resolution
@@ -180,3 +183,36 @@ def test_down_does_not_stop_on_the_quote_that_closes_a_sentence() -> None:
     assert s.token.text == "("  # an opening bracket starts the next sentence
     s.move_sentence(1)
     assert s.token.text == "Talks"
+
+
+@given(
+    st.text(alphabet="ab \n😀", max_size=30),
+    st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["X", "Y"])), max_size=6),
+)
+def test_document_text_inserts_every_tag_where_cutting_and_joining_would(
+    text: str, ends: list[tuple[int, str]]
+) -> None:
+    """The one-pass tag insertion against the obvious one: cut the text at each tag (from the
+    end backwards) and join the pieces."""
+    from rich.console import Console
+    from rich.style import Style
+    from rich.text import Text
+
+    from tui.render import document_text
+
+    spans = [
+        Span(0, min(end, len(text)), label, text[: min(end, len(text))]) for end, label in ends
+    ]
+    rendered = document_text(text, spans, {"X": "#ff0000", "Y": "#00ff00"})
+    expected = Text(text)
+    for s in spans:
+        expected.stylize(
+            Style(bgcolor={"X": "#ff0000", "Y": "#00ff00"}[s.label], color="black"), s.start, s.end
+        )
+    for s in sorted(spans, key=lambda s: s.end, reverse=True):
+        expected = (
+            expected[: s.end] + Text(f"[{s.label}]", style=Style(bold=True)) + expected[s.end :]
+        )
+    console = Console(width=200)
+    assert rendered.plain == expected.plain
+    assert list(rendered.render(console)) == list(expected.render(console))

@@ -8,15 +8,15 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.geometry import Region
+from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
 from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
 from curate.project import Project
 from curate.records import Span
 from curate.store import Store
-from tui.render import document_text, label_style, line_of, tagged_offset
+from tui.document_view import DocumentView
+from tui.render import document_text, label_style, show, tagged_offset
 from tui.resolution import UNDECIDED, Resolution
 from tui.screens import HelpScreen, ReasonScreen
 
@@ -88,11 +88,10 @@ class ReviewApp(App[None]):
             return
         self.resolution = Resolution(alignment)
         await panes.mount_all(
-            VerticalScroll(Static(id=f"pane-{i}"), classes="pane", can_focus=False)
-            for i in range(len(alignment.annotators))
+            DocumentView(id=f"pane-{i}", classes="pane") for i in range(len(alignment.annotators))
         )
         for i, who in enumerate(alignment.annotators):
-            self.query_one(f"#pane-{i}", Static).parent.border_title = f"{i + 1} {who}"  # type: ignore[union-attr]
+            self.query_one(f"#pane-{i}", DocumentView).border_title = f"{i + 1} {who}"
         self.refresh_view()
 
     def refresh_view(self, message: str = "") -> None:
@@ -103,9 +102,10 @@ class ReviewApp(App[None]):
         score = "–" if alignment.score is None else f"{alignment.score:.2f}"
         title = alignment.document.title or alignment.document.text[:50] + "…"
         self.title = f"curate review · {self.queue_size} in queue"
-        self.query_one("#info", Static).update(
+        show(
+            self.query_one("#info", Static),
             Text(f"{title}  agreement {score}  ·  open: {resolution.left()}\n")
-            + self._group_panel()
+            + self._group_panel(),
         )
         current = resolution.groups[resolution.group] if resolution.groups else None
         for i, who in enumerate(alignment.annotators):
@@ -117,22 +117,14 @@ class ReviewApp(App[None]):
                 end = max(s.end for s in present)
                 style = CONFLICT_STYLES.get(current.conflicts[0]) if current.conflicts else None
                 marked.append((start, end, style or Style(underline=True)))
-            rendered = document_text(alignment.document.text, spans, self.colours, marked=marked)
-            pane = self.query_one(f"#pane-{i}", Static)
-            pane.update(rendered)
+            pane = self.query_one(f"#pane-{i}", DocumentView)
+            pane.show(document_text(alignment.document.text, spans, self.colours, marked=marked))
             if marked:
-                self.call_after_refresh(self._follow, pane, rendered, spans, marked[0][0])
-        self.query_one("#stances", Static).update(self._stance_rows())
+                # After the refresh: a pane just mounted has no size, nor wrapped lines, yet.
+                self.call_after_refresh(pane.follow, tagged_offset(marked[0][0], spans))
+        show(self.query_one("#stances", Static), self._stance_rows())
         note = f"note: {resolution.note}" if resolution.note else ""
-        self.query_one("#status", Static).update(Text(message or note))
-
-    def _follow(self, pane: Static, rendered: Text, spans: list[Span], start: int) -> None:
-        """Scroll an annotator's pane so the span in focus is in view."""
-        shown = tagged_offset(start, spans)
-        line = line_of(rendered, shown, pane.content_region.width, self.console)
-        scroll = pane.parent
-        if isinstance(scroll, VerticalScroll):
-            scroll.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
+        show(self.query_one("#status", Static), Text(message or note))
 
     def request_view(self, message: str = "") -> None:
         """Repaint once for a burst of keys: the repaint runs after the keys already queued."""

@@ -1,0 +1,74 @@
+"""A scrolling document pane that draws only the lines on screen (Textual's line API).
+
+A Static draws the whole document on every change; this pane wraps the text once (again only
+when its characters or the width change) and then cuts each visible line out of the styled text
+when it is drawn. A move that restyles a span costs the same on a 5,000-word document as on a
+short one (bench/review.py)."""
+
+from __future__ import annotations
+
+import bisect
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.events import Resize
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui.render import line_starts
+
+
+class DocumentView(ScrollView, can_focus=False):
+    DEFAULT_CSS = "DocumentView { height: 1fr; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.text = Text()
+        self._starts: tuple[int, ...] = (0,)
+        self._lines: list[Text] | None = None  # the text cut at _starts, cut when first drawn
+        self._width = 0
+
+    def show(self, text: Text) -> None:
+        """Show `text`; only a change of characters wraps it again."""
+        if text == self.text:
+            return
+        reflow = text.plain != self.text.plain
+        self.text, self._lines = text, None
+        if reflow:
+            self._wrap()
+        self.refresh()
+
+    def line_of(self, offset: int) -> int:
+        """The wrapped line (0-based) character `offset` of the text is drawn on."""
+        return max(bisect.bisect_right(self._starts, offset) - 1, 0)
+
+    def follow(self, offset: int) -> None:
+        """Scroll so the line holding `offset` is in view."""
+        self.scroll_to_region(Region(0, self.line_of(offset), 1, 1), animate=False, immediate=True)
+
+    def on_resize(self, _event: Resize) -> None:
+        self._wrap()
+
+    def _wrap(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return  # not laid out yet: wrapped on the first resize
+        self._width = width
+        self._starts = line_starts(self.text.plain, width, self.app.console)
+        self._lines = None
+        self.virtual_size = Size(width, len(self._starts))
+
+    def render_line(self, y: int) -> Strip:
+        width, style = self.scrollable_content_region.width, self.rich_style
+        index = self.scroll_offset.y + y
+        if index >= len(self._starts) or not self.text.plain:
+            return Strip.blank(width, style)
+        if self._lines is None:  # one cut for all lines: Text.divide is linear in the spans
+            self._lines = self.text.divide(self._starts[1:])
+        line = self._lines[index].copy()
+        if line.plain.endswith("\n"):
+            line = line[:-1]
+        line.stylize_before(style)
+        segments = list(line.render(self.app.console, end=""))
+        return Strip(segments, cell_len(line.plain)).crop_extend(0, width, style)
