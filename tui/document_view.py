@@ -65,7 +65,7 @@ class DocumentView(ScrollView, can_focus=False):
         if index >= len(self._starts) or not self.text.plain:
             return Strip.blank(width, style)
         if self._lines is None:  # one cut for all lines: Text.divide is linear in the spans
-            self._lines = self.text.divide(self._starts[1:])
+            self._lines = list(self.text.divide(self._starts[1:]))
         line = self._lines[index].copy()
         if line.plain.endswith("\n"):
             line = line[:-1]
