@@ -413,6 +413,45 @@ async def test_reviewer_jumps_to_open_items_sets_any_stance_and_is_asked_before_
 
 
 @pytest.mark.anyio
+async def test_reviewer_draws_a_span_no_annotator_gave_and_stores_it(
+    project: Project, conflicted: str
+) -> None:
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=SIZE) as pilot:
+        resolution = app.resolution
+        assert resolution is not None
+        await pilot.press("1", "down", "2", "g", "down", "0", "tab", "2")  # as a reviewer would
+        assert resolution.left() == 0 and resolution.group == 2  # Iraq, dropped
+        await pilot.press("m")  # drawing starts at the span in focus
+        await pilot.pause()
+        assert "drawing 'Iraq'" in str(app.query_one("#info").render())
+        await pilot.press("left", "o")  # one token back: "leave", as ORG
+        await pilot.pause()
+        assert "added ORG 'leave' (yours)" in str(app.query_one("#status").render())
+        assert app.drawing is None and "yours: ORG 'leave'" in str(app.query_one("#info").render())
+        await pilot.press("m", "shift+left", "g")  # "leave Iraq" would overlap "leave"
+        await pilot.pause()
+        assert "overlaps ORG 'leave'; nothing added" in str(app.query_one("#status").render())
+        await pilot.press("m", "right", "escape")
+        await pilot.pause()
+        assert app.drawing is None and [s.text for s in resolution.added] == ["leave"]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "queue is empty" in str(app.query_one("#info").render())
+    with store.connect() as connection:
+        decision = [
+            d for d in queries.decisions_for(connection, [conflicted]) if d.kind == "entity"
+        ][-1]
+    store.close()
+    assert [(s["text"], s["label"], s["method"]) for s in decision.payload["spans"]] == [
+        ("Khamenei", "PERSON", "reviewer"),
+        ("Washington", "GPE", "reviewer"),
+        ("leave", "ORG", "reviewer"),
+    ]
+
+
+@pytest.mark.anyio
 async def test_review_panes_follow_the_span_in_focus_on_a_long_document(
     project_dir: Path,
 ) -> None:

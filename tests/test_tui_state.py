@@ -157,6 +157,20 @@ def test_resolution_takes_versions_edits_and_counts_what_is_left() -> None:
     assert r.take(7) is None
 
 
+def test_a_reviewer_adds_a_span_no_annotator_gave_but_never_over_gold() -> None:
+    r = Resolution(alignment())
+    assert not r.changed
+    leave = Span(28, 33, "ORG", "leave")
+    assert r.add(leave) == "added ORG 'leave' (yours)" and r.changed
+    assert "leave" in [s.text for s in r.spans()]
+    over = Span(20, 27, "GPE", "gton to")
+    assert r.add(over) == "'gton to' overlaps GPE 'Washington'; nothing added"
+    assert over not in r.spans()
+    assert r.remove_added(10) is None  # Khamenei's group is not the reviewer's to remove here
+    assert r.remove_added(30) == "removed ORG 'leave'"
+    assert "leave" not in [s.text for s in r.spans()]
+
+
 def test_a_hand_label_over_a_suggestion_settles_it_and_escape_clears_a_selection() -> None:
     s = state(suggestion("Oman", "GPE"), suggestion("US", "GPE"))
     s.move_to(TEXT.index("Oman"))

@@ -31,6 +31,7 @@ class Resolution:
         self.row = 0
         self.on_stances = False
         self.note: str | None = None
+        self.added: list[Span] = []  # spans the reviewer drew that no annotator gave
         self.changed = False  # the reviewer chose something not stored yet
 
     # --- where the reviewer is ------------------------------------------------------------
@@ -109,6 +110,24 @@ class Resolution:
         self.changed = True
         return f"{row.target}: {following} (your choice)"
 
+    def add(self, span: Span) -> str:
+        """A span no annotator gave. Gold spans never overlap: refused over one."""
+        for other in self.spans():
+            if other.start < span.end and span.start < other.end:
+                return f"{span.text!r} overlaps {other.label} {other.text!r}; nothing added"
+        self.added.append(span)
+        self.changed = True
+        return f"added {span.label} {span.text!r} (yours)"
+
+    def remove_added(self, position: int) -> str | None:
+        """Take back a drawn span that covers text offset `position`."""
+        for span in self.added:
+            if span.start <= position < span.end:
+                self.added.remove(span)
+                self.changed = True
+                return f"removed {span.label} {span.text!r}"
+        return None
+
     def next_open(self) -> bool:
         """Focus the next undecided item: span groups after this one, then undecided stances,
         then span groups from the top. False when nothing is left."""
@@ -131,7 +150,8 @@ class Resolution:
     def spans(self) -> list[Span]:
         """The document's gold: spans a rule settled plus the reviewer's choices."""
         chosen = [c for c in self.chosen if isinstance(c, Span)]
-        return sorted({*self.alignment.agreed_spans, *chosen}, key=lambda s: (s.start, s.end))
+        every = {*self.alignment.agreed_spans, *chosen, *self.added}
+        return sorted(every, key=lambda s: (s.start, s.end))
 
     def decided_stances(self) -> dict[str, str]:
         return {t: label for t, label in self.stances.items() if label is not None}

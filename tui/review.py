@@ -16,9 +16,10 @@ from curate.project import Project
 from curate.records import Span
 from curate.store import Store
 from tui.document_view import DocumentView
-from tui.render import document_text, label_style, show, tagged_offset
+from tui.render import SELECTION, document_text, label_style, show, tagged_offset
 from tui.resolution import UNDECIDED, Resolution
 from tui.screens import HelpScreen, ReasonScreen
+from tui.state import Token, tokenize
 
 # Conflict types get a style and, because colour is not enough, their name in the panel.
 CONFLICT_STYLES = {
@@ -33,6 +34,13 @@ KEYS = [
     Binding("ctrl+t", "cycle_stance", "set stance"),
     Binding("tab", "focus_toggle", "spans/stance", priority=True),
     Binding("0", "drop", "no span"),
+    Binding("m", "draw", "draw span"),
+    Binding("left", "draw_move(-1)", "draw: token", show=False),
+    Binding("right", "draw_move(1)", "draw: token", show=False),
+    Binding("shift+left", "draw_move(-1, True)", "draw: extend", show=False),
+    Binding("shift+right", "draw_move(1, True)", "draw: extend", show=False),
+    Binding("x", "remove_drawn", "remove your span", show=False),
+    Binding("escape", "stop_drawing", "stop drawing", show=False),
     Binding("N", "note", "note"),
     Binding("ctrl+s", "submit", "decide"),
     Binding("right_square_bracket", "next_document", "next doc"),
@@ -61,6 +69,9 @@ class ReviewApp(App[None]):
         self.sub_title = reviewer
         self._repaint_due, self._message = False, ""
         self._quit_armed = False
+        self.tokens: list[Token] = []
+        # Drawing a span no annotator gave: (anchor, cursor) token indexes, or None.
+        self.drawing: tuple[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,6 +98,7 @@ class ReviewApp(App[None]):
             self.query_one("#stances", Static).update("")
             return
         self.resolution = Resolution(alignment)
+        self.tokens, self.drawing = tokenize(alignment.document.text), None
         await panes.mount_all(
             DocumentView(id=f"pane-{i}", classes="pane") for i in range(len(alignment.annotators))
         )
@@ -111,7 +123,10 @@ class ReviewApp(App[None]):
         for i, who in enumerate(alignment.annotators):
             spans = [v for g in resolution.groups if (v := g.versions.get(who)) is not None]
             marked = []
-            if current is not None and not resolution.on_stances:
+            drawn = self._drawn()
+            if drawn is not None:
+                marked.append((*drawn, SELECTION))
+            elif current is not None and not resolution.on_stances:
                 present = [v for v in current.versions.values() if v is not None]
                 start = min(s.start for s in present)
                 end = max(s.end for s in present)
@@ -141,6 +156,10 @@ class ReviewApp(App[None]):
     def _group_panel(self) -> Text:
         resolution = self.resolution
         assert resolution is not None
+        drawn = self._drawn()
+        if drawn is not None:
+            text = resolution.alignment.document.text[drawn[0] : drawn[1]]
+            return Text(f"drawing {text!r}: a label key adds it, esc stops", style="bold")
         if not resolution.groups:
             return Text("no spans from any annotator")
         group = resolution.groups[resolution.group]
@@ -153,6 +172,9 @@ class ReviewApp(App[None]):
             panel.append(f" {number} {who}: ")
             style = label_style(self.colours.get(version.label, "#aaaaaa")) if version else ""
             panel.append(text, style=style)
+        if resolution.added:
+            yours = ", ".join(f"{s.label} {s.text!r}" for s in resolution.added)
+            panel = Text(f"yours: {yours}\n") + panel
         chosen = resolution.chosen[resolution.group]
         if chosen is UNDECIDED:
             panel.append("  → undecided", style="bold red")
@@ -182,7 +204,16 @@ class ReviewApp(App[None]):
     def on_key(self, event: Any) -> None:
         if self.resolution is None or isinstance(self.screen, (HelpScreen, ReasonScreen)):
             return
-        if event.character and event.character.isdigit() and event.character != "0":
+        drawn = self._drawn()
+        if drawn is not None and event.character in self.hotkeys:
+            start, end = drawn
+            text = self.resolution.alignment.document.text[start:end]
+            self.drawing = None
+            self.request_view(
+                self.resolution.add(Span(start, end, self.hotkeys[event.character], text))
+            )
+            event.stop()
+        elif event.character and event.character.isdigit() and event.character != "0":
             self.request_view(self.resolution.take(int(event.character)) or "nothing to take")
             event.stop()
         elif event.character in self.hotkeys:
@@ -193,6 +224,47 @@ class ReviewApp(App[None]):
     def action_step(self, steps: int) -> None:
         if self.resolution:
             self.resolution.step(steps)
+            if self.drawing is not None:
+                self.action_draw()  # the drawing cursor follows the span in focus
+            self.request_view()
+
+    # --- drawing a span no annotator gave ---------------------------------------------------
+
+    def _drawn(self) -> tuple[int, int] | None:
+        """The characters the drawing covers: from its anchor token to its cursor token."""
+        if self.drawing is None or not self.tokens:
+            return None
+        first, last = sorted(self.drawing)
+        return self.tokens[first].start, self.tokens[last].end
+
+    def action_draw(self) -> None:
+        """Start drawing at the span in focus (the document's start when there is none)."""
+        resolution = self.resolution
+        if resolution is None or not self.tokens:
+            return
+        at = resolution.groups[resolution.group].start if resolution.groups else 0
+        index = next((i for i, t in enumerate(self.tokens) if t.end > at), 0)
+        self.drawing = (index, index)
+        self.request_view("←/→ move, shift+←/→ extend, a label key adds the span, esc stops")
+
+    def action_draw_move(self, steps: int, extend: bool = False) -> None:
+        if self.drawing is None:
+            return
+        anchor, cursor = self.drawing
+        cursor = min(max(cursor + steps, 0), len(self.tokens) - 1)
+        self.drawing = (anchor if extend else cursor, cursor)
+        self.request_view()
+
+    def action_remove_drawn(self) -> None:
+        drawn = self._drawn()
+        if self.resolution is None or drawn is None:
+            return
+        removed = self.resolution.remove_added(drawn[0])
+        self.request_view(removed or "no span of yours here")
+
+    def action_stop_drawing(self) -> None:
+        if self.drawing is not None:
+            self.drawing = None
             self.request_view()
 
     def action_next_open(self) -> None:
