@@ -11,7 +11,6 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,20 +96,8 @@ class ReleaseReport:
     not_adjudicated: int = 0  # annotated documents left out: not adjudicated yet
 
 
-def agreement_report(
-    connection: Connection, settings: Any, rows: ReleaseRows, rename: Any
-) -> dict[str, Any] | None:
-    """The card's agreement figures, annotator pairs under their released names."""
-    report = measure(connection, settings, resamples=1000, seed=0) if rows.annotations else None
-    if report:
-        report["entities"]["pairs"] = {
-            " | ".join(rename(n) for n in pair.split(" | ")): value
-            for pair, value in report["entities"]["pairs"].items()
-        }
-    return report
-
-
 def export(
+    connection: Connection,
     project: Project,
     version: str,
     folder: Path,
@@ -118,10 +105,9 @@ def export(
     splits: dict[str, str],
     previous: tuple[str, Path] | None,
     notes: str | None,
-    report: dict[str, Any] | None,
+    rename: Any,
 ) -> tuple[str, dict[str, dict[str, int]], GoldDiff | None]:
-    """Write the whole folder from rows; the same rows give the same bytes. No database: it
-    runs while `release` records the release."""
+    """Write the whole folder from rows; the same rows give the same bytes."""
     settings = project.settings
     configs: dict[str, list[dict[str, Any]] | pa.Table] = {
         "gold": rows.gold,
@@ -153,6 +139,12 @@ def export(
             files.append(name)
     fingerprint = data_fingerprint(folder, files)
     changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None
+    report = measure(connection, settings, resamples=1000, seed=0) if rows.annotations else None
+    if report:
+        report["entities"]["pairs"] = {
+            " | ".join(rename(n) for n in pair.split(" | ")): value
+            for pair, value in report["entities"]["pairs"].items()
+        }
     guidelines = read_text_file(project.guidelines) if project.guidelines.is_file() else ""
     text = card.yaml_header(
         settings.release.name,
@@ -244,33 +236,34 @@ def release(
         for i in rows.gold["id"].to_pylist()
     }
     root.mkdir(parents=True, exist_ok=True)
-    rename = (lambda name: name) if salt is None else (lambda name: pseudonym(name, salt))
-    report = agreement_report(connection, settings, rows, rename)
-    previous = (last["version"], folder_of(project, last["path"])) if last else None
     scratch = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))
-    savepoint = connection.begin_nested()  # a failed release leaves the transaction as it was
     try:
-        # The files are written on another thread (Arrow and zstd let go of the GIL) while the
-        # release and its 100,000s of document rows are recorded.
-        with ThreadPoolExecutor(1) as pool:
-            writing = pool.submit(
-                export, project, version, scratch, rows, splits, previous, notes, report
-            )
-            release_id = queries.start_release(
-                connection, settings.release.name, version, stored_path(project, folder), splits
-            )
-            fingerprint, counts, changes = writing.result()
+        previous = (last["version"], folder_of(project, last["path"])) if last else None
+        fingerprint, counts, changes = export(
+            connection,
+            project,
+            version,
+            scratch,
+            rows,
+            splits,
+            previous,
+            notes,
+            (lambda name: name) if salt is None else (lambda name: pseudonym(name, salt)),
+        )
         if last and fingerprint == last["fingerprint"]:
             raise UsageError(f"nothing changed since v{last['version']}; no release written")
-        queries.finish_release(connection, release_id, fingerprint)
         _readable_by_the_team(scratch)
         os.rename(scratch, folder)
-    except BaseException:
-        savepoint.rollback()
-        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    savepoint.commit()
+    queries.record_release(
+        connection,
+        settings.release.name,
+        version,
+        stored_path(project, folder),
+        fingerprint,
+        splits,
+    )
     return ReleaseReport(
         version,
         folder,

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, case, delete, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, case, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
 from curate.errors import AppendOnlyError
@@ -679,18 +679,9 @@ def record_release(
     fingerprint: str,
     splits: dict[str, str],
 ) -> None:
-    release_id = start_release(connection, name, version, path, splits)
-    finish_release(connection, release_id, fingerprint)
-
-
-def start_release(
-    connection: Connection, name: str, version: str, path: str, splits: dict[str, str]
-) -> int:
-    """The release row and its documents, before the data's fingerprint is known (so `release`
-    can record while it writes); `finish_release` adds the fingerprint."""
     result = connection.execute(
         insert(releases).values(
-            name=name, version=version, path=path, fingerprint="", created_at=now()
+            name=name, version=version, path=path, fingerprint=fingerprint, created_at=now()
         )
     )
     release_id = _inserted_id(result)
@@ -700,13 +691,6 @@ def start_release(
     if statement.positiontup is None:  # named placeholders (psycopg)
         rows = [dict(zip(statement.params, row, strict=True)) for row in rows]
     connection.exec_driver_sql(str(statement), rows)
-    return release_id
-
-
-def finish_release(connection: Connection, release_id: int, fingerprint: str) -> None:
-    connection.execute(
-        update(releases).where(releases.c.id == release_id).values(fingerprint=fingerprint)
-    )
 
 
 # --- status ------------------------------------------------------------------------------
