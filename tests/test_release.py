@@ -181,6 +181,18 @@ def test_change_one_label_then_minor_release_and_diff_shows_exactly_it(
     )
 
 
+def released_splits(project: Project) -> dict[str, str]:
+    """Document -> split as the released v1.0.0 folder holds them."""
+    import pyarrow.parquet as pq
+
+    folder = folder_of(project, "1.0.0")
+    return {
+        i: path.name.split("-", 1)[0]
+        for path in (folder / "gold").glob("*.parquet")
+        for i in pq.read_table(path, columns=["id"]).column("id").to_pylist()
+    }
+
+
 def test_gates_refuse_and_leave_no_folder(adjudicated: Project) -> None:
     curate(adjudicated.root, "release", "--version", "1.0.0")
     again = runner.invoke(app, ["-C", str(adjudicated.root), "release", "--version", "1.0.0"])
@@ -191,6 +203,13 @@ def test_gates_refuse_and_leave_no_folder(adjudicated: Project) -> None:
     assert older.exit_code == 2 and "must be newer" in older.output
     exports = folder_of(adjudicated, "1.0.0").parent
     assert sorted(p.name for p in exports.iterdir()) == ["v1.0.0"]  # no scratch left behind
+    # In one transaction, a refused release leaves nothing of itself behind.
+    with adjudicated.open_store().transaction() as connection:
+        with pytest.raises(UsageError, match="nothing changed"):
+            release(adjudicated, connection, "1.0.1")
+        history = queries.release_history(connection, adjudicated.settings.release.name)
+        assert [h["version"] for h in history] == ["1.0.0"]
+        assert queries.release_splits(connection) == released_splits(adjudicated)
     with adjudicated.open_store().transaction() as connection:
         document_id = sorted(queries.gold_entities(connection))[0]
         queries.add_decision(
