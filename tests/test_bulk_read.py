@@ -166,3 +166,40 @@ def test_a_helper_that_cannot_open_the_store_fails_in_one_line(
     message = str(raised.value)
     assert message.startswith("reading the store in bulk failed: ")
     assert "\n" not in message and secret not in message
+
+
+def test_a_small_dev_shm_sends_the_helpers_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Containers often give /dev/shm 64 MB: the helpers then write under $TMPDIR instead."""
+    import os
+    import tempfile
+
+    from curate.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / '.curate' / 'curate.db'}")
+    fill(store)
+    with store.connect() as connection:
+        roomy = arrow._scratch(connection)
+        real = os.statvfs
+
+        def tiny(path: object) -> os.statvfs_result:
+            found = real(path)  # type: ignore[arg-type]
+            return os.statvfs_result((*found[:4], 0, *found[5:]))  # no blocks available
+
+        monkeypatch.setattr(os, "statvfs", tiny)
+        assert arrow._scratch(connection) is None
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        seen: list[str] = []
+        made = tempfile.TemporaryDirectory
+
+        def watched(*args: object, **kwargs: object) -> tempfile.TemporaryDirectory[str]:
+            folder = made(*args, **kwargs)  # type: ignore[call-overload]
+            seen.append(folder.name)
+            return folder
+
+        monkeypatch.setattr(tempfile, "TemporaryDirectory", watched)
+        tables = arrow.read_tables(connection, _queries(connection))
+    store.close()
+    assert roomy in (None, "/dev/shm")
+    assert seen and seen[0].startswith(str(tmp_path)) and len(tables["texts"]) == len(TEXTS)

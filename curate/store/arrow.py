@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -56,9 +57,7 @@ def read_tables(connection: Connection, groups: list[dict[str, Query]]) -> dict[
             for group in groups
             for name, query in group.items()
         }
-    # In memory where the system offers it: the tables are read back into memory anyway.
-    memory = "/dev/shm" if Path("/dev/shm").is_dir() else None
-    with tempfile.TemporaryDirectory(prefix="curate-read-", dir=memory) as folder:
+    with tempfile.TemporaryDirectory(prefix="curate-read-", dir=_scratch(connection)) as folder:
         helpers = [_start(connection, folder, group) for group in groups]
         failures = []
         for helper in helpers:
@@ -78,6 +77,17 @@ def read_tables(connection: Connection, groups: list[dict[str, Query]]) -> dict[
             for group in groups
             for name, query in group.items()
         }
+
+
+def _scratch(connection: Connection) -> str | None:
+    """Where helpers leave their files: in memory (/dev/shm) when it has room for twice the
+    SQLite store (the tables are read back into memory anyway), else the temporary folder.
+    Containers often give /dev/shm 64 MB."""
+    shm, database = Path("/dev/shm"), connection.engine.url.database
+    if not shm.is_dir() or connection.dialect.name != "sqlite" or not database:
+        return None
+    stats = os.statvfs(shm)
+    return str(shm) if stats.f_bavail * stats.f_frsize > 2 * Path(database).stat().st_size else None
 
 
 def _helper_url(connection: Connection) -> str | None:
