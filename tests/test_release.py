@@ -253,18 +253,20 @@ def test_unresolved_conflicts_refused_unless_allowed(project: Project, offline: 
     assert document.id not in released and len(released) == len(ids) - 1
 
 
+def set_splits(root: Path, shares: str) -> None:
+    """Change curate.toml's [release] splits from the template's 0.8 / 0.1 / 0.1."""
+    config = root / "curate.toml"
+    template = "splits = { train = 0.8, validation = 0.1, test = 0.1 }"
+    config.write_text(
+        config.read_text("utf-8").replace(template, f"splits = {{ {shares} }}"), encoding="utf-8"
+    )
+
+
 def test_a_document_never_moves_split(adjudicated: Project) -> None:
     curate(adjudicated.root, "release", "--version", "1.0.0")
     with adjudicated.open_store().connect() as connection:
         first = queries.release_splits(connection)
-    config = adjudicated.root / "curate.toml"
-    config.write_text(
-        config.read_text("utf-8").replace(
-            "splits = { train = 0.8, validation = 0.1, test = 0.1 }",
-            "splits = { train = 0.1, validation = 0.1, test = 0.8 }",
-        ),
-        encoding="utf-8",
-    )
+    set_splits(adjudicated.root, "train = 0.1, validation = 0.1, test = 0.8")
     project = Project.load(adjudicated.root)
     with project.open_store().transaction() as connection:
         document_id = sorted(first)[0]
@@ -489,14 +491,7 @@ def test_the_card_describes_process_splits_labels_and_what_was_left_out(
 
     from curate.records import Document
 
-    config = adjudicated.root / "curate.toml"
-    config.write_text(
-        config.read_text("utf-8").replace(
-            "splits = { train = 0.8, validation = 0.1, test = 0.1 }",
-            "splits = { train = 0.9, validation = 0.1, test = 0.0 }",
-        ),
-        encoding="utf-8",
-    )
+    set_splits(adjudicated.root, "train = 0.9, validation = 0.1, test = 0.0")
     project = Project.load(adjudicated.root)
     lone = Document("Zarif flew to Oman on Tuesday.")
     with project.open_store().transaction() as connection:

@@ -51,14 +51,15 @@ class Query:
 def read_tables(connection: Connection, groups: list[dict[str, Query]]) -> dict[str, pa.Table]:
     """Every query's table, by name. Each group runs in its own helper, in parallel with the
     others, in one read transaction: queries whose results must agree belong in one group."""
-    if has_uncommitted_writes(connection) or not _helper_url(connection):
+    url = _helper_url(connection)
+    if url is None or has_uncommitted_writes(connection):
         return {
             name: _in_process(connection, query)
             for group in groups
             for name, query in group.items()
         }
     with tempfile.TemporaryDirectory(prefix="curate-read-", dir=_scratch(connection)) as folder:
-        helpers = [_start(connection, folder, group) for group in groups]
+        helpers = [_start(connection.dialect.name, url, folder, group) for group in groups]
         failures = []
         for helper in helpers:
             with helper:  # closes the pipes and waits
@@ -101,10 +102,10 @@ def _helper_url(connection: Connection) -> str | None:
     return None
 
 
-def _start(connection: Connection, folder: str, group: dict[str, Query]) -> subprocess.Popen[bytes]:
+def _start(dialect: str, url: str, folder: str, group: dict[str, Query]) -> subprocess.Popen[bytes]:
     job = {
-        "dialect": connection.dialect.name,
-        "uri": _helper_url(connection),
+        "dialect": dialect,
+        "uri": url,
         "folder": folder,
         "queries": {
             name: {
