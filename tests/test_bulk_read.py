@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -203,3 +204,35 @@ def test_a_small_dev_shm_sends_the_helpers_to_the_temporary_folder(
     store.close()
     assert roomy in (None, "/dev/shm")
     assert seen and seen[0].startswith(str(tmp_path)) and len(tables["texts"]) == len(TEXTS)
+
+
+def test_a_batch_whose_string_offsets_wrapped_past_2_gb_is_refused() -> None:
+    """ADBC's SQLite driver lets 32-bit offsets wrap without an error when a batch's text passes
+    2 GB (seen with 2.4 GB of text in one batch): such a batch must never reach a release."""
+    from curate.store import arrow_helper
+
+    fine = pa.array(["Tehran", "Qom"])
+    offsets = np.array([0, 6, 9], np.int32)
+    text = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(offsets), fine.buffers()[2]])
+    good = pa.RecordBatch.from_arrays([pa.array([1, 2]), fine], ["id", "text"])
+    bad = pa.RecordBatch.from_arrays([pa.array([1, 2]), text], ["id", "text"])
+    assert list(arrow_helper._checked(iter([good, bad]))) == [good, bad]  # type: ignore[arg-type]
+    # Arrow never builds such an array, so the offsets are changed under it: the second value
+    # now starts past 2**31 and reads negative, as the driver leaves them.
+    offsets[1:] = [2**31 - 8, -(2**31) + 4]
+    with pytest.raises(ValueError, match="more than 2 GB of text"):
+        list(arrow_helper._checked(iter([good, bad])))  # type: ignore[arg-type]
+
+
+def test_helpers_ask_glibc_for_huge_pages_unless_the_caller_chose(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    assert arrow._helper_environment()["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=1"
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    assert (
+        arrow._helper_environment()["GLIBC_TUNABLES"]
+        == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
+    )
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")
+    assert arrow._helper_environment()["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=0"

@@ -11,7 +11,10 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +99,34 @@ class ReleaseReport:
     not_adjudicated: int = 0  # annotated documents left out: not adjudicated yet
 
 
+WRITERS = 2  # files written at a time; more would add memory for little gain on 2 cores
+
+
+def _parts(
+    configs: dict[str, list[dict[str, Any]] | pa.Table],
+    splits: dict[str, str],
+    split_names: Iterable[str],
+) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+    """(config, split, how to pick that split's rows) for every file a release can hold."""
+    key = {"gold": "id", "annotations": "document_id", "prelabels": "document_id"}
+    for config, config_rows in configs.items():
+        if isinstance(config_rows, pa.Table):
+            split_of_row = pa.array(
+                [splits.get(i) for i in config_rows[key[config]].to_pylist()], pa.string()
+            )
+        for split in split_names:
+            if isinstance(config_rows, pa.Table):
+                yield config, split, partial(config_rows.filter, pc.equal(split_of_row, split))
+            else:
+                yield config, split, partial(_rows_in, config_rows, key[config], splits, split)
+
+
+def _rows_in(
+    rows: list[dict[str, Any]], key: str, splits: dict[str, str], split: str
+) -> list[dict[str, Any]]:
+    return [r for r in rows if splits.get(r[key]) == split]
+
+
 def export(
     connection: Connection,
     project: Project,
@@ -115,28 +146,28 @@ def export(
     }
     if rows.prelabels:
         configs["prelabels"] = rows.prelabels
-    key = {"gold": "id", "annotations": "document_id", "prelabels": "document_id"}
-    layout: dict[str, dict[str, tuple[str, int, int]]] = {}
+    schemas = {config: features(rows, config) for config in configs}
+    parts = list(_parts(configs, splits, settings.release.splits))
+
+    def write(part: tuple[str, str, Callable[[], Any]]) -> tuple[str, int, int] | None:
+        config, split, choose = part
+        chosen = choose()
+        if len(chosen) == 0:
+            return None  # an empty split is left out rather than written as an empty file
+        name = f"{config}/{split}-00000-of-00001.parquet"
+        data = table(chosen, schemas[config])
+        write_parquet(data, folder / name)
+        return name, len(chosen), data.nbytes
+
+    layout: dict[str, dict[str, tuple[str, int, int]]] = {config: {} for config in configs}
     files = []
-    for config, config_rows in configs.items():
-        layout[config] = {}
-        if isinstance(config_rows, pa.Table):
-            split_of_row = pa.array(
-                [splits.get(i) for i in config_rows[key[config]].to_pylist()], pa.string()
-            )
-        for split in settings.release.splits:
-            chosen: list[dict[str, Any]] | pa.Table
-            if isinstance(config_rows, pa.Table):
-                chosen = config_rows.filter(pc.equal(split_of_row, split))
-            else:
-                chosen = [r for r in config_rows if splits.get(r[key[config]]) == split]
-            if len(chosen) == 0:
-                continue  # an empty split is left out rather than written as an empty file
-            name = f"{config}/{split}-00000-of-00001.parquet"
-            data = table(chosen, features(rows, config))
-            write_parquet(data, folder / name)
-            layout[config][split] = (name, len(chosen), data.nbytes)
-            files.append(name)
+    # Arrow's filter and cast and the parquet writer release the GIL: two files are made at
+    # a time. Each file's bytes depend only on its rows, so the order of work does not matter.
+    with ThreadPoolExecutor(WRITERS) as pool:
+        for (config, split, _), written in zip(parts, pool.map(write, parts), strict=True):
+            if written:
+                layout[config][split] = written
+                files.append(written[0])
     fingerprint = data_fingerprint(folder, files)
     changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None
     report = measure(connection, settings, resamples=1000, seed=0) if rows.annotations else None

@@ -78,10 +78,9 @@ def _collect_rows(
         methods=dict(sorted(gold.methods.items())),
     )
     rows.annotations = _annotation_rows(connection, rows, salt)
-    decided = queries.decided_documents(connection)
-    rows.not_adjudicated = sorted(
-        {r["document_id"] for r in rows.annotations if r["skipped_reason"] is None} - decided
-    )
+    annotated = {r["document_id"] for r in rows.annotations if r["skipped_reason"] is None}
+    if annotated:  # the store is asked only when there is something to compare
+        rows.not_adjudicated = sorted(annotated - queries.decided_documents(connection))
     if with_prelabels:
         rows.prelabels = _prelabel_rows(connection, rows, rows.gold["id"].to_pylist())
     return rows

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,12 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 MMAP_BYTES = 1 << 40  # SQLite caps it at its compiled limit (2 GB by default)
-BATCH_ROWS = 8192  # SQLite: rows per batch (the driver infers column types from the first)
+# SQLite: rows per batch (the driver infers column types from the first). NDJSON comes in small
+# batches, parsed while the next are read; other results in one batch, so nothing is copied to
+# join batches, unless the store is too big for that (see _batch_rows).
+BATCH_ROWS = 8192
+WHOLE_RESULT = 1 << 30  # rows: the driver takes less than 2**31 - 1
+TEXT_LIMIT = 2**31 - 1  # bytes of one string column in one batch (32-bit offsets)
 
 
 def main() -> None:
@@ -44,10 +50,12 @@ def main() -> None:
             _run(connection, f"PRAGMA mmap_size = {MMAP_BYTES}")
         else:
             _run(connection, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        whole = job["dialect"] == "sqlite" and _store_bytes(connection) <= TEXT_LIMIT
         for name, query in job["queries"].items():
             statement = adbc_driver_manager.AdbcStatement(connection)
             if job["dialect"] == "sqlite":
-                statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+                rows = WHOLE_RESULT if whole and not query["json"] else BATCH_ROWS
+                statement.set_options(**{"adbc.sqlite.query.batch_rows": str(rows)})
             statement.set_sql_query(query["sql"])
             stream, _ = statement.execute_query()
             reader = pa.RecordBatchReader._import_from_c(stream.address)
@@ -55,7 +63,7 @@ def main() -> None:
                 fields = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(query["json"])))
                 table = _read_parsing(reader, fields)
             else:
-                table = _contiguous(reader.read_all())
+                table = _contiguous(pa.Table.from_batches(_checked(reader), reader.schema))
             statement.close()
             with pa.ipc.new_file(Path(job["folder"]) / f"{name}.arrow", table.schema) as out:
                 out.write_table(table)
@@ -73,7 +81,7 @@ def _read_parsing(reader: pa.RecordBatchReader, fields: pa.Schema) -> pa.Table:
     batches: list[pa.RecordBatch] = []
     parsed: list[Future[pa.Table]] = []
     with ThreadPoolExecutor(2) as pool:
-        for batch in reader:
+        for batch in _checked(reader):
             batches.append(batch.drop_columns([batch.schema.names[-1]]))
             parsed.append(pool.submit(parse_ndjson, batch.column(batch.num_columns - 1), fields))
     table = pa.Table.from_batches(batches, reader.schema.remove(len(reader.schema) - 1))
@@ -99,6 +107,27 @@ def parse_ndjson(lines: pa.Array, fields: pa.Schema) -> pa.Table:
     return pj.read_json(body, read_options=block, parse_options=options)
 
 
+def _store_bytes(connection: Any) -> int:
+    """The SQLite file's size: no text column of a result can hold more bytes than that."""
+    return _scalar(connection, "PRAGMA page_count") * _scalar(connection, "PRAGMA page_size")
+
+
+def _checked(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The driver's batches, refused when a string column passed 2 GB: its 32-bit offsets then
+    wrap around without an error (seen with ADBC's SQLite driver 1.13)."""
+    for batch in reader:
+        for column in batch.columns:
+            if pa.types.is_string(column.type) and len(column):
+                offsets = memoryview(column.buffers()[1]).cast("i")
+                # A value is under 1 GB (SQLite's limit), so a wrap always shows as negative.
+                if min(offsets[column.offset : column.offset + len(column) + 1]) < 0:
+                    raise ValueError(
+                        f"a batch of {len(column)} rows holds more than 2 GB of text, more than "
+                        "one Arrow string column can; documents this long cannot be released"
+                    )
+        yield batch
+
+
 def _contiguous(table: pa.Table) -> pa.Table:
     """One chunk per column, so the parent reads each column as one array without a copy;
     strings get 64-bit offsets first (a column can pass 2 GB)."""
@@ -107,6 +136,17 @@ def _contiguous(table: pa.Table) -> pa.Table:
         for f in table.schema
     ]
     return table.cast(pa.schema(wide)).combine_chunks()
+
+
+def _scalar(connection: Any, sql: str) -> int:
+    import adbc_driver_manager
+
+    statement = adbc_driver_manager.AdbcStatement(connection)
+    statement.set_sql_query(sql)
+    stream, _ = statement.execute_query()
+    value = pa.RecordBatchReader._import_from_c(stream.address).read_all().column(0)[0]
+    statement.close()
+    return int(value.as_py())
 
 
 def _run(connection: Any, sql: str) -> None:
