@@ -5,7 +5,8 @@ pyarrow write (zstd) of the same gold rows, built in memory, in the same run.
 
 curate's time covers `curate release`: reading documents and decisions from the store, the span
 check, building rows, parquet per config and split, the dataset card and the checksums. Each side
-runs in a child process so its peak memory (max RSS) can be reported too.
+runs in a child process so its peak memory can be reported too: the most resident memory the
+process and its helpers held at one time.
 """
 
 from __future__ import annotations
@@ -135,21 +136,43 @@ def run_anchor(root: Path, version: str) -> float:
 
 
 def child(kind: str, root: Path, version: str) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one measurement in a fresh process. The peak adds the
-    largest helper process's (curate reads the store in helpers) to the process's own."""
+    """(seconds, peak memory in MB) of one measurement in a fresh process. The peak is the
+    largest sum of resident memory over the process and its helpers (curate reads the store in
+    helper processes), sampled every 10 ms while it runs, and at least the process's own."""
     code = (
         "import sys, json, resource as r; sys.path.insert(0, 'bench'); import release as b; "
         f"s = b.run_{kind}(__import__('pathlib').Path({str(root)!r}), {version!r}); "
-        "print(json.dumps([s, (r.getrusage(r.RUSAGE_SELF).ru_maxrss "
-        "+ r.getrusage(r.RUSAGE_CHILDREN).ru_maxrss) / 1024]))"
+        "print(json.dumps([s, r.getrusage(r.RUSAGE_SELF).ru_maxrss]))"
     )
     # Both sides get the allocator setting curate sets for itself (curate/__init__.py).
     environment = os.environ | ALLOCATOR
-    output = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=environment
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=environment
     )
-    seconds, peak = json.loads(output.stdout.strip().splitlines()[-1])
-    return seconds, peak
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss(process.pid))
+        time.sleep(0.01)
+    assert process.stdout and process.returncode == 0, f"{kind} failed"
+    seconds, own = json.loads(process.stdout.read().strip().splitlines()[-1])
+    return seconds, max(peak, own) / 1024  # sampling can miss a short peak of its own
+
+
+def tree_rss(pid: int) -> int:
+    """Resident KB of a process and all its descendants (0 for one that has just ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    own = next(
+        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+    )
+    return own + sum(tree_rss(child) for child in children)
 
 
 def main() -> None:
@@ -174,7 +197,7 @@ def main() -> None:
     )
     print(
         f"curate release:                     {mine:.2f} s (median), peak RSS "
-        f"{max(p for _, p in curate):.0f} MB"
+        f"{max(p for _, p in curate):.0f} MB (curate and its helpers together)"
     )
     print(f"ratio curate / raw pyarrow: {mine / raw:.2f} (target <= 1.5)")
 

@@ -251,7 +251,7 @@ def release(
     # datasets takes most of a second to import: let it load while the store is read.
     loading = threading.Thread(target=importlib.import_module, args=("datasets",), daemon=True)
     loading.start()
-    rows = collect_rows(connection, settings, salt, with_prelabels)
+    rows = collect_rows(connection, settings, salt, with_prelabels, wait=False)
     loading.join()
     if rows.unresolved and not allow_unresolved:
         raise UsageError(
@@ -281,6 +281,7 @@ def release(
             notes,
             (lambda name: name) if salt is None else (lambda name: pseudonym(name, salt)),
         )
+        rows.checked()  # the span check ran beside the export; no folder without it
         if last and fingerprint == last["fingerprint"]:
             raise UsageError(f"nothing changed since v{last['version']}; no release written")
         _readable_by_the_team(scratch)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +40,12 @@ class Gold:
     unresolved: list[str] = field(default_factory=list)
     extra_labels: list[str] = field(default_factory=list)  # used in gold, not in curate.toml
     methods: Counter[str] = field(default_factory=Counter)
+    span_check: Future[None] | None = None  # check_spans, running beside the rest of the release
+
+    def checked(self) -> None:
+        """Wait for the span check; raises its SpanError."""
+        if self.span_check is not None:
+            self.span_check.result()
 
 
 def _queries(connection: Connection) -> list[dict[str, Query]]:
@@ -121,7 +129,9 @@ def stance_column(target: str) -> str:
     return "stance_" + re.sub(r"[^0-9a-z]+", "_", target.lower()).strip("_")
 
 
-def read_gold(connection: Connection, settings: Settings) -> Gold:
+def read_gold(connection: Connection, settings: Settings, wait: bool = True) -> Gold:
+    """Gold rows; with wait False the spans are still being checked on return (gold.checked()
+    waits): the check's numpy work releases the GIL, so the release goes on beside it."""
     found = dict(read_tables(connection, _queries(connection)))
     entities = _newest(found["entities"], ["document_id"])
     stances = _newest(found["stances"], ["document_id", "target"])
@@ -137,7 +147,7 @@ def read_gold(connection: Connection, settings: Settings) -> Gold:
     ids = _array(entities["document_id"])
     spans = _methods_filled(_array(spans), _array(entities["method"]))
     texts = _texts(found["texts"], ids)
-    check_spans(ids, _array(texts["text"]), spans)
+    span_check = _in_background(check_spans, ids, _array(texts["text"]), spans)
     table = pa.table(
         {
             "id": ids,
@@ -147,7 +157,7 @@ def read_gold(connection: Connection, settings: Settings) -> Gold:
             "entities": spans,
         }
     )
-    gold = Gold(table, unresolved=unresolved)
+    gold = Gold(table, unresolved=unresolved, span_check=span_check)
     gold.methods.update(value_counts(spans.values.field("method")))
     for target in settings.target_names():
         label, method = _stance_columns(stances, target, ids, settings.stance.labels)
@@ -157,7 +167,17 @@ def read_gold(connection: Connection, settings: Settings) -> Gold:
     gold.table = gold.table.append_column("agreement", _scores(found["scores"], ids))
     used = set(pc.unique(spans.values.field("label")).to_pylist())
     gold.extra_labels = sorted(used - set(settings.entity_label_names()) - {None})
+    if wait:
+        gold.checked()
     return gold
+
+
+def _in_background(function: Callable[..., None], *args: Any) -> Future[None]:
+    pool = ThreadPoolExecutor(1, thread_name_prefix="curate-check")
+    try:
+        return pool.submit(function, *args)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
 
 
 def _methods_filled(spans: pa.ListArray, item_methods: pa.Array) -> pa.ListArray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,7 @@ class ReleaseRows:
     # Annotated but not adjudicated (too few annotators so far): left out too, and said so.
     not_adjudicated: list[str] = field(default_factory=list)
     methods: dict[str, int] = field(default_factory=dict)  # how gold labels were decided
+    checked: Callable[[], None] = lambda: None  # waits for the gold span check (gold.py)
 
 
 @contextmanager
@@ -56,10 +57,12 @@ def collect_rows(
     settings: Settings,
     salt: str | None,
     with_prelabels: bool = False,
+    wait: bool = True,
 ) -> ReleaseRows:
-    """Gold for every document whose items are all decided; salt None keeps real names."""
+    """Gold for every document whose items are all decided; salt None keeps real names. With
+    wait False, the gold spans may still be being checked: rows.checked() waits (gold.py)."""
     with _no_cyclic_gc():
-        return _collect_rows(connection, settings, salt, with_prelabels)
+        return _collect_rows(connection, settings, salt, with_prelabels, wait)
 
 
 def _collect_rows(
@@ -67,8 +70,9 @@ def _collect_rows(
     settings: Settings,
     salt: str | None,
     with_prelabels: bool,
+    wait: bool,
 ) -> ReleaseRows:
-    gold = read_gold(connection, settings)
+    gold = read_gold(connection, settings, wait)
     rows = ReleaseRows(
         entity_labels=[*settings.entity_label_names(), *gold.extra_labels],
         stance_labels=list(settings.stance.labels),
@@ -76,6 +80,7 @@ def _collect_rows(
         gold=gold.table,
         unresolved=gold.unresolved,
         methods=dict(sorted(gold.methods.items())),
+        checked=gold.checked,
     )
     rows.annotations = _annotation_rows(connection, rows, salt)
     annotated = {r["document_id"] for r in rows.annotations if r["skipped_reason"] is None}
