@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from curate import ALLOCATOR
+from curate import TUNING
 
 PARAGRAPH = (
     "Tehran said on Monday that Washington had broken the deal, and officials in Baghdad and "
@@ -144,8 +144,8 @@ def child(kind: str, root: Path, version: str) -> tuple[float, float]:
         f"s = b.run_{kind}(__import__('pathlib').Path({str(root)!r}), {version!r}); "
         "print(json.dumps([s, r.getrusage(r.RUSAGE_SELF).ru_maxrss]))"
     )
-    # Both sides get the allocator setting curate sets for itself (curate/__init__.py).
-    environment = os.environ | ALLOCATOR
+    # Both sides get the settings curate sets for itself (curate/__init__.py).
+    environment = os.environ | TUNING
     process = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=environment
     )
