@@ -3,6 +3,7 @@ that never move, diff, publish (HfApi autospec), and a store -> release -> load 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ from curate.cli import app
 from curate.errors import SpanError, UsageError
 from curate.project import Project, init_project
 from curate.records import Annotation, Decision, Document, Span, StanceLabel
-from curate.release import export, release, split_of
+from curate.release import agreement, export, release, split_of, splits_of
 from curate.release.publish import publish
 from curate.release.rows import collect_rows, pseudonym
 from curate.store import queries
@@ -132,7 +133,8 @@ def test_the_same_store_gives_a_byte_identical_folder(adjudicated: Project) -> N
         }
         folders = [Path(tempfile.mkdtemp()) for _ in range(2)]
         for folder in folders:
-            export(connection, adjudicated, "1.0.0", folder, rows, splits, None, None, str)
+            report = agreement(connection, adjudicated, rows, str)
+            export(adjudicated, "1.0.0", folder, rows, splits, None, None, report)
     files = sorted(p.relative_to(folders[0]) for p in folders[0].rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(folders[1]) for p in folders[1].rglob("*") if p.is_file())
     for name in files:
@@ -275,6 +277,33 @@ def test_a_document_never_moves_split(adjudicated: Project) -> None:
         release(project, connection, bump_part="minor")
         second = queries.release_splits(connection)
     assert second == first
+
+
+def test_splits_of_many_ids_match_the_hash_of_each_id_alone() -> None:
+    """The bulk split (numpy) puts every id where hashing it alone puts it: releases made
+    before the bulk version keep their splits. Shares that do not add up to 1 send the rest to
+    the last split."""
+
+    def one_at_a_time(document_id: str, splits: dict[str, float]) -> str:
+        digest = hashlib.sha256(f"{document_id}\0split".encode()).digest()
+        position, total = int.from_bytes(digest[:8], "big") / 2**64, 0.0
+        for name, share in splits.items():
+            total += share
+            if position < total:
+                return name
+        return list(splits)[-1]
+
+    ids = [f"doc_{n:020x}" for n in range(5000)] + ["Tehrān 😀", ""]
+    for shares in (
+        {"train": 0.8, "validation": 0.1, "test": 0.1},
+        {"train": 0.1, "validation": 0.1, "test": 0.8},
+        {"a": 0.3, "b": 0.3},
+        {"only": 1.0},
+    ):
+        found = splits_of(ids, shares)
+        assert found == [one_at_a_time(i, shares) for i in ids]
+        assert set(found) == set(shares)
+    assert splits_of([], {"train": 1.0}) == []
 
 
 def test_pseudonyms_are_stable_and_salted() -> None:

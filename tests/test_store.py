@@ -257,3 +257,23 @@ def test_a_document_counts_as_adjudicated_only_when_nothing_in_it_is_open(store:
             Decision(document.id, "stance", "reviewer", "rita", {"label": "favor"}, target="Iran"),
         )
     assert counted() == 1
+
+
+def test_a_release_records_every_document_split_and_the_next_keeps_them(store: Store) -> None:
+    """The split of each released document goes in as one JSON parameter the database unpacks
+    (json_each / json_each_text): every row arrives, with ids of any script intact."""
+    documents = [_add_document(store, f"{TEXT} {n}") for n in range(3)]
+    first = {documents[0].id: "train", documents[1].id: "test"}
+    with store.transaction() as connection:
+        queries.record_release(connection, "news", "1.0.0", "exports/v1.0.0", "f1", first)
+    later = first | {documents[2].id: "validation"}
+    with store.transaction() as connection:
+        queries.record_release(connection, "news", "1.1.0", "exports/v1.1.0", "f2", later)
+    with store.connect() as connection:
+        history = queries.release_history(connection, "news")
+        assert [(h["version"], h["documents"], h["fingerprint"]) for h in history] == [
+            ("1.0.0", 2, "f1"),
+            ("1.1.0", 3, "f2"),
+        ]
+        assert queries.release_splits(connection) == later
+        assert queries.stage_counts(connection)["released"] == 3

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import re
@@ -15,9 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from hashlib import sha256
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
@@ -28,7 +30,7 @@ from curate.errors import UsageError
 from curate.project import Project
 from curate.release import card
 from curate.release.compare import GoldDiff, diff_gold, read_gold
-from curate.release.rows import ReleaseRows, collect_rows, features, pseudonym
+from curate.release.rows import ReleaseRows, collect_rows, features, no_cyclic_gc, pseudonym
 from curate.release.write import (
     CHECKSUMS,
     data_fingerprint,
@@ -42,6 +44,7 @@ from curate.store import queries
 # ASCII digits only (\d would take any script's digits), at most 6 a part.
 VERSION = re.compile(r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$")
 SALT_FILE = "release-salt"
+PENDING = "pending"  # a release's fingerprint while its files are still being written
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -67,13 +70,20 @@ def bump(previous: str | None, part: str) -> str:
 
 def split_of(document_id: str, splits: dict[str, float]) -> str:
     """Deterministic from the id alone, in curate.toml's split order."""
-    unit = int.from_bytes(hashlib.sha256(f"{document_id}\0split".encode()).digest()[:8], "big")
-    position, total = unit / 2**64, 0.0
-    for name, share in splits.items():
-        total += share
-        if position < total:
-            return name
-    return list(splits)[-1]
+    return splits_of([document_id], splits)[0]
+
+
+def splits_of(document_ids: list[str], splits: dict[str, float]) -> list[str]:
+    """split_of for many ids at once (a release has 100,000s): each id's hash is a position in
+    [0, 1); the split is the first whose running total of shares passes it."""
+    units = np.array(
+        [sha256(f"{i}\0split".encode()).digest()[:8] for i in document_ids], dtype="S8"
+    )
+    positions = units.view(">u8").astype(np.float64) / 2**64
+    names = list(splits)
+    bounds = list(accumulate(splits.values()))
+    at = np.minimum(np.searchsorted(bounds, positions, side="right"), len(names) - 1)
+    return [names[n] for n in at.tolist()]
 
 
 def release_salt(project: Project) -> str:
@@ -127,8 +137,21 @@ def _rows_in(
     return [r for r in rows if splits.get(r[key]) == split]
 
 
+def agreement(
+    connection: Connection, project: Project, rows: ReleaseRows, rename: Callable[[str], str]
+) -> dict[str, Any] | None:
+    """The card's agreement figures (None without annotations), annotators renamed."""
+    if not rows.annotations:
+        return None
+    report = measure(connection, project.settings, resamples=1000, seed=0)
+    report["entities"]["pairs"] = {
+        " | ".join(rename(n) for n in pair.split(" | ")): value
+        for pair, value in report["entities"]["pairs"].items()
+    }
+    return report
+
+
 def export(
-    connection: Connection,
     project: Project,
     version: str,
     folder: Path,
@@ -136,9 +159,10 @@ def export(
     splits: dict[str, str],
     previous: tuple[str, Path] | None,
     notes: str | None,
-    rename: Any,
+    report: dict[str, Any] | None,
 ) -> tuple[str, dict[str, dict[str, int]], GoldDiff | None]:
-    """Write the whole folder from rows; the same rows give the same bytes."""
+    """Write the whole folder from rows; the same rows give the same bytes. Touches no store,
+    so it can run beside the recording of the release."""
     settings = project.settings
     configs: dict[str, list[dict[str, Any]] | pa.Table] = {
         "gold": rows.gold,
@@ -170,12 +194,6 @@ def export(
                 files.append(written[0])
     fingerprint = data_fingerprint(folder, files)
     changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None
-    report = measure(connection, settings, resamples=1000, seed=0) if rows.annotations else None
-    if report:
-        report["entities"]["pairs"] = {
-            " | ".join(rename(n) for n in pair.split(" | ")): value
-            for pair, value in report["entities"]["pairs"].items()
-        }
     guidelines = read_text_file(project.guidelines) if project.guidelines.is_file() else ""
     text = card.yaml_header(
         settings.release.name,
@@ -210,6 +228,7 @@ def export(
     return fingerprint, counts, changes
 
 
+@no_cyclic_gc()
 def release(
     project: Project,
     connection: Connection,
@@ -262,40 +281,36 @@ def release(
     if rows.gold.num_rows == 0:
         raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
     earlier = queries.release_splits(connection)
-    splits = {
-        i: earlier.get(i) or split_of(i, settings.release.splits)
-        for i in rows.gold["id"].to_pylist()
-    }
+    ids = rows.gold["id"].to_pylist()
+    fresh = iter(splits_of([i for i in ids if i not in earlier], settings.release.splits))
+    splits = {i: earlier[i] if i in earlier else next(fresh) for i in ids}
+    previous = (last["version"], folder_of(project, last["path"])) if last else None
+    report = agreement(
+        connection, project, rows, str if salt is None else partial(pseudonym, salt=salt)
+    )
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))
-    try:
-        previous = (last["version"], folder_of(project, last["path"])) if last else None
-        fingerprint, counts, changes = export(
-            connection,
-            project,
-            version,
-            scratch,
-            rows,
-            splits,
-            previous,
-            notes,
-            (lambda name: name) if salt is None else (lambda name: pseudonym(name, salt)),
-        )
-        rows.checked()  # the span check ran beside the export; no folder without it
-        if last and fingerprint == last["fingerprint"]:
-            raise UsageError(f"nothing changed since v{last['version']}; no release written")
-        _readable_by_the_team(scratch)
-        os.rename(scratch, folder)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    queries.record_release(
-        connection,
-        settings.release.name,
-        version,
-        stored_path(project, folder),
-        fingerprint,
-        splits,
-    )
+    # A savepoint: a refused release leaves nothing behind, even in the caller's transaction.
+    with connection.begin_nested():
+        try:
+            # The files are written while the store records where each document went.
+            with ThreadPoolExecutor(1) as background:
+                exporting = background.submit(
+                    export, project, version, scratch, rows, splits, previous, notes, report
+                )
+                stored = stored_path(project, folder)
+                release_id = queries.record_release(
+                    connection, settings.release.name, version, stored, PENDING, splits
+                )
+                fingerprint, counts, changes = exporting.result()
+            rows.checked()  # the span check ran beside the export; no folder without it
+            if last and fingerprint == last["fingerprint"]:
+                raise UsageError(f"nothing changed since v{last['version']}; no release written")
+            _readable_by_the_team(scratch)
+            os.rename(scratch, folder)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        queries.set_release_fingerprint(connection, release_id, fingerprint)
     return ReleaseReport(
         version,
         folder,

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, case, delete, func, insert, select
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from curate.errors import AppendOnlyError
@@ -678,19 +691,33 @@ def record_release(
     path: str,
     fingerprint: str,
     splits: dict[str, str],
-) -> None:
+) -> int:
+    """The release and the split of every document in it; returns the release's id."""
     result = connection.execute(
         insert(releases).values(
             name=name, version=version, path=path, fingerprint=fingerprint, created_at=now()
         )
     )
     release_id = _inserted_id(result)
-    # One prepared statement for every document (100,000s of rows): the DBAPI's executemany.
-    statement = insert(release_documents).compile(dialect=connection.dialect)
-    rows: list[Any] = [(release_id, d, s) for d, s in sorted(splits.items())]
-    if statement.positiontup is None:  # named placeholders (psycopg)
-        rows = [dict(zip(statement.params, row, strict=True)) for row in rows]
-    connection.exec_driver_sql(str(statement), rows)
+    # 100,000s of rows as one JSON parameter, unpacked by the database: no Python call per row.
+    pairs = dict(sorted(splits.items()))
+    if connection.dialect.name == "postgresql":
+        each = func.json_each_text(cast(pairs, postgresql.JSON)).table_valued("key", "value")
+    else:
+        each = func.json_each(json.dumps(pairs)).table_valued("key", "value")
+    connection.execute(
+        insert(release_documents).from_select(
+            ["release_id", "document_id", "split"],
+            select(literal(release_id), each.c.key, each.c.value),
+        )
+    )
+    return release_id
+
+
+def set_release_fingerprint(connection: Connection, release_id: int, fingerprint: str) -> None:
+    connection.execute(
+        update(releases).where(releases.c.id == release_id).values(fingerprint=fingerprint)
+    )
 
 
 # --- status ------------------------------------------------------------------------------
