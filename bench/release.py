@@ -189,6 +189,7 @@ def main() -> None:
         for n in range(args.repeats):
             curate.append(child("curate", root, f"1.0.{n}"))
             anchor.append(child("anchor", root, f"1.0.{n}"))
+            print(f"  run {n + 1}: curate {curate[-1][0]:.2f} s, raw pyarrow {anchor[-1][0]:.2f} s")
     mine = statistics.median(s for s, _ in curate)
     raw = statistics.median(s for s, _ in anchor)
     print(
