@@ -21,9 +21,11 @@ from curate.cli import app
 from curate.errors import SpanError, UsageError
 from curate.project import Project, init_project
 from curate.records import Annotation, Decision, Document, Span, StanceLabel
-from curate.release import agreement, export, release, split_of, splits_of
+from curate.release import release
+from curate.release.folder import agreement, export
 from curate.release.publish import publish
 from curate.release.rows import collect_rows, pseudonym
+from curate.release.splits import split_of, splits_of
 from curate.store import queries
 
 runner = CliRunner()

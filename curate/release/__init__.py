@@ -10,35 +10,20 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from hashlib import sha256
-from itertools import accumulate
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Connection
 
-from curate.agreement import measure
-from curate.config import read_text_file
 from curate.errors import UsageError
 from curate.project import Project
-from curate.release import card
-from curate.release.compare import GoldDiff, diff_gold, read_gold
-from curate.release.rows import ReleaseRows, collect_rows, features, no_cyclic_gc, pseudonym
-from curate.release.write import (
-    CHECKSUMS,
-    data_fingerprint,
-    file_digest,
-    table,
-    write_checksums,
-    write_parquet,
-)
+from curate.release.compare import GoldDiff
+from curate.release.folder import agreement, export
+from curate.release.rows import collect_rows, no_cyclic_gc, pseudonym
+from curate.release.splits import splits_of
+from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
 from curate.store import queries
 
 # ASCII digits only (\d would take any script's digits), at most 6 a part.
@@ -68,24 +53,6 @@ def bump(previous: str | None, part: str) -> str:
     raise UsageError(f"--bump {part!r} must be major, minor or patch")
 
 
-def split_of(document_id: str, splits: dict[str, float]) -> str:
-    """Deterministic from the id alone, in curate.toml's split order."""
-    return splits_of([document_id], splits)[0]
-
-
-def splits_of(document_ids: list[str], splits: dict[str, float]) -> list[str]:
-    """split_of for many ids at once (a release has 100,000s): each id's hash is a position in
-    [0, 1); the split is the first whose running total of shares passes it."""
-    units = np.array(
-        [sha256(f"{i}\0split".encode()).digest()[:8] for i in document_ids], dtype="S8"
-    )
-    positions = units.view(">u8").astype(np.float64) / 2**64
-    names = list(splits)
-    bounds = list(accumulate(splits.values()))
-    at = np.minimum(np.searchsorted(bounds, positions, side="right"), len(names) - 1)
-    return [names[n] for n in at.tolist()]
-
-
 def release_salt(project: Project) -> str:
     """The project's pseudonym salt: made once, kept in .curate/ (git-ignored) with mode 0600."""
     path = project.root / ".curate" / SALT_FILE
@@ -107,125 +74,6 @@ class ReleaseReport:
     changes: GoldDiff | None
     adopted: bool = False  # found on disk from an interrupted run, checked and recorded
     not_adjudicated: int = 0  # annotated documents left out: not adjudicated yet
-
-
-WRITERS = 2  # files written at a time; more would add memory for little gain on 2 cores
-
-
-def _parts(
-    configs: dict[str, list[dict[str, Any]] | pa.Table],
-    splits: dict[str, str],
-    split_names: Iterable[str],
-) -> Iterator[tuple[str, str, Callable[[], Any]]]:
-    """(config, split, how to pick that split's rows) for every file a release can hold."""
-    key = {"gold": "id", "annotations": "document_id", "prelabels": "document_id"}
-    for config, config_rows in configs.items():
-        if isinstance(config_rows, pa.Table):
-            split_of_row = pa.array(
-                [splits.get(i) for i in config_rows[key[config]].to_pylist()], pa.string()
-            )
-        for split in split_names:
-            if isinstance(config_rows, pa.Table):
-                yield config, split, partial(config_rows.filter, pc.equal(split_of_row, split))
-            else:
-                yield config, split, partial(_rows_in, config_rows, key[config], splits, split)
-
-
-def _rows_in(
-    rows: list[dict[str, Any]], key: str, splits: dict[str, str], split: str
-) -> list[dict[str, Any]]:
-    return [r for r in rows if splits.get(r[key]) == split]
-
-
-def agreement(
-    connection: Connection, project: Project, rows: ReleaseRows, rename: Callable[[str], str]
-) -> dict[str, Any] | None:
-    """The card's agreement figures (None without annotations), annotators renamed."""
-    if not rows.annotations:
-        return None
-    report = measure(connection, project.settings, resamples=1000, seed=0)
-    report["entities"]["pairs"] = {
-        " | ".join(rename(n) for n in pair.split(" | ")): value
-        for pair, value in report["entities"]["pairs"].items()
-    }
-    return report
-
-
-def export(
-    project: Project,
-    version: str,
-    folder: Path,
-    rows: ReleaseRows,
-    splits: dict[str, str],
-    previous: tuple[str, Path] | None,
-    notes: str | None,
-    report: dict[str, Any] | None,
-) -> tuple[str, dict[str, dict[str, int]], GoldDiff | None]:
-    """Write the whole folder from rows; the same rows give the same bytes. Touches no store,
-    so it can run beside the recording of the release."""
-    settings = project.settings
-    configs: dict[str, list[dict[str, Any]] | pa.Table] = {
-        "gold": rows.gold,
-        "annotations": rows.annotations,
-    }
-    if rows.prelabels:
-        configs["prelabels"] = rows.prelabels
-    schemas = {config: features(rows, config) for config in configs}
-    parts = list(_parts(configs, splits, settings.release.splits))
-
-    def write(part: tuple[str, str, Callable[[], Any]]) -> tuple[str, int, int] | None:
-        config, split, choose = part
-        chosen = choose()
-        if len(chosen) == 0:
-            return None  # an empty split is left out rather than written as an empty file
-        name = f"{config}/{split}-00000-of-00001.parquet"
-        data = table(chosen, schemas[config])
-        write_parquet(data, folder / name)
-        return name, len(chosen), data.nbytes
-
-    layout: dict[str, dict[str, tuple[str, int, int]]] = {config: {} for config in configs}
-    files = []
-    # Arrow's filter and cast and the parquet writer release the GIL: two files are made at
-    # a time. Each file's bytes depend only on its rows, so the order of work does not matter.
-    with ThreadPoolExecutor(WRITERS) as pool:
-        for (config, split, _), written in zip(parts, pool.map(write, parts), strict=True):
-            if written:
-                layout[config][split] = written
-                files.append(written[0])
-    fingerprint = data_fingerprint(folder, files)
-    changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None
-    guidelines = read_text_file(project.guidelines) if project.guidelines.is_file() else ""
-    text = card.yaml_header(
-        settings.release.name,
-        version,
-        settings.release.licence,
-        layout,
-        {config: features(rows, config) for config in configs},
-    ) + card.body(
-        settings.release.name,
-        version,
-        rows,
-        guidelines,
-        project.guideline_version(),
-        report,
-        changes,
-        f"v{previous[0]}" if previous else None,
-        notes,
-        fingerprint,
-        settings.release.licence,
-        splits={
-            split: layout["gold"].get(split, ("", 0, 0))[1] for split in settings.release.splits
-        },
-        process={
-            "overlap": settings.assignment.overlap,
-            "entity_policy": settings.adjudication.entity_policy,
-            "majority": settings.adjudication.majority,
-        },
-    )
-    (folder / "README.md").write_text(text, encoding="utf-8")
-    write_checksums(folder)
-    counts = {c: {s: n for s, (_, n, _) in splits_.items()} for c, splits_ in layout.items()}
-    return fingerprint, counts, changes
 
 
 @no_cyclic_gc()

@@ -1,0 +1,27 @@
+"""Which split (train, validation, test, ...) each document goes in: deterministic from its id,
+so every release and every machine agrees, in curate.toml's split order."""
+
+from __future__ import annotations
+
+from hashlib import sha256
+from itertools import accumulate
+
+import numpy as np
+
+
+def split_of(document_id: str, splits: dict[str, float]) -> str:
+    """Deterministic from the id alone, in curate.toml's split order."""
+    return splits_of([document_id], splits)[0]
+
+
+def splits_of(document_ids: list[str], splits: dict[str, float]) -> list[str]:
+    """split_of for many ids at once (a release has 100,000s): each id's hash is a position in
+    [0, 1); the split is the first whose running total of shares passes it."""
+    units = np.array(
+        [sha256(f"{i}\0split".encode()).digest()[:8] for i in document_ids], dtype="S8"
+    )
+    positions = units.view(">u8").astype(np.float64) / 2**64
+    names = list(splits)
+    bounds = list(accumulate(splits.values()))
+    at = np.minimum(np.searchsorted(bounds, positions, side="right"), len(names) - 1)
+    return [names[n] for n in at.tolist()]
