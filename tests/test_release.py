@@ -515,6 +515,38 @@ def test_gold_columns_are_the_same_on_sqlite_and_postgresql(project_dir: Path, s
             )
 
 
+def test_a_release_on_sqlite_and_postgresql_records_its_splits_and_a_refused_one_nothing(
+    project_dir: Path, store, tmp_path: Path, offline: None
+) -> None:  # type: ignore[no-untyped-def]
+    """The splits are recorded while the files are written, in a savepoint: the recorded
+    release carries the folder's fingerprint, and a refused release in the caller's
+    transaction leaves no row behind, on both back ends."""
+    project = Project.load(project_dir)
+    texts = [f"Khamenei met Qaani in Tehran on day {n}." for n in range(12)]
+    with store.transaction() as connection:
+        for text in texts:
+            document = Document(text)
+            queries.insert_documents(connection, [document])
+            spans = [Span(0, 8, "PERSON", "Khamenei"), Span(22, 28, "GPE", "Tehran")]
+            decide(connection, project.settings, document.id, "rita", spans, {"Iran": "against"})
+        report = release(project, connection, "1.0.0", exports=tmp_path / "exports")
+    with store.transaction() as connection:
+        history = queries.release_history(connection, project.settings.release.name)
+        assert [(h["version"], h["fingerprint"], h["documents"]) for h in history] == [
+            ("1.0.0", report.fingerprint, len(texts))
+        ]
+        splits = queries.release_splits(connection)
+        assert splits == {
+            Document(t).id: split_of(Document(t).id, project.settings.release.splits) for t in texts
+        }
+        with pytest.raises(UsageError, match="nothing changed"):
+            release(project, connection, "1.0.1", exports=tmp_path / "exports")
+        assert len(queries.release_history(connection, project.settings.release.name)) == 1
+        assert queries.release_splits(connection) == splits
+    gold = load(report.folder, "gold")
+    assert sum(len(gold[split]) for split in gold) == len(texts)
+
+
 def test_the_card_describes_process_splits_labels_and_what_was_left_out(
     adjudicated: Project, offline: None
 ) -> None:
