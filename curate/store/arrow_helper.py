@@ -26,7 +26,7 @@ import pyarrow.json as pj
 MMAP_BYTES = 1 << 40  # SQLite caps it at its compiled limit (2 GB by default)
 # SQLite: rows per batch (the driver infers column types from the first). NDJSON comes in small
 # batches, parsed while the next are read; other results in one batch, so nothing is copied to
-# join batches, unless the store is too big for that (see _batch_rows).
+# join batches, while the store is too small for a column to pass 2 GB (see _store_bytes).
 BATCH_ROWS = 8192
 WHOLE_RESULT = 1 << 30  # rows: the driver takes less than 2**31 - 1
 TEXT_LIMIT = 2**31 - 1  # bytes of one string column in one batch (32-bit offsets)
