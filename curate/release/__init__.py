@@ -227,7 +227,8 @@ def adopt(connection: Connection, project: Project, version: str, folder: Path) 
         counts.setdefault(config, {})[split] = table.num_rows
         if config == "gold":
             splits.update(dict.fromkeys(table.column("id").to_pylist(), split))
-    fingerprint = data_fingerprint(folder, data)
+    # Every digest was just checked against the file: no need to read the files again.
+    fingerprint = data_fingerprint({name: digest for digest, name in entries if name in data})
     queries.record_release(
         connection,
         project.settings.release.name,

@@ -19,7 +19,13 @@ from curate.project import Project
 from curate.release import card
 from curate.release.compare import GoldDiff, diff_gold, read_gold
 from curate.release.rows import ReleaseRows, features
-from curate.release.write import data_fingerprint, table, write_checksums, write_parquet
+from curate.release.write import (
+    data_fingerprint,
+    digests,
+    table,
+    write_checksums,
+    write_parquet,
+)
 
 WRITERS = 2  # files written at a time; more would add memory for little gain on 2 cores
 
@@ -32,15 +38,15 @@ def _parts(
     """(config, split, how to pick that split's rows) for every file a release can hold."""
     key = {"gold": "id", "annotations": "document_id", "prelabels": "document_id"}
     for config, config_rows in configs.items():
-        if isinstance(config_rows, pa.Table):
-            split_of_row = pa.array(
-                [splits.get(i) for i in config_rows[key[config]].to_pylist()], pa.string()
-            )
-        for split in split_names:
-            if isinstance(config_rows, pa.Table):
-                yield config, split, partial(config_rows.filter, pc.equal(split_of_row, split))
-            else:
+        if not isinstance(config_rows, pa.Table):
+            for split in split_names:
                 yield config, split, partial(_rows_in, config_rows, key[config], splits, split)
+            continue
+        split_of_row = pa.array(
+            [splits.get(i) for i in config_rows[key[config]].to_pylist()], pa.string()
+        )
+        for split in split_names:
+            yield config, split, partial(config_rows.filter, pc.equal(split_of_row, split))
 
 
 def _rows_in(
@@ -104,7 +110,8 @@ def export(
             if written:
                 layout[config][split] = written
                 files.append(written[0])
-    fingerprint = data_fingerprint(folder, files)
+    data = digests(folder, files)
+    fingerprint = data_fingerprint(data)
     changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None
     guidelines = read_text_file(project.guidelines) if project.guidelines.is_file() else ""
     text = card.yaml_header(
@@ -135,6 +142,6 @@ def export(
         },
     )
     (folder / "README.md").write_text(text, encoding="utf-8")
-    write_checksums(folder)
+    write_checksums(folder, data)
     counts = {c: {s: n for s, (_, n, _) in splits_.items()} for c, splits_ in layout.items()}
     return fingerprint, counts, changes

@@ -86,15 +86,20 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def data_fingerprint(folder: Path, files: list[str]) -> str:
-    """sha256 over the data files' own digests, in path order."""
-    combined = "".join(f"{name}\0{file_digest(folder / name)}\n" for name in sorted(files))
+def digests(folder: Path, names: list[str]) -> dict[str, str]:
+    return {name: file_digest(folder / name) for name in names}
+
+
+def data_fingerprint(data: dict[str, str]) -> str:
+    """sha256 over the data files' own digests (name -> digest), in path order."""
+    combined = "".join(f"{name}\0{data[name]}\n" for name in sorted(data))
     return hashlib.sha256(combined.encode()).hexdigest()
 
 
-def write_checksums(folder: Path) -> None:
+def write_checksums(folder: Path, known: dict[str, str]) -> None:
+    """Every file's digest; those in `known` (the data files, just hashed) are not read again."""
     names = sorted(
         str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != CHECKSUMS
     )
-    lines = "".join(f"{file_digest(folder / name)}  {name}\n" for name in names)
+    lines = "".join(f"{known.get(name) or file_digest(folder / name)}  {name}\n" for name in names)
     (folder / CHECKSUMS).write_text(lines, encoding="utf-8")
