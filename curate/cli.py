@@ -40,7 +40,7 @@ from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
 from curate.ingest.tabular import Fields
 from curate.labelstudio.client import connect
-from curate.labelstudio.importer import import_export
+from curate.labelstudio.importer import import_export, import_into_project
 from curate.labelstudio.pull import pull
 from curate.labelstudio.push import push
 from curate.labelstudio.reconcile import doctor
@@ -131,10 +131,15 @@ def _project(ctx: typer.Context) -> Project:
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new project.")] = Path("."),
+    name: Annotated[
+        str | None,
+        typer.Option(help="Project and dataset name; default: the folder's name."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing curate.toml.")] = False,
 ) -> None:
     """Write a commented curate.toml for a new project."""
-    path = _run(lambda: init_project(directory, force))
+    chosen = name or directory.resolve().name
+    path = _run(lambda: init_project(directory, force, chosen))
     out.print(f"wrote {path}; edit it, then run `curate ingest PATH`")
 
 
@@ -355,11 +360,27 @@ def import_ls_command(
     ctx: typer.Context,
     export: Annotated[Path, typer.Argument(help="Label Studio JSON export (a list of tasks).")],
     text_field: Annotated[str, typer.Option(help="Task data field with the text.")] = "text",
+    label_map: Annotated[
+        str,
+        typer.Option(
+            help="Export label -> curate.toml label, e.g. 'Person=PERSON,Place=GPE' (case is "
+            "ignored; a label that differs from one in curate.toml only by case maps itself)."
+        ),
+    ] = "",
+    adopt_labels: Annotated[
+        bool,
+        typer.Option(help="Add labels the export uses but curate.toml lacks to curate.toml."),
+    ] = False,
 ) -> None:
     """Import a Label Studio JSON export made elsewhere: documents and every annotator's labels."""
     project = _project(ctx)
+    mapping = _run(lambda: parse_label_map(label_map))
     with _opened_store(project) as store:
-        report = _run(lambda: import_export(store, export, project.settings, text_field))
+        report = _run(
+            lambda: import_into_project(
+                project, store, export, text_field, mapping, adopt=adopt_labels
+            )
+        )
     c = report.conversion
     out.print(
         f"{report.tasks} tasks: {report.new_documents} new documents "
@@ -378,9 +399,15 @@ def import_ls_command(
     if c.ignored_results:
         ignored = ", ".join(f"{n} {kind}" for kind, n in c.ignored_results.items())
         out.print(f"results curate does not read were left out: {ignored}", highlight=False)
-    if report.labels_outside_config:
-        labels = ", ".join(f"{k} ({n})" for k, n in report.labels_outside_config.most_common())
-        out.print(f"labels not in curate.toml (stored as they are): {labels}", highlight=False)
+    if report.mapped:
+        renamed = ", ".join(f"{k} -> {v}" for k, v in sorted(report.mapped.items()))
+        out.print(f"labels mapped: {renamed}", highlight=False)
+    if report.adopted:
+        out.print(
+            f"labels added to curate.toml: {', '.join(report.adopted)} (edit their hotkeys, "
+            "colours and guideline definitions as you like)",
+            highlight=False,
+        )
     _print_warnings(c.warnings)
 
 
@@ -598,7 +625,11 @@ def agreement_command(
         with tempfile.TemporaryDirectory() as scratch:
             store = _run(lambda: open_store(f"sqlite:///{Path(scratch) / 'export.db'}"))
             try:
-                _run(lambda: import_export(store, export, project.settings))
+                _run(
+                    lambda: import_export(
+                        store, export, project.settings, keep_unknown_labels=True
+                    )
+                )
                 with store.transaction() as connection:
                     report = measure(connection, project.settings, resamples, seed)
             finally:
@@ -677,6 +708,8 @@ def annotate_command(
         app_ = _run(lambda: AnnotateApp(project, store, annotator))
         _need_terminal("annotate")
         app_.run()
+    if app_.return_code:
+        raise typer.Exit(app_.return_code)
 
 
 def _need_terminal(command: str) -> None:
@@ -706,6 +739,16 @@ def review_command(
         app_ = _run(lambda: ReviewApp(project, store, reviewer))
         _need_terminal("review")
         app_.run()
+    if app_.unstored:
+        raise _fail(
+            StoreError(
+                f"{len(app_.unstored)} decisions were not stored (the reasons were shown); your "
+                f"choices are kept as drafts in .curate/review-drafts/{reviewer}/ and come back "
+                f"when you run `curate review --as {reviewer}` again"
+            )
+        )
+    if app_.return_code:
+        raise typer.Exit(app_.return_code)
 
 
 @app.command("release")

@@ -163,6 +163,25 @@ class AdjudicationSettings(_Section):
             "annotators goes to review; below it the span is rejected."
         ),
     )
+    trim_span_whitespace: bool = Field(
+        True,
+        description=(
+            "Take leading and trailing whitespace off every human span on import and pull "
+            "(counted; the raw offsets stay with the annotation)."
+        ),
+    )
+    tie_breaker: Literal["review", "prelabel", "senior"] = Field(
+        "review",
+        description=(
+            "What settles an even split (2-2 of 4 annotators): review (a reviewer), prelabel "
+            "(the side the machine suggestion was on) or senior (the side of the first "
+            "annotator listed in `senior`)."
+        ),
+    )
+    senior: list[str] = Field(
+        default_factory=list,
+        description="tie_breaker = senior: annotator names, most senior first.",
+    )
 
 
 class ReleaseSettings(_Section):
@@ -278,6 +297,15 @@ class Settings(_Section):
                     f"prelabel.label_map maps {model_label!r} to {label!r}, which is not an "
                     f"entity label; use one of {', '.join(sorted(known))}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _senior_listed(self) -> Settings:
+        if self.adjudication.tie_breaker == "senior" and not self.adjudication.senior:
+            raise ValueError(
+                'adjudication.tie_breaker is "senior" but adjudication.senior is empty; list '
+                'annotator names, most senior first, e.g. senior = ["alice"]'
+            )
         return self
 
     def entity_label_names(self) -> list[str]:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from curate.config import (
+    COMMAND_KEYS,
     CONFIG_NAME,
+    LABEL_NAME,
+    SAFE_NAME,
     Settings,
     config_template,
     load_settings,
+    parse_settings,
     read_text_file,
     template,
 )
@@ -49,14 +54,23 @@ class Project:
         return found.group(1) if found else None
 
 
-def init_project(root: Path, force: bool = False) -> Path:
-    """Write a commented curate.toml (the seeds project's defaults) and, when missing, the seeds
-    gazetteer and guidelines as starting points."""
+def init_project(root: Path, force: bool = False, name: str | None = None) -> Path:
+    """Write a commented curate.toml (the seeds project's defaults, named `name` when given)
+    and, when missing, the seeds gazetteer and guidelines as starting points."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / CONFIG_NAME
     if path.exists() and not force:
         raise UsageError(f"{path} already exists; edit it, or pass --force to overwrite it")
-    path.write_text(config_template(), encoding="utf-8")
+    config = config_template()
+    if name is not None:
+        if not SAFE_NAME.match(name) or ".." in name:
+            raise UsageError(
+                f"project name {name!r} must be letters, digits, '.', '_' and '-' (it names the "
+                "release folder); pass --name NAME"
+            )
+        config = config.replace('name = "seeds"', f'name = "{name}"', 1)
+        config = config.replace('name = "curate-seeds"', f'name = "{name}"', 1)
+    path.write_text(config, encoding="utf-8")
     for name in (GAZETTEER_NAME, GUIDELINES_NAME):
         if not (root / name).exists():
             (root / name).write_text(template(name), encoding="utf-8")
@@ -70,3 +84,54 @@ def _ignore_private_files(root: Path) -> None:
     lines = ignore.read_text("utf-8").splitlines() if ignore.is_file() else []
     if not any(line.strip().rstrip("/") in (".curate", "/.curate") for line in lines):
         ignore.write_text("\n".join([*lines, ".curate/"]) + "\n", encoding="utf-8")
+
+
+# Colours for labels curate adds itself (matplotlib's tab20, which the seeds labels start).
+PALETTE = (
+    "#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf "
+    "#aec7e8 #ffbb78 #98df8a #ff9896 #c5b0d5 #c49c94 #f7b6d2 #c7c7c7 #dbdb8d #9edae5"
+).split()
+SPARE_KEYS = "abcdefghijklmnopqrstuvwxyzBCDEFHIJKLMNOPQRSTUVWXYZ0"
+
+
+def add_entity_labels(root: Path, names: list[str]) -> Settings:
+    """Write [[entity_labels]] for `names` into curate.toml (after the last one, comments kept),
+    each with a free hotkey and colour; return the settings as they now are."""
+    path = root / CONFIG_NAME
+    settings = load_settings(root)
+    bad = [name for name in names if not LABEL_NAME.match(name)]
+    if bad:
+        raise UsageError(
+            f"label {bad[0]!r} cannot be a curate label (no spaces or brackets); map it with "
+            f"--label-map '{bad[0]}=NAME' instead"
+        )
+    keys = {label.hotkey for label in settings.entity_labels} | COMMAND_KEYS
+    colours = {label.colour.lower() for label in settings.entity_labels}
+    blocks = []
+    for name in names:
+        wanted = [name[0].lower(), name[0].upper(), *name.lower(), *SPARE_KEYS]
+        key = next((k for k in wanted if k.isalnum() and k not in keys), None)
+        if key is None:
+            raise UsageError(
+                f"no free hotkey left for label {name!r}; map some labels with --label-map"
+            )
+        keys.add(key)
+        colour = next((c for c in PALETTE if c not in colours), "#aaaaaa")
+        colours.add(colour)
+        blocks.append(
+            f'[[entity_labels]]\nname = "{name}"\nhotkey = "{key}"\ncolour = "{colour}"\n'
+        )
+    lines = read_text_file(path).splitlines(keepends=True)
+    headers = [i for i, line in enumerate(lines) if line.strip() == "[[entity_labels]]"]
+    after = headers[-1] + 1 if headers else len(lines)
+    following = [i for i in range(after, len(lines)) if lines[i].lstrip().startswith("[")]
+    at = following[0] if following else len(lines)
+    while at > after and lines[at - 1].strip() == "":  # keep the blank line before a section
+        at -= 1
+    added = "".join("\n" + block for block in blocks)
+    text = "".join(lines[:at]) + added + "".join(lines[at:])
+    updated = parse_settings(tomllib.loads(text), str(path))  # never write a broken file
+    scratch = path.with_suffix(".toml.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    scratch.replace(path)
+    return updated

@@ -46,6 +46,9 @@ class Span:
     end: int
     label: str
     text: str
+    # The offsets as the annotator's tool gave them, when curate trimmed edge whitespace off
+    # (kept with the annotation; never part of a span's identity).
+    raw: tuple[int, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,11 @@
 A Static draws the whole document on every change; this pane wraps the text once (again only
 when its characters or the width change) and then cuts each visible line out of the styled text
 when it is drawn. A move that restyles a span costs the same on a 5,000-word document as on a
-short one (bench/review.py)."""
+short one (bench/review.py).
+
+A reviewer judges span boundaries, so the pane shows every character: lines break after a
+space, a word is cut only when it is longer than the line, and the scrollbar has a gutter of its
+own so that it never narrows the text it was wrapped for."""
 
 from __future__ import annotations
 
@@ -16,11 +20,10 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.render import line_starts
 
 
 class DocumentView(ScrollView, can_focus=False):
-    DEFAULT_CSS = "DocumentView { height: 1fr; }"
+    DEFAULT_CSS = "DocumentView { height: 1fr; scrollbar-gutter: stable; }"
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -55,20 +58,54 @@ class DocumentView(ScrollView, can_focus=False):
         if width <= 0:
             return  # not laid out yet: wrapped on the first resize
         self._width = width
-        self._starts = line_starts(self.text.plain, width, self.app.console)
+        self._starts = wrap_exactly(self.text.plain, width)
         self._lines = None
         self.virtual_size = Size(width, len(self._starts))
+
+    def line_text(self, index: int) -> Text:
+        """Wrapped line `index` as drawn (its line break left out)."""
+        if self._lines is None:  # one cut for all lines: Text.divide is linear in the spans
+            self._lines = list(self.text.divide(self._starts[1:]))
+        line = self._lines[index].copy()
+        return line[:-1] if line.plain.endswith("\n") else line
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
 
     def render_line(self, y: int) -> Strip:
         width, style = self.scrollable_content_region.width, self.rich_style
         index = self.scroll_offset.y + y
         if index >= len(self._starts) or not self.text.plain:
             return Strip.blank(width, style)
-        if self._lines is None:  # one cut for all lines: Text.divide is linear in the spans
-            self._lines = list(self.text.divide(self._starts[1:]))
-        line = self._lines[index].copy()
-        if line.plain.endswith("\n"):
-            line = line[:-1]
+        line = self.line_text(index)
         line.stylize_before(style)
         segments = list(line.render(self.app.console, end=""))
         return Strip(segments, cell_len(line.plain)).crop_extend(0, width, style)
+
+
+def wrap_exactly(plain: str, width: int) -> tuple[int, ...]:
+    """Where each line starts when `plain` is wrapped to `width` cells keeping every character:
+    a line ends after its last space that fits, or mid-word only when the word alone is wider
+    than the line. Spaces that do not fit start the next line (never dropped)."""
+    starts = [0]
+    start = 0
+    while start < len(plain):
+        cells, end, after_space = 0, start, None
+        while end < len(plain) and plain[end] != "\n":
+            cells += cell_len(plain[end])
+            if cells > width and end > start:
+                break
+            end += 1
+            if plain[end - 1].isspace():
+                after_space = end
+        if end >= len(plain):
+            break
+        if plain[end] == "\n":
+            start = end + 1
+        elif plain[end].isspace() or after_space is None:
+            start = end  # the line is full at a space, or one word is wider than the line
+        else:
+            start = after_space
+        starts.append(start)
+    return tuple(starts)

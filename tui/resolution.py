@@ -4,6 +4,7 @@ each stance target, which version becomes gold."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from curate.adjudicate.review import Alignment
 from curate.records import Span
@@ -158,3 +159,49 @@ class Resolution:
 
     def left(self) -> int:
         return len(self.open_groups()) + len(self.open_stances())
+
+    # --- drafts ---------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The reviewer's choices, as JSON: saved when a decision cannot be stored."""
+
+        def choice(chosen: object) -> Any:
+            if chosen is UNDECIDED:
+                return "undecided"
+            return _span_list(chosen) if isinstance(chosen, Span) else None
+
+        return {
+            "annotation_ids": list(self.alignment.annotation_ids),
+            "chosen": [choice(c) for c in self.chosen],
+            "stances": self.stances,
+            "note": self.note,
+            "added": [_span_list(s) for s in self.added],
+        }
+
+    def restore(self, draft: dict[str, Any]) -> bool:
+        """Take a draft's choices back; False (nothing taken) when the annotations it was made
+        on have changed since."""
+        if draft.get("annotation_ids") != list(self.alignment.annotation_ids) or len(
+            draft.get("chosen", [])
+        ) != len(self.chosen):
+            return False
+        text = self.alignment.document.text
+        self.chosen = [
+            UNDECIDED if c == "undecided" else (_span_of(c, text) if c else None)
+            for c in draft["chosen"]
+        ]
+        self.stances = dict(draft.get("stances", {}))
+        self.note = draft.get("note")
+        self.added = [_span_of(s, text) for s in draft.get("added", [])]
+        self.group = self.first_open() or 0
+        self.changed = True
+        return True
+
+
+def _span_list(span: Span) -> list[Any]:
+    return [span.start, span.end, span.label]
+
+
+def _span_of(item: list[Any], text: str) -> Span:
+    start, end, label = item
+    return Span(start, end, label, text[start:end])

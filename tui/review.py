@@ -11,14 +11,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
+from sqlalchemy.exc import DBAPIError
+
+from curate.adjudicate.auto import require_known_labels
 from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
+from curate.errors import CurateError
 from curate.project import Project
 from curate.records import Span
-from curate.store import Store
+from curate.store import Store, queries
 from tui.document_view import DocumentView
 from tui.render import SELECTION, document_text, label_style, show, tagged_offset
 from tui.resolution import UNDECIDED, Resolution
 from tui.screens import HelpScreen, ReasonScreen
+from tui.session import Drafts
 from tui.state import Token, tokenize
 
 # Conflict types get a style and, because colour is not enough, their name in the panel.
@@ -72,6 +77,13 @@ class ReviewApp(App[None]):
         self.tokens: list[Token] = []
         # Drawing a span no annotator gave: (anchor, cursor) token indexes, or None.
         self.drawing: tuple[int, int] | None = None
+        # Choices not stored yet survive a crash or a refused store: restored with a notice.
+        self.drafts = Drafts(project.root / ".curate" / "review-drafts" / reviewer)
+        self.unstored: set[str] = set()  # documents whose decision the store refused
+        with store.connect() as connection:
+            queued = [entry.document_id for entry in review_queue(connection)]
+            found = queries.newest_annotations(connection, queued) if queued else []
+        require_known_labels(found, self.settings, f"review --as {reviewer}")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -94,17 +106,30 @@ class ReviewApp(App[None]):
         await panes.remove_children()
         if alignment is None:
             self.resolution = None
-            self.query_one("#info", Static).update("The review queue is empty.")
+            self.title = "curate review · queue empty"
+            skipped = f" ({len(self.skipped)} skipped with ]: run again to see them)"
+            self.query_one("#info", Static).update(
+                "The review queue is empty." + (skipped if self.skipped else "")
+            )
             self.query_one("#stances", Static).update("")
             return
         self.resolution = Resolution(alignment)
+        restored = ""
+        draft = self.drafts.load(alignment.document_id)
+        if draft is not None:
+            if self.resolution.restore(draft):
+                restored = "restored your unstored choices for this document from a draft"
+            else:
+                self.drafts.discard(alignment.document_id)
+                restored = "a draft for this document was made on older annotations; set aside"
+            self.notify(restored, severity="warning", timeout=8)
         self.tokens, self.drawing = tokenize(alignment.document.text), None
         await panes.mount_all(
             DocumentView(id=f"pane-{i}", classes="pane") for i in range(len(alignment.annotators))
         )
         for i, who in enumerate(alignment.annotators):
             self.query_one(f"#pane-{i}", DocumentView).border_title = f"{i + 1} {who}"
-        self.refresh_view()
+        self.refresh_view(restored)
 
     def refresh_view(self, message: str = "") -> None:
         resolution = self.resolution
@@ -140,6 +165,8 @@ class ReviewApp(App[None]):
         show(self.query_one("#stances", Static), self._stance_rows())
         note = f"note: {resolution.note}" if resolution.note else ""
         show(self.query_one("#status", Static), Text(message or note))
+        if resolution.changed:  # a crash or a refused store loses nothing
+            self.drafts.save(alignment.document_id, resolution.snapshot())
 
     def request_view(self, message: str = "") -> None:
         """Repaint once for a burst of keys: the repaint runs after the keys already queued."""
@@ -310,17 +337,28 @@ class ReviewApp(App[None]):
         if resolution.left():
             self.refresh_view(f"{resolution.left()} conflicts left; resolve them first")
             return
-        with self.store.transaction() as connection:
-            decide(
-                connection,
-                self.settings,
-                resolution.alignment.document_id,
-                self.reviewer,
-                resolution.spans(),
-                resolution.decided_stances(),
-                note=resolution.note,
-                guideline_version=self.project.guideline_version(),
-            )
+        document_id = resolution.alignment.document_id
+        self.drafts.save(document_id, resolution.snapshot())
+        try:
+            with self.store.transaction() as connection:
+                decide(
+                    connection,
+                    self.settings,
+                    document_id,
+                    self.reviewer,
+                    resolution.spans(),
+                    resolution.decided_stances(),
+                    note=resolution.note,
+                    guideline_version=self.project.guideline_version(),
+                )
+        except (CurateError, DBAPIError) as error:
+            self.unstored.add(document_id)
+            why = str(error).splitlines()[0]
+            self.notify(f"not stored: {why}", severity="error", timeout=15)
+            self.refresh_view(f"NOT STORED ({why}); your choices are kept as a draft")
+            return
+        self.unstored.discard(document_id)
+        self.drafts.discard(document_id)
         self.notify("decision stored")
         await self.next_document()
 

@@ -25,6 +25,7 @@ from curate.adjudicate.spans import merge_spans
 from curate.agreement import store_scores
 from curate.agreement.data import load
 from curate.config import Settings
+from curate.errors import UsageError
 from curate.records import Annotation, Decision
 from curate.store import queries
 
@@ -55,12 +56,27 @@ def newest_decisions(decisions: list[Decision]) -> dict[tuple[str, str, str | No
     return {(d.document_id, d.kind, d.target): d for d in decisions}
 
 
+def require_known_labels(found: list[Annotation], settings: Settings, command: str) -> None:
+    """Decisions only ever hold curate.toml's labels: refuse before anyone decides anything."""
+    known = set(settings.entity_label_names())
+    unknown = Counter(s.label for a in found for s in a.spans if s.label not in known)
+    if unknown:
+        listed = ", ".join(f"{label} ({n} spans)" for label, n in unknown.most_common())
+        raise UsageError(
+            f"annotations use entity labels that are not in curate.toml: {listed}; add them "
+            "under [[entity_labels]] in curate.toml (or import again with `curate import-ls "
+            f"--adopt-labels`), then run `curate {command}` again"
+        )
+
+
 def auto_adjudicate(
     connection: Connection, settings: Settings, guideline_version: str | None
 ) -> AutoReport:
     report = AutoReport()
     by_document: dict[str, list[Annotation]] = {}
-    for annotation in queries.newest_annotations(connection):
+    newest = queries.newest_annotations(connection)
+    require_known_labels(newest, settings, "adjudicate --auto")
+    for annotation in newest:
         if annotation.skipped_reason is None:
             by_document.setdefault(annotation.document_id, []).append(annotation)
     ready = {

@@ -29,7 +29,12 @@ def parse_label_map(text: str) -> dict[str, str]:
     mapping = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         source, sep, target = item.partition("=")
-        if not sep or not source.strip() or not target.strip():
+        if ";" in item:
+            raise InputError(
+                f"--label-map item {item!r} holds ';'; separate items with commas, "
+                "e.g. PER=PERSON,ORG=ORG"
+            )
+        if not sep or not source.strip() or not target.strip() or "=" in target:
             raise InputError(f"--label-map item {item!r} must look like PER=PERSON")
         mapping[source.strip()] = target.strip()
     return mapping

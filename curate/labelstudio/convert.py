@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from curate.errors import SpanError
@@ -30,8 +31,15 @@ class ConversionReport:
 
 
 def spans_from(
-    results: list[Result], text: str, where: str, report: ConversionReport
+    results: list[Result],
+    text: str,
+    where: str,
+    report: ConversionReport,
+    trim: bool = False,
+    label_map: Mapping[str, str] | None = None,
 ) -> tuple[Span, ...]:
+    """trim: take leading and trailing whitespace off each span (counted as a repair; the raw
+    offsets stay on the span). label_map: outside label -> project label."""
     spans = []
     for result in results:
         if result.type != "labels":
@@ -45,6 +53,13 @@ def spans_from(
             labels = value.get("labels") or []
             if not labels:
                 raise SpanError(f"{where}: span {start}-{end} has no label")
+            if not isinstance(labels, list) or not all(
+                isinstance(label, str) and label for label in labels
+            ):
+                raise SpanError(
+                    f"{where} result {result.id}: labels must be a list of label names, "
+                    f"e.g. [\"PERSON\"], not {labels!r}"
+                )
             if len(labels) > 1:
                 report.warnings["spans with more than one label (the first kept)"] += 1
             fixed = repair_span(text, start, end, value.get("text"), where)
@@ -56,8 +71,36 @@ def spans_from(
             continue
         if fixed.repair:
             report.repairs[fixed.repair] += 1
-        spans.append(Span(fixed.start, fixed.end, str(labels[0]), fixed.text))
+        label = labels[0] if label_map is None else label_map.get(labels[0], labels[0])
+        span = Span(fixed.start, fixed.end, label, fixed.text)
+        if trim:
+            trimmed = trim_span(span)
+            if trimmed is None:
+                report.rejected.append(
+                    f"{where}: span {fixed.start}-{fixed.end} covers only whitespace"
+                )
+                continue
+            if trimmed is not span:
+                report.repairs[TRIMMED] += 1
+            span = trimmed
+        spans.append(span)
     return tuple(sorted(spans, key=lambda s: (s.start, s.end, s.label)))
+
+
+TRIMMED = "edge whitespace trimmed"
+
+
+def trim_span(span: Span) -> Span | None:
+    """The span without leading and trailing whitespace (the same object when it has none;
+    None when nothing is left). The offsets it had are kept as `raw`."""
+    lead = len(span.text) - len(span.text.lstrip())
+    kept = span.text.strip()
+    if not kept:
+        return None
+    if kept == span.text:
+        return span
+    start = span.start + lead
+    return Span(start, start + len(kept), span.label, kept, raw=(span.start, span.end))
 
 
 def _offset(value: object, where: str) -> int:
@@ -104,15 +147,18 @@ def convert(
     guideline_version: str | None = None,
     predicted: Prediction | None = None,
     stance_labels: list[str] | None = None,
+    trim: bool = False,
+    label_map: Mapping[str, str] | None = None,
 ) -> Annotation:
-    """predicted: the prediction the annotator was shown, to tell which suggestions they kept."""
+    """predicted: the prediction the annotator was shown, to tell which suggestions they kept;
+    trim and label_map as in spans_from."""
     where = f"annotation {annotation.id}"
     for result in annotation.result:
         if result.type not in ("labels", "choices") or (
             result.type == "choices" and result.from_name not in targets
         ):
             report.ignored_results[result.type] += 1
-    spans = spans_from(annotation.result, text, where, report)
+    spans = spans_from(annotation.result, text, where, report, trim, label_map)
     stances = stances_from(annotation.result, targets, report, stance_labels)
     # Label Studio 1.23 leaves parent_prediction empty when an annotator starts from a
     # prediction, but marks each result it copied: origin "prediction", or "prediction-changed"
@@ -124,7 +170,7 @@ def convert(
     if predicted is not None and from_prediction:
         use = suggestion_use(annotation.result, predicted)
         changed = changed or (
-            spans_from(predicted.result, text, where, ConversionReport()),
+            spans_from(predicted.result, text, where, ConversionReport(), trim, label_map),
             stances_from(predicted.result, targets),
         ) != (spans, stances)
     return Annotation(

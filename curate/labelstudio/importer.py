@@ -13,6 +13,7 @@ from curate.config import Settings
 from curate.errors import InputError
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
 from curate.labelstudio.schema import LSAnnotation, Task
+from curate.project import Project, add_entity_labels
 from curate.records import Document, Provenance
 from curate.store import Store, queries
 
@@ -29,7 +30,9 @@ class ImportReport:
     known_annotations: int = 0
     cancelled: int = 0
     conversion: ConversionReport = field(default_factory=ConversionReport)
-    labels_outside_config: Counter[str] = field(default_factory=Counter)
+    # Outside label -> project label, for labels that were renamed (--label-map, or case).
+    mapped: dict[str, str] = field(default_factory=dict)
+    adopted: list[str] = field(default_factory=list)  # labels written into curate.toml
 
 
 def read_tasks(path: Path) -> list[Task]:
@@ -73,19 +76,101 @@ def annotator_name(
     return f"labelstudio-user-{annotation.user_id}"
 
 
+def labels_in(tasks: list[Task]) -> Counter[str]:
+    """The span labels an export uses (the first label of each labels result), counted."""
+    found: Counter[str] = Counter()
+    for task in tasks:
+        for annotation in task.annotations:
+            for result in annotation.result:
+                labels = result.value.get("labels") if result.type == "labels" else None
+                if isinstance(labels, list) and labels and isinstance(labels[0], str):
+                    found[labels[0]] += 1
+    return found
+
+
+def resolve_labels(
+    found: Counter[str], known: list[str], label_map: dict[str, str]
+) -> tuple[dict[str, str], Counter[str]]:
+    """(outside label -> project label for those renamed, labels neither known nor mapped).
+    --label-map keys and project labels both match regardless of case (Person -> PERSON)."""
+    by_case = {label.casefold(): label for label in known}
+    map_by_case = {source.casefold(): target for source, target in label_map.items()}
+    for source, target in label_map.items():
+        if target not in known:
+            raise InputError(
+                f"--label-map maps {source!r} to {target!r}, which is not an entity label in "
+                f"curate.toml ({', '.join(known)}); map it to one of those, or add it under "
+                "[[entity_labels]]"
+            )
+    mapping: dict[str, str] = {}
+    unknown: Counter[str] = Counter()
+    for label, count in found.items():
+        target = label_map.get(label) or map_by_case.get(label.casefold())
+        if target is None and label not in known:
+            target = by_case.get(label.casefold())
+        if target is not None and target != label:
+            mapping[label] = target
+        elif target is None and label not in known:
+            unknown[label] = count
+    return mapping, unknown
+
+
+def unknown_labels_error(path: Path, unknown: Counter[str]) -> InputError:
+    listed = ", ".join(f"{label} ({n} spans)" for label, n in unknown.most_common())
+    example = ",".join(f"{label}={label.upper()}" for label in list(unknown)[:2])
+    return InputError(
+        f"{path} uses labels that are not in curate.toml: {listed}. Map them to your labels "
+        f"with --label-map '{example}', or add them to curate.toml with --adopt-labels; "
+        "nothing was imported"
+    )
+
+
+def import_into_project(
+    project: Project,
+    store: Store,
+    path: Path,
+    text_field: str = "text",
+    label_map: dict[str, str] | None = None,
+    adopt: bool = False,
+) -> ImportReport:
+    """`curate import-ls`: every label is mapped, known, or (adopt) written into curate.toml
+    before anything is stored; otherwise the import stops with the fix."""
+    tasks = read_tasks(path)
+    settings = project.settings
+    _, unknown = resolve_labels(labels_in(tasks), settings.entity_label_names(), label_map or {})
+    if unknown and not adopt:
+        raise unknown_labels_error(path, unknown)
+    adopted = sorted(unknown)
+    if adopted:
+        settings = add_entity_labels(project.root, adopted)
+    report = import_export(store, path, settings, text_field, label_map=label_map, tasks=tasks)
+    report.adopted = adopted
+    return report
+
+
 def import_export(
     store: Store,
     path: Path,
     settings: Settings,
     text_field: str = "text",
     source: str | None = None,
+    label_map: dict[str, str] | None = None,
+    keep_unknown_labels: bool = False,
+    tasks: list[Task] | None = None,
 ) -> ImportReport:
-    """Import every task and annotation in one transaction; re-importing adds nothing."""
-    tasks = read_tasks(path)
+    """Import every task and annotation in one transaction; re-importing adds nothing.
+    A label neither in curate.toml nor mapped stops the import, unless keep_unknown_labels
+    (a throwaway store, e.g. measuring an export's agreement)."""
+    tasks = read_tasks(path) if tasks is None else tasks
     report = ImportReport(tasks=len(tasks))
+    report.mapped, unknown = resolve_labels(
+        labels_in(tasks), settings.entity_label_names(), label_map or {}
+    )
+    if unknown and not keep_unknown_labels:
+        raise unknown_labels_error(path, unknown)
     by_email = {a.email.lower(): a.name for a in settings.annotators}
     targets = {stance_control(t): t for t in settings.target_names()}
-    known_labels = set(settings.entity_label_names())
+    trim = settings.adjudication.trim_span_whitespace
     first_task_of: dict[str, int] = {}
     with store.transaction() as connection:
         seen = queries.external_ids(connection, "labelstudio", SYNC_KIND)
@@ -131,13 +216,12 @@ def import_export(
                     targets,
                     report.conversion,
                     stance_labels=list(settings.stance.labels),
+                    trim=trim,
+                    label_map=report.mapped,
                 )
                 queries.add_annotation(connection, annotation)
                 queries.record_external_id(connection, "labelstudio", SYNC_KIND, document.id, key)
                 seen[key] = document.id
                 report.new_annotations += 1
                 report.cancelled += ls_annotation.was_cancelled
-                report.labels_outside_config.update(
-                    s.label for s in annotation.spans if s.label not in known_labels
-                )
     return report

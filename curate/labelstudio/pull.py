@@ -158,6 +158,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
                             shown.get(("id", ls_annotation.parent_prediction or -1))
                             or shown.get(("task", task.id)),
                             stance_labels=list(project.settings.stance.labels),
+                            trim=project.settings.adjudication.trim_span_whitespace,
                         )
                     )
                     keys.append((document_id, key))

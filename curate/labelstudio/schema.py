@@ -19,6 +19,7 @@ class User(_Loose):
 
 
 class Result(_Loose):
+    id: str | int | None = None
     type: str
     value: dict[str, Any] = Field(default_factory=dict)
     from_name: str = ""

@@ -114,12 +114,14 @@ def body(
     """splits: every configured split -> gold documents in it (0 for an empty one);
     process: annotators, overlap, entity policy (how the labels were made)."""
     definitions = label_definitions(guidelines)
+    overlap = annotators_per_document(rows)
+    stanced = targets_with_gold(rows)
+    about = f" and with the stance each article takes towards {', '.join(stanced)}" if stanced else ""
     parts = [
         f"# {name} {version}",
         "",
-        "News articles labelled with named entities and with the stance each article takes "
-        f"towards {', '.join(rows.targets)}. Each document was labelled by several annotators; "
-        "where they agreed the label was accepted automatically, otherwise a reviewer decided. "
+        f"News articles labelled with named entities{about}. {_who_labelled(overlap)} Where "
+        "annotators agreed the label was accepted automatically, otherwise a reviewer decided. "
         "Made with curate.",
         "",
         f"Data sha256: `{fingerprint}` (over the parquet files). Guidelines version: "
@@ -127,20 +129,42 @@ def body(
     ]
     if notes:
         parts += ["", notes]
-    parts += ["", "## Labels", "", "Entity labels, in ClassLabel index order:", ""]
+    used = entity_labels_used(rows)
+    parts += ["", "## Labels", "", "Entity labels in gold, with their ClassLabel index:", ""]
     parts.append(
         _table(
             ["index", "label", "definition"],
-            [[i, label, definitions.get(label, "")] for i, label in enumerate(rows.entity_labels)],
+            [
+                [i, label, definitions.get(label) or "no definition given"]
+                for i, label in enumerate(rows.entity_labels)
+                if label in used
+            ],
         )
+        if used
+        else "No gold entity spans."
     )
+    unused = [label for label in rows.entity_labels if label not in used]
+    if unused:
+        parts += [
+            "",
+            f"Also in the label set (so the indexes stay stable) but with no gold span: "
+            f"{', '.join(unused)}.",
+        ]
     parts += ["", "Stance labels (one column per target, -1 where there is no gold stance):", ""]
     parts.append(
         _table(
             ["index", "label", "definition"],
-            [[i, label, definitions.get(label, "")] for i, label in enumerate(rows.stance_labels)],
+            [
+                [i, label, definitions.get(label) or "no definition given"]
+                for i, label in enumerate(rows.stance_labels)
+            ],
         )
     )
+    silent = [t for t in rows.targets if t not in stanced]
+    if silent:
+        columns = ", ".join(f"`{stance_column(t)}`" for t in silent)
+        verb = "is" if len(silent) == 1 else "are"
+        parts += ["", f"No gold stance for {', '.join(silent)}: {columns} {verb} -1 on every row."]
     columns = ", ".join(f"`{stance_column(t)}` ({t})" for t in rows.targets)
     parts += [
         "",
@@ -170,7 +194,7 @@ def body(
     parts.append(_table(["decided by", "labels"], decided) if decided else "No labels decided.")
     parts += _left_out(rows)
     if agreement:
-        parts += ["", _agreement_tables(agreement)]
+        parts += ["", _agreement_tables(agreement, (process or {}).get("released_agreement"))]
     parts += ["", "## Changes", ""]
     if changes is None:
         parts.append("First release.")
@@ -199,12 +223,23 @@ def body(
         "",
         "## Limitations",
         "",
-        "- English news only; the stance targets are fixed by the project and other targets "
-        "mentioned in an article are not labelled.",
+        "- English news only"
+        + (
+            "; the stance targets are fixed by the project and other targets mentioned in an "
+            "article are not labelled."
+            if stanced
+            else "."
+        ),
         "- Gold comes from a few annotators per document: labels decided by majority carry the "
         "view of that majority, and agreement figures rest on the documents listed above.",
-        "- Pre-labels were shown to annotators (except on blind documents), which can anchor "
-        "them; the `annotations` config records how often suggestions were kept.",
+        *(
+            [
+                "- Pre-labels were shown to annotators (except on blind documents), which can "
+                "anchor them; the `annotations` config records how often suggestions were kept."
+            ]
+            if any(r["from_prelabel"] for r in rows.annotations)
+            else []
+        ),
         "- Documents still in dispute are left out (see above), so hard cases are "
         "under-represented.",
         "",
@@ -252,7 +287,7 @@ def _distributions(rows: ReleaseRows) -> list[str]:
     labels = value_counts(pc.struct_field(pc.list_flatten(gold.column("entities")), "label"))
     parts = ["", "## Label distribution", "", "Gold entity spans per label:", ""]
     parts.append(_table(["label", "spans"], [[k, v] for k, v in sorted(labels.items())]))
-    for target in rows.targets:
+    for target in targets_with_gold(rows):
         counted = Counter(
             {
                 rows.stance_labels[i] if i >= 0 else "no gold stance": n
@@ -280,29 +315,108 @@ def _example(rows: ReleaseRows) -> list[str]:
     ]
 
 
+def annotators_per_document(rows: ReleaseRows) -> dict[str, int]:
+    """Document -> how many people labelled it (skips not counted)."""
+    people: dict[str, set[str]] = {}
+    for r in rows.annotations:
+        if r["skipped_reason"] is None:
+            people.setdefault(r["document_id"], set()).add(r["annotator"])
+    return {document: len(who) for document, who in people.items()}
+
+
+def targets_with_gold(rows: ReleaseRows) -> list[str]:
+    return [
+        t
+        for t in rows.targets
+        if rows.gold.num_rows and pc.max(rows.gold.column(stance_column(t))).as_py() >= 0
+    ]
+
+
+def entity_labels_used(rows: ReleaseRows) -> set[str]:
+    if rows.gold.num_rows == 0:
+        return set()
+    labels = pc.struct_field(pc.list_flatten(rows.gold.column("entities")), "label")
+    return set(value_counts(labels))
+
+
+def _who_labelled(overlap: dict[str, int]) -> str:
+    if not overlap:
+        return "No annotations are included."
+    counts = Counter(overlap.values())
+    spread = ", ".join(
+        f"{k} annotator{'s' if k > 1 else ''} on {n} document{'s' if n > 1 else ''}"
+        for k, n in sorted(counts.items())
+    )
+    return f"Annotators per document: {spread}."
+
+
 def _process_section(
     rows: ReleaseRows, process: dict[str, Any], guideline_version: str | None
 ) -> list[str]:
     annotations = [r for r in rows.annotations if r["skipped_reason"] is None]
     annotators = len({r["annotator"] for r in annotations})
-    documents = len({r["document_id"] for r in annotations})
+    overlap = annotators_per_document(rows)
     started = sum(bool(r["from_prelabel"]) for r in annotations)
     kept = sum(r["suggestions_accepted"] for r in annotations)
     shown = kept + sum(r["suggestions_changed"] + r["suggestions_rejected"] for r in annotations)
+    if started:
+        prelabels = (
+            f"- Pre-labels: {started} of {len(annotations)} annotations started from machine "
+            "suggestions"
+            + (f"; {kept} of {shown} suggestions were kept as they were." if shown else ".")
+        )
+    else:
+        prelabels = (
+            f"- Pre-labels: none shown; none of the {len(annotations)} annotations started from "
+            "machine suggestions."
+        )
+    tie = process.get("tie_breaker", "review")
     lines = [
         "",
         "## Annotation process",
         "",
-        f"- {annotators} annotators labelled {documents} documents "
-        f"({len(annotations)} annotation revisions); each document was assigned to "
-        f"{process.get('overlap', '?')} of them.",
-        f"- Pre-labels: {started} of {len(annotations)} annotations started from machine "
-        "suggestions"
-        + (f"; {kept} of {shown} suggestions were kept as they were." if shown else "."),
+        f"- {annotators} annotators labelled {len(overlap)} documents "
+        f"({len(annotations)} annotation revisions). {_who_labelled(overlap)}",
+        prelabels,
         f"- Adjudication: spans under the `{process.get('entity_policy', '?')}` policy, stance by "
-        f"a {process.get('majority', '?')} majority; the rest by a reviewer.",
+        f"a {process.get('majority', '?')} majority; even splits (for example 2-2) settled by "
+        f"`{tie}`"
+        + (" (a reviewer)" if tie == "review" else "")
+        + "; the rest by a reviewer.",
         f"- Guidelines version {guideline_version or 'not recorded'} (label definitions above).",
     ]
+    return lines + _selection(rows, overlap, tie)
+
+
+def _selection(rows: ReleaseRows, overlap: dict[str, int], tie: str) -> list[str]:
+    """How the released documents were chosen among the annotated ones, by annotator count."""
+    if not overlap:
+        return []
+    released = set(rows.gold.column("id").to_pylist()) if rows.gold.num_rows else set()
+    table_rows = []
+    rates = {}
+    for count in sorted(set(overlap.values())):
+        documents = [d for d, k in overlap.items() if k == count]
+        out = sum(d in released for d in documents)
+        rates[count] = out / len(documents)
+        table_rows.append([count, len(documents), out, f"{100 * rates[count]:.0f}%"])
+    lines = [
+        "",
+        "## How the released documents were selected",
+        "",
+        f"{len(released & set(overlap))} of {len(overlap)} annotated documents are released: "
+        "those whose every item was decided (by a rule or a reviewer).",
+        "",
+        _table(["annotators", "annotated documents", "released", "share"], table_rows),
+    ]
+    even = [k for k in rates if k % 2 == 0 and k > 2]
+    if tie == "review" and even and min(rates[k] for k in even) < max(rates.values()):
+        lines += [
+            "",
+            "Documents with an even number of annotators were released less often: an even "
+            "split (for example 2-2) goes to a reviewer and stays out until one decides. The "
+            "released subset leans towards documents annotators agreed on.",
+        ]
     return lines
 
 
@@ -319,7 +433,8 @@ def _left_out(rows: ReleaseRows) -> list[str]:
     return parts
 
 
-def _agreement_tables(report: dict[str, Any]) -> str:
+def _agreement_tables(report: dict[str, Any], released: dict[str, Any] | None = None) -> str:
+    """released: the same report on the released documents only, shown beside the whole set."""
     stance = [
         [
             target,
@@ -330,26 +445,51 @@ def _agreement_tables(report: dict[str, Any]) -> str:
             s["percent_agreement"]["value"],
         ]
         for target, s in report["stance"].items()
+        if s["units"]
     ]
     pairs = [
         [pair, p["documents"], p["exact"]["f1"], p["overlap"]["f1"], p["token_kappa"]]
         for pair, p in report["entities"]["pairs"].items()
     ]
-    return "\n".join(
-        [
-            f"Inter-annotator agreement over {report['documents']} annotated documents "
-            "(95% bootstrap intervals over documents):",
+    parts = [
+        f"Inter-annotator agreement over {report['documents']} annotated documents "
+        "(95% bootstrap intervals over documents):",
+    ]
+    if released is not None:
+        summary = [
+            ["documents", report["documents"], released["documents"]],
+            *[
+                [
+                    f"{mode} span F1",
+                    report["entities"]["overall"][mode]["f1"],
+                    released["entities"]["overall"][mode]["f1"],
+                ]
+                for mode in ("exact", "overlap")
+            ],
+            *[
+                [f"stance α ({t})", s["alpha"]["value"], released["stance"][t]["alpha"]["value"]]
+                for t, s in report["stance"].items()
+                if s["units"] and t in released["stance"]
+            ],
+        ]
+        parts += [
+            "",
+            _table(["measure", "all annotated documents", "released documents"], summary),
+        ]
+    if stance:
+        parts += [
             "",
             _table(
                 ["target", "documents", "Krippendorff α", "95% CI", "Fleiss κ", "% agree"], stance
             ),
-            "",
-            _table(
-                ["annotator pair", "documents", "exact span F1", "overlap span F1", "token κ"],
-                pairs,
-            ),
         ]
-    )
+    parts += [
+        "",
+        _table(
+            ["annotator pair", "documents", "exact span F1", "overlap span F1", "token κ"], pairs
+        ),
+    ]
+    return "\n".join(parts)
 
 
 def _interval(estimate: dict[str, float | None]) -> str:

@@ -58,14 +58,23 @@ def _rows_in(
 def agreement(
     connection: Connection, project: Project, rows: ReleaseRows, rename: Callable[[str], str]
 ) -> dict[str, Any] | None:
-    """The card's agreement figures (None without annotations), annotators renamed."""
+    """The card's agreement figures (None without annotations), annotators renamed; under
+    "released", the same figures on the released documents alone."""
     if not rows.annotations:
         return None
     report = measure(connection, project.settings, resamples=1000, seed=0)
-    report["entities"]["pairs"] = {
-        " | ".join(rename(n) for n in pair.split(" | ")): value
-        for pair, value in report["entities"]["pairs"].items()
-    }
+    released = rows.gold.column("id").to_pylist() if rows.gold.num_rows else []
+    annotated = {r["document_id"] for r in rows.annotations}
+    if released and set(released) != annotated:
+        report["released"] = measure(
+            connection, project.settings, resamples=200, seed=0, document_ids=released
+        )
+    for figures in (report, report.get("released")):
+        if figures:
+            figures["entities"]["pairs"] = {
+                " | ".join(rename(n) for n in pair.split(" | ")): value
+                for pair, value in figures["entities"]["pairs"].items()
+            }
     return report
 
 
@@ -136,9 +145,10 @@ def export(
             split: layout["gold"].get(split, ("", 0, 0))[1] for split in settings.release.splits
         },
         process={
-            "overlap": settings.assignment.overlap,
             "entity_policy": settings.adjudication.entity_policy,
             "majority": settings.adjudication.majority,
+            "tie_breaker": settings.adjudication.tie_breaker,
+            "released_agreement": (report or {}).get("released"),
         },
     )
     (folder / "README.md").write_text(text, encoding="utf-8")

@@ -337,7 +337,7 @@ def _annotation_row(annotation: Annotation, revision: int) -> dict[str, Any]:
         "annotator": annotation.annotator,
         "revision": revision,
         "origin": annotation.origin,
-        "spans": [asdict(span) for span in annotation.spans],
+        "spans": [span_record(span) for span in annotation.spans],
         "stances": [asdict(stance) for stance in annotation.stances],
         "skipped_reason": annotation.skipped_reason,
         "lead_time_seconds": annotation.lead_time_seconds,
@@ -350,10 +350,26 @@ def _annotation_row(annotation: Annotation, revision: int) -> dict[str, Any]:
     }
 
 
+def span_record(span: Span) -> dict[str, Any]:
+    """A span as stored: its raw offsets only when they differ (edge whitespace trimmed)."""
+    record: dict[str, Any] = {
+        "start": span.start,
+        "end": span.end,
+        "label": span.label,
+        "text": span.text,
+    }
+    if span.raw is not None:
+        record["raw"] = list(span.raw)
+    return record
+
+
 def _annotation(row: Any) -> Annotation:
     fields = Annotation.__dataclass_fields__
     values = {k: v for k, v in dict(row).items() if k in fields}
-    values["spans"] = tuple(Span(**s) for s in values["spans"])
+    values["spans"] = tuple(
+        Span(s["start"], s["end"], s["label"], s["text"], tuple(s["raw"]) if s.get("raw") else None)
+        for s in values["spans"]
+    )
     values["stances"] = tuple(StanceLabel(**s) for s in values["stances"])
     return Annotation(**values)
 
@@ -615,14 +631,13 @@ def gold_entities(connection: Connection) -> dict[str, list[Span]]:
         .where(decisions.c.kind == "entity")
         .order_by(decisions.c.id)
     )
-    fields = Span.__dataclass_fields__
     gold: dict[str, list[Span]] = {}
     for document_id, payload in rows:
         if payload.get("open"):  # spans still in conflict: the document has no gold yet
             gold.pop(document_id, None)
         else:
             spans = payload["spans"]
-            gold[document_id] = [Span(**{k: s[k] for k in fields}) for s in spans]
+            gold[document_id] = [Span(s["start"], s["end"], s["label"], s["text"]) for s in spans]
     return gold
 
 
