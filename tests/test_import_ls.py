@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from curate.cli import app
-from curate.config import load_settings
-from curate.errors import InputError
+from curate.config import COMMAND_KEYS, Settings, load_settings
+from curate.errors import InputError, UsageError
+from curate.project import Project, add_entity_labels, init_project
 from curate.labelstudio.importer import import_export
 from curate.store import Store, queries
 
@@ -18,8 +20,22 @@ FIXTURE = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_fixture_imports_every_annotation_with_checked_spans(store: Store) -> None:
-    report = import_export(store, FIXTURE, load_settings(ROOT))
+# The fixture's own labels; its `Person` maps itself onto curate.toml's PERSON (case folded).
+LEOKA_LABELS = ["Age", "Date", "Department", "Drugs", "Experience", "Firearm", "Other_weapon"]
+LEOKA_LABELS += ["SWAT", "Time"]
+
+
+@pytest.fixture
+def leoka_settings(tmp_path: Path) -> Settings:
+    """A new project that has adopted the fixture's labels."""
+    init_project(tmp_path / "leoka")
+    return add_entity_labels(tmp_path / "leoka", LEOKA_LABELS)
+
+
+def test_the_fixture_imports_every_annotation_with_checked_spans(
+    store: Store, leoka_settings: Settings
+) -> None:
+    report = import_export(store, FIXTURE, leoka_settings)
     # 130 tasks, but two carry the very same text: content ids store it once (and say so).
     assert (report.tasks, report.new_documents) == (130, 129)
     assert report.repeated_texts == [
@@ -27,29 +43,37 @@ def test_the_fixture_imports_every_annotation_with_checked_spans(store: Store) -
     ]
     assert report.new_annotations == 389
     assert report.conversion.spans_checked == 3260
-    assert report.conversion.repairs == {"whitespace": 38}
+    assert report.conversion.repairs == {"whitespace": 38, "edge whitespace trimmed": 548}
     assert report.conversion.rejected == []
     assert report.conversion.ignored_results == {"taxonomy": 383}
+    assert report.mapped == {"Person": "PERSON"}
+    labels: set[str] = set()
     with store.connect() as connection:
         counts = queries.stage_counts(connection)
-        stored = 0
+        stored = trimmed = 0
         for document_id in queries.document_ids(connection):
             document = queries.get_document(connection, document_id)
             assert document is not None
             for annotation in queries.annotation_history(connection, document_id):
                 for span in annotation.spans:
                     assert document.text[span.start : span.end] == span.text
+                    assert span.text == span.text.strip()
+                    if span.raw is not None:  # the offsets the annotator's tool gave
+                        trimmed += 1
+                        assert document.text[slice(*span.raw)].strip() == span.text
+                    labels.add(span.label)
                     stored += 1
     assert counts["documents"] == 129 and counts["annotated"] == 129
-    assert stored == 3260
-    again = import_export(store, FIXTURE, load_settings(ROOT))
+    assert (stored, trimmed) == (3260, 548)
+    assert labels == {"PERSON", *LEOKA_LABELS}
+    again = import_export(store, FIXTURE, leoka_settings)
     assert (again.new_annotations, again.known_annotations, again.new_documents) == (0, 389, 0)
 
 
 def test_annotators_are_keyed_by_email_and_the_duplicate_task_becomes_revisions(
-    store: Store,
+    store: Store, leoka_settings: Settings
 ) -> None:
-    import_export(store, FIXTURE, load_settings(ROOT))
+    import_export(store, FIXTURE, leoka_settings)
     data = json.loads(FIXTURE.read_text())
     task = next(t for t in data if t["id"] == 97056355)
     with store.connect() as connection:
@@ -150,7 +174,104 @@ def test_a_span_that_cannot_be_repaired_is_kept_out_and_reported(
 
 
 def test_the_cli_reports_repairs(project_dir: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["--project", str(project_dir), "import-ls", str(FIXTURE), "--adopt-labels"]
+    )
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert "130 tasks: 129 new documents" in output
+    assert (
+        "3260 spans checked; repaired to agree with the text: 548 edge whitespace trimmed, "
+        "38 whitespace" in output
+    )
+    assert "labels mapped: Person -> PERSON" in output
+    assert f"labels added to curate.toml: {', '.join(sorted(LEOKA_LABELS))}" in output
+
+
+def test_labels_outside_curate_toml_stop_the_import_with_the_fix(project_dir: Path) -> None:
+    before = (project_dir / "curate.toml").read_text("utf-8")
     result = CliRunner().invoke(app, ["--project", str(project_dir), "import-ls", str(FIXTURE)])
-    assert result.exit_code == 0, result.output
-    assert "130 tasks: 129 new documents" in result.output
-    assert "3260 spans checked; repaired to agree with the text: 38 whitespace" in result.output
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2, output
+    assert "uses labels that are not in curate.toml: Age (453 spans)" in output
+    assert "Time (390 spans)" in output and "Person" not in output  # Person maps by case
+    assert "--label-map" in output and "--adopt-labels" in output
+    assert "nothing was imported" in output
+    assert (project_dir / "curate.toml").read_text("utf-8") == before
+    with Project.load(project_dir).open_store().connect() as connection:
+        assert queries.stage_counts(connection)["documents"] == 0
+
+
+def test_a_label_map_renames_labels_and_is_matched_regardless_of_case(
+    project_dir: Path,
+) -> None:
+    mapping = ",".join(
+        f"{label.lower()}={'EVENT' if label in ('Date', 'Time') else 'ORG'}"
+        for label in LEOKA_LABELS
+    )
+    result = CliRunner().invoke(
+        app,
+        ["--project", str(project_dir), "import-ls", str(FIXTURE), "--label-map", mapping],
+    )
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert "Time -> EVENT" in output and "Firearm -> ORG" in output
+    with Project.load(project_dir).open_store().connect() as connection:
+        used = Counter(s.label for a in queries.all_annotations(connection) for s in a.spans)
+    assert set(used) == {"PERSON", "EVENT", "ORG"}
+    assert used["EVENT"] == 390 + 392
+
+
+@pytest.mark.parametrize(
+    ("label_map", "message"),
+    [
+        ("Person=PEOPLE", "maps 'Person' to 'PEOPLE', which is not an entity label"),
+        ("Person=PERSON;Age=ORG", "holds ';'; separate items with commas"),
+        ("Person", "must look like PER=PERSON"),
+    ],
+)
+def test_a_bad_label_map_is_refused(project_dir: Path, label_map: str, message: str) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["--project", str(project_dir), "import-ls", str(FIXTURE), "--label-map", label_map],
+    )
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_adopted_labels_get_free_hotkeys_and_colours_and_keep_the_comments(
+    project_dir: Path,
+) -> None:
+    settings = add_entity_labels(project_dir, LEOKA_LABELS)
+    text = (project_dir / "curate.toml").read_text("utf-8")
+    assert "# Stance labels: favor, against" in text  # the file is edited, not rewritten
+    assert text.index('name = "Time"') < text.index("[stance]")
+    hotkeys = [label.hotkey for label in settings.entity_labels]
+    assert len(set(hotkeys)) == len(hotkeys) == 6 + len(LEOKA_LABELS)
+    assert not set(hotkeys) & COMMAND_KEYS
+    assert Project.load(project_dir).settings == settings
+    with pytest.raises(UsageError, match="cannot be a curate label"):
+        add_entity_labels(project_dir, ["Other weapon"])
+
+
+@pytest.mark.parametrize(
+    ("labels", "shown"), [('"PERSON"', "'PERSON'"), ("[null]", "[None]"), ("[3]", "[3]")]
+)
+def test_labels_in_the_wrong_shape_are_refused_with_the_task_and_result(
+    store: Store, tmp_path: Path, labels: str, shown: str
+) -> None:
+    value = f'{{"start": 0, "end": 4, "text": "Iran", "labels": {labels}}}'
+    export = tmp_path / "export.json"
+    export.write_text(
+        '[{"id": 5, "data": {"text": "Iran talks."}, "annotations": [{"id": 9, "completed_by": '
+        '{"id": 1, "email": "alice@example.org"}, "result": [{"id": "r1", "type": "labels", '
+        f'"from_name": "label", "to_name": "text", "value": {value}}}]}}]}}]',
+        "utf-8",
+    )
+    report = import_export(store, export, load_settings(ROOT))
+    assert report.conversion.rejected == [
+        f"annotation 9 result r1: labels must be a list of label names, e.g. [\"PERSON\"], "
+        f"not {shown}"
+    ]
+    with store.connect() as connection:
+        assert [a.spans for a in queries.all_annotations(connection)] == [()]
