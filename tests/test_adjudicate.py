@@ -10,7 +10,7 @@ from curate.adjudicate.spans import merge_spans
 from curate.config import AdjudicationSettings
 from curate.errors import InputError, SpanError
 from curate.project import Project
-from curate.records import Annotation, Document, Span, StanceLabel
+from curate.records import Annotation, Document, Prelabel, Span, StanceLabel
 from curate.store import queries
 from tui.resolution import Resolution
 
@@ -343,3 +343,89 @@ def test_changing_the_policy_is_applied_on_the_next_run(project: Project) -> Non
     assert report.decided == {"open": 3}
     with project.open_store().connect() as connection:
         assert queries.gold_entities(connection) == {}
+
+
+TIE = "Khamenei met Putin in Tehran."
+
+
+def four_way_split(project_dir, tie_breaker: str, senior: str = "[]") -> Project:  # type: ignore[no-untyped-def]
+    """Four annotators, 2-2 on Putin (marked or not) and on Iran's stance; Tehran unanimous."""
+    config = project_dir / "curate.toml"
+    text = config.read_text("utf-8")
+    text = text.replace('tie_breaker = "review"', f'tie_breaker = "{tie_breaker}"')
+    text = text.replace("senior = []", f"senior = {senior}")
+    text = text.replace("overlap = 2", "overlap = 1")
+    text += '\n[[annotators]]\nname = "dave"\nemail = "dave@example.org"\n'
+    config.write_text(text, "utf-8")
+    project = Project.load(project_dir)
+    both = [("Tehran", "GPE"), ("Putin", "PERSON")]
+    rows = [
+        labelled(TIE, "alice", both, Iran="favor"),
+        labelled(TIE, "bob", both, Iran="favor"),
+        labelled(TIE, "carol", [("Tehran", "GPE")], Iran="against"),
+        labelled(TIE, "dave", [("Tehran", "GPE")], Iran="against"),
+    ]
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [Document(TIE)])
+        for row in rows:
+            queries.add_annotation(connection, row)
+        queries.insert_prelabels(
+            connection,
+            [
+                Prelabel(Document(TIE).id, "entity", "PERSON", "test.v1", 0.9, 13, 18, "Putin"),
+                Prelabel(Document(TIE).id, "stance", "against", "test.v1", 0.8, target="Iran"),
+            ],
+        )
+        queries.record_prelabel_runs(connection, "test.v1", {Document(TIE).id: 2})
+    return project
+
+
+@pytest.mark.parametrize(
+    ("tie_breaker", "senior", "spans", "stance", "method"),
+    [
+        ("review", "[]", None, None, None),  # both items wait for a reviewer
+        ("senior", '["bob", "carol"]', ["Putin", "Tehran"], "favor", "tie-senior"),
+        ("senior", '["carol"]', ["Tehran"], "against", "tie-senior"),
+        ("prelabel", "[]", ["Putin", "Tehran"], "against", "tie-prelabel"),
+    ],
+)
+def test_an_even_split_goes_to_the_tie_breaker(  # type: ignore[no-untyped-def]
+    project_dir, tie_breaker: str, senior: str, spans, stance, method
+) -> None:
+    project = four_way_split(project_dir, tie_breaker, senior)
+    run_auto(project)
+    with project.open_store().connect() as connection:
+        gold = queries.gold_entities(connection).get(Document(TIE).id)
+        stances = queries.gold_stances(connection).get(Document(TIE).id, {})
+        queue = [e.document_id for e in review_queue(connection)]
+        decisions = queries.decisions_for(connection, [Document(TIE).id])
+    if spans is None:
+        assert gold is None and stances == {} and queue == [Document(TIE).id]
+        return
+    assert [s.text for s in gold or []] == spans and stances == {"Iran": stance}
+    assert queue == []
+    stance_decision = next(d for d in decisions if d.kind == "stance")
+    assert stance_decision.method == method
+    assert "even split (favor 2, against 2)" in (stance_decision.note or "")
+    entity = next(d for d in decisions if d.kind == "entity")
+    putin = [s for s in entity.payload["spans"] + entity.payload.get("rejected", [])]
+    assert {s["text"]: s.get("method") for s in putin if s["text"] == "Putin"} == {
+        "Putin": method if "Putin" in spans else None
+    }
+
+
+def test_the_senior_rule_needs_names() -> None:
+    from curate.config import parse_settings
+    from curate.errors import ConfigError
+
+    with pytest.raises(ConfigError, match='tie_breaker is "senior" but adjudication.senior'):
+        parse_settings(
+            {
+                "project": {"name": "x"},
+                "entity_labels": [{"name": "PERSON", "hotkey": "p", "colour": "#000000"}],
+                "stance": {"targets": [{"name": "Iran"}]},
+                "release": {"name": "x"},
+                "prelabel": {"label_map": {"PERSON": "PERSON"}},
+                "adjudication": {"tie_breaker": "senior"},
+            }
+        )

@@ -8,6 +8,8 @@ it rests on. Rules:
   `adjudication.majority` of them -> `majority`; otherwise `open`;
 - entities: each span is gold, rejected or open under `entity_policy` (see spans.py); the item
   is `open` while any span is, keeping the gold ones, and a reviewer sees only the open spans;
+- an even split (2-2) goes to `tie_breaker`: a reviewer (default), the pre-label's side or the
+  most senior annotator's side (method `tie-prelabel` / `tie-senior`);
 - an item a reviewer decided is never touched again by a rule;
 - an item whose newest decision rests on the same revisions and says the same as now is
   skipped, so a re-run records only what new annotations or changed rules change.
@@ -21,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from curate.adjudicate.spans import merge_spans
+from curate.adjudicate.spans import Key, merge_spans
 from curate.agreement import store_scores
 from curate.agreement.data import load
 from curate.config import Settings
 from curate.errors import UsageError
-from curate.records import Annotation, Decision
+from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
 
 AUTO = "curate-auto"
@@ -86,11 +88,19 @@ def auto_adjudicate(
     }
     report.documents, report.pending = len(ready), len(by_document) - len(ready)
     current = newest_decisions(queries.decisions_for(connection, sorted(ready)))
+    suggested = (
+        queries.prelabels_for_many(connection, sorted(ready))
+        if settings.adjudication.tie_breaker == "prelabel"
+        else {}
+    )
     recomputed = []
     for document_id in sorted(ready):
         found = ready[document_id]
         based_on = tuple(sorted(a.id for a in found if a.id is not None))
-        proposals = _stance_proposals(found, settings) + [_entity_proposal(found, settings)]
+        ties = TieRule(settings, found, suggested.get(document_id, []))
+        proposals = _stance_proposals(found, settings, ties) + [
+            _entity_proposal(found, settings, ties)
+        ]
         touched = False
         for kind, target, method, payload, reason in proposals:
             held = current.get((document_id, kind, target))
@@ -130,7 +140,44 @@ def auto_adjudicate(
 Proposal = tuple[str, str | None, str, dict[str, Any], str]
 
 
-def _stance_proposals(found: list[Annotation], settings: Settings) -> list[Proposal]:
+class TieRule:
+    """`[adjudication] tie_breaker` for one document: which side of an even split wins."""
+
+    def __init__(self, settings: Settings, found: list[Annotation], suggested: list[Prelabel]):
+        self.rule = settings.adjudication.tie_breaker
+        present = {a.annotator for a in found}
+        self.senior = next((n for n in settings.adjudication.senior if n in present), None)
+        self.suggested = suggested
+
+    @property
+    def active(self) -> bool:
+        return self.rule == "prelabel" or (self.rule == "senior" and self.senior is not None)
+
+    def spans(self, tied: list[Key], voters: dict[Key, set[str]]) -> set[Key] | None:
+        if self.rule == "senior":
+            return {key for key in tied if self.senior in voters[key]}
+        offered = {(p.start, p.end, p.label) for p in self.suggested if p.kind == "entity"}
+        return {key for key in tied if key in offered}
+
+    def stance(self, target: str, labels: list[str], found: list[Annotation]) -> str | None:
+        if self.rule == "senior":
+            chosen = [
+                s.label
+                for a in found
+                if a.annotator == self.senior
+                for s in a.stances
+                if s.target == target
+            ]
+        else:
+            offered = [p for p in self.suggested if p.kind == "stance" and p.target == target]
+            offered.sort(key=lambda p: -(p.score or 0))
+            chosen = [p.label for p in offered[:1]]
+        return chosen[0] if chosen and chosen[0] in labels else None
+
+
+def _stance_proposals(
+    found: list[Annotation], settings: Settings, ties: TieRule | None = None
+) -> list[Proposal]:
     proposals: list[Proposal] = []
     for target in settings.target_names():
         # A stance outside curate.toml's labels (possible in imports) never becomes gold.
@@ -150,14 +197,26 @@ def _stance_proposals(found: list[Annotation], settings: Settings) -> list[Propo
         elif count / voters >= settings.adjudication.majority and count > rest[0][1]:
             reason = f"{count} of {voters} chose {top} ({tally})"
             proposals.append(("stance", target, "majority", {"label": top}, reason))
+        elif (
+            ties is not None
+            and ties.active
+            and len(rest) == 1
+            and count == rest[0][1]
+            and (side := ties.stance(target, [top, rest[0][0]], found)) is not None
+        ):
+            method = f"tie-{ties.rule}"
+            reason = f"even split ({tally}) settled by {ties.rule}: {side}"
+            proposals.append(("stance", target, method, {"label": side}, reason))
         else:
             proposals.append(("stance", target, OPEN, {"label": None}, f"split: {tally}"))
     return proposals
 
 
-def _entity_proposal(found: list[Annotation], settings: Settings) -> Proposal:
+def _entity_proposal(
+    found: list[Annotation], settings: Settings, ties: TieRule | None = None
+) -> Proposal:
     rules = settings.adjudication
-    merge = merge_spans(found, rules)
+    merge = merge_spans(found, rules, ties.spans if ties is not None and ties.active else None)
     payload: dict[str, Any] = {"spans": merge.gold, "policy": rules.entity_policy}
     if merge.rejected:
         payload["rejected"] = merge.rejected

@@ -6,7 +6,10 @@ A candidate is one (start, end, label) and its votes are the annotators who mark
 - threshold: gold with `entity_min_annotators` votes; otherwise open when its share of the
   document's annotators reaches `entity_review_floor`, else rejected;
 - majority: as threshold, with the `majority` share in place of the vote count.
-Two rules keep a reviewer in the loop where the votes alone would decide wrongly:
+An even split (a candidate marked by exactly half of the document's annotators, every open
+candidate of its cluster alike) goes to `tie_breaker` when one is set: it names the tied
+candidates that become gold (method `tie-<rule>`), the rest of them are rejected; None leaves
+them open. Two rules keep a reviewer in the loop where the votes alone would decide wrongly:
 - gold candidates that overlap and that no annotator marked together compete: both go open;
 - where candidates overlap and none is gold, but at least the floor share of annotators marked
   something there (they agree there is a name, not where it ends), the characters vote: when
@@ -18,7 +21,7 @@ Two rules keep a reviewer in the loop where the votes alone would decide wrongly
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -27,6 +30,8 @@ from curate.config import AdjudicationSettings
 from curate.records import Annotation
 
 Key = tuple[int, int, str]  # start, end, label
+# Tied candidates and who marked each -> the ones that become gold, or None (a reviewer decides).
+TieBreaker = Callable[[list[Key], dict[Key, set[str]]], set[Key] | None]
 
 
 @dataclass
@@ -37,7 +42,11 @@ class SpanMerge:
     annotators: int = 0
 
 
-def merge_spans(found: Sequence[Annotation], rules: AdjudicationSettings) -> SpanMerge:
+def merge_spans(
+    found: Sequence[Annotation],
+    rules: AdjudicationSettings,
+    tie_breaker: TieBreaker | None = None,
+) -> SpanMerge:
     everyone = len(found)
     voters: dict[Key, set[str]] = defaultdict(set)
     texts: dict[Key, str] = {}
@@ -57,6 +66,8 @@ def merge_spans(found: Sequence[Annotation], rules: AdjudicationSettings) -> Spa
             and len(marked_here) / everyone >= rules.entity_review_floor
         ):
             verdicts = _settle_by_characters(cluster, voters, everyone, rules)
+        if tie_breaker is not None:
+            _break_tie(cluster, verdicts, voters, everyone, tie_breaker)
         for key in cluster:
             start, end, label = key
             votes = len(voters[key])
@@ -70,11 +81,33 @@ def merge_spans(found: Sequence[Annotation], rules: AdjudicationSettings) -> Spa
             if verdicts[key] == "gold":
                 method = "unanimous" if votes == everyone else "majority"
                 merge.gold.append(record | {"method": method})
+            elif verdicts[key] == "tie":
+                merge.gold.append(record | {"method": f"tie-{rules.tie_breaker}"})
             elif verdicts[key] == "open":
                 merge.open.append(record)
             else:
                 merge.rejected.append(record)
     return merge
+
+
+def _break_tie(
+    cluster: list[Key],
+    verdicts: dict[Key, str],
+    voters: dict[Key, set[str]],
+    everyone: int,
+    tie_breaker: TieBreaker,
+) -> None:
+    tied = [key for key in cluster if verdicts[key] == "open"]
+    if not tied or any(2 * len(voters[key]) != everyone for key in tied):
+        return  # nothing open, or not an even split: a reviewer decides
+    chosen = tie_breaker(tied, voters)
+    gold = [key for key in cluster if verdicts[key] == "gold"] + sorted(chosen or ())
+    if chosen is None or any(
+        a[0] < b[1] and b[0] < a[1] for i, a in enumerate(gold) for b in gold[i + 1 :]
+    ):
+        return  # no side to take, or the chosen side overlaps gold: a reviewer decides
+    for key in tied:
+        verdicts[key] = "tie" if key in chosen else "rejected"
 
 
 def _verdict(votes: int, everyone: int, rules: AdjudicationSettings) -> str:
