@@ -33,6 +33,7 @@ from curate.adjudicate.auto import auto_adjudicate, describe
 from curate.adjudicate.review import review_queue
 from curate.agreement import measure
 from curate.agreement.html import render as render_html
+from curate.agreement.report import renamed
 from curate.agreement.tables import tables as agreement_tables
 from curate.config import PERSON_NAME
 from curate.errors import CurateError, InputError, StoreError, UsageError
@@ -617,6 +618,10 @@ def agreement_command(
     ] = None,
     resamples: Annotated[int, typer.Option(min=10, help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed (same seed, same intervals).")] = 0,
+    show_annotators: Annotated[
+        bool,
+        typer.Option(help="Show annotator names, not the pseudonyms releases use."),
+    ] = False,
 ) -> None:
     """Measure agreement: stance per target, entity spans per pair and label, anchoring."""
     project = _project(ctx)
@@ -626,9 +631,7 @@ def agreement_command(
             store = _run(lambda: open_store(f"sqlite:///{Path(scratch) / 'export.db'}"))
             try:
                 _run(
-                    lambda: import_export(
-                        store, export, project.settings, keep_unknown_labels=True
-                    )
+                    lambda: import_export(store, export, project.settings, keep_unknown_labels=True)
                 )
                 with store.transaction() as connection:
                     report = measure(connection, project.settings, resamples, seed)
@@ -641,6 +644,12 @@ def agreement_command(
         raise _fail(
             UsageError("no annotations to measure; run `curate pull` or `curate import-ls` first")
         )
+    if not show_annotators:  # the same pseudonyms as in the project's releases
+        from curate.release import release_salt
+        from curate.release.rows import pseudonym
+
+        salt = _run(lambda: release_salt(project))
+        report = renamed(report, lambda name: pseudonym(name, salt))
     if html is not None:
         title = f"curate agreement: {project.settings.project.name}"
         _run(lambda: _write_text(html, render_html(report, title)))
@@ -681,15 +690,32 @@ def adjudicate_command(
         typer.echo(json.dumps(payload | ({"auto": describe(report)} if auto else {})))
         return
     if auto:
-        decided = ", ".join(f"{n} {m}" for m, n in sorted(report.decided.items())) or "nothing new"
+        decided = ", ".join(f"{n} {m}" for m, n in sorted(report.decided.items()))
         out.print(
-            f"{report.documents} documents with enough annotators ({report.pending} waiting); "
-            f"{report.recomputed} recomputed; decided: {decided}; "
-            f"{report.kept_human} reviewer decisions kept",
+            f"{report.documents} documents with enough annotators ({report.pending} waiting for "
+            f"more); {report.recomputed} documents recomputed; "
+            + (
+                f"{sum(report.decided.values())} items decided ({decided})"
+                if decided
+                else "no item changed"
+            )
+            + f" (an item is a document's entities or its stance on one target); "
+            f"{report.kept_human} items a reviewer decided kept",
             highlight=False,
         )
-    table = Table("document", "agreement", "open items", title=f"Review queue ({len(queue)})")
-    for entry in queue[:20]:
+    shown = 20
+    table = Table(
+        "document",
+        "agreement",
+        "open items",
+        title=f"Review queue ({len(queue)} documents)",
+        caption=(
+            f"… and {len(queue) - shown} more documents (`curate adjudicate --json` lists all)"
+            if len(queue) > shown
+            else None
+        ),
+    )
+    for entry in queue[:shown]:
         score = "–" if entry.score is None else f"{entry.score:.3f}"
         table.add_row(entry.document_id, score, ", ".join(entry.open_items))
     out.print(table)

@@ -68,9 +68,10 @@ def test_report_on_the_label_studio_fixture_leaves_the_store_alone(project_dir: 
     assert set(report["entities"]["by_label"]["exact"]) >= {"PERSON", "Firearm", "Date"}
     assert all(p["token_kappa"] is not None for p in report["entities"]["pairs"].values())
     pictures = images_of(html.read_text("utf-8"))
-    assert len(pictures) == 4 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pictures)
-    # stance, Cohen κ per pair, entity pairs, anchoring, lowest agreement
-    assert open_in_chromium(html) == {"images": 4, "loaded": 4, "tables": 5}
+    # No stance and no suggestions in the export: no stance plot, no stance or anchoring tables.
+    assert len(pictures) == 3 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pictures)
+    # entity pairs, lowest agreement
+    assert open_in_chromium(html) == {"images": 3, "loaded": 3, "tables": 2}
     status = json.loads(curate(project_dir, "status", "--json").output)
     assert status["documents"] == 0  # measured from a scratch store
 
@@ -132,7 +133,11 @@ def test_report_and_auto_adjudication_on_the_seeds(project_dir: Path, rerun: boo
         again = json.loads(curate(project_dir, "adjudicate", "--auto", "--json").output)["auto"]
         assert again["recomputed"] == 0 and again["decided"] == {}
     html = project_dir / "seeds.html"
-    report = json.loads(curate(project_dir, "agreement", "--json", "--html", str(html)).output)
+    report = json.loads(
+        curate(
+            project_dir, "agreement", "--json", "--html", str(html), "--show-annotators"
+        ).output
+    )
     assert report["documents"] == 8 and report["annotators"] == ["alice", "bob", "carol"]
     alice_bob = report["entities"]["pairs"]["alice | bob"]
     assert alice_bob["exact"]["precision"] == 1.0 and alice_bob["exact"]["recall"] < 1.0
@@ -144,7 +149,7 @@ def test_report_and_auto_adjudication_on_the_seeds(project_dir: Path, rerun: boo
         and iran["alpha"]["low"] <= iran["alpha"]["value"] <= iran["alpha"]["high"]
     )
     assert len(images_of(html.read_text("utf-8"))) == 4
-    table = curate(project_dir, "agreement", "--resamples", "100").output
+    table = curate(project_dir, "agreement", "--resamples", "100", "--show-annotators").output
     assert "Stance agreement per target" in table and "alice | bob" in table
     assert "Review queue" in curate(project_dir, "adjudicate").output
     queue = json.loads(curate(project_dir, "adjudicate", "--json").output)["queue"]
@@ -169,8 +174,8 @@ def test_agreement_without_annotations_says_what_to_do(project_dir: Path) -> Non
 
 
 def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> None:
-    """The LEOKA export has no stance and no pre-labels: the stance picture says "no stance
-    labels", anchoring says "no suggestions" instead of a 0.000 that reads as a measurement."""
+    """The LEOKA export has no stance and no pre-labels: no stance tables of zeros, no
+    anchoring section, a sentence saying why instead; annotators under pseudonyms."""
     from curate.agreement.html import label_bars_figure
 
     html = project_dir / "plain.html"
@@ -179,17 +184,34 @@ def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> 
     )
     report = json.loads(result.output)
     page = html.read_text("utf-8")
-    assert 'alt="Stance agreement: no stance labels"' in page
+    assert "No stance labels in these annotations: nothing to measure." in page
+    assert "No pre-labels were shown to these annotators" in page
     for groups in report["anchoring"].values():
         for group in groups.values():
             assert group["suggested_spans"] == 0 and group["span_f1_with_suggestions"] is None
-    assert "no suggestions" in page and "0.000" not in page.split("Anchoring")[1].split("Lowest")[0]
+    # Pseudonyms, as in releases: no e-mail address anywhere.
+    assert all(name.startswith("annotator_") for name in report["annotators"])
+    assert "@" not in result.output and "@" not in page
     table = runner.invoke(
         app,
         ["--project", str(project_dir), "agreement", "--from-export", str(FIXTURE)],
         env={"COLUMNS": "200"},
     ).output
-    assert "no suggestions" in table
+    assert "Stance agreement" not in table and "Anchoring" not in table
+    assert "Entity agreement per annotator pair" in table and "@" not in table
+    named = runner.invoke(
+        app,
+        [
+            "--project",
+            str(project_dir),
+            "agreement",
+            "--from-export",
+            str(FIXTURE),
+            "--json",
+            "--show-annotators",
+        ],
+    ).output
+    assert "annotator_6af190d0@example.invalid" in json.loads(named)["annotators"]
     # The legend sits beside the bars, never over one.
     figure = label_bars_figure(report)
     figure.canvas.draw()
@@ -202,11 +224,15 @@ def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> 
 def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
     project_dir: Path,
 ) -> None:
-    from curate.agreement.html import heat_range
+    from curate.agreement.html import HEAT_RANGE
 
     project = seeds_annotated(project_dir)
     html = project_dir / "few.html"
-    report = json.loads(curate(project_dir, "agreement", "--json", "--html", str(html)).output)
+    report = json.loads(
+        curate(
+            project_dir, "agreement", "--json", "--html", str(html), "--show-annotators"
+        ).output
+    )
     lowest = report["lowest_agreement"]
     assert lowest and all(row["title"] for row in lowest)
     assert {row["disagreement"] for row in lowest} <= {
@@ -222,7 +248,34 @@ def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
     with project.open_store().connect() as connection:
         first = queries.get_document(connection, lowest[0]["document"])
     assert first is not None and (first.title or first.text[:60]) in page
-    # The colour scale follows the data (never a flat 0..1 that hides the differences).
-    assert heat_range([[0.8, 0.85], [0.85, 1.0]]) == (0.8, 1.0)
-    assert heat_range([[0.9, 0.92]]) == pytest.approx((0.86, 0.96))
-    assert heat_range([[float("nan")]]) == (0.0, 1.0)
+    # One fixed 0..1 colour scale, values printed in the cells.
+    assert HEAT_RANGE == (0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ({"value": -0.2, "low": -0.5, "high": -0.2}, "-0.200 [-0.500, -0.200] *"),
+        ({"value": 1.0, "low": 1.0, "high": 1.0}, "1.000 [1.000, 1.000] *"),
+        ({"value": 0.5, "low": 0.4, "high": 0.6}, "0.500 [0.400, 0.600]"),
+        ({"value": 0.5, "low": None, "high": None}, "0.500"),
+    ],
+)
+def test_an_interval_on_its_estimate_is_marked(value: dict[str, float], shown: str) -> None:
+    from curate.agreement.formatting import estimate
+
+    assert estimate(value) == shown
+
+
+def test_a_target_left_out_of_the_interval_plot_is_named() -> None:
+    from curate.agreement.html import dropped_targets
+
+    empty = {"value": None, "low": None, "high": None}
+    some = {"value": 0.4, "low": 0.1, "high": 0.7}
+    report = {
+        "stance": {
+            "Iran": {"alpha": some, "fleiss_kappa": some, "percent_agreement": some},
+            "United States": {"alpha": empty, "fleiss_kappa": empty, "percent_agreement": empty},
+        }
+    }
+    assert dropped_targets(report) == ["United States"]

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from curate.cli import app
 from curate.config import COMMAND_KEYS, Settings, load_settings
 from curate.errors import InputError, UsageError
-from curate.project import Project, add_entity_labels, init_project
 from curate.labelstudio.importer import import_export
+from curate.project import Project, add_entity_labels, init_project
 from curate.store import Store, queries
 
 FIXTURE = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
@@ -270,7 +270,7 @@ def test_labels_in_the_wrong_shape_are_refused_with_the_task_and_result(
     )
     report = import_export(store, export, load_settings(ROOT))
     assert report.conversion.rejected == [
-        f"annotation 9 result r1: labels must be a list of label names, e.g. [\"PERSON\"], "
+        f'annotation 9 result r1: labels must be a list of label names, e.g. ["PERSON"], '
         f"not {shown}"
     ]
     with store.connect() as connection:

@@ -21,7 +21,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 
-
 class DocumentView(ScrollView, can_focus=False):
     DEFAULT_CSS = "DocumentView { height: 1fr; scrollbar-gutter: stable; }"
 

@@ -6,12 +6,11 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
-
-from sqlalchemy.exc import DBAPIError
 
 from curate.adjudicate.auto import require_known_labels
 from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue

@@ -10,7 +10,16 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from curate.agreement.formatting import METRICS, anchoring_cells, cell, estimate
+from curate.agreement.formatting import (
+    DEGENERATE_NOTE,
+    METRICS,
+    anchoring_cells,
+    anchoring_groups,
+    any_degenerate,
+    cell,
+    estimate,
+    stance_targets,
+)
 
 FEW_DOCUMENTS = 10  # below this, the page warns that its figures are rough
 
@@ -26,36 +35,26 @@ def heatmap(report: dict[str, Any], metric: str, title: str) -> str:
     matrix = report["entities"]["matrix"]
     coders = matrix["coders"]
     values = [[float("nan") if v is None else v for v in row] for row in matrix[metric]]
-    figure = Figure(figsize=(1.2 + 0.9 * len(coders), 0.8 + 0.8 * len(coders)), label=title)
+    longest = max((len(c) for c in coders), default=1)
+    size = 1.2 + 0.9 * len(coders) + 0.07 * longest  # room for the full names
+    figure = Figure(figsize=(size, size - 0.4), label=title)
     axes = figure.subplots()
-    # The colour scale spans the data, so differences between pairs show (0..1 would make
-    # 0.80 and 0.85 the same yellow); the bar says what the colours mean.
-    low, high = heat_range(values)
-    image = axes.imshow(values, vmin=low, vmax=high, cmap="viridis")
-    axes.set_xticks(range(len(coders)), [_short(c) for c in coders], rotation=45, ha="right")
-    axes.set_yticks(range(len(coders)), [_short(c) for c in coders])
+    # One fixed scale, 0 to 1: 0.86 beside 0.88 looks as close as it is. The values are
+    # printed in the cells, so nothing depends on telling colours apart.
+    image = axes.imshow(values, vmin=HEAT_RANGE[0], vmax=HEAT_RANGE[1], cmap="viridis")
+    axes.set_xticks(range(len(coders)), coders, rotation=45, ha="right")
+    axes.set_yticks(range(len(coders)), coders)
     for i, row in enumerate(values):
         for j, value in enumerate(row):
             if value == value:  # not NaN
-                light = (value - low) / ((high - low) or 1) > 0.6  # viridis is light up there
-                colour = "black" if light else "white"
+                colour = "black" if value > 0.6 else "white"  # viridis is light up there
                 axes.text(j, i, f"{value:.2f}", ha="center", va="center", color=colour)
     axes.set_title(title)
     figure.colorbar(image, ax=axes)
     return _png(figure)
 
 
-def heat_range(values: list[list[float]]) -> tuple[float, float]:
-    """The colour scale's ends: the data's range, widened to at least 0.1 so noise is not
-    blown up into contrast."""
-    found = [v for row in values for v in row if v == v]
-    if not found:
-        return 0.0, 1.0
-    low, high = min(found), max(found)
-    if high - low < 0.1:
-        middle = (high + low) / 2
-        low, high = middle - 0.05, middle + 0.05
-    return low, high
+HEAT_RANGE = (0.0, 1.0)
 
 
 def label_bars(report: dict[str, Any]) -> str:
@@ -78,6 +77,15 @@ def label_bars_figure(report: dict[str, Any]) -> Figure:
     # Beside the plot, never over a bar.
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return figure
+
+
+def dropped_targets(report: dict[str, Any]) -> list[str]:
+    """Targets the interval plot leaves out: no document with two stance labels."""
+    return [
+        target
+        for target, section in report["stance"].items()
+        if all(section[key]["value"] is None for key, _ in METRICS)
+    ]
 
 
 def intervals(report: dict[str, Any]) -> str:
@@ -109,10 +117,6 @@ def intervals(report: dict[str, Any]) -> str:
     return _png(figure)
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= 16 else name[:15] + "…"
-
-
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
     body = "".join(
@@ -124,7 +128,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 def render(report: dict[str, Any], title: str) -> str:
     stance_rows = [
         [target, s["units"], s["unpaired"], *(estimate(s[key]) for key, _ in METRICS)]
-        for target, s in report["stance"].items()
+        for target in stance_targets(report)
+        if (s := report["stance"][target])
     ]
     entities = report["entities"]
     pair_rows = [
@@ -141,8 +146,7 @@ def render(report: dict[str, Any], title: str) -> str:
     ]
     anchoring_rows = [
         [coder, group, g["documents"], *anchoring_cells(g)]
-        for coder, groups in report["anchoring"].items()
-        for group, g in groups.items()
+        for coder, group, g in anchoring_groups(report)
     ]
     lowest = [
         [
@@ -157,8 +161,8 @@ def render(report: dict[str, Any], title: str) -> str:
     ]
     cohen = [
         [target, pair, value["units"], value["value"]]
-        for target, s in report["stance"].items()
-        for pair, value in s["cohen_kappa"].items()
+        for target in stance_targets(report)
+        for pair, value in report["stance"][target]["cohen_kappa"].items()
     ]
     few = report["documents"] < FEW_DOCUMENTS
     warning = (
@@ -175,10 +179,27 @@ def render(report: dict[str, Any], title: str) -> str:
         f"seed {report['bootstrap']['seed']}.</p>",
         warning,
         "<h2>Stance, per target</h2>",
-        _table(["target", "documents", "labelled once", *(n for _, n in METRICS)], stance_rows),
-        intervals(report),
-        "<h3>Pairwise Cohen's κ</h3>",
-        _table(["target", "pair", "documents", "Cohen κ"], cohen),
+        *(
+            [
+                _table(
+                    ["target", "documents", "labelled once", *(n for _, n in METRICS)],
+                    stance_rows,
+                ),
+                f"<p>{escape(DEGENERATE_NOTE)}</p>" if any_degenerate(report) else "",
+                intervals(report),
+                *(
+                    [
+                        f"<p>Not in the plot: {escape(target)} (no document has two stance "
+                        "labels for it, so there is nothing to measure).</p>"
+                        for target in dropped_targets(report)
+                    ]
+                ),
+                "<h3>Pairwise Cohen's κ</h3>",
+                _table(["target", "pair", "documents", "Cohen κ"], cohen),
+            ]
+            if stance_rows
+            else ["<p>No stance labels in these annotations: nothing to measure.</p>"]
+        ),
         "<h2>Entities, per annotator pair</h2>",
         _table(
             [
@@ -206,7 +227,9 @@ def render(report: dict[str, Any], title: str) -> str:
                 "stance = suggestion",
             ],
             anchoring_rows,
-        ),
+        )
+        if anchoring_rows
+        else "<p>No pre-labels were shown to these annotators: nothing anchored them.</p>",
         "<h2>Lowest agreement</h2>",
         _table(
             ["document", "title", "disagreement", "score", "span F1", "stance agreement"], lowest

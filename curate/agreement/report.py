@@ -3,6 +3,7 @@ pre-labels, and a score per document. Everything comes out as plain JSON-ready v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import combinations
@@ -286,3 +287,27 @@ def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> d
             if not np.isnan(scores["score"][i])
         ],
     }
+
+
+def renamed(report: dict[str, Any], rename: Callable[[str], str]) -> dict[str, Any]:
+    """The report with every annotator name passed through `rename` (pseudonyms)."""
+
+    def pair(name: str) -> str:
+        return " | ".join(rename(n) for n in name.split(" | "))
+
+    out = dict(report)
+    out["annotators"] = [rename(n) for n in report["annotators"]]
+    for key in ("labelled", "skipped"):
+        out[key] = {rename(n): v for n, v in report[key].items()}
+    out["anchoring"] = {rename(n): v for n, v in report["anchoring"].items()}
+    out["stance"] = {
+        target: section | {"cohen_kappa": {pair(p): v for p, v in section["cohen_kappa"].items()}}
+        for target, section in report["stance"].items()
+    }
+    entities = dict(report["entities"])
+    entities["pairs"] = {pair(p): v for p, v in entities["pairs"].items()}
+    entities["matrix"] = entities["matrix"] | {
+        "coders": [rename(n) for n in entities["matrix"]["coders"]]
+    }
+    out["entities"] = entities
+    return out

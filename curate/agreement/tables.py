@@ -6,7 +6,16 @@ from typing import Any
 
 from rich.table import Table
 
-from curate.agreement.formatting import METRICS, anchoring_cells, cell, estimate
+from curate.agreement.formatting import (
+    DEGENERATE_NOTE,
+    METRICS,
+    anchoring_cells,
+    anchoring_groups,
+    any_degenerate,
+    cell,
+    estimate,
+    stance_targets,
+)
 
 
 def tables(report: dict[str, Any]) -> list[Table]:
@@ -17,13 +26,15 @@ def tables(report: dict[str, Any]) -> list[Table]:
         *(f"{name} [95% CI]" for _, name in METRICS),
         title="Stance agreement per target",
     )
-    for target, s in report["stance"].items():
+    stance.caption = DEGENERATE_NOTE if any_degenerate(report) else None
+    for target in stance_targets(report):
+        s = report["stance"][target]
         stance.add_row(
             target, str(s["units"]), str(s["unpaired"]), *(estimate(s[k]) for k, _ in METRICS)
         )
     cohen = Table("target", "pair", "documents", "Cohen κ", title="Stance, pairwise Cohen's κ")
-    for target, s in report["stance"].items():
-        for pair, value in s["cohen_kappa"].items():
+    for target in stance_targets(report):
+        for pair, value in report["stance"][target]["cohen_kappa"].items():
             cohen.add_row(target, pair, str(value["units"]), cell(value["value"]))
 
     entities = report["entities"]
@@ -80,14 +91,8 @@ def tables(report: dict[str, Any]) -> list[Table]:
         "stance = suggestion",
         title="Anchoring on pre-labels (blind: pushed without them)",
     )
-    for coder, groups in report["anchoring"].items():
-        for group, g in groups.items():
-            anchoring.add_row(
-                coder,
-                group,
-                str(g["documents"]),
-                *anchoring_cells(g),
-            )
+    for coder, group, g in anchoring_groups(report):
+        anchoring.add_row(coder, group, str(g["documents"]), *anchoring_cells(g))
 
     lowest = Table(
         "document", "title", "disagreement", "score", "span F1", "stance", title="Lowest agreement"
@@ -101,4 +106,8 @@ def tables(report: dict[str, Any]) -> list[Table]:
             cell(d["entity_f1"]),
             cell(d["stance_agreement"]),
         )
-    return [stance, cohen, pairs, labels, anchoring, lowest]
+    # No stance data (or no suggestions shown): no tables of zeros and dashes.
+    shown = [stance, cohen] if stance_targets(report) else []
+    shown += [pairs, labels]
+    shown += [anchoring] if anchoring.row_count else []
+    return [*shown, lowest]

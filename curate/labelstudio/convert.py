@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from curate.errors import SpanError
@@ -58,7 +58,7 @@ def spans_from(
             ):
                 raise SpanError(
                     f"{where} result {result.id}: labels must be a list of label names, "
-                    f"e.g. [\"PERSON\"], not {labels!r}"
+                    f'e.g. ["PERSON"], not {labels!r}'
                 )
             if len(labels) > 1:
                 report.warnings["spans with more than one label (the first kept)"] += 1

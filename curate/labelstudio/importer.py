@@ -105,12 +105,12 @@ def resolve_labels(
     mapping: dict[str, str] = {}
     unknown: Counter[str] = Counter()
     for label, count in found.items():
-        target = label_map.get(label) or map_by_case.get(label.casefold())
-        if target is None and label not in known:
-            target = by_case.get(label.casefold())
-        if target is not None and target != label:
-            mapping[label] = target
-        elif target is None and label not in known:
+        mapped = label_map.get(label) or map_by_case.get(label.casefold())
+        if mapped is None and label not in known:
+            mapped = by_case.get(label.casefold())
+        if mapped is not None and mapped != label:
+            mapping[label] = mapped
+        elif mapped is None and label not in known:
             unknown[label] = count
     return mapping, unknown
 

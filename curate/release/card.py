@@ -116,7 +116,9 @@ def body(
     definitions = label_definitions(guidelines)
     overlap = annotators_per_document(rows)
     stanced = targets_with_gold(rows)
-    about = f" and with the stance each article takes towards {', '.join(stanced)}" if stanced else ""
+    about = (
+        f" and with the stance each article takes towards {', '.join(stanced)}" if stanced else ""
+    )
     parts = [
         f"# {name} {version}",
         "",
@@ -380,9 +382,7 @@ def _process_section(
         prelabels,
         f"- Adjudication: spans under the `{process.get('entity_policy', '?')}` policy, stance by "
         f"a {process.get('majority', '?')} majority; even splits (for example 2-2) settled by "
-        f"`{tie}`"
-        + (" (a reviewer)" if tie == "review" else "")
-        + "; the rest by a reviewer.",
+        f"`{tie}`" + (" (a reviewer)" if tie == "review" else "") + "; the rest by a reviewer.",
         f"- Guidelines version {guideline_version or 'not recorded'} (label definitions above).",
     ]
     return lines + _selection(rows, overlap, tie)

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from curate.agreement import measure
+from curate.agreement.report import renamed
 from curate.config import read_text_file
 from curate.project import Project
 from curate.release import card
@@ -69,13 +70,9 @@ def agreement(
         report["released"] = measure(
             connection, project.settings, resamples=200, seed=0, document_ids=released
         )
-    for figures in (report, report.get("released")):
-        if figures:
-            figures["entities"]["pairs"] = {
-                " | ".join(rename(n) for n in pair.split(" | ")): value
-                for pair, value in figures["entities"]["pairs"].items()
-            }
-    return report
+    if "released" in report:
+        report["released"] = renamed(report["released"], rename)
+    return renamed(report, rename) | {"released": report.get("released")}
 
 
 def export(

@@ -738,22 +738,23 @@ def set_release_fingerprint(connection: Connection, release_id: int, fingerprint
 # --- status ------------------------------------------------------------------------------
 
 
-def _settled_documents(connection: Connection) -> int:
-    """Documents whose items are all decided: no item's newest decision is `open`."""
+def _settled_documents(connection: Connection, settled: bool = True) -> int:
+    """Documents whose items are all decided (no item's newest decision is `open`), or with
+    settled False, documents with an item waiting for review."""
     newest = (
         select(func.max(decisions.c.id).label("id"))
         .group_by(decisions.c.document_id, decisions.c.kind, decisions.c.target)
         .subquery()
     )
     still_open = func.sum(case((decisions.c.method == "open", 1), else_=0))
-    settled = (
+    chosen = (
         select(decisions.c.document_id)
         .join(newest, newest.c.id == decisions.c.id)
         .group_by(decisions.c.document_id)
-        .having(still_open == 0)
+        .having(still_open == 0 if settled else still_open > 0)
         .subquery()
     )
-    return int(connection.scalar(select(func.count()).select_from(settled)) or 0)
+    return int(connection.scalar(select(func.count()).select_from(chosen)) or 0)
 
 
 def stage_counts(connection: Connection) -> dict[str, int]:
@@ -771,6 +772,7 @@ def stage_counts(connection: Connection) -> dict[str, int]:
         "annotated": distinct_documents(
             annotation_rows, annotation_rows.c.skipped_reason.is_(None)
         ),
+        "waiting for review": _settled_documents(connection, settled=False),
         "adjudicated": _settled_documents(connection),
         "released": distinct_documents(
             release_documents, release_documents.c.release_id == latest_release
