@@ -152,6 +152,8 @@ async def test_a_draft_survives_a_crash_and_reopening_resumes(project: Project) 
         assert resumed.document_id == opened.document_id
         assert resumed.state.spans == spans and resumed.state.stances == stances
         assert resumed.state.cursor == opened.state.cursor
+        status = str(again.query_one("#status").render())
+        assert "restored your unsubmitted draft of this document" in status
     store.close()
     assert annotations_of(project, "carol") == []  # drafts are not annotations
 
@@ -333,6 +335,9 @@ async def test_escape_clears_a_selection_and_the_status_names_the_suggestion(
         assert f"by {first.labeller}" in status and "score" in status
         await pilot.press("m", "right", "right")
         assert state.selection is not None
+        start, end = state.selection
+        status = str(app.query_one("#status").render())
+        assert f"selected {state.text[start:end]!r}" in status
         await pilot.press("escape")
         assert state.selection is None
         assert "selection cleared" in str(app.query_one("#status").render())
@@ -351,11 +356,16 @@ async def test_accept_all_asks_skips_show_and_the_end_of_the_queue_is_said(
         state = app.state
         pending = sum(s.status == "pending" for s in state.suggestions)
         assert pending > 20  # the first seed article has many suggestions
+        spans, stances = state.pending_counts()
+        assert spans == pending
         await pilot.press("A")
-        assert "press A again" in str(app.query_one("#status").render())
+        status = " ".join(str(app.query_one("#status").render()).split())
+        what = f"{spans} suggested spans and {stances} suggested stances"
+        assert f"{what} pending: press A again" in status
         assert all(s.status == "pending" for s in state.suggestions)  # nothing yet
         await pilot.press("A")
         assert not any(s.status == "pending" for s in state.suggestions)
+        assert f"accepted {what}" in " ".join(str(app.query_one("#status").render()).split())
         # The help lists more keys than 24 rows hold: it scrolls.
         await pilot.press("question_mark")
         frame = app.screen.query_one("#frame", VerticalScroll)

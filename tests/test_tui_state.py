@@ -230,3 +230,10 @@ def test_document_text_inserts_every_tag_where_cutting_and_joining_would(
     console = Console(width=200)
     assert rendered.plain == expected.plain
     assert list(rendered.render(console)) == list(expected.render(console))
+
+
+def test_down_does_not_stop_inside_a_decimal_or_an_address() -> None:
+    text = "Inflation rose 3.5% in Tehran, says example.org today. Talks ended."
+    s = AnnotationState(text, TARGETS, STANCES)
+    s.move_sentence(1)
+    assert s.token.text == "Talks"

@@ -17,7 +17,7 @@ from curate.store import Store
 from tui.render import annotation_text, label_style, line_of, shown_offset
 from tui.screens import HelpScreen, ReasonScreen
 from tui.session import AnnotationSession, Opened
-from tui.state import PENDING, AnnotationState
+from tui.state import AnnotationState
 
 # Command keys; label hotkeys from curate.toml must not take them.
 KEYS = [
@@ -103,7 +103,10 @@ class AnnotateApp(App[None]):
     def show(self, index: int) -> None:
         self.opened = self.session.open(index)
         self.query_one("#document", VerticalScroll).scroll_home(animate=False, immediate=True)
-        self.refresh_view()
+        restored = "restored your unsubmitted draft of this document" if self.opened.draft else ""
+        if restored:
+            self.notify(restored, severity="warning")
+        self.refresh_view(restored)
 
     def refresh_view(self, message: str = "") -> None:
         opened = self.opened
@@ -154,6 +157,9 @@ class AnnotateApp(App[None]):
 
     def _under_cursor(self) -> str:
         state = self.state
+        if state.selection is not None:
+            start, end = state.selection
+            return f"selected {state.text[start:end]!r}: a label key labels it, esc clears"
         span = state.span_at_cursor()
         index = state.suggestion_at_cursor()
         if span is not None:
@@ -233,14 +239,17 @@ class AnnotateApp(App[None]):
         self.changed("accepted" if self.state.accept_at_cursor() else "no suggestion here")
 
     def action_accept_all(self) -> None:
-        pending = sum(s.status == PENDING for s in self.state.suggestions)
+        spans, stances = self.state.pending_counts()
+        pending = spans + stances
+        what = f"{spans} suggested spans and {stances} suggested stances"
         confirming = self._confirm_accept_all == self.state and pending > CONFIRM_ABOVE
         if pending > CONFIRM_ABOVE and not confirming:
             self._confirm_accept_all = self.state
-            self.refresh_view(f"{pending} suggestions pending: press A again to accept them all")
+            self.refresh_view(f"{what} pending: press A again to accept them all")
             return
         self._confirm_accept_all = None
-        self.changed(f"accepted {self.state.accept_all()} suggestions")
+        self.state.accept_all()
+        self.changed(f"accepted {what}" if pending else "no suggestion pending")
 
     def action_reject(self) -> None:
         self.changed("rejected" if self.state.reject_at_cursor() else "no suggestion here")

@@ -64,6 +64,7 @@ class Opened:
     submitted: bool  # this annotator already stored a revision of it
     opened_at: float
     skipped_reason: str | None = None  # their newest revision skipped it, saying why
+    draft: bool = False  # opened from a draft not submitted yet (said so on screen)
 
 
 class AnnotationSession:
@@ -128,7 +129,15 @@ class AnnotationSession:
             )
         self.drafts.set_position(document_id)
         skipped = history[-1].skipped_reason if history else None
-        return Opened(document_id, document, state, bool(history), time.monotonic(), skipped)
+        return Opened(
+            document_id,
+            document,
+            state,
+            bool(history),
+            time.monotonic(),
+            skipped,
+            draft=draft is not None,
+        )
 
     def save_draft(self, opened: Opened) -> None:
         self.drafts.save(opened.document_id, opened.state.snapshot())

@@ -107,7 +107,7 @@ class AnnotationState:
         starts = [0] + [
             self._past_closers(i + 1)
             for i, token in enumerate(self.tokens[:-1])
-            if token.text in SENTENCE_END
+            if token.text in SENTENCE_END and not self._inside_word(token)
         ]
         if steps > 0:
             later = [s for s in starts if s > self.cursor]
@@ -115,6 +115,11 @@ class AnnotationState:
         else:
             earlier = [s for s in starts if s < self.cursor]
             self.cursor = earlier[-1] if earlier else 0
+
+    def _inside_word(self, token: Token) -> bool:
+        """'.' in 3.5 or example.org is no sentence end: a letter or digit follows at once."""
+        following = self.text[token.end : token.end + 1]
+        return following.isalnum()
 
     def _past_closers(self, position: int) -> int:
         """A sentence starts after the quote marks and brackets that close the one before."""
@@ -223,8 +228,17 @@ class AnnotationState:
         self._place(suggestion.span)
         self.suggestions[index] = replace(suggestion, status=ACCEPTED)
 
+    def pending_counts(self) -> tuple[int, int]:
+        """(suggested spans pending, suggested stances not set yet): what `accept_all` takes."""
+        spans = sum(s.status == PENDING for s in self.suggestions)
+        stances = sum(
+            t is not None and t not in self.stances for t in self.suggested_stances
+        )
+        return spans, stances
+
     def accept_all(self) -> int:
-        """Accept every pending suggestion, and suggested stances not set yet."""
+        """Accept every pending suggestion, and suggested stances not set yet (pending_counts
+        says how many of each)."""
         pending = [i for i, s in enumerate(self.suggestions) if s.status == PENDING]
         stances = {
             target: label
