@@ -30,6 +30,14 @@ def _no_outside_database(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Hub: datasets and huggingface_hub offline, a private cache."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+
+
+@pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     """A fresh project: curate.toml from `curate init` and a copy of the seeds."""
     init_project(tmp_path)

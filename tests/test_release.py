@@ -37,14 +37,6 @@ def curate(project: Path, *args: str) -> str:
     return result.output
 
 
-@pytest.fixture
-def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No Hub: datasets and huggingface_hub offline, a private cache."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-
-
 def load(folder: Path, config: str | None = None, **options):  # type: ignore[no-untyped-def]
     import datasets
 

@@ -255,7 +255,8 @@ def body(
         "",
         "```bibtex",
         f"@misc{{{re.sub(r'[^0-9A-Za-z]+', '_', name)}_{version.replace('.', '_')},",
-        f"  title  = {{{{{name}}}: named entities and stance in news, version {version}}},",
+        f"  title  = {{{{{name}}}: named entities{' and stance' if stanced else ''} in news, "
+        f"version {version}}},",
         "  note   = {Annotated and adjudicated with curate},",
         f"  version = {{{version}}},",
         "}",

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Smoke test of the reviewer in a real terminal: `curate review` inside tmux at 160x40, the
+# screen captured for the caller to check. Usage: scripts/review-smoke.sh PROJECT_DIR REVIEWER
+set -euo pipefail
+project=${1:?usage: scripts/review-smoke.sh PROJECT_DIR REVIEWER}
+reviewer=${2:?usage: scripts/review-smoke.sh PROJECT_DIR REVIEWER}
+curate=${CURATE:-$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/curate}
+session="curate-review-smoke-$$"
+
+tmux new-session -d -s "$session" -x 160 -y 40 "$curate -C '$project' review --as $reviewer"
+trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
+
+wait_for() {  # wait up to 30 s for a pattern in the pane
+  for _ in $(seq 1 150); do
+    if tmux capture-pane -p -t "$session" 2>/dev/null | grep -q -- "$1"; then return 0; fi
+    sleep 0.2
+  done
+  echo "review-smoke: '$1' never appeared; the pane shows:" >&2
+  tmux capture-pane -p -t "$session" >&2 || true
+  exit 1
+}
+
+wait_for "in queue"
+wait_for "4 "
+sleep 1  # let the panes finish their first layout
+echo "--- screen"
+tmux capture-pane -p -t "$session"
+echo "--- end"
+tmux send-keys -t "$session" "?"        # the help screen lists the keys
+wait_for "what it does"
+tmux send-keys -t "$session" Escape
+tmux send-keys -t "$session" C-q
+tmux send-keys -t "$session" C-q
+for _ in $(seq 1 50); do tmux has-session -t "$session" 2>/dev/null || break; sleep 0.2; done
+echo "review-smoke: ok"
