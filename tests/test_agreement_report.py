@@ -134,9 +134,7 @@ def test_report_and_auto_adjudication_on_the_seeds(project_dir: Path, rerun: boo
         assert again["recomputed"] == 0 and again["decided"] == {}
     html = project_dir / "seeds.html"
     report = json.loads(
-        curate(
-            project_dir, "agreement", "--json", "--html", str(html), "--show-annotators"
-        ).output
+        curate(project_dir, "agreement", "--json", "--html", str(html), "--show-annotators").output
     )
     assert report["documents"] == 8 and report["annotators"] == ["alice", "bob", "carol"]
     alice_bob = report["entities"]["pairs"]["alice | bob"]
@@ -229,9 +227,7 @@ def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
     project = seeds_annotated(project_dir)
     html = project_dir / "few.html"
     report = json.loads(
-        curate(
-            project_dir, "agreement", "--json", "--html", str(html), "--show-annotators"
-        ).output
+        curate(project_dir, "agreement", "--json", "--html", str(html), "--show-annotators").output
     )
     lowest = report["lowest_agreement"]
     assert lowest and all(row["title"] for row in lowest)

@@ -28,6 +28,7 @@ def test_init_ingest_status_on_the_seeds(project_dir: Path) -> None:
         "pre-labelled": 0,
         "assigned": 0,
         "annotated": 0,
+        "waiting for review": 0,
         "adjudicated": 0,
         "released": 0,
     }

@@ -132,7 +132,9 @@ async def test_the_whole_workflow_on_the_seeds(
     carol_docs = len(carol.session.assigned)
     assert pulled.new_annotations == 18 - carol_docs
 
-    agreement = json.loads(curate(root, "agreement", "--json", "--resamples", "200"))
+    agreement = json.loads(
+        curate(root, "agreement", "--json", "--resamples", "200", "--show-annotators")
+    )
     assert agreement["documents"] == 9 and agreement["annotators"] == ["alice", "bob", "carol"]
     assert agreement["entities"]["overall"]["label_conflicts"] > 0
     assert set(agreement["anchoring"]["alice"]) == {"suggested", "blind"}

@@ -159,6 +159,7 @@ def test_stage_counts_follow_the_workflow(store: Store) -> None:
         "pre-labelled": 1,
         "assigned": 1,
         "annotated": 1,
+        "waiting for review": 0,
         "adjudicated": 0,
         "released": 0,
     }

@@ -231,9 +231,7 @@ class AnnotationState:
     def pending_counts(self) -> tuple[int, int]:
         """(suggested spans pending, suggested stances not set yet): what `accept_all` takes."""
         spans = sum(s.status == PENDING for s in self.suggestions)
-        stances = sum(
-            t is not None and t not in self.stances for t in self.suggested_stances
-        )
+        stances = sum(t is not None and t not in self.stances for t in self.suggested_stances)
         return spans, stances
 
     def accept_all(self) -> int:
