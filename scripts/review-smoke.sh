@@ -5,20 +5,8 @@ set -euo pipefail
 project=${1:?usage: scripts/review-smoke.sh PROJECT_DIR REVIEWER}
 reviewer=${2:?usage: scripts/review-smoke.sh PROJECT_DIR REVIEWER}
 curate=${CURATE:-$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/curate}
-session="curate-review-smoke-$$"
-
-tmux new-session -d -s "$session" -x 160 -y 40 "$curate -C '$project' review --as $reviewer"
-trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
-
-wait_for() {  # wait up to 30 s for a pattern in the pane
-  for _ in $(seq 1 150); do
-    if tmux capture-pane -p -t "$session" 2>/dev/null | grep -q -- "$1"; then return 0; fi
-    sleep 0.2
-  done
-  echo "review-smoke: '$1' never appeared; the pane shows:" >&2
-  tmux capture-pane -p -t "$session" >&2 || true
-  exit 1
-}
+. "$(dirname "$0")/tmux-session.sh"
+start_session "curate-review-smoke-$$" 160 40 "$curate -C '$project' review --as $reviewer"
 
 wait_for "in queue"
 wait_for "4 "

@@ -5,20 +5,8 @@ set -euo pipefail
 project=${1:?usage: scripts/tui-smoke.sh PROJECT_DIR [ANNOTATOR]}
 annotator=${2:-alice}
 curate=${CURATE:-$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/curate}
-session="curate-smoke-$$"
-
-tmux new-session -d -s "$session" -x 100 -y 30 "$curate -C '$project' annotate --as $annotator"
-trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
-
-wait_for() {  # wait up to 30 s for a pattern in the pane
-  for _ in $(seq 1 150); do
-    if tmux capture-pane -p -t "$session" 2>/dev/null | grep -q -- "$1"; then return 0; fi
-    sleep 0.2
-  done
-  echo "tui-smoke: '$1' never appeared; the pane shows:" >&2
-  tmux capture-pane -p -t "$session" >&2 || true
-  exit 1
-}
+. "$(dirname "$0")/tmux-session.sh"
+start_session "curate-smoke-$$" 100 30 "$curate -C '$project' annotate --as $annotator"
 
 wait_for "0/5 done"
 # Scrolling: End takes the cursor, and the text with it, to the end; Home back to the top.
