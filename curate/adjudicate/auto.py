@@ -175,9 +175,7 @@ class TieRule:
         return chosen[0] if chosen and chosen[0] in labels else None
 
 
-def _stance_proposals(
-    found: list[Annotation], settings: Settings, ties: TieRule | None = None
-) -> list[Proposal]:
+def _stance_proposals(found: list[Annotation], settings: Settings, ties: TieRule) -> list[Proposal]:
     proposals: list[Proposal] = []
     for target in settings.target_names():
         # A stance outside curate.toml's labels (possible in imports) never becomes gold.
@@ -198,8 +196,7 @@ def _stance_proposals(
             reason = f"{count} of {voters} chose {top} ({tally})"
             proposals.append(("stance", target, "majority", {"label": top}, reason))
         elif (
-            ties is not None
-            and ties.active
+            ties.active
             and len(rest) == 1
             and count == rest[0][1]
             and (side := ties.stance(target, [top, rest[0][0]], found)) is not None
@@ -212,11 +209,9 @@ def _stance_proposals(
     return proposals
 
 
-def _entity_proposal(
-    found: list[Annotation], settings: Settings, ties: TieRule | None = None
-) -> Proposal:
+def _entity_proposal(found: list[Annotation], settings: Settings, ties: TieRule) -> Proposal:
     rules = settings.adjudication
-    merge = merge_spans(found, rules, ties.spans if ties is not None and ties.active else None)
+    merge = merge_spans(found, rules, ties.spans if ties.active else None)
     payload: dict[str, Any] = {"spans": merge.gold, "policy": rules.entity_policy}
     if merge.rejected:
         payload["rejected"] = merge.rejected

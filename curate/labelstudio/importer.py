@@ -137,12 +137,13 @@ def import_into_project(
     before anything is stored; otherwise the import stops with the fix."""
     tasks = read_tasks(path)
     settings = project.settings
-    _, unknown = resolve_labels(labels_in(tasks), settings.entity_label_names(), label_map or {})
-    if unknown and not adopt:
-        raise unknown_labels_error(path, unknown)
-    adopted = sorted(unknown)
+    adopted: list[str] = []
+    if adopt:
+        known = settings.entity_label_names()
+        adopted = sorted(resolve_labels(labels_in(tasks), known, label_map or {})[1])
     if adopted:
         settings = add_entity_labels(project.root, adopted)
+    # import_export refuses any label still unknown, before it stores anything.
     report = import_export(store, path, settings, text_field, label_map=label_map, tasks=tasks)
     report.adopted = adopted
     return report

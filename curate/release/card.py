@@ -190,7 +190,7 @@ def body(
     parts += _splits_section(splits or {})
     parts += _distributions(rows)
     parts += _example(rows)
-    parts += _process_section(rows, process or {}, guideline_version)
+    parts += _process_section(rows, overlap, process or {}, guideline_version)
     parts += ["", "## Agreement and adjudication", ""]
     decided = [[method, n] for method, n in rows.methods.items()]
     parts.append(_table(["decided by", "labels"], decided) if decided else "No labels decided.")
@@ -354,11 +354,13 @@ def _who_labelled(overlap: dict[str, int]) -> str:
 
 
 def _process_section(
-    rows: ReleaseRows, process: dict[str, Any], guideline_version: str | None
+    rows: ReleaseRows,
+    overlap: dict[str, int],
+    process: dict[str, Any],
+    guideline_version: str | None,
 ) -> list[str]:
     annotations = [r for r in rows.annotations if r["skipped_reason"] is None]
     annotators = len({r["annotator"] for r in annotations})
-    overlap = annotators_per_document(rows)
     started = sum(bool(r["from_prelabel"]) for r in annotations)
     kept = sum(r["suggestions_accepted"] for r in annotations)
     shown = kept + sum(r["suggestions_changed"] + r["suggestions_rejected"] for r in annotations)

@@ -63,16 +63,13 @@ def agreement(
     "released", the same figures on the released documents alone."""
     if not rows.annotations:
         return None
-    report = measure(connection, project.settings, resamples=1000, seed=0)
+    report = renamed(measure(connection, project.settings, resamples=1000, seed=0), rename)
     released = rows.gold.column("id").to_pylist() if rows.gold.num_rows else []
     annotated = {r["document_id"] for r in rows.annotations}
     if released and set(released) != annotated:
-        report["released"] = measure(
-            connection, project.settings, resamples=200, seed=0, document_ids=released
-        )
-    if "released" in report:
-        report["released"] = renamed(report["released"], rename)
-    return renamed(report, rename) | {"released": report.get("released")}
+        subset = measure(connection, project.settings, resamples=200, seed=0, document_ids=released)
+        report["released"] = renamed(subset, rename)
+    return report
 
 
 def export(

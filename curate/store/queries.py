@@ -738,8 +738,8 @@ def set_release_fingerprint(connection: Connection, release_id: int, fingerprint
 # --- status ------------------------------------------------------------------------------
 
 
-def _settled_documents(connection: Connection, settled: bool = True) -> int:
-    """Documents whose items are all decided (no item's newest decision is `open`), or with
+def _decided_documents(connection: Connection, settled: bool) -> int:
+    """Documents whose items are all settled (no item's newest decision is `open`), or with
     settled False, documents with an item waiting for review."""
     newest = (
         select(func.max(decisions.c.id).label("id"))
@@ -772,8 +772,8 @@ def stage_counts(connection: Connection) -> dict[str, int]:
         "annotated": distinct_documents(
             annotation_rows, annotation_rows.c.skipped_reason.is_(None)
         ),
-        "waiting for review": _settled_documents(connection, settled=False),
-        "adjudicated": _settled_documents(connection),
+        "waiting for review": _decided_documents(connection, settled=False),
+        "adjudicated": _decided_documents(connection, settled=True),
         "released": distinct_documents(
             release_documents, release_documents.c.release_id == latest_release
         ),
