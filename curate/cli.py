@@ -49,6 +49,7 @@ from curate.labelstudio.server import Server, credentials, serve, stop
 from curate.labelstudio.server import healthy_url as httpx_healthy
 from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
+from curate.prelabel.tables import print_evaluation
 from curate.prelabel.train import train
 from curate.project import Project, init_project
 from curate.store import Store, open_store, queries
@@ -301,59 +302,44 @@ def train_command(ctx: typer.Context) -> None:
 def evaluate_command(
     ctx: typer.Context,
     labeller: Annotated[
-        str | None, typer.Option(help="Labeller to score, e.g. gazetteer.v1.")
+        str | None,
+        typer.Option(
+            help="One labeller to score, e.g. gazetteer.v1; default: the suggestions "
+            "annotators are shown (every configured labeller, merged)."
+        ),
     ] = None,
     annotator: Annotated[str | None, typer.Option(help="Annotator to score (store gold).")] = None,
     predictions: Annotated[
-        Path | None, typer.Option(help="JSONL predictions to score against --gold.")
+        Path | None, typer.Option(help="Predictions (JSONL or CoNLL) to score against --gold.")
     ] = None,
     gold: Annotated[
         Path | None,
-        typer.Option(help="Gold file: CoNLL (IOB1/IOB2) or JSONL; default: adjudicated gold."),
+        typer.Option(help="Gold file: CoNLL (IOB1/IOB2) or JSONL; default: the store's gold."),
     ] = None,
     label_map: Annotated[
-        str, typer.Option(help="CoNLL label map; unlisted labels are dropped.")
-    ] = DEFAULT_CONLL_MAP,
+        str | None,
+        typer.Option(
+            help=f"Gold label -> project label(s), e.g. '{DEFAULT_CONLL_MAP}' (the CoNLL "
+            "default); gold spans with unlisted labels are counted and left out."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Score a labeller or annotator against gold: entity P/R/F1, stance accuracy and macro-F1."""
+    """Score suggestions or an annotator against gold: entity P/R/F1 per gold label, stance
+    F1avg (favor, against) beside the majority-class baseline."""
     project = _project(ctx)
     context = project.labeller_context()
     if gold is not None:
-        result = _run(
-            lambda: evaluate_file(context, gold, parse_label_map(label_map), labeller, predictions)
-        )
+        result = _run(lambda: evaluate_file(context, gold, label_map, labeller, predictions))
     else:
+        if label_map is not None or predictions is not None:
+            raise _fail(UsageError("--label-map and --predictions go with --gold FILE"))
         with _opened_store(project) as store:
             result = _run(lambda: evaluate_store(store, context, labeller, annotator))
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
-    out.print(f"{result.system} on {result.documents} gold documents", highlight=False)
-    for mode, comparison in (("exact", result.exact), ("overlap", result.overlap)):
-        table = Table("label", "P", "R", "F1", "tp", "fp", "fn", title=f"entities ({mode})")
-        for label, scores in comparison.table().items():
-            table.add_row(
-                label,
-                f"{scores.precision:.3f}",
-                f"{scores.recall:.3f}",
-                f"{scores.f1:.3f}",
-                str(scores.tp),
-                str(scores.fp),
-                str(scores.fn),
-            )
-        out.print(table)
-    if result.stance:
-        table = Table("target", "accuracy", "macro-F1", "coverage", "documents", title="stance")
-        for target, s in result.stance.items():
-            table.add_row(
-                target,
-                f"{s.accuracy:.3f}",
-                f"{s.macro_f1:.3f}",
-                f"{s.coverage:.2f}",
-                str(s.documents),
-            )
-        out.print(table)
+    print_evaluation(out, result)
 
 
 @app.command("import-ls")

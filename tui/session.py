@@ -12,7 +12,7 @@ from typing import Any
 
 from curate.assign import assign
 from curate.errors import UsageError
-from curate.prelabel.merge import merge_entities
+from curate.prelabel.merge import shown
 from curate.project import Project
 from curate.records import Annotation, Document, StanceLabel
 from curate.store import Store, queries
@@ -109,10 +109,11 @@ class AnnotationSession:
             suggestions = queries.prelabels_for(connection, document_id)
             history = queries.annotation_history(connection, document_id, self.annotator)
         assert document is not None  # assignments reference stored documents
-        shown = [s for s in suggestions if s.kind == "stance"]
-        shown += merge_entities(suggestions, settings.prelabel.labellers)
         state = AnnotationState(
-            document.text, settings.target_names(), settings.stance.labels, shown
+            document.text,
+            settings.target_names(),
+            settings.stance.labels,
+            shown(suggestions, settings.prelabel.labellers),
         )
         draft = self.drafts.load(document_id)
         if draft is not None:

@@ -1,10 +1,12 @@
-"""External gold for evaluation: CoNLL-2003 style files (IOB1 or IOB2) and JSONL spans."""
+"""Outside gold (for `import-gold` and `evaluate --gold`): CoNLL-2003 style files (IOB1 or IOB2)
+and JSONL spans, read with their own labels; `map_labels` then renames or drops them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,24 @@ def parse_label_map(text: str) -> dict[str, str]:
     return mapping
 
 
-def read_conll(path: Path, label_map: dict[str, str]) -> Iterator[GoldDocument]:
+def map_labels(
+    documents: Iterable[GoldDocument], label_map: dict[str, str]
+) -> tuple[list[GoldDocument], Counter[str]]:
+    """Rename span labels by the map; spans whose label it does not list are dropped and
+    counted by label, so a caller can say what the map left out."""
+    mapped, dropped = [], Counter[str]()
+    for gold in documents:
+        kept = []
+        for span in gold.spans:
+            if span.label in label_map:
+                kept.append(replace(span, label=label_map[span.label]))
+            else:
+                dropped[span.label] += 1
+        mapped.append(replace(gold, spans=tuple(kept)))
+    return mapped, dropped
+
+
+def read_conll(path: Path) -> Iterator[GoldDocument]:
     """Token per line, tag in the last column; blank line ends a sentence; -DOCSTART- a document.
 
     IOB1 and IOB2 both decode: an entity starts at B-X, or at I-X unless the previous tag is X.
@@ -60,7 +79,7 @@ def read_conll(path: Path, label_map: dict[str, str]) -> Iterator[GoldDocument]:
                 sentences.append((tokens, tags))
                 tokens, tags = [], []
             if sentences:
-                yield _conll_document(sentences, label_map)
+                yield _conll_document(sentences)
                 sentences = []
             continue
         tag = columns[-1]
@@ -74,12 +93,10 @@ def read_conll(path: Path, label_map: dict[str, str]) -> Iterator[GoldDocument]:
     if tokens:
         sentences.append((tokens, tags))
     if sentences:
-        yield _conll_document(sentences, label_map)
+        yield _conll_document(sentences)
 
 
-def _conll_document(
-    sentences: list[tuple[list[str], list[str]]], label_map: dict[str, str]
-) -> GoldDocument:
+def _conll_document(sentences: list[tuple[list[str], list[str]]]) -> GoldDocument:
     """Tokens joined by spaces, sentences by newlines; spans in code points of that text."""
     text_parts: list[str] = []
     spans: list[Span] = []
@@ -98,7 +115,7 @@ def _conll_document(
             kind = tag[2:]
             begins = tag.startswith("B-") or (tag.startswith("I-") and previous[2:] != kind)
             if current is not None and (tag == "O" or begins):
-                spans.append(_mapped(current, "".join(text_parts), label_map))
+                spans.append(_span(current, "".join(text_parts)))
                 current = None
             if tag != "O":
                 if current is None:
@@ -109,37 +126,72 @@ def _conll_document(
             offset = end
             previous = tag
         if current is not None:
-            spans.append(_mapped(current, "".join(text_parts), label_map))
-    text = "".join(text_parts)
-    kept = tuple(s for s in spans if s.label)
-    return GoldDocument(Document(text=text), kept)
+            spans.append(_span(current, "".join(text_parts)))
+    return GoldDocument(Document(text="".join(text_parts)), tuple(spans))
 
 
-def _mapped(current: list[Any], text: str, label_map: dict[str, str]) -> Span:
+def _span(current: list[Any], text: str) -> Span:
     start, end, kind = current
-    return Span(start, end, label_map.get(kind, ""), text[start:end])
+    return Span(start, end, kind, text[start:end])
 
 
 def read_gold_jsonl(path: Path) -> Iterator[GoldDocument]:
-    """{"text": ..., "spans": [{"start", "end", "label"}], "stance": {"Iran": "favor"}} a line."""
+    """{"text": ..., "spans": [{"start", "end", "label"}], "stances": {"Iran": "favor"}} a line
+    ("stance" is read as "stances" too)."""
     for line in read_lines(path, "utf-8"):
         if not line.text.strip():
             continue
         where = f"{path} line {line.number}"
         try:
             record = json.loads(line.text)
-            text = record["text"]
-            spans = []
-            for item in record.get("spans", []):
-                start, end, label = int(item["start"]), int(item["end"]), str(item["label"])
-                check_span(text, start, end, item.get("text", text[start:end]), where)
-                spans.append(Span(start, end, label, text[start:end]))
-            stances = {str(k): str(v) for k, v in record.get("stance", {}).items()}
         except json.JSONDecodeError as error:
             raise InputError(f"{where} is not valid JSON ({error.msg}); fix that line") from None
+        try:
+            yield _gold_record(record, where)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise InputError(
-                f'{where}: expected {{"text": ..., "spans": [{{"start", "end", '
-                f'"label"}}]}} ({error!r})'
+                f'{where}: expected {{"text": "...", "spans": [{{"start": 0, "end": 4, '
+                f'"label": "..."}}], "stances": {{"target": "label"}}}} ({error!r})'
             ) from None
-        yield GoldDocument(Document(text=text), tuple(spans), stances)
+
+
+def _gold_record(record: Any, where: str) -> GoldDocument:
+    text = record["text"]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("'text' must be a non-empty string")
+    spans = []
+    for item in record.get("spans", []):
+        start, end, label = int(item["start"]), int(item["end"]), item["label"]
+        if not isinstance(label, str) or not label:
+            raise ValueError("a span's 'label' must be a non-empty string")
+        check_span(text, start, end, item.get("text", text[start:end]), where)
+        spans.append(Span(start, end, label, text[start:end]))
+    stances = record.get("stances", record.get("stance", {}))
+    if not isinstance(stances, dict):
+        raise ValueError("'stances' must be an object: target -> label")
+    return GoldDocument(
+        Document(text=text), tuple(spans), {str(k): str(v) for k, v in stances.items()}
+    )
+
+
+CONLL_SUFFIXES = (".conll", ".txt", ".iob", ".bio", ".tsv")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+def read_gold(path: Path) -> list[GoldDocument]:
+    """A gold file by its suffix, with its own labels; an empty one is refused."""
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file; check the path")
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        documents = list(read_gold_jsonl(path))
+    elif suffix in CONLL_SUFFIXES:
+        documents = list(read_conll(path))
+    else:
+        raise InputError(
+            f"{path}: gold must be CoNLL ({', '.join(CONLL_SUFFIXES)}) or JSONL "
+            f"({', '.join(JSONL_SUFFIXES)}); rename the file to say which"
+        )
+    if not documents:
+        raise InputError(f"{path} holds no documents; is it the right file?")
+    return documents

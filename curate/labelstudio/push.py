@@ -20,7 +20,7 @@ from curate.labelstudio.label_config import (
     label_config,
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, settle
-from curate.prelabel.merge import merge_entities
+from curate.prelabel.merge import shown
 from curate.project import Project
 from curate.records import Prelabel
 from curate.store import Store, queries
@@ -115,14 +115,14 @@ def predictions(suggestions: list[Prelabel], order: list[str]) -> list[dict[str,
     all labellers go together; model_version names every labeller version in it, and each result
     keeps its own score.
     """
-    shown = merge_entities(suggestions, order) + [s for s in suggestions if s.kind == "stance"]
-    if not shown:
+    offered = shown(suggestions, order)
+    if not offered:
         return []
-    results = [_result(s) for s in shown]
-    scores = [s.score for s in shown if s.score is not None]
+    results = [_result(s) for s in offered]
+    scores = [s.score for s in offered if s.score is not None]
     return [
         {
-            "model_version": ", ".join(sorted({s.labeller for s in shown})),
+            "model_version": ", ".join(sorted({s.labeller for s in offered})),
             "result": results,
             "score": round(sum(scores) / len(scores), 4) if scores else None,
         }

@@ -1,18 +1,33 @@
-"""Score a labeller or an annotator against gold: the store's adjudicated labels or a gold file."""
+"""Score suggestions or an annotator against gold: the store's adjudicated (and imported) gold,
+or a gold file.
+
+By default what is scored is what annotators are shown: the configured labellers' suggestions
+merged (stored ones for store gold; run on the file's texts for a gold file). A gold file is
+scored in its own labels: predictions are mapped back through --label-map, so the rows are the
+file's labels (PER, ORG, LOC), and gold spans the map leaves out are counted, not hidden.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curate.agreement.spans import SpanComparison, SpanKey, compare_exact, compare_overlap
+from curate.agreement.spans import SpanComparison, compare_exact, compare_overlap
 from curate.agreement.stance import StanceScores, score_stance
-from curate.errors import UsageError
-from curate.ingest.gold import GoldDocument, read_conll, read_gold_jsonl
+from curate.errors import InputError, UsageError
+from curate.ingest.gold import (
+    DEFAULT_CONLL_MAP,
+    JSONL_SUFFIXES,
+    GoldDocument,
+    map_labels,
+    parse_label_map,
+    read_gold,
+)
 from curate.prelabel.base import LabellerContext
-from curate.prelabel.merge import merge_entities
-from curate.prelabel.registry import create
+from curate.prelabel.merge import merge_entities, merge_stances
+from curate.prelabel.registry import check_names, create
 from curate.records import Prelabel, Span
 from curate.store import Store, queries
 
@@ -24,6 +39,8 @@ class Evaluation:
     exact: SpanComparison
     overlap: SpanComparison
     stance: dict[str, StanceScores] = field(default_factory=dict)
+    dropped_gold: Counter[str] = field(default_factory=Counter)  # gold label -> spans unscored
+    ignored_predictions: Counter[str] = field(default_factory=Counter)  # label gold lacks
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -38,6 +55,8 @@ class Evaluation:
                 for mode, comparison in (("exact", self.exact), ("overlap", self.overlap))
             },
             "stance": {target: s.as_dict() for target, s in self.stance.items()},
+            "dropped_gold_spans": dict(self.dropped_gold),
+            "ignored_predicted_spans": dict(self.ignored_predictions),
         }
 
 
@@ -47,39 +66,22 @@ class Prediction:
     stances: dict[str, str]
 
 
-def resolve_alternatives(gold: list[SpanKey], predicted: Sequence[SpanKey]) -> list[SpanKey]:
-    """A gold label "GPE|LOC" takes the label of an overlapping prediction that is one of them,
-    else its first alternative."""
-    resolved = []
-    for document_id, start, end, label in gold:
-        options = label.split("|")
-        chosen = next(
-            (
-                p[3]
-                for p in predicted
-                if p[0] == document_id and p[1] < end and start < p[2] and p[3] in options
-            ),
-            options[0],
-        )
-        resolved.append((document_id, start, end, chosen))
-    return resolved
-
-
 def score(
     system: str,
     gold: dict[str, GoldDocument],
     predicted: dict[str, Prediction],
-    restrict_labels: set[str] | None = None,
+    back: dict[str, str] | None = None,
 ) -> Evaluation:
+    """back: project label -> gold label; predictions whose label it lacks are not scored."""
     gold_keys = [(d, s.start, s.end, s.label) for d, g in gold.items() for s in g.spans]
-    predicted_keys = [
-        (d, s.start, s.end, s.label)
-        for d, p in predicted.items()
-        if d in gold
-        for s in p.spans
-        if restrict_labels is None or s.label in restrict_labels
-    ]
-    gold_keys = resolve_alternatives(gold_keys, predicted_keys)
+    predicted_keys, ignored = [], Counter[str]()
+    for d, p in predicted.items():
+        for s in p.spans if d in gold else ():
+            label = s.label if back is None else back.get(s.label)
+            if label is None:
+                ignored[s.label] += 1
+            else:
+                predicted_keys.append((d, s.start, s.end, label))
     targets = sorted({t for g in gold.values() for t in g.stances})
     stance = {
         target: score_stance(
@@ -94,6 +96,7 @@ def score(
         compare_exact(gold_keys, predicted_keys),
         compare_overlap(gold_keys, predicted_keys),
         stance,
+        ignored_predictions=ignored,
     )
 
 
@@ -103,51 +106,76 @@ def _from_prelabels(suggestions: Iterable[Prelabel], order: Sequence[str]) -> Pr
         Span(p.start, p.end, p.label, p.text)  # type: ignore[arg-type]
         for p in merge_entities(suggestions, order)
     )
-    stances = {p.target: p.label for p in suggestions if p.kind == "stance" and p.target}
+    stances = {p.target: p.label for p in merge_stances(suggestions, order) if p.target}
     return Prediction(spans, stances)
 
 
-def read_gold_file(path: Path, label_map: dict[str, str]) -> dict[str, GoldDocument]:
-    if not path.exists():
-        raise UsageError(f"{path} does not exist; check the path")
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        documents = read_gold_jsonl(path)
-    elif path.suffix.lower() in (".conll", ".txt", ".iob", ".bio", ".tsv"):
-        documents = read_conll(path, label_map)
-    else:
-        raise UsageError(f"{path}: gold must be CoNLL (.conll, .txt, .iob) or JSONL (.jsonl)")
-    return {g.document.id: g for g in documents}
+def map_back(label_map: dict[str, str], project_labels: Sequence[str]) -> dict[str, str]:
+    """Project label -> the gold label mapped onto it ('LOC=GPE|LOC' maps GPE and LOC back to
+    LOC). A map onto a label the project lacks, or two gold labels onto one, is refused."""
+    back: dict[str, str] = {}
+    for source, target in label_map.items():
+        for label in target.split("|"):
+            if label not in project_labels:
+                raise InputError(
+                    f"--label-map maps {source!r} to {label!r}, which is not an entity label in "
+                    f"curate.toml ({', '.join(project_labels)}); map it to one of those"
+                )
+            if back.setdefault(label, source) != source:
+                raise InputError(
+                    f"--label-map maps both {back[label]!r} and {source!r} to {label!r}; "
+                    "scores are per gold label, so give each project label one gold label"
+                )
+    return back
 
 
 def evaluate_file(
     context: LabellerContext,
     gold_path: Path,
-    label_map: dict[str, str],
+    label_map: str | None = None,
     labeller: str | None = None,
     predictions_path: Path | None = None,
 ) -> Evaluation:
-    """Run a labeller on a gold file's texts (or read predictions from JSONL) and score it."""
-    gold = read_gold_file(gold_path, label_map)
+    """Score a labeller (run on the file's texts), the merged suggestions of the configured
+    labellers (the default), or a JSONL of predictions against a gold file."""
+    documents = read_gold(gold_path)
+    jsonl = gold_path.suffix.lower() in JSONL_SUFFIXES
+    if label_map is None and jsonl:
+        mapping = {s.label: s.label for g in documents for s in g.spans}
+    else:
+        mapping = parse_label_map(DEFAULT_CONLL_MAP if label_map is None else label_map)
+    back = map_back(mapping, context.settings.entity_label_names())
+    kept, dropped = map_labels(documents, {label: label for label in mapping})
+    if dropped and not any(g.spans for g in kept):
+        listed = ", ".join(f"{label} ({n})" for label, n in dropped.most_common())
+        raise InputError(
+            f"--label-map keeps none of {gold_path}'s gold spans (it has {listed}); map those "
+            "labels, e.g. --label-map PER=PERSON,ORG=ORG"
+        )
+    gold = {g.document.id: g for g in kept}
     if predictions_path is not None:
         predicted = {
-            d: Prediction(g.spans, g.stances)
-            for d, g in read_gold_file(predictions_path, label_map).items()
+            g.document.id: Prediction(g.spans, g.stances) for g in read_gold(predictions_path)
         }
         system = str(predictions_path)
-    elif labeller is not None:
-        runner = create(labeller, context)
-        suggestions = runner([g.document for g in gold.values()])
-        by_document: dict[str, list[Prelabel]] = {d: [] for d in gold}
-        for s in suggestions:
-            by_document[s.document_id].append(s)
-        predicted = {d: _from_prelabels(s, [labeller]) for d, s in by_document.items()}
-        system = runner.version
+        if predictions_path.suffix.lower() not in JSONL_SUFFIXES:
+            back = {label: label for label in mapping}  # CoNLL predictions use the gold's tags
     else:
-        raise UsageError("say what to evaluate: --labeller NAME or --predictions FILE")
-    gold_labels = {part for g in gold.values() for s in g.spans for part in s.label.split("|")}
-    # Only labels the gold can express are scored: a CoNLL file has no NORP or EVENT.
-    restrict = gold_labels if gold_path.suffix.lower() not in (".jsonl", ".ndjson") else None
-    return score(system, gold, predicted, restrict)
+        names = [labeller] if labeller else list(context.settings.prelabel.labellers)
+        check_names(names)
+        runners = [create(name, context) for name in names]
+        texts = [g.document for g in gold.values()]
+        suggestions: dict[str, list[Prelabel]] = {d: [] for d in gold}
+        for runner in runners:
+            for s in runner(texts):
+                suggestions[s.document_id].append(s)
+        predicted = {d: _from_prelabels(s, names) for d, s in suggestions.items()}
+        system = ", ".join(r.version for r in runners)
+        if not labeller:
+            system = f"suggestions annotators are shown ({system}), run on the file's texts"
+    result = score(system, gold, predicted, back)
+    result.dropped_gold = dropped
+    return result
 
 
 def evaluate_store(
@@ -156,17 +184,23 @@ def evaluate_store(
     labeller: str | None = None,
     annotator: str | None = None,
 ) -> Evaluation:
-    """Score a labeller's stored suggestions, or an annotator's labels, against adjudicated gold."""
+    """Score the stored suggestions annotators are shown (default), one labeller's stored
+    suggestions, or an annotator's labels, against the store's gold."""
+    order = list(context.settings.prelabel.labellers)
+    if labeller is not None:
+        check_names([labeller])
     with store.connect() as connection:
         entities, stances = queries.gold_entities(connection), queries.gold_stances(connection)
         ids = sorted(entities.keys() | stances.keys())
         if not ids:
-            raise UsageError("the store has no adjudicated gold yet; run `curate adjudicate`")
-        gold = {}
-        for d in ids:
-            document = queries.get_document(connection, d)
-            assert document is not None
-            gold[d] = GoldDocument(document, tuple(entities.get(d, [])), stances.get(d, {}))
+            raise UsageError(
+                "the store has no gold yet; run `curate adjudicate` or `curate import-gold`"
+            )
+        documents = queries.documents_by_ids(connection, ids)
+        gold = {
+            d: GoldDocument(documents[d], tuple(entities.get(d, [])), stances.get(d, {}))
+            for d in ids
+        }
         if annotator is not None:
             latest = queries.latest_annotations(connection, annotator)
             predicted = {
@@ -182,20 +216,16 @@ def evaluate_store(
                     f"no adjudicated document was given to {annotator}; check the name, or "
                     "adjudicate their documents first"
                 )
-            system = annotator
-        elif labeller is not None:
-            predicted = {
-                d: _from_prelabels(
-                    (
-                        p
-                        for p in queries.prelabels_for(connection, d)
-                        if p.labeller.split("+")[0] == labeller
-                    ),
-                    [labeller],
-                )
-                for d in ids
-            }
-            system = labeller
-        else:
-            raise UsageError("say what to evaluate: --labeller NAME or --annotator NAME")
+            return score(annotator, gold, predicted)
+        names = [labeller] if labeller else order
+        stored = queries.prelabels_for_many(connection, ids)
+    chosen = {
+        d: [p for p in stored.get(d, []) if p.labeller.split("+", 1)[0] in names] for d in ids
+    }
+    predicted = {d: _from_prelabels(s, names) for d, s in chosen.items()}
+    versions = sorted({p.labeller for s in chosen.values() for p in s})
+    if labeller is not None:
+        system = ", ".join(versions) or f"{labeller} (no stored suggestions on gold documents)"
+    else:
+        system = f"suggestions annotators are shown ({', '.join(versions) or 'none stored'})"
     return score(system, gold, predicted)

@@ -1,8 +1,11 @@
-"""Which suggestion to show when labellers disagree on overlapping spans.
+"""Which suggestion to show when labellers disagree: on overlapping spans, or on one target's
+stance.
 
 Rule: labellers listed earlier in prelabel.labellers win (the curated gazetteer before the model);
 between suggestions of the same labeller, the longer span wins, then the higher score, then the
-earlier start. Every suggestion stays stored; this only decides what an annotator is shown.
+earlier start. For stance, per target, the earliest labeller's suggestion, then the higher score.
+Every suggestion stays stored; this only decides what an annotator is shown (and what
+`curate evaluate` scores).
 """
 
 from __future__ import annotations
@@ -29,3 +32,19 @@ def merge_entities(suggestions: Sequence[Prelabel], order: Sequence[str]) -> lis
         ):
             kept.append(candidate)
     return sorted(kept, key=lambda p: (p.start, p.end))
+
+
+def merge_stances(suggestions: Sequence[Prelabel], order: Sequence[str]) -> list[Prelabel]:
+    rank = {name: i for i, name in enumerate(order)}
+    chosen: dict[str, Prelabel] = {}
+    for p in sorted(
+        (p for p in suggestions if p.kind == "stance" and p.target is not None),
+        key=lambda p: (rank.get(p.labeller.split("+", 1)[0], len(rank)), -(p.score or 0.0)),
+    ):
+        chosen.setdefault(p.target, p)  # type: ignore[arg-type]
+    return sorted(chosen.values(), key=lambda p: p.target or "")
+
+
+def shown(suggestions: Sequence[Prelabel], order: Sequence[str]) -> list[Prelabel]:
+    """What an annotator is shown: the merged entities, then one stance per target."""
+    return merge_entities(suggestions, order) + merge_stances(suggestions, order)

@@ -24,7 +24,7 @@ from curate.release.folder import agreement, export
 from curate.release.rows import collect_rows, no_cyclic_gc, pseudonym
 from curate.release.splits import splits_of
 from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
-from curate.store import queries
+from curate.store import gold_imports, queries
 
 # ASCII digits only (\d would take any script's digits), at most 6 a part.
 VERSION = re.compile(r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$")
@@ -128,7 +128,10 @@ def release(
         )
     if rows.gold.num_rows == 0:
         raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
-    earlier = queries.release_splits(connection)
+    # A document never moves split: an earlier release's split, else an imported pin, else its id.
+    pinned = gold_imports.pinned_splits(connection)
+    earlier = {d: s for d, s in pinned.items() if s in settings.release.splits}
+    earlier |= queries.release_splits(connection)
     ids = rows.gold["id"].to_pylist()
     fresh = iter(splits_of([i for i in ids if i not in earlier], settings.release.splits))
     splits = {i: earlier[i] if i in earlier else next(fresh) for i in ids}

@@ -122,6 +122,20 @@ decisions = Table(
     Index("ix_decisions_item", "document_id", "kind", "target", "id"),
 )
 
+# Gold brought in from a file (`curate import-gold`): its decisions say "imported"; this says
+# from which file and hash, and the split the document was pinned to (None: by its id).
+gold_imports = Table(
+    "gold_imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("split", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("document_id", "sha256", name="uq_gold_import"),
+)
+
 # Derived, not evidence: recomputed from annotations whenever agreement is measured.
 document_agreement = Table(
     "document_agreement",
