@@ -39,6 +39,7 @@ from curate.config import PERSON_NAME
 from curate.errors import CurateError, InputError, StoreError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
+from curate.ingest.gold_import import import_gold
 from curate.ingest.tabular import Fields
 from curate.labelstudio.client import connect
 from curate.labelstudio.importer import import_export, import_into_project
@@ -49,7 +50,7 @@ from curate.labelstudio.server import Server, credentials, serve, stop
 from curate.labelstudio.server import healthy_url as httpx_healthy
 from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
-from curate.prelabel.tables import print_evaluation
+from curate.prelabel.tables import print_evaluation, print_training
 from curate.prelabel.train import train
 from curate.project import Project, init_project
 from curate.store import Store, open_store, queries
@@ -281,21 +282,29 @@ def prelabel_command(
 
 @app.command("train")
 def train_command(ctx: typer.Context) -> None:
-    """Learn from adjudicated gold: stance classifiers and new gazetteer patterns."""
+    """Learn from the store's gold: fine-tune the entity model with spaCy's training loop,
+    learn names, and train stance classifiers; `curate prelabel` then uses them."""
     project = _project(ctx)
+    limit = project.settings.train.max_steps
     with _opened_store(project) as store:
-        report = _run(lambda: train(store, project.labeller_context()))
-    for target, count in report.trained_targets.items():
-        out.print(f"stance-learned.v1: trained {target!r} on {count} documents", highlight=False)
-    for target, why in report.skipped_targets.items():
-        out.print(f"stance-learned.v1: {target!r} not trained: {why}", highlight=False)
-    if report.stance_model:
-        out.print(f"model: {report.stance_model}", highlight=False)
-    out.print(
-        f"gazetteer.v1: {report.new_patterns} new patterns from gold entities"
-        + (f" in {report.gazetteer_patterns}" if report.gazetteer_patterns else ""),
-        highlight=False,
-    )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[score]}"),
+            console=err,
+            disable=not err.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("training entities (steps; stops early)", total=limit, score="")
+
+            def step(number: int, score: float | None) -> None:
+                bar.update(task, completed=number)
+                if score is not None:
+                    bar.update(task, score=f"dev F1 {score:.3f}")
+
+            report = _run(lambda: train(store, project.labeller_context(), step))
+    print_training(out, report)
 
 
 @app.command("evaluate")
@@ -340,6 +349,55 @@ def evaluate_command(
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
     print_evaluation(out, result)
+
+
+@app.command("import-gold")
+def import_gold_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Gold file: CoNLL (IOB1/IOB2) or JSONL.")],
+    label_map: Annotated[
+        str,
+        typer.Option(help="File label -> curate.toml label, e.g. 'PER=PERSON,LOC=GPE'."),
+    ] = "",
+    drop_labels: Annotated[
+        str, typer.Option(help="File labels to leave out, e.g. 'MISC' (comma-separated).")
+    ] = "",
+    split: Annotated[
+        str,
+        typer.Option(
+            help="Split to pin these documents to (train, validation, test...), or "
+            "'auto' to choose it from each document's id like any other."
+        ),
+    ] = "auto",
+    adopt_labels: Annotated[
+        bool,
+        typer.Option(help="Add labels the file uses but curate.toml lacks to curate.toml."),
+    ] = False,
+) -> None:
+    """Import gold made elsewhere: it is released, trained on and evaluated against like
+    adjudicated gold, and never counted as an annotator."""
+    project = _project(ctx)
+    mapping = _run(lambda: parse_label_map(label_map))
+    drop = {label.strip() for label in drop_labels.split(",") if label.strip()}
+    with _opened_store(project) as store:
+        report = _run(lambda: import_gold(project, store, path, mapping, drop, split, adopt_labels))
+    out.print(
+        f"{report.documents} documents from {report.source} (sha256 {report.sha256[:12]}): "
+        f"gold stored for {report.imported} ({report.spans} spans, {report.stances} stances), "
+        f"{report.new_documents} of them new texts; {report.unchanged} already imported from "
+        f"this file; {report.kept} kept the gold people adjudicated",
+        highlight=False,
+    )
+    splits = ", ".join(f"{n} {name}" for name, n in sorted(report.splits.items()))
+    out.print(f"splits: {splits}" + (" (pinned)" if split != "auto" else ""), highlight=False)
+    if report.dropped:
+        listed = ", ".join(f"{n} {label}" for label, n in report.dropped.most_common())
+        out.print(f"spans left out: {listed}", highlight=False)
+    if report.mapped:
+        renamed = ", ".join(f"{k} -> {v}" for k, v in sorted(report.mapped.items()))
+        out.print(f"labels mapped: {renamed}", highlight=False)
+    if report.adopted:
+        out.print(f"labels added to curate.toml: {', '.join(report.adopted)}", highlight=False)
 
 
 @app.command("import-ls")

@@ -215,7 +215,7 @@ class ReleaseSettings(_Section):
 
 class PrelabelSettings(_Section):
     labellers: list[str] = Field(
-        default=["gazetteer.v1", "spacy-ner.v1", "stance-cues.v1"],
+        default=["gazetteer.v1", "spacy-ner.v2", "stance-learned.v1", "stance-cues.v2"],
         description="Labellers `curate prelabel` runs, in order of precedence on overlaps.",
     )
     spacy_models: list[str] = Field(
@@ -239,6 +239,24 @@ class PrelabelSettings(_Section):
     batch_size: int = Field(64, ge=1, description="Documents per nlp.pipe batch.")
 
 
+class TrainSettings(_Section):
+    min_entity_documents: int = Field(
+        10, ge=2, description="Gold documents with entities `curate train` needs to train NER."
+    )
+    max_steps: int = Field(2000, ge=1, description="Most optimizer steps of one NER training.")
+    patience: int = Field(
+        400, ge=1, description="Steps without a better dev score before training stops early."
+    )
+    eval_frequency: int = Field(100, ge=1, description="Steps between dev evaluations.")
+    dev_share: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="Share of training documents held out for early stopping when no gold "
+        "document is in the validation split.",
+    )
+
+
 class LabelStudioSettings(_Section):
     host: str = Field("127.0.0.1", description="Address Label Studio listens on (loopback).")
     port: int = Field(8089, ge=1, le=65535, description="Port of the local Label Studio.")
@@ -260,6 +278,7 @@ class Settings(_Section):
     adjudication: AdjudicationSettings = AdjudicationSettings()
     release: ReleaseSettings
     prelabel: PrelabelSettings = PrelabelSettings()
+    train: TrainSettings = TrainSettings()
     labelstudio: LabelStudioSettings = LabelStudioSettings()
 
     @field_validator("entity_labels")

@@ -49,6 +49,22 @@ def newest_artefact(folder: Path) -> Path | None:
     return manifests[-1].parent if manifests else None
 
 
+def mark_current(folder: Path) -> None:
+    """Make this artefact the one labellers load (training the same data again reuses a folder,
+    so "newest" alone would not say which is meant)."""
+    (folder.parent / "CURRENT").write_text(folder.name + "\n", encoding="utf-8")
+
+
+def current_artefact(folder: Path) -> Path | None:
+    """The artefact `curate train` last chose under folder, else the newest one."""
+    pointer = folder / "CURRENT"
+    if pointer.is_file():
+        chosen = folder / pointer.read_text(encoding="utf-8").strip()
+        if (chosen / "manifest.json").is_file():
+            return chosen
+    return newest_artefact(folder)
+
+
 def short_hash(*parts: bytes | str) -> str:
     digest = hashlib.sha256()
     for part in parts:

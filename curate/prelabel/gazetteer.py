@@ -1,5 +1,6 @@
-"""gazetteer.v1: names and their spelling variants, matched exactly (case-sensitive) by spaCy's
-EntityRuler on a blank English tokenizer. Overlapping matches keep the longest."""
+"""gazetteer.v1: the project's curated names and their spelling variants, matched exactly
+(case-sensitive) by spaCy's EntityRuler on a blank English tokenizer. Overlapping matches keep
+the longest. Names learned from gold are not here: spacy-ner.v2 uses them, below its model."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from typing import Any
 
 from curate.config import read_text_file
 from curate.errors import ConfigError
-from curate.prelabel.base import LabellerContext, newest_artefact, short_hash
+from curate.prelabel.base import LabellerContext, short_hash
 from curate.records import Document, Prelabel
 
 NAME = "gazetteer.v1"
 SCORE = 0.95  # a curated exact match: wrong only when the name is ambiguous in context
-LEARNED = "gazetteer-learned"  # folder under .curate/models written by `curate train`
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,6 @@ def read_gazetteer(path: Path, labels: Iterable[str]) -> list[Entry]:
     return entries
 
 
-def learned_entries(context: LabellerContext) -> tuple[list[Entry], str]:
-    """Patterns `curate train` learned from gold entities (newest training run), and its hash."""
-    newest = newest_artefact(context.models_dir / LEARNED)
-    if newest is None:
-        return [], ""
-    entries = read_gazetteer(newest / "patterns.jsonl", context.settings.entity_label_names())
-    return entries, newest.name
-
-
 class Gazetteer:
     """Builds its matcher on first use, so a re-run with nothing new to label stays cheap."""
 
@@ -115,8 +106,7 @@ class Gazetteer:
 def load_gazetteer(context: LabellerContext) -> Gazetteer:
     path = context.gazetteer_path
     entries = read_gazetteer(path, context.settings.entity_label_names())
-    learned, learned_hash = learned_entries(context)
-    return Gazetteer(entries + learned, short_hash(path.read_bytes(), learned_hash))
+    return Gazetteer(entries, short_hash(path.read_bytes(), ""))
 
 
 def create(context: LabellerContext) -> Gazetteer:

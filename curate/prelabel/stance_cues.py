@@ -10,6 +10,9 @@ and after, count only quoted cue words, at half weight. Then:
   favor / against when |p| >= 1/3 with score |p|·s, else neutral with score (1 - |p|)·s.
 Suggestions scoring below prelabel.stance_threshold are withheld (the labeller abstains).
 
+stance-cues.v2 abstains as well where v1 guessed from absence: when the target is not mentioned
+(v1: none) and when no cue word is found (v1: neutral). It only speaks when it found evidence.
+
 Limits: it does not know who holds the stance toward whom ("Iran accused the US of a crime"
 counts against both), misses irony, negation ("not a threat") and cues outside its word lists,
 and the word lists are English news vocabulary written for the seeds' topics.
@@ -26,6 +29,7 @@ from curate.prelabel.base import LabellerContext, short_hash
 from curate.records import Document, Prelabel
 
 NAME = "stance-cues.v1"
+NAME_V2 = "stance-cues.v2"
 FAVOUR = frozenset(
     """
 praise praised praises hail hailed hero heroes heroic martyr martyrdom support supported supports
@@ -53,6 +57,9 @@ WORD = re.compile(r"[A-Za-z]+")
 class StanceGuess:
     label: str
     score: float
+
+
+NO_MENTION, NO_CUES = StanceGuess("none", 0.9), StanceGuess("neutral", 0.4)
 
 
 def sentences(text: str) -> list[str]:
@@ -85,7 +92,7 @@ def guess(text: str, target: StanceTarget) -> StanceGuess:
     near: set[int] = set()
     mentioned = [i for i, s in enumerate(parts) if mention.search(s)]
     if not mentioned:
-        return StanceGuess("none", 0.9)
+        return NO_MENTION
     favour = hostile = 0.0
     for i in mentioned:
         f, h = _sentence_cues(parts[i], 1.5, 1.0)
@@ -97,7 +104,7 @@ def guess(text: str, target: StanceTarget) -> StanceGuess:
             favour, hostile = favour + f, hostile + h
     total = favour + hostile
     if total == 0:
-        return StanceGuess("neutral", 0.4)
+        return NO_CUES
     polarity, strength = (favour - hostile) / total, total / (total + 2)
     if abs(polarity) >= 1 / 3:
         label = "favor" if polarity > 0 else "against"
@@ -106,18 +113,27 @@ def guess(text: str, target: StanceTarget) -> StanceGuess:
 
 
 class StanceCues:
-    def __init__(self, targets: Sequence[StanceTarget], labels: Sequence[str], threshold: float):
-        self.name = NAME
+    def __init__(
+        self,
+        targets: Sequence[StanceTarget],
+        labels: Sequence[str],
+        threshold: float,
+        name: str = NAME,
+    ):
+        self.name = name
+        self.abstain_without_evidence = name == NAME_V2
         self.targets, self.threshold = list(targets), threshold
         self.labels = set(labels)
         described = repr([(t.name, sorted(t.aliases)) for t in self.targets])
-        self.version = f"{NAME}+{short_hash(described, str(threshold))}"
+        self.version = f"{name}+{short_hash(described, str(threshold))}"
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         suggestions = []
         for document in documents:
             for target in self.targets:
                 found = guess(document.text, target)
+                if self.abstain_without_evidence and found in (NO_MENTION, NO_CUES):
+                    continue
                 if found.score >= self.threshold and found.label in self.labels:
                     suggestions.append(
                         Prelabel(
@@ -132,8 +148,12 @@ class StanceCues:
         return suggestions
 
 
-def create(context: LabellerContext) -> StanceCues:
+def create(context: LabellerContext, name: str = NAME) -> StanceCues:
     settings = context.settings
     return StanceCues(
-        settings.stance.targets, settings.stance.labels, settings.prelabel.stance_threshold
+        settings.stance.targets, settings.stance.labels, settings.prelabel.stance_threshold, name
     )
+
+
+def create_v2(context: LabellerContext) -> StanceCues:
+    return create(context, NAME_V2)

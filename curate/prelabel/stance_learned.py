@@ -1,5 +1,6 @@
 """stance-learned.v1: per target, TF-IDF (words and word pairs) + logistic regression from
-scikit-learn, trained by `curate train` on adjudicated stance. Score = predicted probability."""
+scikit-learn, trained by `curate train` on gold stance. Score = predicted probability. Until a
+model is trained it suggests nothing (version "+untrained"), so it can sit in the default list."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from curate.errors import UsageError
-from curate.prelabel.base import LabellerContext, newest_artefact
+from curate.prelabel.base import LabellerContext, current_artefact
 from curate.records import Document, Prelabel
 
 NAME = "stance-learned.v1"
@@ -27,12 +27,12 @@ def build_classifier() -> Any:
 
 
 class StanceLearned:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path | None):
         import joblib
 
         self.name = NAME
-        self.version = f"{NAME}+{folder.name}"
-        self.models: dict[str, Any] = joblib.load(folder / "model.joblib")
+        self.version = f"{NAME}+{folder.name if folder else 'untrained'}"
+        self.models: dict[str, Any] = joblib.load(folder / "model.joblib") if folder else {}
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         texts = [d.text for d in documents]
@@ -54,9 +54,4 @@ class StanceLearned:
 
 
 def create(context: LabellerContext) -> StanceLearned:
-    folder = newest_artefact(context.models_dir / FOLDER)
-    if folder is None:
-        raise UsageError(
-            f"{NAME} has no trained model yet; adjudicate some documents, then run `curate train`"
-        )
-    return StanceLearned(folder)
+    return StanceLearned(current_artefact(context.models_dir / FOLDER))

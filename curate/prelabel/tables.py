@@ -7,6 +7,7 @@ from rich.table import Table
 
 from curate.agreement.stance import StanceScores
 from curate.prelabel.evaluate import Evaluation
+from curate.prelabel.train import TrainReport
 
 
 def print_evaluation(console: Console, result: Evaluation) -> None:
@@ -57,3 +58,42 @@ def stance_table(stance: dict[str, StanceScores], title: str = "stance") -> Tabl
             str(s.documents),
         )
     return table
+
+
+def print_training(console: Console, report: TrainReport) -> None:
+    ner = report.ner
+    if ner.skipped:
+        console.print(f"spacy-ner.v2: entity model not trained: {ner.skipped}", highlight=False)
+    else:
+        done = "already trained on this gold, kept" if ner.reused else "trained"
+        console.print(
+            f"spacy-ner.v2: entity model {ner.version} {done} (from {ner.base}; "
+            f"{ner.train_documents} train, {ner.dev_documents} dev documents; "
+            f"{ner.held_out} test documents held out) in {ner.folder}",
+            highlight=False,
+        )
+        if ner.unaligned or ner.overlapping:
+            console.print(
+                f"{ner.unaligned} gold spans widened to whole tokens, {ner.overlapping} "
+                "overlapping spans left out of training",
+                highlight=False,
+            )
+        table = Table("label", "P", "R", "F1", title="entity model on the dev documents")
+        for label, scores in sorted(ner.scores.items(), key=lambda item: item[0] == "overall"):
+            table.add_row(label, *(f"{scores.get(k, 0.0):.3f}" for k in ("p", "r", "f")))
+        console.print(table)
+    refused = ", ".join(f"{n} {why}" for why, n in report.refused_patterns.most_common())
+    console.print(
+        f"spacy-ner.v2: {report.new_patterns} names learned from gold"
+        + (f" in {report.patterns}" if report.patterns else "")
+        + (f"; not learned: {refused}" if refused else ""),
+        highlight=False,
+    )
+    for target, count in report.trained_targets.items():
+        console.print(f"stance-learned.v1: trained {target!r} on {count} documents")
+    for target, why in report.skipped_targets.items():
+        console.print(f"stance-learned.v1: {target!r} not trained: {why}", highlight=False)
+    if report.stance_scores:
+        console.print(stance_table(report.stance_scores, "stance-learned.v1 on dev documents"))
+    if report.stance_model:
+        console.print(f"stance model: {report.stance_model}", highlight=False)

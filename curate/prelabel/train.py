@@ -1,36 +1,54 @@
-"""`curate train`: learn from adjudicated gold.
+"""`curate train`: learn from the store's gold (adjudicated and imported).
 
-- stance-learned.v1: one TF-IDF + logistic-regression classifier per stance target, once the target
-  has prelabel.min_gold_documents adjudicated documents with at least two different labels.
-- gazetteer patterns: gold entity names the gazetteer does not know yet (gazetteer.v1 loads them).
+- spacy-ner.v2's model: spaCy's training loop fine-tunes the installed pipeline's NER on the
+  project's labels (curate.prelabel.ner_model).
+- spacy-ner.v2's learned names: gold names seen at least MIN_COUNT times, always with the same
+  label, that are no bare number, stop word or too short, and not in the curated gazetteer.
+- stance-learned.v1: one TF-IDF + logistic-regression classifier per stance target, once it has
+  prelabel.min_gold_documents gold documents with at least two different labels; scored on the
+  held-out dev documents (F1avg of favor and against, beside the majority-class baseline).
 
-Artefacts go to .curate/models/NAME/VERSION, VERSION being the start of the training set's hash;
-each folder has a manifest.json with the full hash, so a model can be traced to its data.
+Test-split documents are never trained on. Artefacts go to .curate/models/KIND/VERSION, VERSION
+being the start of the hash of what was learned from; each has a manifest.json.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from curate.prelabel.base import LabellerContext
-from curate.prelabel.gazetteer import LEARNED, read_gazetteer
+from curate.agreement.stance import StanceScores, score_stance
+from curate.prelabel.base import LabellerContext, mark_current
+from curate.prelabel.gazetteer import read_gazetteer
+from curate.prelabel.learning_ner import PATTERNS
+from curate.prelabel.ner_model import GoldText, NerReport, partition, train_ner
 from curate.prelabel.stance_learned import FOLDER, build_classifier
+from curate.records import Span
+from curate.release.splits import document_splits
 from curate.store import Store, queries
+
+MIN_COUNT = 2  # a name gold labelled once may be a one-off
+MIN_LENGTH = 3  # "An", "3": shorter names are learned only as acronyms ("EU", "UN")
+ACRONYM = re.compile(r"^[A-Z]{2,}$")
 
 
 @dataclass
 class TrainReport:
+    ner: NerReport = field(default_factory=NerReport)
     stance_model: Path | None = None
     trained_targets: dict[str, int] = field(default_factory=dict)  # target -> documents
     skipped_targets: dict[str, str] = field(default_factory=dict)  # target -> why
-    gazetteer_patterns: Path | None = None
+    stance_scores: dict[str, StanceScores] = field(default_factory=dict)  # on dev documents
+    patterns: Path | None = None
     new_patterns: int = 0
+    refused_patterns: Counter[str] = field(default_factory=Counter)  # why -> names
 
 
 def _hash(payload: Any) -> str:
@@ -45,20 +63,39 @@ def _write_artefact(folder: Path, training_hash: str, details: dict[str, Any]) -
         **details,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    mark_current(folder)
 
 
-def train(store: Store, context: LabellerContext) -> TrainReport:
+def train(
+    store: Store,
+    context: LabellerContext,
+    on_step: Callable[[int, float | None], None] | None = None,
+) -> TrainReport:
+    """on_step(step, dev score or None) follows the entity model's training."""
+    settings = context.settings
     report = TrainReport()
     with store.connect() as connection:
         stances = queries.gold_stances(connection)
         entities = queries.gold_entities(connection)
-        texts = {}
-        for document_id in stances:
-            document = queries.get_document(connection, document_id)
-            assert document is not None
-            texts[document_id] = document.text
-    _train_stance(context, stances, texts, report)
-    _learn_patterns(context, entities, report)
+        ids = sorted(stances.keys() | entities.keys())
+        documents = queries.documents_by_ids(connection, ids)
+        splits = document_splits(connection, ids, settings.release.splits)
+    gold = [GoldText(d, documents[d].text, tuple(entities[d])) for d in sorted(entities)]
+    report.ner = train_ner(
+        gold,
+        splits,
+        settings.entity_label_names(),
+        context.models_dir,
+        settings.prelabel.spacy_models,
+        settings.train,
+        on_step,
+    )
+    if report.ner.folder is not None:
+        mark_current(report.ner.folder)
+    train_part, _, _ = partition(gold, splits, settings.train.dev_share)
+    _learn_patterns(context, {g.id: list(g.spans) for g in train_part}, report)
+    texts = {d: documents[d].text for d in stances}
+    _train_stance(context, stances, texts, splits, report)
     return report
 
 
@@ -66,22 +103,31 @@ def _train_stance(
     context: LabellerContext,
     stances: dict[str, dict[str, str]],
     texts: dict[str, str],
+    splits: dict[str, str],
     report: TrainReport,
 ) -> None:
     import joblib
 
     needed = context.settings.prelabel.min_gold_documents
+    dev_share = context.settings.train.dev_share
     training: dict[str, list[tuple[str, str]]] = {}
+    held: dict[str, list[tuple[str, str]]] = {}
     for target in context.settings.target_names():
-        examples = sorted((d, labels[target]) for d, labels in stances.items() if target in labels)
+        labelled = [
+            GoldText(d, "", ()) for d, labels in sorted(stances.items()) if target in labels
+        ]
+        train_part, dev_part, _ = partition(labelled, splits, dev_share)
+        examples = [(g.id, stances[g.id][target]) for g in train_part]
         if len(examples) < needed:
             report.skipped_targets[target] = (
-                f"needs {needed} adjudicated documents, has {len(examples)}"
+                f"needs {needed} gold documents outside the test and dev splits, has "
+                f"{len(examples)}"
             )
         elif len({label for _, label in examples}) < 2:
             report.skipped_targets[target] = "all gold documents have the same label"
         else:
             training[target] = examples
+            held[target] = [(g.id, stances[g.id][target]) for g in dev_part]
     if not training:
         return
     training_hash = _hash({t: ex for t, ex in training.items()})
@@ -92,6 +138,12 @@ def _train_stance(
         model.fit([texts[d] for d, _ in examples], [label for _, label in examples])
         models[target] = model
         report.trained_targets[target] = len(examples)
+        if held[target]:
+            ids = [d for d, _ in held[target]]
+            guesses = [str(g) for g in model.predict([texts[d] for d in ids])]
+            report.stance_scores[target] = score_stance(
+                dict(held[target]), dict(zip(ids, guesses, strict=True))
+            )
     folder.mkdir(parents=True, exist_ok=True)
     joblib.dump(models, folder / "model.joblib")
     _write_artefact(
@@ -101,14 +153,28 @@ def _train_stance(
             "labeller": "stance-learned.v1",
             "documents": {t: len(ex) for t, ex in training.items()},
             "labels": {t: dict(Counter(label for _, label in ex)) for t, ex in training.items()},
+            "dev_scores": {t: s.as_dict() for t, s in report.stance_scores.items()},
         },
     )
     report.stance_model = folder
 
 
+def refusal(name: str, stop_words: set[str]) -> str | None:
+    """Why a gold name must not become a pattern, or None when it may."""
+    if not any(c.isalpha() for c in name):
+        return "no letters (numbers, dates)"
+    if all(word.casefold() in stop_words for word in name.split()):
+        return "stop words"
+    if len(name) < MIN_LENGTH and not ACRONYM.match(name):
+        return f"shorter than {MIN_LENGTH} characters"
+    return None
+
+
 def _learn_patterns(
-    context: LabellerContext, entities: dict[str, list[Any]], report: TrainReport
+    context: LabellerContext, entities: dict[str, list[Span]], report: TrainReport
 ) -> None:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     known = set()
     if context.gazetteer_path.is_file():
         entries = read_gazetteer(context.gazetteer_path, context.settings.entity_label_names())
@@ -117,21 +183,28 @@ def _learn_patterns(
     for spans in entities.values():
         for span in spans:
             labels.setdefault(span.text, Counter())[span.label] += 1
-    # A name is learned only when gold always gave it the same label.
-    learned = sorted(
-        (text, counts.most_common(1)[0][0])
-        for text, counts in labels.items()
-        if text not in known and len(counts) == 1 and text.strip() == text and text
-    )
+    learned = []
+    for text, counts in sorted(labels.items()):
+        why = refusal(text, set(STOP_WORDS))
+        if text in known or text.strip() != text or not text:
+            continue
+        if why is None and len(counts) > 1:
+            why = "gold gave it different labels"
+        if why is None and sum(counts.values()) < MIN_COUNT:
+            why = f"seen fewer than {MIN_COUNT} times"
+        if why is not None:
+            report.refused_patterns[why] += 1
+        else:
+            learned.append((text, counts.most_common(1)[0][0]))
     if not learned:
         return
     training_hash = _hash(learned)
-    folder = context.models_dir / LEARNED / training_hash[:12]
+    folder = context.models_dir / PATTERNS / training_hash[:12]
     folder.mkdir(parents=True, exist_ok=True)
     lines = [
         json.dumps({"name": text, "label": label, "aliases": []}, ensure_ascii=False)
         for text, label in learned
     ]
     (folder / "patterns.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _write_artefact(folder, training_hash, {"labeller": "gazetteer.v1", "patterns": len(learned)})
-    report.gazetteer_patterns, report.new_patterns = folder, len(learned)
+    _write_artefact(folder, training_hash, {"labeller": "spacy-ner.v2", "patterns": len(learned)})
+    report.patterns, report.new_patterns = folder, len(learned)

@@ -22,9 +22,9 @@ from curate.project import Project
 from curate.release.compare import GoldDiff
 from curate.release.folder import agreement, export
 from curate.release.rows import collect_rows, no_cyclic_gc, pseudonym
-from curate.release.splits import splits_of
+from curate.release.splits import document_splits
 from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
-from curate.store import gold_imports, queries
+from curate.store import queries
 
 # ASCII digits only (\d would take any script's digits), at most 6 a part.
 VERSION = re.compile(r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$")
@@ -128,13 +128,7 @@ def release(
         )
     if rows.gold.num_rows == 0:
         raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
-    # A document never moves split: an earlier release's split, else an imported pin, else its id.
-    pinned = gold_imports.pinned_splits(connection)
-    earlier = {d: s for d, s in pinned.items() if s in settings.release.splits}
-    earlier |= queries.release_splits(connection)
-    ids = rows.gold["id"].to_pylist()
-    fresh = iter(splits_of([i for i in ids if i not in earlier], settings.release.splits))
-    splits = {i: earlier[i] if i in earlier else next(fresh) for i in ids}
+    splits = document_splits(connection, rows.gold["id"].to_pylist(), settings.release.splits)
     previous = (last["version"], folder_of(project, last["path"])) if last else None
     report = agreement(
         connection, project, rows, str if salt is None else partial(pseudonym, salt=salt)

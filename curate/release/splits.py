@@ -7,6 +7,9 @@ from hashlib import sha256
 from itertools import accumulate
 
 import numpy as np
+from sqlalchemy import Connection
+
+from curate.store import gold_imports, queries
 
 
 def split_of(document_id: str, splits: dict[str, float]) -> str:
@@ -25,3 +28,14 @@ def splits_of(document_ids: list[str], splits: dict[str, float]) -> list[str]:
     bounds = list(accumulate(splits.values()))
     at = np.minimum(np.searchsorted(bounds, positions, side="right"), len(names) - 1)
     return [names[n] for n in at.tolist()]
+
+
+def document_splits(
+    connection: Connection, ids: list[str], shares: dict[str, float]
+) -> dict[str, str]:
+    """The split of each document as a release would put it: where an earlier release put it
+    (a document never moves), else where an import pinned it, else by its id."""
+    pinned = gold_imports.pinned_splits(connection)
+    fixed = {d: s for d, s in pinned.items() if s in shares} | queries.release_splits(connection)
+    fresh = iter(splits_of([i for i in ids if i not in fixed], shares))
+    return {i: fixed[i] if i in fixed else next(fresh) for i in ids}

@@ -1,0 +1,246 @@
+"""Fine-tune the entity model on gold with spaCy's own training loop.
+
+The config is `spacy init config --pipeline ner`'s; when an installed pipeline is found, its NER
+(with the tok2vec inside it) is sourced instead of starting from random weights, and the project's
+labels are added to it. Documents in the "test" split are never trained on; the validation split
+(or, when it holds no gold, a deterministic share of the training documents) is the dev set for
+early stopping. The model lands in .curate/models/ner/VERSION, VERSION being the start of the hash
+of the gold, the config and the base pipeline: the same gold trains the same version once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from curate.config import TrainSettings
+from curate.errors import UsageError
+from curate.records import Span
+
+FOLDER = "ner"
+LOGGER = "curate.TrainingProgress.v1"
+TEST, DEV_SPLITS = "test", ("validation", "dev")
+
+
+@dataclass(frozen=True)
+class GoldText:
+    id: str
+    text: str
+    spans: tuple[Span, ...]
+
+
+@dataclass
+class NerReport:
+    version: str = ""
+    folder: Path | None = None
+    reused: bool = False  # this gold and config were trained before: that model is kept
+    skipped: str | None = None  # why no model was trained
+    base: str = "blank"
+    train_documents: int = 0
+    dev_documents: int = 0
+    held_out: int = 0  # test documents, never trained on
+    spans: int = 0
+    unaligned: int = 0  # spans whose ends fall inside a token: widened to whole tokens
+    overlapping: int = 0  # spans dropped because they overlap a longer one
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> p, r, f
+    steps: int = 0
+
+
+def partition(
+    gold: Sequence[GoldText], splits: dict[str, str], dev_share: float
+) -> tuple[list[GoldText], list[GoldText], int]:
+    """(train, dev, held-out test count), deterministic from the ids."""
+    train = [g for g in gold if splits[g.id] not in (TEST, *DEV_SPLITS)]
+    dev = [g for g in gold if splits[g.id] in DEV_SPLITS]
+    held_out = sum(splits[g.id] == TEST for g in gold)
+    if not dev and len(train) > 1:
+        ranked = sorted(train, key=lambda g: hashlib.sha256(f"{g.id}\0dev".encode()).digest())
+        cut = max(1, round(len(train) * dev_share))
+        dev, train = ranked[:cut], ranked[cut:]
+    return train, dev, held_out
+
+
+def base_pipeline(candidates: Sequence[str]) -> tuple[str, str] | None:
+    """(name, "lang_name-version") of the first installed pipeline with NER, else None."""
+    from curate.prelabel.spacy_ner import find_pipeline
+
+    try:
+        name, meta = find_pipeline(candidates)
+    except UsageError:
+        return None
+    if "ner" not in meta.get("pipeline", []):
+        return None
+    return name, f"{meta['lang']}_{meta['name']}-{meta['version']}"
+
+
+def training_config(base: str | None, settings: TrainSettings) -> Any:
+    """`spacy init config --pipeline ner`, sourcing the installed pipeline's NER when given."""
+    from spacy.cli.init_config import init_config
+
+    config = init_config(lang="en", pipeline=["ner"], optimize="efficiency")
+    if base is not None:
+        # The installed NER carries its own tok2vec: the shared one is not needed.
+        config["nlp"]["pipeline"] = ["ner"]
+        del config["components"]["tok2vec"]
+        config["components"]["ner"] = {"source": base}
+    config["training"]["max_steps"] = settings.max_steps
+    config["training"]["patience"] = settings.patience
+    config["training"]["eval_frequency"] = settings.eval_frequency
+    config["training"]["logger"] = {"@loggers": LOGGER}
+    return config
+
+
+def _doc_bin(nlp: Any, gold: Sequence[GoldText], report: NerReport) -> Any:
+    from spacy.tokens import DocBin
+    from spacy.util import filter_spans
+
+    docs = DocBin(store_user_data=False)
+    for item in gold:
+        doc = nlp.make_doc(item.text)
+        spans = []
+        for s in item.spans:
+            span = doc.char_span(s.start, s.end, s.label, alignment_mode="expand")
+            if span is None:  # only whitespace: nothing to learn
+                continue
+            report.unaligned += (span.start_char, span.end_char) != (s.start, s.end)
+            spans.append(span)
+        kept = filter_spans(spans)
+        report.overlapping += len(spans) - len(kept)
+        report.spans += len(kept)
+        doc.ents = kept
+        docs.add(doc)
+    return docs
+
+
+def fingerprint(train: Sequence[GoldText], dev: Sequence[GoldText], config: str) -> str:
+    digest = hashlib.sha256(config.encode("utf-8"))
+    for part, gold in (("train", train), ("dev", dev)):
+        for item in sorted(gold, key=lambda g: g.id):
+            spans = sorted((s.start, s.end, s.label) for s in item.spans)
+            digest.update(json.dumps([part, item.id, spans]).encode("utf-8"))
+    return digest.hexdigest()
+
+
+class _Progress(io.StringIO):
+    """spaCy's loop hands its logger a stdout: curate's logger finds the step callback here."""
+
+    def __init__(self, on_step: Callable[[int, float | None], None] | None):
+        super().__init__()
+        self.on_step = on_step
+
+
+def _register_logger() -> None:
+    import spacy
+
+    if LOGGER in spacy.registry.loggers:
+        return
+
+    @spacy.registry.loggers(LOGGER)
+    def progress_logger() -> Any:
+        def setup(nlp: Any, stdout: Any = None, stderr: Any = None) -> Any:
+            state = {"step": 0}
+            on_step = getattr(stdout, "on_step", None)
+
+            def log_step(info: dict[str, Any] | None) -> None:
+                state["step"] += 1
+                if on_step is not None:
+                    on_step(state["step"], None if info is None else info.get("score"))
+
+            return log_step, lambda: None
+
+        return setup
+
+
+def train_ner(
+    gold: Sequence[GoldText],
+    splits: dict[str, str],
+    labels: Sequence[str],
+    models_dir: Path,
+    candidates: Sequence[str],
+    settings: TrainSettings,
+    on_step: Callable[[int, float | None], None] | None = None,
+) -> NerReport:
+    """Train (or find already trained) the NER model for this gold; see the module docstring.
+    on_step(step, dev score or None) is called after every optimizer step."""
+    import spacy
+    from spacy.training.initialize import init_nlp
+    from spacy.training.loop import train as spacy_train
+
+    report = NerReport()
+    with_entities = [g for g in gold if any(s.label in labels for s in g.spans)]
+    train, dev, report.held_out = partition(gold, splits, settings.dev_share)
+    report.train_documents, report.dev_documents = len(train), len(dev)
+    if len(with_entities) < settings.min_entity_documents or not dev or not train:
+        report.skipped = (
+            f"needs {settings.min_entity_documents} gold documents with entities outside the "
+            f"test split, has {len(with_entities)} ({len(train)} train, {len(dev)} dev)"
+        )
+        return report
+    found = base_pipeline(candidates)
+    base_name, report.base = found if found else (None, "blank")
+    config = training_config(base_name, settings)
+    report.version = fingerprint(train, dev, config.to_str() + report.base)[:12]
+    folder = models_dir / FOLDER / report.version
+    if (folder / "manifest.json").is_file():
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        report.folder, report.reused, report.scores = folder, True, manifest["scores"]
+        return report
+    _register_logger()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".training-", dir=folder.parent) as scratch:
+        work = Path(scratch)
+        blank = spacy.blank("en")
+        _doc_bin(blank, train, report).to_disk(work / "train.spacy")
+        dev_report = NerReport()  # dev spans are not training spans: counted apart
+        _doc_bin(blank, dev, dev_report).to_disk(work / "dev.spacy")
+        config["paths"]["train"] = str(work / "train.spacy")
+        config["paths"]["dev"] = str(work / "dev.spacy")
+        nlp = init_nlp(config)
+        if base_name is not None:
+            _add_labels(nlp, train)
+        progress = _Progress(on_step)
+        (work / "output").mkdir()
+        spacy_train(nlp, work / "output", stdout=progress, stderr=io.StringIO())
+        best = work / "output" / "model-best"
+        performance = json.loads((best / "meta.json").read_text(encoding="utf-8"))["performance"]
+        report.scores = {
+            label: {k: round(v, 4) for k, v in values.items()}
+            for label, values in (performance.get("ents_per_type") or {}).items()
+        }
+        report.scores["overall"] = {
+            key[-1]: round(performance.get(f"ents_{key[-1]}", 0.0) or 0.0, 4)
+            for key in ("p", "r", "f")
+        }
+        staged = work / "model"
+        shutil.copytree(best, staged / "model")
+        (staged / "config.cfg").write_text(config.to_str(), encoding="utf-8")
+        manifest = {
+            "version": report.version,
+            "gold_sha256": fingerprint(train, dev, ""),
+            "created": datetime.now(UTC).isoformat(),
+            "base_pipeline": report.base,
+            "config": "config.cfg",
+            "train_documents": sorted(g.id for g in train),
+            "dev_documents": sorted(g.id for g in dev),
+            "spans": report.spans,
+            "scores": report.scores,
+        }
+        (staged / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        staged.rename(folder)  # the whole model appears at once, or not at all
+    report.folder = folder
+    return report
+
+
+def _add_labels(nlp: Any, train: Sequence[GoldText]) -> None:
+    """A sourced NER keeps its labels; the project's new ones are added before training."""
+    ner = nlp.get_pipe("ner")
+    for label in sorted({s.label for g in train for s in g.spans} - set(ner.labels)):
+        ner.add_label(label)
