@@ -129,6 +129,19 @@ class Annotator(_Section):
 
 class AssignmentSettings(_Section):
     overlap: int = Field(2, ge=1, description="How many annotators see each document.")
+    order: Literal["id", "uncertain"] = Field(
+        "id",
+        description="Queue order for `push` and the terminal annotator: document id, or the "
+        "suggestions' uncertainty (most uncertain first).",
+    )
+    random_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description='order = "uncertain": share of queue places given to documents drawn at '
+        "random, so the queue is not only outliers.",
+    )
+    seed: int = Field(0, description='order = "uncertain": seed of the random draw.')
 
 
 class AdjudicationSettings(_Section):

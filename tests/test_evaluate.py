@@ -12,7 +12,13 @@ from curate.agreement.spans import compare_exact, compare_overlap
 from curate.cli import app
 from curate.config import load_settings
 from curate.errors import InputError, SpanError
-from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map, read_conll, read_gold_jsonl
+from curate.ingest.gold import (
+    DEFAULT_CONLL_MAP,
+    map_labels,
+    parse_label_map,
+    read_conll,
+    read_gold_jsonl,
+)
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.evaluate import evaluate_file
 
@@ -48,7 +54,10 @@ Washington NNP I-ORG
 def test_conll_decodes_iob1_and_iob2_into_text_and_spans(tmp_path: Path) -> None:
     path = tmp_path / "gold.conll"
     path.write_text(CONLL, encoding="utf-8")
-    first, second = read_conll(path, parse_label_map(DEFAULT_CONLL_MAP))
+    raw = list(read_conll(path))
+    assert [s.label for s in raw[0].spans] == ["PER", "PER", "LOC"]
+    (first, second), dropped = map_labels(raw, parse_label_map(DEFAULT_CONLL_MAP))
+    assert dropped == {"MISC": 1}
     assert first.document.text == "Ali Khamenei met Qaani in Tehran ."
     assert [(s.text, s.label) for s in first.spans] == [
         ("Ali Khamenei", "PERSON"),
@@ -66,7 +75,7 @@ def test_conll_decodes_iob1_and_iob2_into_text_and_spans(tmp_path: Path) -> None
 def test_iob1_adjacent_entities_of_one_type_split_at_b(tmp_path: Path) -> None:
     path = tmp_path / "g.conll"
     path.write_text("Paris I-LOC\nLondon B-LOC\nBerlin I-LOC\n", encoding="utf-8")
-    [document] = read_conll(path, {"LOC": "GPE"})
+    [document] = read_conll(path)
     assert [s.text for s in document.spans] == ["Paris", "London Berlin"]
 
 
@@ -74,16 +83,18 @@ def test_evaluating_the_gazetteer_on_conll_gives_the_hand_computed_scores(tmp_pa
     path = tmp_path / "gold.conll"
     path.write_text(CONLL, encoding="utf-8")
     context = LabellerContext(load_settings(ROOT), ROOT)
-    result = evaluate_file(context, path, parse_label_map(DEFAULT_CONLL_MAP), "gazetteer.v1")
+    result = evaluate_file(context, path, DEFAULT_CONLL_MAP, "gazetteer.v1")
     exact, overlap = result.exact.table(), result.overlap.table()
     # Exact: 5 right; "Revolutionary Guards" and Washington/GPE wrong; "Iranian"/NORP not scored.
+    # Rows are the file's own labels: GPE and LOC predictions map back to LOC.
     assert (exact["overall"].tp, exact["overall"].fp, exact["overall"].fn) == (5, 2, 2)
     assert exact["overall"].f1 == pytest.approx(5 / 7)
     assert {k: (v.tp, v.fp, v.fn) for k, v in exact.items() if k != "overall"} == {
-        "PERSON": (3, 0, 0),
-        "GPE": (2, 1, 0),
+        "PER": (3, 0, 0),
+        "LOC": (2, 1, 0),
         "ORG": (0, 1, 2),
     }
+    assert result.dropped_gold == {"MISC": 1} and result.ignored_predictions == {"NORP": 1}
     # Overlap: the Guards boundary difference becomes a hit; Washington stays a label conflict.
     assert (overlap["overall"].tp, overlap["overall"].fp, overlap["overall"].fn) == (6, 1, 1)
     assert overlap["overall"].precision == pytest.approx(6 / 7)
@@ -147,7 +158,7 @@ def _gold_and_predictions(tmp_path: Path) -> tuple[Path, Path]:
 def test_jsonl_predictions_against_jsonl_gold(tmp_path: Path) -> None:
     gold, predictions = _gold_and_predictions(tmp_path)
     context = LabellerContext(load_settings(ROOT), ROOT)
-    result = evaluate_file(context, gold, {}, predictions_path=predictions)
+    result = evaluate_file(context, gold, None, predictions_path=predictions)
     exact, overlap = result.exact.overall, result.overlap.overall
     assert (exact.tp, exact.fp, exact.fn, exact.f1) == (2, 3, 3, pytest.approx(0.4))
     assert (overlap.tp, overlap.fp, overlap.fn, overlap.f1) == (3, 2, 2, pytest.approx(0.6))
@@ -159,6 +170,13 @@ def test_jsonl_predictions_against_jsonl_gold(tmp_path: Path) -> None:
         1.0,
     )
     assert (us.accuracy, us.macro_f1, us.coverage) == (1.0, 1.0, pytest.approx(2 / 3))
+    # F1avg: favor P 1/2 R 1 (F1 2/3), against 1; the baseline says "none" to every US document.
+    assert iran.f1_avg == pytest.approx((2 / 3 + 1) / 2)
+    assert (us.f1_avg, us.baseline_label, us.baseline_accuracy) == (
+        0.0,
+        "none",
+        pytest.approx(2 / 3),
+    )
 
 
 def test_the_cli_prints_the_same_figures_as_json(tmp_path: Path) -> None:
@@ -199,7 +217,7 @@ def test_gold_files_with_bad_spans_or_tags_are_refused(tmp_path: Path) -> None:
     conll = tmp_path / "bad.conll"
     conll.write_text("Iran X-LOC\n", encoding="utf-8")
     with pytest.raises(InputError, match="line 1: expected 'TOKEN ... TAG'"):
-        list(read_conll(conll, {}))
+        list(read_conll(conll))
 
 
 def test_an_annotator_is_scored_only_on_the_documents_they_were_given(project_dir) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""`curate train` learns from adjudicated gold and changes the suggestions of similar documents."""
+"""`curate train` learns from gold for real (spaCy's own training loop on small data made here),
+and the suggestions change: a new labeller version, a label the installed pipeline never had."""
 
 from __future__ import annotations
 
@@ -7,15 +8,14 @@ import shutil
 import tomllib
 from pathlib import Path
 
-import pytest
-
 from curate.config import config_template, parse_settings
-from curate.errors import UsageError
+from curate.prelabel import prelabel
 from curate.prelabel.base import LabellerContext
+from curate.prelabel.evaluate import evaluate_store
 from curate.prelabel.registry import create
-from curate.prelabel.train import train
-from curate.records import Decision, Document
-from curate.store import open_store, queries
+from curate.prelabel.train import refusal, train
+from curate.records import Decision, Document, Span
+from curate.store import Store, open_store, queries
 
 ROOT = Path(__file__).resolve().parent.parent
 FAVOUR = [
@@ -30,58 +30,174 @@ AGAINST = [
     "Iran staged missile drills; its navy boats swarmed a tanker in the strait.",
     "Tehran's navy held missile drills after Iran detained a foreign tanker.",
 ]
+NAMES = ["John Smith", "Maria Lopez", "David Brown", "Sarah Johnson", "Michael Chen", "Anna Berg"]
+CITIES = ["Chicago", "Dallas", "Boston", "Denver", "Houston", "Seattle"]
+WEAPONS = ["Glock pistol", "Remington shotgun", "Colt revolver", "Ruger rifle", "Beretta pistol"]
 
 
-def _context(tmp_path: Path) -> LabellerContext:
+def _context(tmp_path: Path, **train: int) -> LabellerContext:
     data = tomllib.loads(config_template())
     data["prelabel"]["min_gold_documents"] = 4
+    data["entity_labels"].append({"name": "WEAPON", "hotkey": "w", "colour": "#000000"})
+    data["train"] = {"min_entity_documents": 4, "max_steps": 150, "patience": 100}
+    data["train"] |= {"eval_frequency": 25} | train
     shutil.copy(ROOT / "gazetteer.jsonl", tmp_path / "gazetteer.jsonl")
     return LabellerContext(parse_settings(data), tmp_path)
 
 
-def test_train_changes_the_stance_of_documents_like_the_gold(tmp_path: Path) -> None:
-    context = _context(tmp_path)
-    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    with pytest.raises(UsageError, match="no trained model yet"):
-        create("stance-learned.v1", context)
-    documents = [Document(text=t) for t in FAVOUR + AGAINST]
+def weapon_story(n: int) -> tuple[str, list[Span]]:
+    """A short report with a person, a city and a weapon, offsets known."""
+    name, city = NAMES[n % len(NAMES)], CITIES[(n // 2) % len(CITIES)]
+    weapon = WEAPONS[n % len(WEAPONS)]
+    parts = [
+        ("Officer ", None),
+        (name, "PERSON"),
+        (" of the ", None),
+        (city, "GPE"),
+        (f" police was shot with a {n + 2}-year-old ", None),
+        (weapon, "WEAPON"),
+        (f" on patrol {n}.", None),
+    ]
+    text, spans = "", []
+    for piece, label in parts:
+        if label:
+            spans.append(Span(len(text), len(text) + len(piece), label, piece))
+        text += piece
+    return text, spans
+
+
+def _store_gold(store: Store, stories: list[tuple[str, list[Span]]]) -> list[Document]:
+    documents = [Document(text=text) for text, _ in stories]
     with store.transaction() as connection:
         queries.insert_documents(connection, documents)
-        for document, label in zip(documents, ["favor"] * 4 + ["against"] * 4, strict=True):
+        for document, (_, spans) in zip(documents, stories, strict=True):
+            payload = {"spans": [queries.span_record(s) for s in spans]}
+            queries.add_decision(
+                connection, Decision(document.id, "entity", "reviewer", "lead", payload)
+            )
+    return documents
+
+
+def test_train_prelabel_round_trip_learns_a_custom_label(tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    _store_gold(store, [weapon_story(n) for n in range(24)])
+    before = prelabel(store, context, ["spacy-ner.v2"]).labellers[0]
+    with store.connect() as connection:
+        first = queries.prelabels_for_many(connection, queries.document_ids(connection))
+    assert before.labeller.startswith("spacy-ner.v2+en_core_web_sm")
+    assert not any(p.label == "WEAPON" for found in first.values() for p in found)
+    scored_before = evaluate_store(store, context, "spacy-ner.v2")
+
+    steps: list[int] = []
+    report = train(store, context, lambda step, score: steps.append(step))
+    ner = report.ner
+    assert ner.skipped is None and ner.folder is not None and not ner.reused
+    assert ner.base.startswith("en_core_web_sm")
+    assert ner.train_documents + ner.dev_documents + ner.held_out == 24
+    assert steps and steps == sorted(steps) and max(steps) <= 150
+    manifest = json.loads((ner.folder / "manifest.json").read_text())
+    assert manifest["version"] == ner.folder.name and manifest["base_pipeline"] == ner.base
+    assert "WEAPON" in manifest["scores"] and (ner.folder / "model" / "meta.json").is_file()
+
+    after = prelabel(store, context, ["spacy-ner.v2"]).labellers[0]
+    assert after.labeller != before.labeller and f"ner-{ner.folder.name}" in after.labeller
+    assert after.documents == 24  # an older model's suggestions are replaced everywhere
+    with store.connect() as connection:
+        second = queries.prelabels_for_many(connection, queries.document_ids(connection))
+    weapons = [p for found in second.values() for p in found if p.label == "WEAPON"]
+    assert len(weapons) >= 12 and all(p.labeller == after.labeller for p in weapons)
+
+    # Per label, what annotators are shown got no worse on the gold, and WEAPON got found.
+    scored_after = evaluate_store(store, context, "spacy-ner.v2")
+    for label, scores in scored_before.exact.table().items():
+        assert scored_after.exact.table()[label].f1 >= scores.f1, label
+    assert scored_after.exact.table()["WEAPON"].f1 > 0.5
+
+    # The same gold trains the same version once.
+    again = train(store, context)
+    assert again.ner.reused and again.ner.version == ner.version
+    assert prelabel(store, context, ["spacy-ner.v2"]).labellers[0].documents == 0
+    store.close()
+
+
+def test_test_documents_are_never_trained_on(tmp_path: Path) -> None:
+    context = _context(tmp_path, max_steps=10, eval_frequency=5)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    documents = _store_gold(store, [weapon_story(n) for n in range(12)])
+    report = train(store, context)
+    assert report.ner.folder is not None
+    manifest = json.loads((report.ner.folder / "manifest.json").read_text())
+    trained = set(manifest["train_documents"]) | set(manifest["dev_documents"])
+    from curate.release.splits import splits_of
+
+    splits = dict(
+        zip(
+            [d.id for d in documents],
+            splits_of([d.id for d in documents], context.settings.release.splits),
+            strict=True,
+        )
+    )
+    assert trained == {d for d, split in splits.items() if split != "test"}
+    store.close()
+
+
+def test_name_guards_refuse_what_would_hurt() -> None:
+    stop = {"an", "the", "of"}
+    assert refusal("3", stop) == "no letters (numbers, dates)"
+    assert refusal("12/05", stop) == "no letters (numbers, dates)"
+    assert refusal("An", stop) == "stop words"
+    assert refusal("Xi", stop) == "shorter than 3 characters"
+    assert refusal("EU", stop) is None
+    assert refusal("Glock", stop) is None
+
+
+def test_learned_names_need_count_one_label_and_precision(tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    stories = []
+    for n in range(30):
+        text = f"An officer with a Glock met deputy Kowalski {n}. The deputy and the deputy left."
+        spans = [Span(0, 2, "PERSON", "An"), Span(18, 23, "WEAPON", "Glock")]
+        if n % 3 == 0:
+            spans.append(Span(28, 34, "PERSON", "deputy"))  # 1 of its 3 uses
+        if n % 3 == 1:
+            spans.append(Span(35, 43, "PERSON", "Kowalski"))  # labelled, then not: 1 of 3
+        stories.append((text, spans))
+    _store_gold(store, stories)
+    report = train(store, context)
+    assert report.patterns is not None
+    learned = (report.patterns / "patterns.jsonl").read_text().splitlines()
+    assert [json.loads(line)["name"] for line in learned] == ["Glock"]
+    assert report.refused_patterns == {"stop words": 1, "labelled in under 50% of its uses": 2}
+    # A name never overrides the model: a pattern match inside a model entity is not added.
+    labeller = create("spacy-ner.v2", context)
+    assert "patterns-" in labeller.version
+    store.close()
+
+
+def test_stance_model_reports_f1avg_beside_the_baseline(tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert create("stance-learned.v1", context).version == "stance-learned.v1+untrained"
+    documents = [Document(text=t) for t in FAVOUR * 2 + AGAINST * 2]
+    documents = [Document(text=f"{d.text} Report {n}.") for n, d in enumerate(documents)]
+    with store.transaction() as connection:
+        queries.insert_documents(connection, documents)
+        for n, document in enumerate(documents):
+            label = "favor" if n % 8 < 4 else "against"
             queries.add_decision(
                 connection,
-                Decision(
-                    document.id,
-                    "stance",
-                    "reviewer",
-                    "lead",
-                    {"label": label},
-                    target="Iran",
-                ),
+                Decision(document.id, "stance", "reviewer", "lead", {"label": label}, (), "Iran"),
             )
-        queries.add_decision(
-            connection,
-            Decision(
-                documents[4].id,
-                "entity",
-                "reviewer",
-                "lead",
-                {
-                    "spans": [
-                        {"start": 0, "end": 4, "label": "GPE", "text": "Iran"},
-                        {"start": 38, "end": 44, "label": "LOC", "text": "strait"},
-                    ]
-                },
-            ),
-        )
     report = train(store, context)
-    assert report.trained_targets == {"Iran": 8}
-    assert report.skipped_targets == {"United States": "needs 4 adjudicated documents, has 0"}
-    assert report.stance_model is not None
-    manifest = json.loads((report.stance_model / "manifest.json").read_text())
-    assert manifest["training_set_sha256"].startswith(report.stance_model.name)
-
+    assert set(report.trained_targets) == {"Iran"}
+    assert report.skipped_targets["United States"].startswith("needs 4 gold documents")
+    scores = report.stance_scores["Iran"]
+    assert scores.baseline_label in ("favor", "against")
+    assert 0 <= scores.baseline_f1_avg <= 0.5 and 0 <= scores.f1_avg <= 1
     learned = create("stance-learned.v1", context)
+    assert learned.version != "stance-learned.v1+untrained"
     new = [
         Document(text="Tehran signed another trade agreement with Iran's neighbours."),
         Document(text="Iran's navy began missile drills and stopped a tanker."),
@@ -89,14 +205,6 @@ def test_train_changes_the_stance_of_documents_like_the_gold(tmp_path: Path) -> 
     guesses = {(s.document_id, s.target): s.label for s in learned(new)}
     assert guesses[(new[0].id, "Iran")] == "favor"
     assert guesses[(new[1].id, "Iran")] == "against"
-    cues = {(s.document_id, s.target): s.label for s in create("stance-cues.v1", context)(new)}
-    assert cues[(new[0].id, "Iran")] != "favor"  # the baseline alone did not see it
-
-    # The gold entity the gazetteer did not know becomes a pattern: a new gazetteer version.
-    assert report.new_patterns == 1
-    gazetteer = create("gazetteer.v1", context)
-    found = {(s.text, s.label) for s in gazetteer([Document(text="Tankers left the strait.")])}
-    assert found == {("strait", "LOC")}
     store.close()
 
 
@@ -104,6 +212,7 @@ def test_train_says_how_much_gold_it_needs(tmp_path: Path) -> None:
     context = _context(tmp_path)
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     report = train(store, context)
-    assert report.stance_model is None
-    assert report.skipped_targets["Iran"] == "needs 4 adjudicated documents, has 0"
+    assert report.stance_model is None and report.ner.folder is None
+    assert report.ner.skipped is not None and "needs 4 gold documents" in report.ner.skipped
+    assert report.skipped_targets["Iran"].startswith("needs 4 gold documents")
     store.close()

@@ -13,6 +13,7 @@ from typing import Any
 from curate.assign import assign
 from curate.errors import UsageError
 from curate.prelabel.merge import shown
+from curate.prelabel.uncertainty import queue_order
 from curate.project import Project
 from curate.records import Annotation, Document, StanceLabel
 from curate.store import Store, queries
@@ -89,6 +90,8 @@ class AnnotationSession:
                 self.assigned = queries.assignments_of(connection, annotator)
         if not self.assigned:
             raise UsageError("no documents to annotate; run `curate ingest` first")
+        with store.connect() as connection:
+            self.assigned = queue_order(connection, settings, project.root, self.assigned)
         with store.connect() as connection:
             self.done = queries.count_annotated(connection, annotator)
         resume = self.drafts.position() or ""

@@ -21,6 +21,7 @@ from curate.labelstudio.label_config import (
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, settle
 from curate.prelabel.merge import shown
+from curate.prelabel.uncertainty import queue_order
 from curate.project import Project
 from curate.records import Prelabel
 from curate.store import Store, queries
@@ -173,10 +174,18 @@ def push(
     with store.connect() as connection:
         blind = queries.blind_documents(connection)
         pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
+        # Label Studio serves tasks in the order they were made: push them in queue order.
         pending = {
-            name: [
-                d for d in queries.assignments_of(connection, name) if f"{name}/{d}" not in pushed
-            ]
+            name: queue_order(
+                connection,
+                settings,
+                project.root,
+                [
+                    d
+                    for d in queries.assignments_of(connection, name)
+                    if f"{name}/{d}" not in pushed
+                ],
+            )
             for name in names
         }
     total, done = sum(len(v) for v in pending.values()), 0

@@ -144,7 +144,10 @@ def evaluate_file(
         mapping = {s.label: s.label for g in documents for s in g.spans}
     else:
         mapping = parse_label_map(DEFAULT_CONLL_MAP if label_map is None else label_map)
-    back = map_back(mapping, context.settings.entity_label_names())
+    # JSONL gold with no map is in the project's labels already: every prediction is scored.
+    back: dict[str, str] | None = None
+    if not (label_map is None and jsonl):
+        back = map_back(mapping, context.settings.entity_label_names())
     kept, dropped = map_labels(documents, {label: label for label in mapping})
     if dropped and not any(g.spans for g in kept):
         listed = ", ".join(f"{label} ({n})" for label, n in dropped.most_common())
@@ -158,7 +161,7 @@ def evaluate_file(
             g.document.id: Prediction(g.spans, g.stances) for g in read_gold(predictions_path)
         }
         system = str(predictions_path)
-        if predictions_path.suffix.lower() not in JSONL_SUFFIXES:
+        if back is not None and predictions_path.suffix.lower() not in JSONL_SUFFIXES:
             back = {label: label for label in mapping}  # CoNLL predictions use the gold's tags
     else:
         names = [labeller] if labeller else list(context.settings.prelabel.labellers)

@@ -3,7 +3,9 @@
 - spacy-ner.v2's model: spaCy's training loop fine-tunes the installed pipeline's NER on the
   project's labels (curate.prelabel.ner_model).
 - spacy-ner.v2's learned names: gold names seen at least MIN_COUNT times, always with the same
-  label, that are no bare number, stop word or too short, and not in the curated gazetteer.
+  label, that are no bare number, stop word or too short, not in the curated gazetteer, and
+  labelled at MIN_PRECISION or more of their occurrences in the gold texts ("deputy" labelled
+  twice but written forty times would be wrong most of the time).
 - stance-learned.v1: one TF-IDF + logistic-regression classifier per stance target, once it has
   prelabel.min_gold_documents gold documents with at least two different labels; scored on the
   held-out dev documents (F1avg of favor and against, beside the majority-class baseline).
@@ -30,12 +32,12 @@ from curate.prelabel.gazetteer import read_gazetteer
 from curate.prelabel.learning_ner import PATTERNS
 from curate.prelabel.ner_model import GoldText, NerReport, partition, train_ner
 from curate.prelabel.stance_learned import FOLDER, build_classifier
-from curate.records import Span
 from curate.release.splits import document_splits
 from curate.store import Store, queries
 
 MIN_COUNT = 2  # a name gold labelled once may be a one-off
 MIN_LENGTH = 3  # "An", "3": shorter names are learned only as acronyms ("EU", "UN")
+MIN_PRECISION = 0.5  # of a name's occurrences in the gold texts, the share gold labelled so
 ACRONYM = re.compile(r"^[A-Z]{2,}$")
 
 
@@ -93,7 +95,7 @@ def train(
     if report.ner.folder is not None:
         mark_current(report.ner.folder)
     train_part, _, _ = partition(gold, splits, settings.train.dev_share)
-    _learn_patterns(context, {g.id: list(g.spans) for g in train_part}, report)
+    _learn_patterns(context, train_part, report)
     texts = {d: documents[d].text for d in stances}
     _train_stance(context, stances, texts, splits, report)
     return report
@@ -170,9 +172,23 @@ def refusal(name: str, stop_words: set[str]) -> str | None:
     return None
 
 
-def _learn_patterns(
-    context: LabellerContext, entities: dict[str, list[Span]], report: TrainReport
-) -> None:
+def occurrences(names: list[str], texts: list[str]) -> Counter[str]:
+    """How often each name is written in the texts, as whole tokens (spaCy's PhraseMatcher)."""
+    import spacy
+    from spacy.matcher import PhraseMatcher
+
+    nlp = spacy.blank("en")
+    matcher = PhraseMatcher(nlp.vocab)
+    for name in names:
+        matcher.add(name, [nlp.make_doc(name)])
+    found: Counter[str] = Counter()
+    for doc in nlp.pipe(texts):
+        for match_id, _, _ in matcher(doc):
+            found[nlp.vocab.strings[match_id]] += 1
+    return found
+
+
+def _learn_patterns(context: LabellerContext, gold: list[GoldText], report: TrainReport) -> None:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     known = set()
@@ -180,10 +196,10 @@ def _learn_patterns(
         entries = read_gazetteer(context.gazetteer_path, context.settings.entity_label_names())
         known = {form for entry in entries for form in entry.forms}
     labels: dict[str, Counter[str]] = {}
-    for spans in entities.values():
-        for span in spans:
+    for item in gold:
+        for span in item.spans:
             labels.setdefault(span.text, Counter())[span.label] += 1
-    learned = []
+    candidates = {}
     for text, counts in sorted(labels.items()):
         why = refusal(text, set(STOP_WORDS))
         if text in known or text.strip() != text or not text:
@@ -194,6 +210,13 @@ def _learn_patterns(
             why = f"seen fewer than {MIN_COUNT} times"
         if why is not None:
             report.refused_patterns[why] += 1
+        else:
+            candidates[text] = counts
+    written = occurrences(list(candidates), [g.text for g in gold])
+    learned = []
+    for text, counts in candidates.items():
+        if sum(counts.values()) < MIN_PRECISION * written[text]:
+            report.refused_patterns[f"labelled in under {MIN_PRECISION:.0%} of its uses"] += 1
         else:
             learned.append((text, counts.most_common(1)[0][0]))
     if not learned:

@@ -1,0 +1,192 @@
+"""`curate train` against a raw `spacy train`, on the LEOKA fixture's own labels.
+
+    .venv/bin/python bench/train.py [--repeats 3] [--export PATH]
+
+Setup (not timed): a project imports the Label Studio export (its labels adopted) and
+adjudicates it by majority; the gold documents fall in train / validation / test by curate's
+deterministic splits. Then, alternating sides each round:
+
+- anchor: what a user would write: read the gold from the store, write train and dev DocBins,
+  `python -m spacy init config --pipeline ner` (the default config) and `python -m spacy train`.
+- curate: `train()` (what `curate train` runs): the same gold read, fine-tuning the installed
+  pipeline's NER with spaCy's loop, learning names, writing the versioned model.
+
+Both models are scored on the test documents (never trained on) with spaCy's scorer (exact
+spans), as is what annotators would be shown: the untrained pre-labeller (the installed
+pipeline, which knows none of these labels) and spacy-ner.v2 after training (model + learned
+names). Prints medians and the time ratio (target: curate scores at least as high, in at most
+1.2 times the anchor's time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from curate.adjudicate.auto import auto_adjudicate
+from curate.labelstudio.importer import import_into_project
+from curate.prelabel.base import LabellerContext
+from curate.prelabel.learning_ner import LearningNer
+from curate.prelabel.ner_model import GoldText, partition
+from curate.prelabel.train import train
+from curate.project import Project, init_project
+from curate.release.splits import document_splits
+from curate.store import Store, open_store, queries
+from curate.store.database import default_url
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPORT = ROOT.parent / "shared" / "fixtures" / "labelstudio" / "leoka_team_1.json"
+
+
+def make_project(folder: Path, export: Path) -> tuple[Project, Store]:
+    init_project(folder)
+    project = Project.load(folder)
+    store = open_store(default_url(folder))
+    import_into_project(project, store, export, adopt=True)
+    project = Project.load(folder)
+    with store.transaction() as connection:
+        auto_adjudicate(connection, project.settings, None)
+    return project, store
+
+
+def read_gold(store: Store, project: Project) -> tuple[list[GoldText], dict[str, str]]:
+    with store.connect() as connection:
+        entities = queries.gold_entities(connection)
+        ids = sorted(entities)
+        texts = queries.documents_by_ids(connection, ids)
+        splits = document_splits(connection, ids, project.settings.release.splits)
+    return [GoldText(d, texts[d].text, tuple(entities[d])) for d in ids], splits
+
+
+def doc_bin(nlp: Any, gold: list[GoldText]) -> Any:
+    from spacy.tokens import DocBin
+    from spacy.util import filter_spans
+
+    docs = DocBin()
+    for item in gold:
+        doc = nlp.make_doc(item.text)
+        spans = [
+            doc.char_span(s.start, s.end, s.label, alignment_mode="expand") for s in item.spans
+        ]
+        doc.ents = filter_spans([s for s in spans if s is not None])
+        docs.add(doc)
+    return docs
+
+
+def anchor(store: Store, project: Project, work: Path) -> Path:
+    """The whole job as a user would write it, store read included."""
+    import spacy
+
+    gold, splits = read_gold(store, project)
+    train_docs, dev_docs, _ = partition(gold, splits, project.settings.train.dev_share)
+    blank = spacy.blank("en")
+    doc_bin(blank, train_docs).to_disk(work / "train.spacy")
+    doc_bin(blank, dev_docs).to_disk(work / "dev.spacy")
+    spacy_cli = [sys.executable, "-m", "spacy"]
+    quiet = {"check": True, "capture_output": True}
+    subprocess.run(
+        [*spacy_cli, "init", "config", str(work / "config.cfg"), "--pipeline", "ner"], **quiet
+    )
+    subprocess.run(
+        [*spacy_cli, "train", str(work / "config.cfg"), "--output", str(work / "out")]
+        + ["--paths.train", str(work / "train.spacy"), "--paths.dev", str(work / "dev.spacy")],
+        **quiet,
+    )
+    return work / "out" / "model-best"
+
+
+def score_model(model: Path, test: list[GoldText]) -> float:
+    import spacy
+    from spacy.training import Example
+
+    nlp = spacy.load(model)
+    examples = [
+        Example(nlp.make_doc(d.text), doc) for d, doc in zip(test, _docs(nlp, test), strict=True)
+    ]
+    return float(nlp.evaluate(examples)["ents_f"] or 0.0)
+
+
+def _docs(nlp: Any, gold: list[GoldText]) -> list[Any]:
+    return list(doc_bin(nlp, gold).get_docs(nlp.vocab))
+
+
+def score_labeller(context: LabellerContext, test: list[GoldText]) -> float:
+    """Exact-span F1 of spacy-ner.v2's suggestions (what annotators see) on the test documents."""
+    from curate.records import Document
+
+    labeller = LearningNer(context)
+    suggested = labeller([Document(text=d.text) for d in test])
+    by_text = {Document(text=d.text).id: d for d in test}
+    gold = {(d.id, s.start, s.end, s.label) for d in test for s in d.spans}
+    found = {(by_text[p.document_id].id, p.start, p.end, p.label) for p in suggested}
+    tp = len(gold & found)
+    return 2 * tp / (len(gold) + len(found)) if gold or found else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--export", type=Path, default=EXPORT)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-train-"))
+    project, store = make_project(folder, args.export)
+    gold, splits = read_gold(store, project)
+    test = [g for g in gold if splits[g.id] == "test"]
+    train_docs, dev_docs, _ = partition(gold, splits, project.settings.train.dev_share)
+    context = project.labeller_context()
+    untrained = score_labeller(context, test)
+    times: dict[str, list[float]] = {"anchor": [], "curate": []}
+    scores: dict[str, list[float]] = {"anchor": [], "curate": [], "suggestions": []}
+    for round_number in range(args.repeats):
+        sides = ["anchor", "curate"] if round_number % 2 == 0 else ["curate", "anchor"]
+        for side in sides:
+            shutil.rmtree(folder / ".curate" / "models", ignore_errors=True)
+            work = Path(tempfile.mkdtemp(prefix="anchor-", dir=folder))
+            start = time.perf_counter()
+            if side == "anchor":
+                model = anchor(store, project, work)
+            else:
+                report = train(store, context)
+                assert report.ner.folder is not None, report.ner.skipped
+                model = report.ner.folder / "model"
+            times[side].append(time.perf_counter() - start)
+            scores[side].append(score_model(model, test))
+            if side == "curate":
+                scores["suggestions"].append(score_labeller(context, test))
+            shutil.rmtree(work)
+    store.close()
+    shutil.rmtree(folder)
+    t = {side: statistics.median(values) for side, values in times.items()}
+    f = {side: statistics.median(values) for side, values in scores.items()}
+    print(
+        f"{args.export.name}: {len(gold)} gold documents: {len(train_docs)} train, "
+        f"{len(dev_docs)} dev, {len(test)} test; median of {args.repeats}, sides alternating"
+    )
+    print(f"{'run':<58}{'seconds':>9}{'test F1':>9}")
+    print(f"{'untrained pre-labeller (installed pipeline, mapped)':<58}{'':>9}{untrained:>9.3f}")
+    print(
+        f"{'anchor: spacy init config --pipeline ner + spacy train':<58}{t['anchor']:>9.1f}"
+        f"{f['anchor']:>9.3f}"
+    )
+    print(f"{'curate train: model':<58}{t['curate']:>9.1f}{f['curate']:>9.3f}")
+    print(
+        f"{'curate train: suggestions shown (model + learned names)':<58}{'':>9}"
+        f"{f['suggestions']:>9.3f}"
+    )
+    print(f"all runs, seconds: anchor {times['anchor']}, curate {times['curate']}")
+    print(f"all runs, test F1: anchor {scores['anchor']}, curate {scores['curate']}")
+    print(
+        f"time ratio curate / anchor: {t['curate'] / t['anchor']:.2f} (target <= 1.2); "
+        f"F1 curate - anchor: {f['curate'] - f['anchor']:+.3f} (target >= 0)"
+    )
+
+
+if __name__ == "__main__":
+    main()
