@@ -243,3 +243,55 @@ def test_an_annotator_is_scored_only_on_the_documents_they_were_given(project_di
     assert result.documents == 1  # Zarif's document was never alice's: not a miss
     overall = result.exact.overall
     assert (overall.tp, overall.fp, overall.fn) == (1, 0, 1)  # Tehran missed, Zarif not counted
+
+
+@pytest.mark.parametrize(
+    ("label_map", "message"),
+    [
+        ("PER=PERSON;ORG=ORG", "holds ';'; separate items with commas"),
+        ("PER=HUMAN", "maps 'PER' to 'HUMAN', which is not an entity label"),
+        ("PER=PERSON,LOC=PERSON", "maps both 'PER' and 'LOC' to 'PERSON'"),
+        ("FOO=PERSON", "keeps none of"),
+    ],
+)
+def test_a_malformed_or_empty_label_map_is_refused(
+    tmp_path: Path, label_map: str, message: str
+) -> None:
+    path = tmp_path / "gold.conll"
+    path.write_text(CONLL, encoding="utf-8")
+    args = ["--project", str(ROOT), "evaluate", "--gold", str(path), "--label-map", label_map]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert message in " ".join(result.output.split())
+
+
+def test_the_cli_names_dropped_gold_and_rows_by_gold_label(tmp_path: Path) -> None:
+    path = tmp_path / "gold.conll"
+    path.write_text(CONLL, encoding="utf-8")
+    args = ["--project", str(ROOT), "evaluate", "--gold", str(path), "--labeller", "gazetteer.v1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "gold spans the label map leaves out (not scored): 1 MISC" in output
+    assert "│ PER │ 1.000 │ 1.000 │ 1.000 │ 3 │ 0 │ 0 │" in output
+
+
+def test_store_gold_scores_the_merged_suggestions_annotators_see(project) -> None:  # type: ignore[no-untyped-def]
+    from curate.adjudicate.review import decide
+    from curate.prelabel.evaluate import evaluate_store
+    from curate.prelabel.merge import shown
+    from curate.records import Span
+    from curate.store import queries
+
+    store = project.open_store()
+    order = project.settings.prelabel.labellers
+    with store.transaction() as connection:
+        first = queries.document_ids(connection)[0]
+        seen = shown(queries.prelabels_for(connection, first), order)
+        spans = [Span(p.start, p.end, p.label, p.text) for p in seen if p.kind == "entity"]  # type: ignore[arg-type]
+        stances = {p.target: p.label for p in seen if p.kind == "stance"}
+        decide(connection, project.settings, first, "rita", spans, stances)  # type: ignore[arg-type]
+    result = evaluate_store(store, project.labeller_context())
+    assert result.system.startswith("suggestions annotators are shown (gazetteer.v1+")
+    assert result.exact.overall.f1 == 1.0 and result.exact.overall.tp == len(spans) > 0
+    assert all(s.accuracy == 1.0 for s in result.stance.values())

@@ -85,16 +85,20 @@ def test_suggestions_are_stored_apart_with_provenance(seeds_store: tuple[Store, 
         humans = queries.annotation_history(connection, first)
     assert counts["pre-labelled"] == 8 and counts["annotated"] == 0 and humans == []
     names = {s.labeller.split("+")[0] for s in suggestions}
-    assert names == {"gazetteer.v1", "spacy-ner.v1", "stance-cues.v1"}
+    assert (
+        {"gazetteer.v1", "spacy-ner.v2"}
+        <= names
+        <= {"gazetteer.v1", "spacy-ner.v2", "stance-cues.v2"}
+    )
     assert all(s.score is not None and 0 <= s.score <= 1 for s in suggestions)
-    spacy_scores = {s.score for s in suggestions if s.labeller.startswith("spacy-ner.v1")}
+    spacy_scores = {s.score for s in suggestions if s.labeller.startswith("spacy-ner.v2")}
     assert 0.9 in spacy_scores and spacy_scores <= {0.9, 0.7, 0.5, 0.2}
 
 
 def test_a_rerun_skips_what_the_same_version_has_seen(seeds_store: tuple[Store, Path]) -> None:
     store, root = seeds_store
     again = prelabel(store, LabellerContext(load_settings(root), root))
-    assert [(r.documents, r.already_done) for r in again.labellers] == [(0, 8)] * 3
+    assert [(r.documents, r.already_done) for r in again.labellers] == [(0, 8)] * 4
 
 
 def test_a_new_gazetteer_is_a_new_version_that_reruns(tmp_path: Path) -> None:
@@ -155,6 +159,23 @@ def test_a_labeller_with_drifted_spans_is_refused_and_nothing_stored(tmp_path: P
     store.close()
 
 
+def test_stance_cues_v2_abstains_without_a_mention_or_a_cue() -> None:
+    context = LabellerContext(load_settings(ROOT), ROOT)
+    unmentioned = Document(text="The weather in Oslo was mild all week.")
+    no_cue = Document(text="Iran held a meeting on Tuesday.")
+    hostile = Document(text="Iran condemned the killing and warned of revenge.")
+    documents = [unmentioned, no_cue, hostile]
+
+    def guesses(name: str) -> dict[tuple[str, str | None], str]:
+        return {(s.document_id, s.target): s.label for s in create(name, context)(documents)}
+
+    v1, v2 = guesses("stance-cues.v1"), guesses("stance-cues.v2")
+    assert v1[(unmentioned.id, "Iran")] == "none" and v1[(no_cue.id, "Iran")] == "neutral"
+    assert (unmentioned.id, "Iran") not in v2 and (no_cue.id, "Iran") not in v2
+    assert v2[(hostile.id, "Iran")] == v1[(hostile.id, "Iran")] == "against"
+    assert not any(target == "United States" for _, target in v2)
+
+
 def test_unknown_labeller_and_missing_model_say_what_to_do() -> None:
     context = LabellerContext(load_settings(ROOT), ROOT)
     with pytest.raises(UsageError, match="unknown labeller 'spacy.v9'; choose from gazetteer.v1"):
@@ -210,7 +231,8 @@ TRICKY = st.sampled_from(
 def live_labellers(seeds_store: tuple[Store, Path]) -> list[object]:
     _, root = seeds_store
     context = LabellerContext(load_settings(root), root)
-    return [create(name, context) for name in ("gazetteer.v1", "spacy-ner.v1", "stance-cues.v1")]
+    names = ("gazetteer.v1", "spacy-ner.v1", "spacy-ner.v2", "stance-cues.v1", "stance-cues.v2")
+    return [create(name, context) for name in names]
 
 
 @settings(

@@ -222,8 +222,10 @@ def evaluate_store(
             return score(annotator, gold, predicted)
         names = [labeller] if labeller else order
         stored = queries.prelabels_for_many(connection, ids)
+    # Annotators are shown every stored labeller's newest suggestions, merged in config order.
     chosen = {
-        d: [p for p in stored.get(d, []) if p.labeller.split("+", 1)[0] in names] for d in ids
+        d: [p for p in stored.get(d, []) if not labeller or p.labeller.split("+", 1)[0] == labeller]
+        for d in ids
     }
     predicted = {d: _from_prelabels(s, names) for d, s in chosen.items()}
     versions = sorted({p.labeller for s in chosen.values() for p in s})

@@ -89,6 +89,12 @@ def print_training(console: Console, report: TrainReport) -> None:
         + (f"; not learned: {refused}" if refused else ""),
         highlight=False,
     )
+    if report.unhelpful_labels:
+        console.print(
+            "names left out because they lowered F1 on the dev documents: "
+            + ", ".join(report.unhelpful_labels),
+            highlight=False,
+        )
     for target, count in report.trained_targets.items():
         console.print(f"stance-learned.v1: trained {target!r} on {count} documents")
     for target, why in report.skipped_targets.items():

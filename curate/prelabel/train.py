@@ -6,6 +6,8 @@
   label, that are no bare number, stop word or too short, not in the curated gazetteer, and
   labelled at MIN_PRECISION or more of their occurrences in the gold texts ("deputy" labelled
   twice but written forty times would be wrong most of the time).
+  Names of a label are kept only if filling the model's gaps with them does not lower that
+  label's F1 on the dev documents.
 - stance-learned.v1: one TF-IDF + logistic-regression classifier per stance target, once it has
   prelabel.min_gold_documents gold documents with at least two different labels; scored on the
   held-out dev documents (F1avg of favor and against, beside the majority-class baseline).
@@ -51,6 +53,7 @@ class TrainReport:
     patterns: Path | None = None
     new_patterns: int = 0
     refused_patterns: Counter[str] = field(default_factory=Counter)  # why -> names
+    unhelpful_labels: list[str] = field(default_factory=list)  # names that lowered dev F1
 
 
 def _hash(payload: Any) -> str:
@@ -94,8 +97,8 @@ def train(
     )
     if report.ner.folder is not None:
         mark_current(report.ner.folder)
-    train_part, _, _ = partition(gold, splits, settings.train.dev_share)
-    _learn_patterns(context, train_part, report)
+    train_part, dev_part, _ = partition(gold, splits, settings.train.dev_share)
+    _learn_patterns(context, train_part, dev_part, report)
     texts = {d: documents[d].text for d in stances}
     _train_stance(context, stances, texts, splits, report)
     return report
@@ -188,7 +191,9 @@ def occurrences(names: list[str], texts: list[str]) -> Counter[str]:
     return found
 
 
-def _learn_patterns(context: LabellerContext, gold: list[GoldText], report: TrainReport) -> None:
+def _learn_patterns(
+    context: LabellerContext, gold: list[GoldText], dev: list[GoldText], report: TrainReport
+) -> None:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     known = set()
@@ -219,6 +224,7 @@ def _learn_patterns(context: LabellerContext, gold: list[GoldText], report: Trai
             report.refused_patterns[f"labelled in under {MIN_PRECISION:.0%} of its uses"] += 1
         else:
             learned.append((text, counts.most_common(1)[0][0]))
+    learned, report.unhelpful_labels = _helpful_on_dev(context, learned, dev, report.ner.folder)
     if not learned:
         return
     training_hash = _hash(learned)
@@ -231,3 +237,52 @@ def _learn_patterns(context: LabellerContext, gold: list[GoldText], report: Trai
     (folder / "patterns.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     _write_artefact(folder, training_hash, {"labeller": "spacy-ner.v2", "patterns": len(learned)})
     report.patterns, report.new_patterns = folder, len(learned)
+
+
+def _helpful_on_dev(
+    context: LabellerContext,
+    learned: list[tuple[str, str]],
+    dev: list[GoldText],
+    model: Path | None,
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """(names kept, labels dropped): a label's names go when filling the model's gaps with them
+    lowers that label's exact F1 on the dev documents."""
+    from curate.agreement.spans import Scores, compare_exact
+    from curate.prelabel.gazetteer import Entry, Gazetteer
+    from curate.prelabel.spacy_ner import SpacyNer
+
+    if not learned or not dev:
+        return learned, []
+    settings = context.settings
+    if model is not None:
+        labels = {label: label for label in settings.entity_label_names()}
+        ner = SpacyNer([str(model / "model")], labels, None, settings.prelabel.batch_size)
+    else:
+        prelabel = settings.prelabel
+        ner = SpacyNer(prelabel.spacy_models, prelabel.label_map, None, prelabel.batch_size)
+    texts = [g.text for g in dev]
+    found = ner.entities(texts)
+    names = Gazetteer([Entry(text, label, ()) for text, label in learned], "dev")
+    matches = list(names.spans(texts))
+    gold = [(g.id, s.start, s.end, s.label) for g in dev for s in g.spans]
+    dropped = []
+    for label in sorted({label for _, label in learned}):
+        base, filled = [], []
+        for item, spans, hits in zip(dev, found, matches, strict=True):
+            taken = [(a, b) for a, b, lab, _ in spans if ner.label_map.get(lab)]
+            base += [
+                (item.id, a, b, ner.label_map[lab])
+                for a, b, lab, _ in spans
+                if ner.label_map.get(lab)
+            ]
+            filled += [
+                (item.id, a, b, lab)
+                for a, b, lab, _ in hits
+                if lab == label and all(b <= x or y <= a for x, y in taken)
+            ]
+        without = compare_exact(gold, base).table().get(label, Scores())
+        with_names = compare_exact(gold, base + filled).table().get(label, Scores())
+        added_only_errors = with_names.tp == without.tp and with_names.fp > without.fp
+        if with_names.f1 < without.f1 or added_only_errors:
+            dropped.append(label)
+    return [(t, lab) for t, lab in learned if lab not in dropped], dropped
