@@ -1,11 +1,12 @@
 """Fine-tune the entity model on gold with spaCy's own training loop.
 
-The config is `spacy init config --pipeline ner`'s; when an installed pipeline is found, its NER
-(with the tok2vec inside it) is sourced instead of starting from random weights, and the project's
-labels are added to it. Documents in the "test" split are never trained on; the validation split
-(or, when it holds no gold, a deterministic share of the training documents) is the dev set for
-early stopping. The model lands in .curate/models/ner/VERSION, VERSION being the start of the hash
-of the gold, the config and the base pipeline: the same gold trains the same version once.
+The config is `spacy init config --pipeline ner`'s; when an installed pipeline is found, its
+tok2vec is sourced instead of starting from random weights (a fresh NER listens to it, so it
+predicts the project's labels and no others). Documents in the "test" split are never trained
+on; the validation split (or, when it holds no gold, a deterministic share of the training
+documents) is the dev set for early stopping. The model lands in .curate/models/ner/VERSION,
+VERSION being the start of the hash of the gold, the config and the base pipeline: the same gold
+trains the same version once.
 """
 
 from __future__ import annotations
@@ -69,16 +70,27 @@ def partition(
 
 
 def base_pipeline(candidates: Sequence[str]) -> tuple[str, str] | None:
-    """(name, "lang_name-version") of the first installed pipeline with NER, else None."""
+    """(name, "lang_name-version") of the first installed pipeline with a tok2vec and NER (the
+    kind `spacy init config` makes for CPU), else None: training then starts from scratch."""
     from curate.prelabel.spacy_ner import find_pipeline
 
     try:
         name, meta = find_pipeline(candidates)
     except UsageError:
         return None
-    if "ner" not in meta.get("pipeline", []):
+    if not {"tok2vec", "ner"} <= set(meta.get("pipeline", [])):
         return None
     return name, f"{meta['lang']}_{meta['name']}-{meta['version']}"
+
+
+def base_meta_width(base: str) -> int:
+    """The width of the installed pipeline's tok2vec output, which the NER listens to."""
+    import spacy
+
+    folder = Path(base) if Path(base).is_dir() else Path(spacy.util.get_package_path(base))
+    path = next(iter([*folder.glob("config.cfg"), *folder.glob("*/config.cfg")]))
+    config = spacy.util.load_config(path)
+    return int(config["components"]["tok2vec"]["model"]["encode"]["width"])
 
 
 def training_config(base: str | None, settings: TrainSettings) -> Any:
@@ -87,10 +99,11 @@ def training_config(base: str | None, settings: TrainSettings) -> Any:
 
     config = init_config(lang="en", pipeline=["ner"], optimize="efficiency")
     if base is not None:
-        # The installed NER carries its own tok2vec: the shared one is not needed.
-        config["nlp"]["pipeline"] = ["ner"]
-        del config["components"]["tok2vec"]
-        config["components"]["ner"] = {"source": base}
+        # The installed pipeline's tok2vec (trained on OntoNotes) starts the shared embedding;
+        # the NER on top is new, so it knows the project's labels and no others.
+        config["components"]["tok2vec"] = {"source": base}
+        width = base_meta_width(base)
+        config["components"]["ner"]["model"]["tok2vec"]["width"] = width
     config["training"]["max_steps"] = settings.max_steps
     config["training"]["patience"] = settings.patience
     config["training"]["eval_frequency"] = settings.eval_frequency
@@ -204,8 +217,6 @@ def train_ner(
         config["paths"]["train"] = str(work / "train.spacy")
         config["paths"]["dev"] = str(work / "dev.spacy")
         nlp = init_nlp(config)
-        if base_name is not None:
-            _add_labels(nlp, train)
         progress = _Progress(on_step)
         (work / "output").mkdir()
         spacy_train(nlp, work / "output", stdout=progress, stderr=io.StringIO())
@@ -237,10 +248,3 @@ def train_ner(
         staged.rename(folder)  # the whole model appears at once, or not at all
     report.folder = folder
     return report
-
-
-def _add_labels(nlp: Any, train: Sequence[GoldText]) -> None:
-    """A sourced NER keeps its labels; the project's new ones are added before training."""
-    ner = nlp.get_pipe("ner")
-    for label in sorted({s.label for g in train for s in g.spans} - set(ner.labels)):
-        ner.add_label(label)
