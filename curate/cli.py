@@ -351,6 +351,11 @@ def evaluate_command(
     print_evaluation(out, result)
 
 
+AdoptLabels = Annotated[
+    bool, typer.Option(help="Add labels the file uses but curate.toml lacks to curate.toml.")
+]
+
+
 @app.command("import-gold")
 def import_gold_command(
     ctx: typer.Context,
@@ -369,10 +374,7 @@ def import_gold_command(
             "'auto' to choose it from each document's id like any other."
         ),
     ] = "auto",
-    adopt_labels: Annotated[
-        bool,
-        typer.Option(help="Add labels the file uses but curate.toml lacks to curate.toml."),
-    ] = False,
+    adopt_labels: AdoptLabels = False,
 ) -> None:
     """Import gold made elsewhere: it is released, trained on and evaluated against like
     adjudicated gold, and never counted as an annotator."""
@@ -412,10 +414,7 @@ def import_ls_command(
             "ignored; a label that differs from one in curate.toml only by case maps itself)."
         ),
     ] = "",
-    adopt_labels: Annotated[
-        bool,
-        typer.Option(help="Add labels the export uses but curate.toml lacks to curate.toml."),
-    ] = False,
+    adopt_labels: AdoptLabels = False,
 ) -> None:
     """Import a Label Studio JSON export made elsewhere: documents and every annotator's labels."""
     project = _project(ctx)

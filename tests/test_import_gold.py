@@ -102,6 +102,9 @@ def test_jsonl_gold_with_stances_is_released_and_read_by_load_dataset(
     folder = next((project_dir / "exports").glob("*/v1.0.0"))
     dataset = load_dataset(str(folder), "gold")
     assert set(dataset) == {"validation"} and dataset["validation"].num_rows == 2
+    card = " ".join((folder / "README.md").read_text().split())
+    assert "5 labels are gold imported from files made elsewhere" in card
+    assert "Where annotators agreed" not in card and "decided: `imported`." in card
 
 
 def test_people_s_adjudicated_gold_is_kept(project_dir: Path) -> None:

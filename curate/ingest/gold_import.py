@@ -157,11 +157,8 @@ def _one_gold_per_text(path: Path, documents: list[GoldDocument]) -> dict[str, G
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _source_name(path: Path, root: Path) -> str:

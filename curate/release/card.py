@@ -122,9 +122,8 @@ def body(
     parts = [
         f"# {name} {version}",
         "",
-        f"News articles labelled with named entities{about}. {_who_labelled(overlap)} Where "
-        "annotators agreed the label was accepted automatically, otherwise a reviewer decided. "
-        "Made with curate.",
+        f"News articles labelled with named entities{about}. {_who_labelled(overlap)} "
+        f"{_how_decided(rows.methods)}Made with curate.",
         "",
         f"Data sha256: `{fingerprint}` (over the parquet files). Guidelines version: "
         f"{guideline_version or 'not recorded'}.",
@@ -176,7 +175,7 @@ def body(
         "",
         "Offsets are 0-based Unicode code points, end exclusive: `text[start:end] == span['text']` "
         "holds for every span (checked before release). `method` says how each label was "
-        "decided: `unanimous`, `majority` or `reviewer`.",
+        f"decided: {', '.join(f'`{m}`' for m in sorted(rows.methods)) or 'no label was'}.",
         "",
         "## Configs",
         "",
@@ -264,6 +263,22 @@ def body(
         "",
     ]
     return "\n".join(parts)
+
+
+def _how_decided(methods: Counter[str] | dict[str, int]) -> str:
+    """The card's first paragraph on where gold came from, true to the methods in it."""
+    said = ""
+    if set(methods) - {"imported"}:
+        said = (
+            "Where annotators agreed the label was accepted automatically, otherwise a reviewer "
+            "decided. "
+        )
+    if "imported" in methods:
+        said += (
+            f"{methods['imported']} labels are gold imported from files made elsewhere (method "
+            "`imported`; no annotator of this project labelled them). "
+        )
+    return said
 
 
 def _splits_section(splits: dict[str, int]) -> list[str]:
