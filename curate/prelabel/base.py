@@ -49,20 +49,22 @@ def newest_artefact(folder: Path) -> Path | None:
     return manifests[-1].parent if manifests else None
 
 
-def mark_current(folder: Path) -> None:
-    """Make this artefact the one labellers load (training the same data again reuses a folder,
-    so "newest" alone would not say which is meant)."""
-    (folder.parent / "CURRENT").write_text(folder.name + "\n", encoding="utf-8")
+def mark_current(kind: Path, folder: Path | None) -> None:
+    """Make this artefact the one labellers load, or (None) none of kind's: training the same
+    data again reuses a folder, so "newest" alone would not say which is meant."""
+    kind.mkdir(parents=True, exist_ok=True)
+    (kind / "CURRENT").write_text(f"{folder.name if folder else ''}\n", encoding="utf-8")
 
 
-def current_artefact(folder: Path) -> Path | None:
-    """The artefact `curate train` last chose under folder, else the newest one."""
-    pointer = folder / "CURRENT"
-    if pointer.is_file():
-        chosen = folder / pointer.read_text(encoding="utf-8").strip()
-        if (chosen / "manifest.json").is_file():
-            return chosen
-    return newest_artefact(folder)
+def current_artefact(kind: Path) -> Path | None:
+    """The artefact `curate train` last chose under kind (None if it chose none), else the
+    newest one (models trained before the choice was recorded)."""
+    pointer = kind / "CURRENT"
+    if not pointer.is_file():
+        return newest_artefact(kind)
+    name = pointer.read_text(encoding="utf-8").strip()
+    chosen = kind / name
+    return chosen if name and (chosen / "manifest.json").is_file() else None
 
 
 def short_hash(*parts: bytes | str) -> str:

@@ -83,7 +83,7 @@ def base_pipeline(candidates: Sequence[str]) -> tuple[str, str] | None:
     return name, f"{meta['lang']}_{meta['name']}-{meta['version']}"
 
 
-def base_meta_width(base: str) -> int:
+def tok2vec_width(base: str) -> int:
     """The width of the installed pipeline's tok2vec output, which the NER listens to."""
     import spacy
 
@@ -94,7 +94,7 @@ def base_meta_width(base: str) -> int:
 
 
 def training_config(base: str | None, settings: TrainSettings) -> Any:
-    """`spacy init config --pipeline ner`, sourcing the installed pipeline's NER when given."""
+    """`spacy init config --pipeline ner`, sourcing the installed pipeline's tok2vec when given."""
     from spacy.cli.init_config import init_config
 
     config = init_config(lang="en", pipeline=["ner"], optimize="efficiency")
@@ -102,7 +102,7 @@ def training_config(base: str | None, settings: TrainSettings) -> Any:
         # The installed pipeline's tok2vec (trained on OntoNotes) starts the shared embedding;
         # the NER on top is new, so it knows the project's labels and no others.
         config["components"]["tok2vec"] = {"source": base}
-        width = base_meta_width(base)
+        width = tok2vec_width(base)
         config["components"]["ner"]["model"]["tok2vec"]["width"] = width
     config["training"]["max_steps"] = settings.max_steps
     config["training"]["patience"] = settings.patience

@@ -68,7 +68,7 @@ def _write_artefact(folder: Path, training_hash: str, details: dict[str, Any]) -
         **details,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    mark_current(folder)
+    mark_current(folder.parent, folder)
 
 
 def train(
@@ -96,7 +96,7 @@ def train(
         on_step,
     )
     if report.ner.folder is not None:
-        mark_current(report.ner.folder)
+        mark_current(report.ner.folder.parent, report.ner.folder)
     train_part, dev_part, _ = partition(gold, splits, settings.train.dev_share)
     _learn_patterns(context, train_part, dev_part, report)
     texts = {d: documents[d].text for d in stances}
@@ -225,7 +225,8 @@ def _learn_patterns(
         else:
             learned.append((text, counts.most_common(1)[0][0]))
     learned, report.unhelpful_labels = _helpful_on_dev(context, learned, dev, report.ner.folder)
-    if not learned:
+    if not learned:  # names learned from older gold must not linger
+        mark_current(context.models_dir / PATTERNS, None)
         return
     training_hash = _hash(learned)
     folder = context.models_dir / PATTERNS / training_hash[:12]
