@@ -166,14 +166,44 @@ def test_learned_names_need_count_one_label_and_precision(tmp_path: Path) -> Non
         stories.append((text, spans))
     _store_gold(store, stories)
     report = train(store, context)
-    assert report.patterns is not None
-    learned = (report.patterns / "patterns.jsonl").read_text().splitlines()
-    assert [json.loads(line)["name"] for line in learned] == ["Glock"]
+    assert report.candidates == ["Glock"]
     assert report.refused_patterns == {"stop words": 1, "labelled in under 50% of its uses": 2}
-    # A name never overrides the model: a pattern match inside a model entity is not added.
-    labeller = create("spacy-ner.v2", context)
-    assert "patterns-" in labeller.version
     store.close()
+
+
+def test_names_are_kept_only_where_they_raise_dev_f1(tmp_path: Path) -> None:
+    from curate.prelabel.ner_model import GoldText
+    from curate.prelabel.train import _helpful_on_dev
+
+    context = _context(tmp_path)
+    text = "A pump shotgun was found on Tuesday near the pump shotgun store."
+    gold = (Span(2, 14, "WEAPON", "pump shotgun"), Span(45, 57, "WEAPON", "pump shotgun"))
+    assert all(text[s.start : s.end] == s.text for s in gold)
+    learned = [("pump shotgun", "WEAPON"), ("Tuesday", "NORP")]
+    kept, dropped = _helpful_on_dev(context, learned, [GoldText("d1", text, gold)], None)
+    assert kept == [("pump shotgun", "WEAPON")] and dropped == ["NORP"]
+
+
+def test_a_learned_name_fills_gaps_and_never_overrides_the_model(tmp_path: Path) -> None:
+    from curate.prelabel.base import mark_current
+    from curate.prelabel.learning_ner import PATTERNS
+
+    context = _context(tmp_path)
+    folder = context.models_dir / PATTERNS / "abc"
+    folder.mkdir(parents=True)
+    names = [{"name": "John Smith", "label": "WEAPON"}, {"name": "pump shotgun", "label": "WEAPON"}]
+    (folder / "patterns.jsonl").write_text("\n".join(json.dumps(n) for n in names) + "\n")
+    (folder / "manifest.json").write_text(json.dumps({"created": "2026-01-01T00:00:00"}))
+    mark_current(folder.parent, folder)
+    labeller = create("spacy-ner.v2", context)
+    assert labeller.version.endswith("+patterns-abc")
+    document = Document(text="John Smith bought a pump shotgun in Chicago.")
+    found = {(s.text, s.label, s.score) for s in labeller([document])}
+    assert ("John Smith", "PERSON", 0.5) in found  # the model's, not the name's WEAPON
+    assert ("pump shotgun", "WEAPON", 0.4) in found  # a gap the model left
+    assert not any(text == "John Smith" and label == "WEAPON" for text, label, _ in found)
+    mark_current(folder.parent, None)
+    assert "patterns" not in create("spacy-ner.v2", context).version
 
 
 def test_stance_model_reports_f1avg_beside_the_baseline(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@
   label, that are no bare number, stop word or too short, not in the curated gazetteer, and
   labelled at MIN_PRECISION or more of their occurrences in the gold texts ("deputy" labelled
   twice but written forty times would be wrong most of the time).
-  Names of a label are kept only if filling the model's gaps with them does not lower that
-  label's F1 on the dev documents.
+  Names of a label are kept only if filling the model's gaps with them raises that label's F1
+  on the dev documents.
 - stance-learned.v1: one TF-IDF + logistic-regression classifier per stance target, once it has
   prelabel.min_gold_documents gold documents with at least two different labels; scored on the
   held-out dev documents (F1avg of favor and against, beside the majority-class baseline).
@@ -53,6 +53,7 @@ class TrainReport:
     patterns: Path | None = None
     new_patterns: int = 0
     refused_patterns: Counter[str] = field(default_factory=Counter)  # why -> names
+    candidates: list[str] = field(default_factory=list)  # names that passed the guards
     unhelpful_labels: list[str] = field(default_factory=list)  # names that lowered dev F1
 
 
@@ -224,6 +225,7 @@ def _learn_patterns(
             report.refused_patterns[f"labelled in under {MIN_PRECISION:.0%} of its uses"] += 1
         else:
             learned.append((text, counts.most_common(1)[0][0]))
+    report.candidates = [text for text, _ in learned]
     learned, report.unhelpful_labels = _helpful_on_dev(context, learned, dev, report.ner.folder)
     if not learned:  # names learned from older gold must not linger
         mark_current(context.models_dir / PATTERNS, None)
@@ -246,8 +248,8 @@ def _helpful_on_dev(
     dev: list[GoldText],
     model: Path | None,
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    """(names kept, labels dropped): a label's names go when filling the model's gaps with them
-    lowers that label's exact F1 on the dev documents."""
+    """(names kept, labels dropped): a label's names stay only when filling the model's gaps
+    with them raises that label's exact F1 on the dev documents."""
     from curate.agreement.spans import Scores, compare_exact
     from curate.prelabel.gazetteer import Entry, Gazetteer
     from curate.prelabel.spacy_ner import SpacyNer
@@ -283,7 +285,6 @@ def _helpful_on_dev(
             ]
         without = compare_exact(gold, base).table().get(label, Scores())
         with_names = compare_exact(gold, base + filled).table().get(label, Scores())
-        added_only_errors = with_names.tp == without.tp and with_names.fp > without.fp
-        if with_names.f1 < without.f1 or added_only_errors:
+        if with_names.f1 <= without.f1:  # no evidence they help: left out
             dropped.append(label)
     return [(t, lab) for t, lab in learned if lab not in dropped], dropped
