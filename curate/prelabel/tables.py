@@ -91,7 +91,7 @@ def print_training(console: Console, report: TrainReport) -> None:
     )
     if report.unhelpful_labels:
         console.print(
-            "names left out because they did not raise F1 on the dev documents: "
+            "names left out because they lowered F1 on the dev documents: "
             + ", ".join(report.unhelpful_labels),
             highlight=False,
         )

@@ -6,8 +6,8 @@
   label, that are no bare number, stop word or too short, not in the curated gazetteer, and
   labelled at MIN_PRECISION or more of their occurrences in the gold texts ("deputy" labelled
   twice but written forty times would be wrong most of the time).
-  Names of a label are kept only if filling the model's gaps with them raises that label's F1
-  on the dev documents.
+  Names of a label are kept only if filling the model's gaps with them does not lower that
+  label's F1 on the dev documents (nor add only errors there).
 - stance-learned.v1: one TF-IDF + logistic-regression classifier per stance target, once it has
   prelabel.min_gold_documents gold documents with at least two different labels; scored on the
   held-out dev documents (F1avg of favor and against, beside the majority-class baseline).
@@ -248,8 +248,8 @@ def _helpful_on_dev(
     dev: list[GoldText],
     model: Path | None,
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    """(names kept, labels dropped): a label's names stay only when filling the model's gaps
-    with them raises that label's exact F1 on the dev documents."""
+    """(names kept, labels dropped): a label's names go when filling the model's gaps with them
+    lowers that label's exact F1 on the dev documents, or adds only false positives there."""
     from curate.agreement.spans import Scores, compare_exact
     from curate.prelabel.gazetteer import Entry, Gazetteer
     from curate.prelabel.spacy_ner import SpacyNer
@@ -285,6 +285,7 @@ def _helpful_on_dev(
             ]
         without = compare_exact(gold, base).table().get(label, Scores())
         with_names = compare_exact(gold, base + filled).table().get(label, Scores())
-        if with_names.f1 <= without.f1:  # no evidence they help: left out
+        added_only_errors = with_names.tp == without.tp and with_names.fp > without.fp
+        if with_names.f1 < without.f1 or added_only_errors:
             dropped.append(label)
     return [(t, lab) for t, lab in learned if lab not in dropped], dropped
