@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from curate.cli import app
 from curate.prelabel import prelabel
-from curate.prelabel.merge import merge_entities
 from curate.project import Project
 from curate.records import Annotation, Span, StanceLabel
 from curate.store import queries
+from curate.suggestions import merge_entities
 
 FIXTURE = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
 runner = CliRunner()

@@ -279,9 +279,9 @@ def test_the_cli_names_dropped_gold_and_rows_by_gold_label(tmp_path: Path) -> No
 def test_store_gold_scores_the_merged_suggestions_annotators_see(project) -> None:  # type: ignore[no-untyped-def]
     from curate.adjudicate.review import decide
     from curate.prelabel.evaluate import evaluate_store
-    from curate.prelabel.merge import shown
     from curate.records import Span
     from curate.store import queries
+    from curate.suggestions import shown
 
     store = project.open_store()
     order = project.settings.prelabel.labellers

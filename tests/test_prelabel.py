@@ -17,11 +17,11 @@ from curate.ingest import ingest
 from curate.prelabel import prelabel, run_labeller
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.gazetteer import read_gazetteer
-from curate.prelabel.merge import merge_entities
 from curate.prelabel.registry import create
 from curate.prelabel.spacy_ner import load_pipeline
 from curate.records import Document, Prelabel
 from curate.store import Store, open_store, queries
+from curate.suggestions import merge_entities
 
 ROOT = Path(__file__).resolve().parent.parent
 

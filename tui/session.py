@@ -12,11 +12,11 @@ from typing import Any
 
 from curate.assign import assign
 from curate.errors import UsageError
-from curate.prelabel.merge import shown
 from curate.prelabel.uncertainty import queue_order
 from curate.project import Project
 from curate.records import Annotation, Document, StanceLabel
 from curate.store import Store, queries
+from curate.suggestions import shown
 from tui.state import AnnotationState
 
 ORIGIN = "tui"

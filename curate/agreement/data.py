@@ -16,9 +16,9 @@ from sqlalchemy import Connection
 
 from curate.agreement.matching import SpanArrays
 from curate.config import Settings
-from curate.prelabel.merge import merge_entities
 from curate.records import Annotation, Prelabel
 from curate.store import queries
+from curate.suggestions import merge_entities
 
 MISSING = -1
 

@@ -20,11 +20,11 @@ from curate.labelstudio.label_config import (
     label_config,
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, settle
-from curate.prelabel.merge import shown
 from curate.prelabel.uncertainty import queue_order
 from curate.project import Project
 from curate.records import Prelabel
 from curate.store import Store, queries
+from curate.suggestions import shown
 
 SYSTEM = "labelstudio"
 BATCH = 5000  # tasks per import request

@@ -26,10 +26,10 @@ from curate.ingest.gold import (
     read_gold,
 )
 from curate.prelabel.base import LabellerContext
-from curate.prelabel.merge import merge_entities, merge_stances
 from curate.prelabel.registry import check_names, create
 from curate.records import Prelabel, Span
 from curate.store import Store, queries
+from curate.suggestions import merge_entities, merge_stances
 
 
 @dataclass

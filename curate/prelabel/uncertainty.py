@@ -22,9 +22,9 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from curate.config import Settings
-from curate.prelabel.merge import merge_stances
 from curate.records import Prelabel
 from curate.store import queries
+from curate.suggestions import merge_stances
 
 
 def _entropy(p: float) -> float:
