@@ -7,7 +7,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -100,13 +100,6 @@ def _fail(error: CurateError) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
-def _run(action: Callable[[], Any]) -> Any:
-    try:
-        return action()
-    except CurateError as error:
-        raise _fail(error) from None
-
-
 @app.callback()
 def main(
     ctx: typer.Context,
@@ -120,7 +113,7 @@ def main(
 
 @contextmanager
 def _opened_store(project: Project) -> Iterator[Store]:
-    store = _run(project.open_store)
+    store = project.open_store()
     try:
         yield store
     finally:
@@ -128,7 +121,7 @@ def _opened_store(project: Project) -> Iterator[Store]:
 
 
 def _project(ctx: typer.Context) -> Project:
-    return _run(lambda: Project.load(ctx.obj))
+    return Project.load(ctx.obj)
 
 
 @app.command()
@@ -142,7 +135,7 @@ def init(
 ) -> None:
     """Write a commented curate.toml for a new project."""
     chosen = name or directory.resolve().name
-    path = _run(lambda: init_project(directory, force, chosen))
+    path = init_project(directory, force, chosen)
     out.print(f"wrote {path}; edit it, then run `curate ingest PATH`")
 
 
@@ -167,10 +160,10 @@ def ingest_command(
     try:
         pattern = re.compile(require) if require else None
     except re.error as error:
-        raise _fail(UsageError(f"--require {require!r} is not a valid regex ({error})")) from None
+        raise UsageError(f"--require {require!r} is not a valid regex ({error})") from None
     options = IngestOptions(Fields(text_field, id_field, title_field), encoding, pattern)
     with _opened_store(project) as store:
-        size = _run(lambda: total_bytes(paths))
+        size = total_bytes(paths)
         with Progress(
             TextColumn("ingest"),
             BarColumn(),
@@ -181,14 +174,12 @@ def ingest_command(
             transient=True,
         ) as bar:
             task = bar.add_task("ingest", total=size)
-            report = _run(
-                lambda: ingest(
-                    store,
-                    paths,
-                    options,
-                    base_dir=project.root,
-                    progress=lambda n: bar.advance(task, n),
-                )
+            report = ingest(
+                store,
+                paths,
+                options,
+                base_dir=project.root,
+                progress=lambda n: bar.advance(task, n),
             )
     _print_ingest(report, pattern is not None)
     if report.failed:
@@ -258,9 +249,7 @@ def prelabel_command(
                     tasks[version] = bar.add_task(version.split("+")[0], total=total)
                 bar.advance(tasks[version], count)
 
-            report = _run(
-                lambda: prelabel(store, project.labeller_context(), labeller or None, advance)
-            )
+            report = prelabel(store, project.labeller_context(), labeller or None, advance)
     table = Table(title="prelabel")
     table.add_column("labeller", overflow="fold")
     for column in ("documents labelled", "suggestions", "already done"):
@@ -303,7 +292,7 @@ def train_command(ctx: typer.Context) -> None:
                 if score is not None:
                     bar.update(task, score=f"dev F1 {score:.3f}")
 
-            report = _run(lambda: train(store, project.labeller_context(), step))
+            report = train(store, project.labeller_context(), step)
     print_training(out, report)
 
 
@@ -339,12 +328,12 @@ def evaluate_command(
     project = _project(ctx)
     context = project.labeller_context()
     if gold is not None:
-        result = _run(lambda: evaluate_file(context, gold, label_map, labeller, predictions))
+        result = evaluate_file(context, gold, label_map, labeller, predictions)
     else:
         if label_map is not None or predictions is not None:
-            raise _fail(UsageError("--label-map and --predictions go with --gold FILE"))
+            raise UsageError("--label-map and --predictions go with --gold FILE")
         with _opened_store(project) as store:
-            result = _run(lambda: evaluate_store(store, context, labeller, annotator))
+            result = evaluate_store(store, context, labeller, annotator)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -379,10 +368,10 @@ def import_gold_command(
     """Import gold made elsewhere: it is released, trained on and evaluated against like
     adjudicated gold, and never counted as an annotator."""
     project = _project(ctx)
-    mapping = _run(lambda: parse_label_map(label_map))
+    mapping = parse_label_map(label_map)
     drop = {label.strip() for label in drop_labels.split(",") if label.strip()}
     with _opened_store(project) as store:
-        report = _run(lambda: import_gold(project, store, path, mapping, drop, split, adopt_labels))
+        report = import_gold(project, store, path, mapping, drop, split, adopt_labels)
     out.print(
         f"{report.documents} documents from {report.source} (sha256 {report.sha256[:12]}): "
         f"gold stored for {report.imported} ({report.spans} spans, {report.stances} stances), "
@@ -418,12 +407,10 @@ def import_ls_command(
 ) -> None:
     """Import a Label Studio JSON export made elsewhere: documents and every annotator's labels."""
     project = _project(ctx)
-    mapping = _run(lambda: parse_label_map(label_map))
+    mapping = parse_label_map(label_map)
     with _opened_store(project) as store:
-        report = _run(
-            lambda: import_into_project(
-                project, store, export, text_field, mapping, adopt=adopt_labels
-            )
+        report = import_into_project(
+            project, store, export, text_field, mapping, adopt=adopt_labels
         )
     c = report.conversion
     out.print(
@@ -475,7 +462,7 @@ def labelstudio_serve(
 ) -> None:
     """Install (once) and start Label Studio on 127.0.0.1; wait until it answers."""
     server = _server(_project(ctx))
-    url = _run(lambda: serve(server, allow_remote, say=lambda m: err.print(m, highlight=False)))
+    url = serve(server, allow_remote, say=lambda m: err.print(m, highlight=False))
     out.print(
         f"Label Studio is running at {url} (admin: {server.admin_email}; the token is in "
         f"{server.credentials_file}, mode 0600)",
@@ -509,7 +496,7 @@ def _print_warnings(warnings: dict[str, int]) -> None:
 
 def _client_args(project: Project) -> tuple[str, str]:
     url = project.settings.labelstudio.base_url
-    return url, _run(lambda: credentials(_server(project))["token"])
+    return url, credentials(_server(project))["token"]
 
 
 @labelstudio_app.command("doctor")
@@ -525,7 +512,7 @@ def labelstudio_doctor(
     project = _project(ctx)
     url, token = _client_args(project)
     with _opened_store(project) as store, connect(url, token) as client:
-        checkup = _run(lambda: doctor(client, store, url, fix=fix))
+        checkup = doctor(client, store, url, fix=fix)
     if as_json:
         typer.echo(json.dumps(asdict(checkup)))
         return
@@ -583,16 +570,14 @@ def push_command(
             ) as bar,
         ):
             task = bar.add_task("push", total=None)
-            report = _run(
-                lambda: push(
-                    store,
-                    project,
-                    client,
-                    url,
-                    blind_fraction,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                    wait=wait,
-                )
+            report = push(
+                store,
+                project,
+                client,
+                url,
+                blind_fraction,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                wait=wait,
             )
     table = Table("annotator", "project", "new tasks", title=f"push to {url}")
     for name, project_id in report.projects.items():
@@ -628,7 +613,7 @@ def pull_command(
     url, token = _client_args(project)
     with _opened_store(project) as store:
         with connect(url, token) as client:
-            report = _run(lambda: pull(store, project, client, url, full))
+            report = pull(store, project, client, url, full)
     c = report.conversion
     out.print(
         f"{report.tasks_read} tasks read ({report.full_exports} full exports); "
@@ -671,11 +656,9 @@ def agreement_command(
     if export is not None:
         # An export is read into a throwaway store, so the project's own store is untouched.
         with tempfile.TemporaryDirectory() as scratch:
-            store = _run(lambda: open_store(f"sqlite:///{Path(scratch) / 'export.db'}"))
+            store = open_store(f"sqlite:///{Path(scratch) / 'export.db'}")
             try:
-                _run(
-                    lambda: import_export(store, export, project.settings, keep_unknown_labels=True)
-                )
+                import_export(store, export, project.settings, keep_unknown_labels=True)
                 with store.transaction() as connection:
                     report = measure(connection, project.settings, resamples, seed)
             finally:
@@ -684,18 +667,16 @@ def agreement_command(
         with _opened_store(project) as store, store.transaction() as connection:
             report = measure(connection, project.settings, resamples, seed)
     if report["documents"] == 0:
-        raise _fail(
-            UsageError("no annotations to measure; run `curate pull` or `curate import-ls` first")
-        )
+        raise UsageError("no annotations to measure; run `curate pull` or `curate import-ls` first")
     if not show_annotators:  # the same pseudonyms as in the project's releases
         from curate.release import release_salt
         from curate.release.rows import pseudonym
 
-        salt = _run(lambda: release_salt(project))
+        salt = release_salt(project)
         report = renamed(report, lambda name: pseudonym(name, salt))
     if html is not None:
         title = f"curate agreement: {project.settings.project.name}"
-        _run(lambda: _write_text(html, render_html(report, title)))
+        _write_text(html, render_html(report, title))
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
@@ -774,7 +755,7 @@ def annotate_command(
 
     project = _project(ctx)
     with _opened_store(project) as store:
-        app_ = _run(lambda: AnnotateApp(project, store, annotator))
+        app_ = AnnotateApp(project, store, annotator)
         _need_terminal("annotate")
         app_.run()
     if app_.return_code:
@@ -783,11 +764,9 @@ def annotate_command(
 
 def _need_terminal(command: str) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise _fail(
-            UsageError(
-                f"`curate {command}` needs a terminal (stdin and stdout are not one here); run "
-                "it in a terminal or in tmux"
-            )
+        raise UsageError(
+            f"`curate {command}` needs a terminal (stdin and stdout are not one here); run "
+            "it in a terminal or in tmux"
         )
 
 
@@ -801,20 +780,16 @@ def review_command(
 
     project = _project(ctx)
     if not PERSON_NAME.match(reviewer):
-        raise _fail(
-            UsageError(f"--as {reviewer!r}: use letters, digits, '.', '_' and '-' in the name")
-        )
+        raise UsageError(f"--as {reviewer!r}: use letters, digits, '.', '_' and '-' in the name")
     with _opened_store(project) as store:
-        app_ = _run(lambda: ReviewApp(project, store, reviewer))
+        app_ = ReviewApp(project, store, reviewer)
         _need_terminal("review")
         app_.run()
     if app_.unstored:
-        raise _fail(
-            StoreError(
-                f"{len(app_.unstored)} decisions were not stored (the reasons were shown); your "
-                f"choices are kept as drafts in .curate/review-drafts/{reviewer}/ and come back "
-                f"when you run `curate review --as {reviewer}` again"
-            )
+        raise StoreError(
+            f"{len(app_.unstored)} decisions were not stored (the reasons were shown); your "
+            f"choices are kept as drafts in .curate/review-drafts/{reviewer}/ and come back "
+            f"when you run `curate review --as {reviewer}` again"
         )
     if app_.return_code:
         raise typer.Exit(app_.return_code)
@@ -841,17 +816,15 @@ def release_command(
 
     project = _project(ctx)
     with _opened_store(project) as store, store.transaction() as connection:
-        report = _run(
-            lambda: release(
-                project,
-                connection,
-                version,
-                bump_part,
-                notes,
-                allow_unresolved,
-                real_names,
-                with_prelabels,
-            )
+        report = release(
+            project,
+            connection,
+            version,
+            bump_part,
+            notes,
+            allow_unresolved,
+            real_names,
+            with_prelabels,
         )
     if report.adopted:
         out.print(
@@ -907,10 +880,10 @@ def releases_command(ctx: typer.Context) -> None:
 def _release_folder(project: Project, version: str) -> Path:
     from curate.release import parse_version
 
-    clean = ".".join(str(n) for n in _run(lambda: parse_version(version)))
+    clean = ".".join(str(n) for n in parse_version(version))
     folder = project.root / "exports" / project.settings.release.name / f"v{clean}"
     if not folder.is_dir():
-        raise _fail(UsageError(f"{folder} not found; `curate releases` lists the versions"))
+        raise UsageError(f"{folder} not found; `curate releases` lists the versions")
     return folder
 
 
@@ -946,7 +919,7 @@ def publish_command(
 
     project = _project(ctx)
     folder = _release_folder(project, version)
-    commit = _run(lambda: publish(HfApi(), folder, folder.name.removeprefix("v"), repo))
+    commit = publish(HfApi(), folder, folder.name.removeprefix("v"), repo)
     out.print(f"published {folder.name} to {repo} (commit {commit})", highlight=False)
 
 
