@@ -113,7 +113,7 @@ def run_curate(root: Path, version: str) -> float:
     # connect(), not transaction(): the release row is rolled back, so every repeat starts
     # from the same store (the folder itself is written, under its own exports root).
     with store.connect() as connection:
-        release(project, connection, version, exports=root / f"exports-{version}")
+        release(project, connection, version=version, exports=root / f"exports-{version}")
     return time.perf_counter() - start
 
 

@@ -819,12 +819,12 @@ def release_command(
         report = release(
             project,
             connection,
-            version,
-            bump_part,
-            notes,
-            allow_unresolved,
-            real_names,
-            with_prelabels,
+            version=version,
+            bump_part=bump_part,
+            notes=notes,
+            allow_unresolved=allow_unresolved,
+            real_names=real_names,
+            with_prelabels=with_prelabels,
         )
     if report.adopted:
         out.print(

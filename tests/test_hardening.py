@@ -223,7 +223,7 @@ def test_a_release_killed_before_it_was_recorded_is_adopted_or_refused(
     fresh.mkdir()
     # Written and renamed into place, then killed before the store's commit.
     with project.open_store().connect() as connection:
-        release(project, connection, "1.0.0")
+        release(project, connection, version="1.0.0")
         connection.rollback()
     assert (root / "v1.0.0").is_dir() and not stale.exists() and fresh.exists()
     kept = tmp_path / "kept"

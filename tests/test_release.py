@@ -202,7 +202,7 @@ def test_gates_refuse_and_leave_no_folder(adjudicated: Project) -> None:
     # In one transaction, a refused release leaves nothing of itself behind.
     with adjudicated.open_store().transaction() as connection:
         with pytest.raises(UsageError, match="nothing changed"):
-            release(adjudicated, connection, "1.0.1")
+            release(adjudicated, connection, version="1.0.1")
         history = queries.release_history(connection, adjudicated.settings.release.name)
         assert [h["version"] for h in history] == ["1.0.0"]
         assert queries.release_splits(connection) == released_splits(adjudicated)
@@ -220,7 +220,7 @@ def test_gates_refuse_and_leave_no_folder(adjudicated: Project) -> None:
         )
     with adjudicated.open_store().transaction() as connection:
         with pytest.raises(SpanError, match="does not match the text"):
-            release(adjudicated, connection, "2.0.0")
+            release(adjudicated, connection, version="2.0.0")
         assert len(queries.release_history(connection, adjudicated.settings.release.name)) == 1
 
 
@@ -373,7 +373,7 @@ def test_store_release_load_round_trip(offline: None, documents: list) -> None:
                     spans.append(Span(start, end, label, text[start:end]))
                 decide(connection, project.settings, document.id, "rita", spans, {"Iran": stance})
                 expected[document.id] = ({(s.start, s.end, s.label) for s in spans}, stance)
-            release(project, connection, "1.0.0")
+            release(project, connection, version="1.0.0")
         folder = root / "exports" / project.settings.release.name / "v1.0.0"
         loaded = load(folder, cache_dir=str(root / "hf-cache"))  # a cache per example
         seen = {}
@@ -522,7 +522,7 @@ def test_a_release_on_sqlite_and_postgresql_records_its_splits_and_a_refused_one
             queries.insert_documents(connection, [document])
             spans = [Span(0, 8, "PERSON", "Khamenei"), Span(22, 28, "GPE", "Tehran")]
             decide(connection, project.settings, document.id, "rita", spans, {"Iran": "against"})
-        report = release(project, connection, "1.0.0", exports=tmp_path / "exports")
+        report = release(project, connection, version="1.0.0", exports=tmp_path / "exports")
     with store.transaction() as connection:
         history = queries.release_history(connection, project.settings.release.name)
         assert [(h["version"], h["fingerprint"], h["documents"]) for h in history] == [
@@ -533,7 +533,7 @@ def test_a_release_on_sqlite_and_postgresql_records_its_splits_and_a_refused_one
             Document(t).id: split_of(Document(t).id, project.settings.release.splits) for t in texts
         }
         with pytest.raises(UsageError, match="nothing changed"):
-            release(project, connection, "1.0.1", exports=tmp_path / "exports")
+            release(project, connection, version="1.0.1", exports=tmp_path / "exports")
         assert len(queries.release_history(connection, project.settings.release.name)) == 1
         assert queries.release_splits(connection) == splits
     gold = load(report.folder, "gold")

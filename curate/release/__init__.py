@@ -80,6 +80,7 @@ class ReleaseReport:
 def release(
     project: Project,
     connection: Connection,
+    *,
     version: str | None = None,
     bump_part: str | None = None,
     notes: str | None = None,
