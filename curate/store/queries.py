@@ -41,6 +41,13 @@ from curate.store.schema import (
     sync_state,
 )
 
+CHUNK = 500  # ids per IN (...): stays under every database's bound-parameter limit
+
+
+def in_chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -52,8 +59,7 @@ def now() -> datetime:
 def existing_document_ids(connection: Connection, ids: Iterable[str]) -> set[str]:
     wanted = list(set(ids))
     found: set[str] = set()
-    for start in range(0, len(wanted), 500):  # stay under bound-parameter limits
-        chunk = wanted[start : start + 500]
+    for chunk in in_chunks(wanted):  # stay under bound-parameter limits
         found.update(connection.scalars(select(documents.c.id).where(documents.c.id.in_(chunk))))
     return found
 
@@ -81,10 +87,10 @@ def known_sources(connection: Connection, document_ids: Iterable[str]) -> dict[s
     """Source files each document was already seen in."""
     ids = list(set(document_ids))
     seen: dict[str, list[str]] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in in_chunks(ids):
         rows = connection.execute(
             select(document_sources.c.document_id, document_sources.c.source).where(
-                document_sources.c.document_id.in_(ids[start : start + 500])
+                document_sources.c.document_id.in_(chunk)
             )
         )
         for document_id, source in rows:
@@ -114,10 +120,10 @@ def sources_of(connection: Connection, document_id: str) -> list[dict[str, Any]]
 def first_sources(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
     """Where each document was first seen (its earliest recorded source)."""
     found: dict[str, str] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in in_chunks(ids):
         rows = connection.execute(
             select(document_sources.c.document_id, document_sources.c.source)
-            .where(document_sources.c.document_id.in_(ids[start : start + 500]))
+            .where(document_sources.c.document_id.in_(chunk))
             .order_by(document_sources.c.id)
         )
         for document_id, source in rows:
@@ -172,8 +178,7 @@ def prelabels_for_many(connection: Connection, ids: list[str]) -> dict[str, list
     newest: dict[str, dict[str, str]] = {}
     found: dict[str, list[Prelabel]] = {}
     fields = Prelabel.__dataclass_fields__
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in in_chunks(ids):
         runs = connection.execute(
             select(prelabel_runs.c.document_id, prelabel_runs.c.labeller)
             .where(prelabel_runs.c.document_id.in_(chunk))
@@ -194,10 +199,10 @@ def prelabels_for_many(connection: Connection, ids: list[str]) -> dict[str, list
 def texts_by_ids(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """id -> (title, text), without the metadata (cheaper for whole-corpus reads)."""
     found = {}
-    for start in range(0, len(ids), 500):
+    for chunk in in_chunks(ids):
         rows = connection.execute(
             select(documents.c.id, documents.c.title, documents.c.text).where(
-                documents.c.id.in_(ids[start : start + 500])
+                documents.c.id.in_(chunk)
             )
         )
         for document_id, title, text in rows:
@@ -207,10 +212,8 @@ def texts_by_ids(connection: Connection, ids: Sequence[str]) -> dict[str, tuple[
 
 def documents_by_ids(connection: Connection, ids: list[str]) -> dict[str, Document]:
     found = {}
-    for start in range(0, len(ids), 500):
-        rows = connection.execute(
-            select(documents).where(documents.c.id.in_(ids[start : start + 500]))
-        )
+    for chunk in in_chunks(ids):
+        rows = connection.execute(select(documents).where(documents.c.id.in_(chunk)))
         for row in rows:
             found[row.id] = Document(text=row.text, title=row.title, metadata=row.metadata)
     return found
@@ -311,14 +314,14 @@ def add_annotations(connection: Connection, batch: list[Annotation]) -> None:
         return
     ids = sorted({a.document_id for a in batch})
     latest: dict[tuple[str, str], int] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in in_chunks(ids):
         rows = connection.execute(
             select(
                 annotation_rows.c.document_id,
                 annotation_rows.c.annotator,
                 func.max(annotation_rows.c.revision),
             )
-            .where(annotation_rows.c.document_id.in_(ids[start : start + 500]))
+            .where(annotation_rows.c.document_id.in_(chunk))
             .group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
         )
         for document_id, annotator, revision in rows:
@@ -398,7 +401,7 @@ def newest_annotations(
     if document_ids is None:
         chunks: list[Sequence[str] | None] = [None]
     else:
-        chunks = [document_ids[i : i + 500] for i in range(0, len(document_ids), 500)]
+        chunks = list(in_chunks(document_ids))
     found: list[Annotation] = []
     for chunk in chunks:
         query = newest if chunk is None else newest.where(annotation_rows.c.document_id.in_(chunk))
@@ -443,11 +446,9 @@ def decisions_for(connection: Connection, document_ids: Sequence[str]) -> list[D
     """Every decision on these documents, oldest first."""
     found = []
     fields = Decision.__dataclass_fields__
-    for start in range(0, len(document_ids), 500):
+    for chunk in in_chunks(document_ids):
         rows = connection.execute(
-            select(decisions)
-            .where(decisions.c.document_id.in_(document_ids[start : start + 500]))
-            .order_by(decisions.c.id)
+            select(decisions).where(decisions.c.document_id.in_(chunk)).order_by(decisions.c.id)
         )
         for row in rows:
             values = {k: v for k, v in row._mapping.items() if k in fields}
@@ -480,11 +481,9 @@ def store_document_scores(
 ) -> None:
     """(document id, score, entity F1, stance agreement, annotators): replaces earlier scores."""
     ids = [row[0] for row in rows]
-    for start in range(0, len(ids), 500):
+    for chunk in in_chunks(ids):
         connection.execute(
-            delete(document_agreement).where(
-                document_agreement.c.document_id.in_(ids[start : start + 500])
-            )
+            delete(document_agreement).where(document_agreement.c.document_id.in_(chunk))
         )
     if rows:
         stamp = now()
