@@ -345,6 +345,19 @@ AdoptLabels = Annotated[
 ]
 
 
+def _print_labels(mapped: dict[str, str], adopted: list[str]) -> None:
+    """What an import did to outside labels: renamed ones, and ones written into curate.toml."""
+    if mapped:
+        renamed = ", ".join(f"{k} -> {v}" for k, v in sorted(mapped.items()))
+        out.print(f"labels mapped: {renamed}", highlight=False)
+    if adopted:
+        out.print(
+            f"labels added to curate.toml: {', '.join(adopted)} (edit their hotkeys, "
+            "colours and guideline definitions as you like)",
+            highlight=False,
+        )
+
+
 @app.command("import-gold")
 def import_gold_command(
     ctx: typer.Context,
@@ -384,11 +397,7 @@ def import_gold_command(
     if report.dropped:
         listed = ", ".join(f"{n} {label}" for label, n in report.dropped.most_common())
         out.print(f"spans left out: {listed}", highlight=False)
-    if report.mapped:
-        renamed = ", ".join(f"{k} -> {v}" for k, v in sorted(report.mapped.items()))
-        out.print(f"labels mapped: {renamed}", highlight=False)
-    if report.adopted:
-        out.print(f"labels added to curate.toml: {', '.join(report.adopted)}", highlight=False)
+    _print_labels(report.mapped, report.adopted)
 
 
 @app.command("import-ls")
@@ -430,15 +439,7 @@ def import_ls_command(
     if c.ignored_results:
         ignored = ", ".join(f"{n} {kind}" for kind, n in c.ignored_results.items())
         out.print(f"results curate does not read were left out: {ignored}", highlight=False)
-    if report.mapped:
-        renamed = ", ".join(f"{k} -> {v}" for k, v in sorted(report.mapped.items()))
-        out.print(f"labels mapped: {renamed}", highlight=False)
-    if report.adopted:
-        out.print(
-            f"labels added to curate.toml: {', '.join(report.adopted)} (edit their hotkeys, "
-            "colours and guideline definitions as you like)",
-            highlight=False,
-        )
+    _print_labels(report.mapped, report.adopted)
     _print_warnings(c.warnings)
 
 
