@@ -30,10 +30,10 @@ from curate.config import Settings
 from curate.errors import UsageError
 from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
+from curate.store.current import OPEN, current_decisions
 
 AUTO = "curate-auto"
 HUMAN_METHODS = frozenset({"reviewer"})
-OPEN = "open"
 
 
 @dataclass
@@ -51,11 +51,6 @@ class AutoReport:
 
 def item_key(decision: Decision) -> tuple[str, str | None]:
     return decision.kind, decision.target
-
-
-def newest_decisions(decisions: list[Decision]) -> dict[tuple[str, str, str | None], Decision]:
-    """(document, kind, target) -> the newest decision (decisions arrive oldest first)."""
-    return {(d.document_id, d.kind, d.target): d for d in decisions}
 
 
 def require_known_labels(found: list[Annotation], settings: Settings, command: str) -> None:
@@ -87,7 +82,7 @@ def auto_adjudicate(
         if len(found) >= settings.adjudication.min_annotators
     }
     report.documents, report.pending = len(ready), len(by_document) - len(ready)
-    current = newest_decisions(queries.decisions_for(connection, sorted(ready)))
+    current = current_decisions(connection, sorted(ready))
     suggested = (
         queries.prelabels_for_many(connection, sorted(ready))
         if settings.adjudication.tie_breaker == "prelabel"

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from curate.adjudicate.auto import OPEN, newest_decisions
 from curate.config import Settings
 from curate.errors import InputError
 from curate.offsets import check_span
 from curate.records import Annotation, Decision, Document, Span
 from curate.store import queries
+from curate.store.current import OPEN, current_decisions
 
 REVIEWER = "reviewer"
 # Conflict types, in the order a reviewer is shown them.
@@ -31,7 +31,7 @@ class QueueEntry:
 def review_queue(connection: Connection) -> list[QueueEntry]:
     """Documents with an open item, lowest agreement first (unmeasured last, then by id)."""
     decided = queries.decided_documents(connection)
-    newest = newest_decisions(queries.decisions_for(connection, sorted(decided)))
+    newest = current_decisions(connection, sorted(decided))
     open_items: dict[str, list[str]] = {}
     for (document_id, kind, target), decision in sorted(newest.items(), key=str):
         if decision.method == OPEN:
@@ -92,7 +92,7 @@ def align(connection: Connection, settings: Settings, document_id: str) -> Align
         a for a in queries.newest_annotations(connection, [document_id]) if a.skipped_reason is None
     ]
     annotators = tuple(a.annotator for a in found)
-    newest = newest_decisions(queries.decisions_for(connection, [document_id]))
+    newest = current_decisions(connection, [document_id])
     entity = newest.get((document_id, "entity", None))
     groups = group_spans(found)
     if entity is not None:
@@ -216,7 +216,7 @@ def decide(
     based_on = tuple(
         sorted(a.id for a in queries.newest_annotations(connection, [document_id]) if a.id)
     )
-    current = newest_decisions(queries.decisions_for(connection, [document_id]))
+    current = current_decisions(connection, [document_id])
     items: list[tuple[str, str | None, dict[str, Any]]] = []
     entity = current.get((document_id, "entity", None))
     settled = {}

@@ -20,8 +20,8 @@ from sqlalchemy import Connection
 from curate.config import Settings
 from curate.errors import SpanError, StoreError
 from curate.store.arrow import Query, read_tables
+from curate.store.current import OPEN
 
-OPEN = "open"
 SPAN = pa.struct(
     [
         ("start", pa.int64()),

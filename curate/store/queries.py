@@ -25,6 +25,8 @@ from sqlalchemy.exc import DBAPIError
 
 from curate.errors import AppendOnlyError
 from curate.records import Annotation, Decision, Document, Prelabel, Span, StanceLabel
+from curate.store.chunks import in_chunks
+from curate.store.current import OPEN, current_decisions, is_open, newest_ids
 from curate.store.schema import (
     annotations as annotation_rows,
 )
@@ -40,13 +42,6 @@ from curate.store.schema import (
     releases,
     sync_state,
 )
-
-CHUNK = 500  # ids per IN (...): stays under every database's bound-parameter limit
-
-
-def in_chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
 
 
 def now() -> datetime:
@@ -456,22 +451,6 @@ def decisions_for(connection: Connection, document_ids: Sequence[str]) -> list[D
     return found
 
 
-def newest_decision_payloads(
-    connection: Connection,
-) -> dict[tuple[str, str, str | None], tuple[str, dict[str, Any]]]:
-    """(document, kind, target) -> (method, payload) of the newest decision, in one scan."""
-    rows = connection.execute(
-        select(
-            decisions.c.document_id,
-            decisions.c.kind,
-            decisions.c.target,
-            decisions.c.method,
-            decisions.c.payload,
-        ).order_by(decisions.c.id)
-    )
-    return {(d, kind, target): (method, payload) for d, kind, target, method, payload in rows}
-
-
 def decided_documents(connection: Connection) -> set[str]:
     return set(connection.scalars(select(decisions.c.document_id).distinct()))
 
@@ -608,36 +587,23 @@ def external_ids(connection: Connection, system: str, kind: str) -> dict[str, st
 
 
 def gold_stances(connection: Connection) -> dict[str, dict[str, str]]:
-    """Adjudicated stance: document id -> target -> label (the newest decision wins)."""
-    rows = connection.execute(
-        select(decisions.c.document_id, decisions.c.target, decisions.c.payload)
-        .where(decisions.c.kind == "stance")
-        .order_by(decisions.c.id)
-    )
+    """Gold stance: document id -> target -> label, from the current decisions that are settled."""
     gold: dict[str, dict[str, str]] = {}
-    for document_id, target, payload in rows:
-        if payload.get("label") is None:  # reopened for review: no gold until a reviewer decides
-            gold.get(document_id, {}).pop(target, None)
-        else:
-            gold.setdefault(document_id, {})[target] = payload["label"]
-    return {d: labels for d, labels in gold.items() if labels}
+    for (document_id, kind, target), decision in current_decisions(connection).items():
+        if kind == "stance" and target is not None and not is_open(decision):
+            gold.setdefault(document_id, {})[target] = decision.payload["label"]
+    return gold
 
 
 def gold_entities(connection: Connection) -> dict[str, list[Span]]:
-    """Adjudicated entities: document id -> spans (the newest entity decision per document)."""
-    rows = connection.execute(
-        select(decisions.c.document_id, decisions.c.payload)
-        .where(decisions.c.kind == "entity")
-        .order_by(decisions.c.id)
-    )
-    gold: dict[str, list[Span]] = {}
-    for document_id, payload in rows:
-        if payload.get("open"):  # spans still in conflict: the document has no gold yet
-            gold.pop(document_id, None)
-        else:
-            spans = payload["spans"]
-            gold[document_id] = [Span(s["start"], s["end"], s["label"], s["text"]) for s in spans]
-    return gold
+    """Gold entities: document id -> spans, from the current entity decisions that are settled."""
+    return {
+        document_id: [
+            Span(s["start"], s["end"], s["label"], s["text"]) for s in decision.payload["spans"]
+        ]
+        for (document_id, kind, _), decision in current_decisions(connection).items()
+        if kind == "entity" and not is_open(decision)
+    }
 
 
 def labels_in_use(connection: Connection) -> set[str]:
@@ -740,12 +706,8 @@ def set_release_fingerprint(connection: Connection, release_id: int, fingerprint
 def _decided_documents(connection: Connection, settled: bool) -> int:
     """Documents whose items are all settled (no item's newest decision is `open`), or with
     settled False, documents with an item waiting for review."""
-    newest = (
-        select(func.max(decisions.c.id).label("id"))
-        .group_by(decisions.c.document_id, decisions.c.kind, decisions.c.target)
-        .subquery()
-    )
-    still_open = func.sum(case((decisions.c.method == "open", 1), else_=0))
+    newest = newest_ids()
+    still_open = func.sum(case((decisions.c.method == OPEN, 1), else_=0))
     chosen = (
         select(decisions.c.document_id)
         .join(newest, newest.c.id == decisions.c.id)

@@ -1,0 +1,54 @@
+"""The one definition of where adjudication stands: an item (document, entity spans or one
+stance target) is in the state of its newest decision (highest id; decisions are append-only).
+An item whose newest decision has method OPEN waits for review and has no gold.
+
+Auto-adjudication, review, status, evaluate, train and the gold queries all read it from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Subquery, func, select
+
+from curate.records import Decision
+from curate.store.chunks import in_chunks
+from curate.store.schema import decisions
+
+OPEN = "open"
+Item = tuple[str, str, str | None]  # (document id, "entity" or "stance", target)
+
+
+def newest_ids() -> Subquery:
+    """The id of each item's newest decision (served by the ix_decisions_item index)."""
+    return (
+        select(func.max(decisions.c.id).label("id"))
+        .group_by(decisions.c.document_id, decisions.c.kind, decisions.c.target)
+        .subquery()
+    )
+
+
+def is_open(decision: Decision) -> bool:
+    return decision.method == OPEN
+
+
+def current_decisions(
+    connection: Connection, document_ids: Sequence[str] | None = None
+) -> dict[Item, Decision]:
+    """Each item's newest decision, for these documents (default: all)."""
+    newest = newest_ids()
+    query = select(decisions).join(newest, newest.c.id == decisions.c.id)
+    if document_ids is None:
+        rows: list[Any] = list(connection.execute(query))
+    else:
+        rows = []
+        for chunk in in_chunks(document_ids):
+            rows += connection.execute(query.where(decisions.c.document_id.in_(chunk)))
+    fields = Decision.__dataclass_fields__
+    current = {}
+    for row in rows:
+        values = {k: v for k, v in row._mapping.items() if k in fields}
+        decision = Decision(**values | {"based_on": tuple(values["based_on"])})
+        current[(decision.document_id, decision.kind, decision.target)] = decision
+    return current
