@@ -1,0 +1,224 @@
+"""Assignments and human annotations (append-only: a change is a new revision)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    func,
+    insert,
+    select,
+)
+
+from curate.records import Annotation, Span, StanceLabel
+from curate.store.chunks import in_chunks
+from curate.store.queries.base import inserted_id, now
+from curate.store.schema import (
+    annotations as annotation_rows,
+)
+from curate.store.schema import (
+    assignments,
+)
+
+
+def insert_assignments(connection: Connection, rows: list[tuple[str, str, bool]]) -> None:
+    """(document_id, annotator, blind) triples."""
+    if rows:
+        created = now()
+        connection.execute(
+            insert(assignments),
+            [
+                {"document_id": d, "annotator": a, "blind": b, "created_at": created}
+                for d, a, b in rows
+            ],
+        )
+
+
+def assignment_map(connection: Connection) -> dict[str, set[str]]:
+    """document id -> annotators assigned to it."""
+    rows = connection.execute(select(assignments.c.document_id, assignments.c.annotator))
+    found: dict[str, set[str]] = {}
+    for document_id, annotator in rows:
+        found.setdefault(document_id, set()).add(annotator)
+    return found
+
+
+def blind_documents(connection: Connection) -> set[str]:
+    rows = connection.execute(
+        select(assignments.c.document_id).where(assignments.c.blind.is_(True)).distinct()
+    )
+    return {document_id for (document_id,) in rows}
+
+
+def assignments_of(connection: Connection, annotator: str) -> list[str]:
+    return list(
+        connection.scalars(
+            select(assignments.c.document_id)
+            .where(assignments.c.annotator == annotator)
+            .order_by(assignments.c.id)
+        )
+    )
+
+
+def add_annotation(connection: Connection, annotation: Annotation) -> Annotation:
+    """Store a new revision; earlier revisions stay as they were."""
+    latest = connection.scalar(
+        select(func.max(annotation_rows.c.revision)).where(
+            annotation_rows.c.document_id == annotation.document_id,
+            annotation_rows.c.annotator == annotation.annotator,
+        )
+    )
+    row = _annotation_row(annotation, (latest or 0) + 1)
+    return _annotation(
+        row | {"id": inserted_id(connection.execute(insert(annotation_rows).values(row)))}
+    )
+
+
+def add_annotations(connection: Connection, batch: list[Annotation]) -> None:
+    """Store many new revisions in one INSERT (revision numbers follow the stored ones)."""
+    if not batch:
+        return
+    ids = sorted({a.document_id for a in batch})
+    latest: dict[tuple[str, str], int] = {}
+    for chunk in in_chunks(ids):
+        rows = connection.execute(
+            select(
+                annotation_rows.c.document_id,
+                annotation_rows.c.annotator,
+                func.max(annotation_rows.c.revision),
+            )
+            .where(annotation_rows.c.document_id.in_(chunk))
+            .group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+        )
+        for document_id, annotator, revision in rows:
+            latest[(document_id, annotator)] = revision
+    values = []
+    for annotation in batch:
+        key = (annotation.document_id, annotation.annotator)
+        latest[key] = latest.get(key, 0) + 1
+        values.append(_annotation_row(annotation, latest[key]))
+    connection.execute(insert(annotation_rows), values)
+
+
+def _annotation_row(annotation: Annotation, revision: int) -> dict[str, Any]:
+    return {
+        "document_id": annotation.document_id,
+        "annotator": annotation.annotator,
+        "revision": revision,
+        "origin": annotation.origin,
+        "spans": [span_record(span) for span in annotation.spans],
+        "stances": [asdict(stance) for stance in annotation.stances],
+        "skipped_reason": annotation.skipped_reason,
+        "lead_time_seconds": annotation.lead_time_seconds,
+        "from_prelabel": annotation.from_prelabel,
+        "prelabel_changed": annotation.prelabel_changed,
+        "suggestion_use": annotation.suggestion_use,
+        "guideline_version": annotation.guideline_version,
+        "external_id": annotation.external_id,
+        "created_at": now(),
+    }
+
+
+def span_record(span: Span) -> dict[str, Any]:
+    """A span as stored: its raw offsets only when they differ (edge whitespace trimmed)."""
+    record: dict[str, Any] = {
+        "start": span.start,
+        "end": span.end,
+        "label": span.label,
+        "text": span.text,
+    }
+    if span.raw is not None:
+        record["raw"] = list(span.raw)
+    return record
+
+
+def _annotation(row: Any) -> Annotation:
+    fields = Annotation.__dataclass_fields__
+    values = {k: v for k, v in dict(row).items() if k in fields}
+    values["spans"] = tuple(
+        Span(s["start"], s["end"], s["label"], s["text"], tuple(s["raw"]) if s.get("raw") else None)
+        for s in values["spans"]
+    )
+    values["stances"] = tuple(StanceLabel(**s) for s in values["stances"])
+    return Annotation(**values)
+
+
+def annotation_history(
+    connection: Connection, document_id: str, annotator: str | None = None
+) -> list[Annotation]:
+    query = select(annotation_rows).where(annotation_rows.c.document_id == document_id)
+    if annotator is not None:
+        query = query.where(annotation_rows.c.annotator == annotator)
+    rows = connection.execute(
+        query.order_by(annotation_rows.c.annotator, annotation_rows.c.revision)
+    )
+    return [_annotation(row._mapping) for row in rows]
+
+
+def newest_annotations(
+    connection: Connection, document_ids: Sequence[str] | None = None
+) -> list[Annotation]:
+    """The newest revision of every (document, annotator), optionally for some documents."""
+    newest = select(
+        annotation_rows.c.document_id,
+        annotation_rows.c.annotator,
+        func.max(annotation_rows.c.revision).label("revision"),
+    ).group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+    if document_ids is None:
+        chunks: list[Sequence[str] | None] = [None]
+    else:
+        chunks = list(in_chunks(document_ids))
+    found: list[Annotation] = []
+    for chunk in chunks:
+        query = newest if chunk is None else newest.where(annotation_rows.c.document_id.in_(chunk))
+        latest = query.subquery()
+        rows = connection.execute(
+            select(annotation_rows)
+            .join(
+                latest,
+                (annotation_rows.c.document_id == latest.c.document_id)
+                & (annotation_rows.c.annotator == latest.c.annotator)
+                & (annotation_rows.c.revision == latest.c.revision),
+            )
+            .order_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+        )
+        found.extend(_annotation(row._mapping) for row in rows)
+    return found
+
+
+def all_annotations(connection: Connection) -> list[Annotation]:
+    """Every revision of every annotation, in storage order."""
+    rows = connection.execute(select(annotation_rows).order_by(annotation_rows.c.id))
+    return [_annotation(row._mapping) for row in rows]
+
+
+def labels_in_use(connection: Connection) -> set[str]:
+    """Every entity and stance label some stored annotation uses."""
+    used: set[str] = set()
+    for spans, stances in connection.execute(
+        select(annotation_rows.c.spans, annotation_rows.c.stances)
+    ):
+        used.update(span["label"] for span in spans)
+        used.update(stance["label"] for stance in stances)
+    return used
+
+
+def count_annotated(connection: Connection, annotator: str) -> int:
+    """Documents this annotator has submitted (labelled or skipped)."""
+    query = select(func.count(func.distinct(annotation_rows.c.document_id))).where(
+        annotation_rows.c.annotator == annotator
+    )
+    return int(connection.scalar(query) or 0)
+
+
+def latest_annotations(connection: Connection, annotator: str) -> dict[str, Annotation]:
+    """The newest revision of each document this annotator labelled."""
+    rows = connection.execute(
+        select(annotation_rows)
+        .where(annotation_rows.c.annotator == annotator)
+        .order_by(annotation_rows.c.revision)
+    )
+    return {row.document_id: _annotation(row._mapping) for row in rows}

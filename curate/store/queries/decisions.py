@@ -1,0 +1,152 @@
+"""Decisions (append-only), the gold they make, per-document agreement, and status counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+)
+
+from curate.records import Decision, Span
+from curate.store.chunks import in_chunks
+from curate.store.current import OPEN, current_decisions, is_open, newest_ids
+from curate.store.queries.base import inserted_id, now
+from curate.store.schema import (
+    annotations as annotation_rows,
+)
+from curate.store.schema import (
+    assignments,
+    decisions,
+    document_agreement,
+    documents,
+    prelabel_runs,
+    release_documents,
+    releases,
+)
+
+
+def add_decision(connection: Connection, decision: Decision) -> int:
+    row = asdict(decision) | {"based_on": list(decision.based_on), "created_at": now()}
+    row.pop("id")
+    return inserted_id(connection.execute(insert(decisions).values(row)))
+
+
+def decisions_for(connection: Connection, document_ids: Sequence[str]) -> list[Decision]:
+    """Every decision on these documents, oldest first."""
+    found = []
+    fields = Decision.__dataclass_fields__
+    for chunk in in_chunks(document_ids):
+        rows = connection.execute(
+            select(decisions).where(decisions.c.document_id.in_(chunk)).order_by(decisions.c.id)
+        )
+        for row in rows:
+            values = {k: v for k, v in row._mapping.items() if k in fields}
+            found.append(Decision(**values | {"based_on": tuple(values["based_on"])}))
+    return found
+
+
+def decided_documents(connection: Connection) -> set[str]:
+    return set(connection.scalars(select(decisions.c.document_id).distinct()))
+
+
+def store_document_scores(
+    connection: Connection, rows: list[tuple[str, float | None, float | None, float | None, int]]
+) -> None:
+    """(document id, score, entity F1, stance agreement, annotators): replaces earlier scores."""
+    ids = [row[0] for row in rows]
+    for chunk in in_chunks(ids):
+        connection.execute(
+            delete(document_agreement).where(document_agreement.c.document_id.in_(chunk))
+        )
+    if rows:
+        stamp = now()
+        connection.execute(
+            insert(document_agreement),
+            [
+                {
+                    "document_id": d,
+                    "score": score,
+                    "entity_f1": entity,
+                    "stance_agreement": stance,
+                    "annotators": annotators,
+                    "updated_at": stamp,
+                }
+                for d, score, entity, stance, annotators in rows
+            ],
+        )
+
+
+def document_scores(
+    connection: Connection, document_id: str | None = None
+) -> dict[str, float | None]:
+    """Stored agreement scores, for every document or for one."""
+    query = select(document_agreement.c.document_id, document_agreement.c.score)
+    if document_id is not None:
+        query = query.where(document_agreement.c.document_id == document_id)
+    return {found: score for found, score in connection.execute(query)}
+
+
+def gold_stances(connection: Connection) -> dict[str, dict[str, str]]:
+    """Gold stance: document id -> target -> label, from the current decisions that are settled."""
+    gold: dict[str, dict[str, str]] = {}
+    for (document_id, kind, target), decision in current_decisions(connection).items():
+        if kind == "stance" and target is not None and not is_open(decision):
+            gold.setdefault(document_id, {})[target] = decision.payload["label"]
+    return gold
+
+
+def gold_entities(connection: Connection) -> dict[str, list[Span]]:
+    """Gold entities: document id -> spans, from the current entity decisions that are settled."""
+    return {
+        document_id: [
+            Span(s["start"], s["end"], s["label"], s["text"]) for s in decision.payload["spans"]
+        ]
+        for (document_id, kind, _), decision in current_decisions(connection).items()
+        if kind == "entity" and not is_open(decision)
+    }
+
+
+def _decided_documents(connection: Connection, settled: bool) -> int:
+    """Documents whose items are all settled (no item's newest decision is `open`), or with
+    settled False, documents with an item waiting for review."""
+    newest = newest_ids()
+    still_open = func.sum(case((decisions.c.method == OPEN, 1), else_=0))
+    chosen = (
+        select(decisions.c.document_id)
+        .join(newest, newest.c.id == decisions.c.id)
+        .group_by(decisions.c.document_id)
+        .having(still_open == 0 if settled else still_open > 0)
+        .subquery()
+    )
+    return int(connection.scalar(select(func.count()).select_from(chosen)) or 0)
+
+
+def stage_counts(connection: Connection) -> dict[str, int]:
+    """Documents at each stage of the workflow."""
+    latest_release = select(func.max(releases.c.id)).scalar_subquery()
+
+    def distinct_documents(table: Any, *where: Any) -> int:
+        query = select(func.count(func.distinct(table.c.document_id)))
+        return int(connection.scalar(query.where(*where) if where else query) or 0)
+
+    return {
+        "documents": int(connection.scalar(select(func.count()).select_from(documents)) or 0),
+        "pre-labelled": distinct_documents(prelabel_runs),
+        "assigned": distinct_documents(assignments),
+        "annotated": distinct_documents(
+            annotation_rows, annotation_rows.c.skipped_reason.is_(None)
+        ),
+        "waiting for review": _decided_documents(connection, settled=False),
+        "adjudicated": _decided_documents(connection, settled=True),
+        "released": distinct_documents(
+            release_documents, release_documents.c.release_id == latest_release
+        ),
+    }

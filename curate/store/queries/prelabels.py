@@ -1,0 +1,88 @@
+"""Machine suggestions and which labeller version has seen which document."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy import (
+    Connection,
+    func,
+    insert,
+    select,
+)
+
+from curate.records import Document, Prelabel
+from curate.store.chunks import in_chunks
+from curate.store.queries.base import now
+from curate.store.schema import (
+    documents,
+    prelabel_runs,
+    prelabels,
+)
+
+
+def insert_prelabels(connection: Connection, batch: list[Prelabel]) -> None:
+    if batch:
+        created = now()
+        connection.execute(insert(prelabels), [asdict(p) | {"created_at": created} for p in batch])
+
+
+def prelabels_for(connection: Connection, document_id: str) -> list[Prelabel]:
+    """Suggestions from the newest run of each labeller (older versions stay stored)."""
+    return prelabels_for_many(connection, [document_id]).get(document_id, [])
+
+
+def prelabels_for_many(connection: Connection, ids: list[str]) -> dict[str, list[Prelabel]]:
+    """prelabels_for, for many documents in a few queries."""
+    newest: dict[str, dict[str, str]] = {}
+    found: dict[str, list[Prelabel]] = {}
+    fields = Prelabel.__dataclass_fields__
+    for chunk in in_chunks(ids):
+        runs = connection.execute(
+            select(prelabel_runs.c.document_id, prelabel_runs.c.labeller)
+            .where(prelabel_runs.c.document_id.in_(chunk))
+            .order_by(prelabel_runs.c.id)
+        )
+        for document_id, labeller in runs:
+            newest.setdefault(document_id, {})[labeller.split("+", 1)[0]] = labeller
+        rows = connection.execute(
+            select(prelabels).where(prelabels.c.document_id.in_(chunk)).order_by(prelabels.c.id)
+        )
+        for row in rows:
+            if row.labeller in newest.get(row.document_id, {}).values():
+                values = {k: v for k, v in row._mapping.items() if k in fields}
+                found.setdefault(row.document_id, []).append(Prelabel(**values))
+    return found
+
+
+def documents_not_run(
+    connection: Connection, labeller: str, after: str = "", limit: int = 200
+) -> list[Document]:
+    """One page (by id, after `after`) of documents this exact labeller version has not seen."""
+    done = select(prelabel_runs.c.document_id).where(prelabel_runs.c.labeller == labeller)
+    rows = connection.execute(
+        select(documents.c.text, documents.c.title, documents.c.metadata)
+        .where(documents.c.id > after, documents.c.id.not_in(done))
+        .order_by(documents.c.id)
+        .limit(limit)
+    )
+    return [Document(text=row.text, title=row.title, metadata=row.metadata) for row in rows]
+
+
+def count_documents_not_run(connection: Connection, labeller: str) -> int:
+    done = select(prelabel_runs.c.document_id).where(prelabel_runs.c.labeller == labeller)
+    query = select(func.count()).select_from(documents).where(documents.c.id.not_in(done))
+    return int(connection.scalar(query) or 0)
+
+
+def record_prelabel_runs(connection: Connection, labeller: str, counts: dict[str, int]) -> None:
+    """Mark documents as seen by this labeller version, with how many suggestions it made."""
+    if counts:
+        created = now()
+        connection.execute(
+            insert(prelabel_runs),
+            [
+                {"document_id": d, "labeller": labeller, "suggestions": n, "created_at": created}
+                for d, n in counts.items()
+            ],
+        )
