@@ -17,13 +17,14 @@ from curate.errors import UsageError
 from curate.store import Store, queries
 
 
-def _unit(*parts: str) -> float:
+def unit(*parts: str) -> float:
+    """A deterministic number in [0, 1) from the parts (sha256)."""
     digest = hashlib.sha256("\0".join(parts).encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def is_blind(document_id: str, fraction: float) -> bool:
-    return _unit(document_id, "blind") < fraction
+    return unit(document_id, "blind") < fraction
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def plan(
             continue
         choices = sorted(
             (a for a in annotators if a not in already),
-            key=lambda a: (load[a], _unit(document_id, a)),
+            key=lambda a: (load[a], unit(document_id, a)),
         )[:missing]
         blind = is_blind(document_id, blind_fraction)
         for annotator in choices:

@@ -209,3 +209,9 @@ def conflicted(project: Project) -> str:
             )
         auto_adjudicate(connection, project.settings, "0.1")
     return document.id
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot tests run on asyncio."""
+    return "asyncio"

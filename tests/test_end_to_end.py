@@ -30,11 +30,6 @@ EMOJI = "😀 Khamenei told Washington: no talks. 🇮🇷"
 runner = CliRunner()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def curate(root: Path, *args: str) -> str:
     result = runner.invoke(app, ["--project", str(root), *args])
     assert result.exit_code == 0, result.output

@@ -26,11 +26,6 @@ FIXTURE = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
 runner = CliRunner()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def curate(root: Path, *args: str) -> str:
     result = runner.invoke(app, ["--project", str(root), *args])
     assert result.exit_code == 0, result.output

@@ -19,11 +19,6 @@ from tui.screens import HelpScreen, ReasonScreen
 SIZE = (100, 30)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def annotations_of(project: Project, annotator: str) -> list[Annotation]:
     with project.open_store().connect() as connection:
         return [a for a in queries.newest_annotations(connection) if a.annotator == annotator]

@@ -22,11 +22,6 @@ from tui.annotate import AnnotateApp
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def test_most_uncertain_first_with_a_seeded_random_share() -> None:
     scores = {f"d{n:02}": n / 20 for n in range(20)}
     assert uncertain_first(scores, 0.0, 0) == sorted(scores, key=lambda d: -scores[d])

@@ -119,7 +119,7 @@ def ingest(
     options = options or IngestOptions()
     report = IngestReport()
     for path in find_files(paths):
-        file_report = FileReport(_source_name(path, base_dir))
+        file_report = FileReport(source_name(path, base_dir))
         report.files.append(file_report)
         try:
             with store.transaction() as connection:
@@ -181,7 +181,7 @@ def _batches(documents: Iterator[Document]) -> Iterator[list[Document]]:
         yield batch
 
 
-def _source_name(path: Path, base_dir: Path | None) -> str:
+def source_name(path: Path, base_dir: Path | None) -> str:
     """Paths inside the project are stored relative to it, so the store can move with it."""
     absolute = path.resolve()
     if base_dir is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from curate.errors import InputError
+from curate.ingest import source_name
 from curate.ingest.gold import GoldDocument, map_labels, read_gold
 from curate.labels import resolve_labels, unknown_labels_error
 from curate.project import Project, add_entity_labels
@@ -56,7 +57,7 @@ def import_gold(
     if split not in choices:
         raise InputError(f"--split {split!r} is not a split; choose one of {', '.join(choices)}")
     documents = read_gold(path)
-    report = GoldImportReport(_source_name(path, project.root), _sha256(path))
+    report = GoldImportReport(source_name(path, project.root), _sha256(path))
     kept_labels = Counter(
         s.label for g in documents for s in g.spans if s.label not in (drop or set())
     )
@@ -159,11 +160,3 @@ def _one_gold_per_text(path: Path, documents: list[GoldDocument]) -> dict[str, G
 def _sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _source_name(path: Path, root: Path) -> str:
-    absolute = path.resolve()
-    try:
-        return absolute.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(absolute)

@@ -173,24 +173,24 @@ def _register_logger() -> None:
 
 
 def train_ner(
-    gold: Sequence[GoldText],
-    splits: dict[str, str],
+    train: Sequence[GoldText],
+    dev: Sequence[GoldText],
+    held_out: int,
     labels: Sequence[str],
     models_dir: Path,
     candidates: Sequence[str],
     settings: TrainSettings,
     on_step: Callable[[int, float | None], None] | None = None,
 ) -> NerReport:
-    """Train (or find already trained) the NER model for this gold; see the module docstring.
-    on_step(step, dev score or None) is called after every optimizer step."""
+    """Train (or find already trained) the NER model on train, stopping early on dev (see
+    partition); held_out counts the test documents left out. on_step(step, dev score or None)
+    is called after every optimizer step."""
     import spacy
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
 
-    report = NerReport()
-    with_entities = [g for g in gold if any(s.label in labels for s in g.spans)]
-    train, dev, report.held_out = partition(gold, splits, settings.dev_share)
-    report.train_documents, report.dev_documents = len(train), len(dev)
+    report = NerReport(held_out=held_out, train_documents=len(train), dev_documents=len(dev))
+    with_entities = [g for g in [*train, *dev] if any(s.label in labels for s in g.spans)]
     if len(with_entities) < settings.min_entity_documents or not dev or not train:
         report.skipped = (
             f"needs {settings.min_entity_documents} gold documents with entities outside the "

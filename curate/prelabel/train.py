@@ -87,9 +87,11 @@ def train(
         documents = queries.documents_by_ids(connection, ids)
         splits = document_splits(connection, ids, settings.release.splits)
     gold = [GoldText(d, documents[d].text, tuple(entities[d])) for d in sorted(entities)]
+    train_part, dev_part, held_out = partition(gold, splits, settings.train.dev_share)
     report.ner = train_ner(
-        gold,
-        splits,
+        train_part,
+        dev_part,
+        held_out,
         settings.entity_label_names(),
         context.models_dir,
         settings.prelabel.spacy_models,
@@ -98,7 +100,6 @@ def train(
     )
     if report.ner.folder is not None:
         mark_current(report.ner.folder.parent, report.ner.folder)
-    train_part, dev_part, _ = partition(gold, splits, settings.train.dev_share)
     _learn_patterns(context, train_part, dev_part, report)
     texts = {d: documents[d].text for d in stances}
     _train_stance(context, stances, texts, splits, report)

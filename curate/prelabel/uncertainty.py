@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
+from curate.assign import unit
 from curate.config import Settings
 from curate.records import Prelabel
 from curate.store import queries
@@ -48,16 +49,11 @@ def document_uncertainty(suggestions: Sequence[Prelabel], settings: Settings) ->
     return round((entity + stance / max(1, len(targets))) / 2, 6)
 
 
-def _unit(*parts: str) -> float:
-    digest = hashlib.sha256("\0".join(parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
 def uncertain_first(scores: dict[str, float], random_share: float, seed: int) -> list[str]:
     """Most uncertain first (ties by id); every 1/random_share-th place goes to a document drawn
     at random from the rest, the draw fixed by the seed."""
     ranked = sorted(scores, key=lambda d: (-scores[d], d))
-    drawn = sorted(scores, key=lambda d: _unit(str(seed), d))
+    drawn = sorted(scores, key=lambda d: unit(str(seed), d))
     every = round(1 / random_share) if random_share > 0 else 0
     order: list[str] = []
     placed: set[str] = set()

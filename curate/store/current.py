@@ -29,6 +29,11 @@ def newest_ids() -> Subquery:
     )
 
 
+def decision_from_row(row: Any) -> Decision:
+    values = {k: v for k, v in row._mapping.items() if k in Decision.__dataclass_fields__}
+    return Decision(**values | {"based_on": tuple(values["based_on"])})
+
+
 def is_open(decision: Decision) -> bool:
     return decision.method == OPEN
 
@@ -45,10 +50,8 @@ def current_decisions(
         rows = []
         for chunk in in_chunks(document_ids):
             rows += connection.execute(query.where(decisions.c.document_id.in_(chunk)))
-    fields = Decision.__dataclass_fields__
     current = {}
     for row in rows:
-        values = {k: v for k, v in row._mapping.items() if k in fields}
-        decision = Decision(**values | {"based_on": tuple(values["based_on"])})
+        decision = decision_from_row(row)
         current[(decision.document_id, decision.kind, decision.target)] = decision
     return current

@@ -17,7 +17,13 @@ from sqlalchemy import (
 
 from curate.records import Decision, Span
 from curate.store.chunks import in_chunks
-from curate.store.current import OPEN, current_decisions, is_open, newest_ids
+from curate.store.current import (
+    OPEN,
+    current_decisions,
+    decision_from_row,
+    is_open,
+    newest_ids,
+)
 from curate.store.queries.base import inserted_id, now
 from curate.store.schema import (
     annotations as annotation_rows,
@@ -42,14 +48,11 @@ def add_decision(connection: Connection, decision: Decision) -> int:
 def decisions_for(connection: Connection, document_ids: Sequence[str]) -> list[Decision]:
     """Every decision on these documents, oldest first."""
     found = []
-    fields = Decision.__dataclass_fields__
     for chunk in in_chunks(document_ids):
         rows = connection.execute(
             select(decisions).where(decisions.c.document_id.in_(chunk)).order_by(decisions.c.id)
         )
-        for row in rows:
-            values = {k: v for k, v in row._mapping.items() if k in fields}
-            found.append(Decision(**values | {"based_on": tuple(values["based_on"])}))
+        found += [decision_from_row(row) for row in rows]
     return found
 
 
