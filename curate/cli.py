@@ -816,7 +816,7 @@ def release_command(
     from curate.release import release
 
     project = _project(ctx)
-    with _opened_store(project) as store, store.transaction() as connection:
+    with _opened_store(project) as store, store.transaction(snapshot=True) as connection:
         report = release(
             project,
             connection,
@@ -859,33 +859,19 @@ def releases_command(ctx: typer.Context) -> None:
     with _opened_store(project) as store, store.connect() as connection:
         history = queries.release_history(connection, project.settings.release.name)
     table = Table("version", "date", "documents", "size", "folder", title="Releases")
-    from curate.release import folder_of
+    from curate.release import folder_bytes, folder_of
 
     for row in history:
         folder = folder_of(project, row["path"])
-        size = (
-            sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-            if folder.exists()
-            else 0
-        )
+        size = folder_bytes(folder)
         table.add_row(
             f"v{row['version']}",
             row["created_at"].strftime("%Y-%m-%d %H:%M"),
             str(row["documents"] or 0),
-            f"{size / 1e6:.2f} MB" if folder.exists() else "missing",
+            "missing" if size is None else f"{size / 1e6:.2f} MB",
             str(folder),
         )
     out.print(table)
-
-
-def _release_folder(project: Project, version: str) -> Path:
-    from curate.release import parse_version
-
-    clean = ".".join(str(n) for n in parse_version(version))
-    folder = project.root / "exports" / project.settings.release.name / f"v{clean}"
-    if not folder.is_dir():
-        raise UsageError(f"{folder} not found; `curate releases` lists the versions")
-    return folder
 
 
 @app.command("diff")
@@ -895,11 +881,12 @@ def diff_command(
     new: Annotated[str, typer.Argument(help="Newer version, e.g. v1.1.0.")],
 ) -> None:
     """Show label-level differences between two releases' gold data."""
+    from curate.release import release_folder
     from curate.release.compare import diff_gold, read_gold
 
     project = _project(ctx)
     changes = diff_gold(
-        read_gold(_release_folder(project, old)), read_gold(_release_folder(project, new))
+        read_gold(release_folder(project, old)), read_gold(release_folder(project, new))
     )
     for line in changes.lines():
         out.print(line, highlight=False, soft_wrap=True)
@@ -916,10 +903,11 @@ def publish_command(
     """Upload a release to the Hugging Face Hub and tag it vX.Y.Z."""
     from huggingface_hub import HfApi
 
+    from curate.release import release_folder
     from curate.release.publish import publish
 
     project = _project(ctx)
-    folder = _release_folder(project, version)
+    folder = release_folder(project, version)
     commit = publish(HfApi(), folder, folder.name.removeprefix("v"), repo)
     out.print(f"published {folder.name} to {repo} (commit {commit})", highlight=False)
 

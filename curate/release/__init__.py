@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import secrets
 import shutil
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,7 +18,7 @@ from curate.errors import UsageError
 from curate.project import Project
 from curate.release.compare import GoldDiff
 from curate.release.folder import agreement, export
-from curate.release.rows import collect_rows, no_cyclic_gc, pseudonym
+from curate.release.rows import collect_rows, pseudonym
 from curate.release.splits import document_splits
 from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
 from curate.store import queries
@@ -29,7 +26,6 @@ from curate.store import queries
 # ASCII digits only (\d would take any script's digits), at most 6 a part.
 VERSION = re.compile(r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$")
 SALT_FILE = "release-salt"
-PENDING = "pending"  # a release's fingerprint while its files are still being written
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -76,7 +72,6 @@ class ReleaseReport:
     not_adjudicated: int = 0  # annotated documents left out: not adjudicated yet
 
 
-@no_cyclic_gc()
 def release(
     project: Project,
     connection: Connection,
@@ -90,7 +85,10 @@ def release(
     exports: Path | None = None,
 ) -> ReleaseReport:
     """Gate, write to a scratch folder, rename into place, record. Refuses an existing version,
-    unresolved conflicts (unless allowed), spans that do not match their text, and no change."""
+    unresolved conflicts (unless allowed), spans that do not match their text, and no change.
+
+    Everything is read through `connection`, in its transaction: on PostgreSQL open it with
+    Store.transaction(snapshot=True), so the reads see one state of the store."""
     settings = project.settings
     history = queries.release_history(connection, settings.release.name)
     last = history[-1] if history else None
@@ -116,11 +114,7 @@ def release(
             f"version {version} must be newer than the last release, v{last['version']}"
         )
     salt = None if real_names else release_salt(project)
-    # datasets takes most of a second to import: let it load while the store is read.
-    loading = threading.Thread(target=importlib.import_module, args=("datasets",), daemon=True)
-    loading.start()
-    rows = collect_rows(connection, settings, salt, with_prelabels, wait=False)
-    loading.join()
+    rows = collect_rows(connection, settings, salt, with_prelabels)
     if rows.unresolved and not allow_unresolved:
         raise UsageError(
             f"{len(rows.unresolved)} documents have unresolved conflicts (first: "
@@ -139,24 +133,19 @@ def release(
     # A savepoint: a refused release leaves nothing behind, even in the caller's transaction.
     with connection.begin_nested():
         try:
-            # The files are written while the store records where each document went.
-            with ThreadPoolExecutor(1) as background:
-                exporting = background.submit(
-                    export, project, version, scratch, rows, splits, previous, notes, report
-                )
-                stored = stored_path(project, folder)
-                release_id = queries.record_release(
-                    connection, settings.release.name, version, stored, PENDING, splits
-                )
-                fingerprint, counts, changes = exporting.result()
-            rows.checked()  # the span check ran beside the export; no folder without it
+            fingerprint, counts, changes = export(
+                project, version, scratch, rows, splits, previous, notes, report
+            )
             if last and fingerprint == last["fingerprint"]:
                 raise UsageError(f"nothing changed since v{last['version']}; no release written")
+            stored = stored_path(project, folder)
+            queries.record_release(
+                connection, settings.release.name, version, stored, fingerprint, splits
+            )
             _readable_by_the_team(scratch)
             os.rename(scratch, folder)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        queries.set_release_fingerprint(connection, release_id, fingerprint)
     return ReleaseReport(
         version,
         folder,
@@ -195,6 +184,22 @@ def stored_path(project: Project, folder: Path) -> str:
 def folder_of(project: Project, stored: str) -> Path:
     path = Path(stored)
     return path if path.is_absolute() else project.root / path
+
+
+def release_folder(project: Project, version: str) -> Path:
+    """The folder of release `version` (v optional) under the project's exports."""
+    clean = ".".join(str(n) for n in parse_version(version))
+    folder = project.root / "exports" / project.settings.release.name / f"v{clean}"
+    if not folder.is_dir():
+        raise UsageError(f"{folder} not found; `curate releases` lists the versions")
+    return folder
+
+
+def folder_bytes(folder: Path) -> int | None:
+    """The size of a release folder's files, None when the folder is gone."""
+    if not folder.is_dir():
+        return None
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
 def adopt(connection: Connection, project: Project, version: str, folder: Path) -> ReleaseReport:

@@ -238,7 +238,7 @@ def body(
                 "- Pre-labels were shown to annotators (except on blind documents), which can "
                 "anchor them; the `annotations` config records how often suggestions were kept."
             ]
-            if any(r["from_prelabel"] for r in rows.annotations)
+            if pc.any(rows.annotations["from_prelabel"]).as_py()
             else []
         ),
         "- Documents still in dispute are left out (see above), so hard cases are "
@@ -335,11 +335,14 @@ def _example(rows: ReleaseRows) -> list[str]:
 
 def annotators_per_document(rows: ReleaseRows) -> dict[str, int]:
     """Document -> how many people labelled it (skips not counted)."""
-    people: dict[str, set[str]] = {}
-    for r in rows.annotations:
-        if r["skipped_reason"] is None:
-            people.setdefault(r["document_id"], set()).add(r["annotator"])
-    return {document: len(who) for document, who in people.items()}
+    counted = rows.labelled().group_by("document_id").aggregate([("annotator", "count_distinct")])
+    return dict(
+        zip(
+            counted["document_id"].to_pylist(),
+            counted["annotator_count_distinct"].to_pylist(),
+            strict=True,
+        )
+    )
 
 
 def targets_with_gold(rows: ReleaseRows) -> list[str]:
@@ -374,21 +377,25 @@ def _process_section(
     process: dict[str, Any],
     guideline_version: str | None,
 ) -> list[str]:
-    annotations = [r for r in rows.annotations if r["skipped_reason"] is None]
-    annotators = len({r["annotator"] for r in annotations})
-    started = sum(bool(r["from_prelabel"]) for r in annotations)
-    kept = sum(r["suggestions_accepted"] for r in annotations)
-    shown = kept + sum(r["suggestions_changed"] + r["suggestions_rejected"] for r in annotations)
+    annotations = rows.labelled()
+
+    def total(column: str) -> int:
+        return int(pc.sum(annotations[column]).as_py() or 0)
+
+    annotators = pc.count_distinct(annotations["annotator"]).as_py()
+    started = total("from_prelabel")
+    kept = total("suggestions_accepted")
+    shown = kept + total("suggestions_changed") + total("suggestions_rejected")
     if started:
         prelabels = (
-            f"- Pre-labels: {started} of {len(annotations)} annotations started from machine "
+            f"- Pre-labels: {started} of {annotations.num_rows} annotations started from machine "
             "suggestions"
             + (f"; {kept} of {shown} suggestions were kept as they were." if shown else ".")
         )
     else:
         prelabels = (
-            f"- Pre-labels: none shown; none of the {len(annotations)} annotations started from "
-            "machine suggestions."
+            f"- Pre-labels: none shown; none of the {annotations.num_rows} annotations started "
+            "from machine suggestions."
         )
     tie = process.get("tie_breaker", "review")
     lines = [
@@ -396,7 +403,7 @@ def _process_section(
         "## Annotation process",
         "",
         f"- {annotators} annotators labelled {len(overlap)} documents "
-        f"({len(annotations)} annotation revisions). {_who_labelled(overlap)}",
+        f"({annotations.num_rows} annotation revisions). {_who_labelled(overlap)}",
         prelabels,
         f"- Adjudication: spans under the `{process.get('entity_policy', '?')}` policy, stance by "
         f"a {process.get('majority', '?')} majority; even splits (for example 2-2) settled by "

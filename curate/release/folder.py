@@ -1,10 +1,9 @@
-"""What goes in a release folder: a parquet file per config and split (written two at a time),
-the dataset card and the checksums. Touches no store: release() records the release meanwhile."""
+"""What goes in a release folder: a parquet file per config and split, the dataset card and the
+checksums. Touches no store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,6 @@ from curate.release.write import (
     write_parquet,
 )
 
-WRITERS = 2  # files written at a time; more would add memory for little gain on 2 cores
-
 
 def _parts(
     configs: dict[str, list[dict[str, Any]] | pa.Table],
@@ -43,9 +40,8 @@ def _parts(
             for split in split_names:
                 yield config, split, partial(_rows_in, config_rows, key[config], splits, split)
             continue
-        split_of_row = pa.array(
-            [splits.get(i) for i in config_rows[key[config]].to_pylist()], pa.string()
-        )
+        at = pc.index_in(config_rows[key[config]], value_set=pa.array(list(splits), pa.string()))
+        split_of_row = pc.take(pa.array(list(splits.values()), pa.string()), at)
         for split in split_names:
             yield config, split, partial(config_rows.filter, pc.equal(split_of_row, split))
 
@@ -61,11 +57,11 @@ def agreement(
 ) -> dict[str, Any] | None:
     """The card's agreement figures (None without annotations), annotators renamed; under
     "released", the same figures on the released documents alone."""
-    if not rows.annotations:
+    if rows.annotations.num_rows == 0:
         return None
     report = renamed(measure(connection, project.settings, resamples=1000, seed=0), rename)
     released = rows.gold.column("id").to_pylist() if rows.gold.num_rows else []
-    annotated = {r["document_id"] for r in rows.annotations}
+    annotated = set(pc.unique(rows.annotations["document_id"]).to_pylist())
     if released and set(released) != annotated:
         subset = measure(connection, project.settings, resamples=200, seed=0, document_ids=released)
         report["released"] = renamed(subset, rename)
@@ -82,8 +78,7 @@ def export(
     notes: str | None,
     report: dict[str, Any] | None,
 ) -> tuple[str, dict[str, dict[str, int]], GoldDiff | None]:
-    """Write the whole folder from rows; the same rows give the same bytes. Touches no store,
-    so it can run beside the recording of the release."""
+    """Write the whole folder from rows; the same rows give the same bytes."""
     settings = project.settings
     configs: dict[str, list[dict[str, Any]] | pa.Table] = {
         "gold": rows.gold,
@@ -106,13 +101,11 @@ def export(
 
     layout: dict[str, dict[str, tuple[str, int, int]]] = {config: {} for config in configs}
     files = []
-    # Arrow's filter and cast and the parquet writer release the GIL: two files are made at
-    # a time. Each file's bytes depend only on its rows, so the order of work does not matter.
-    with ThreadPoolExecutor(WRITERS) as pool:
-        for (config, split, _), written in zip(parts, pool.map(write, parts), strict=True):
-            if written:
-                layout[config][split] = written
-                files.append(written[0])
+    for part in parts:
+        written = write(part)
+        if written:
+            layout[part[0]][part[1]] = written
+            files.append(written[0])
     data = digests(folder, files)
     fingerprint = data_fingerprint(data)
     changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None

@@ -1,26 +1,25 @@
-"""The gold config as Arrow columns, read in bulk: the newest decision of every item, the texts,
-sources and scores come back as Arrow tables (curate.store.arrow), the entity decisions' JSON
-payloads are parsed by Arrow's JSON reader, and every span is checked against its text with
-numpy. No Python object is made per span or per document on the way to the parquet file."""
+"""The gold config as Arrow columns: the current decisions of every settled document with its
+text, source and score are read into Arrow (curate.store.arrow; the entity decisions' JSON parsed
+by Arrow), and every span is checked against its text with numpy. No Python object is made per
+span on the way to the parquet file."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
 
 from curate.config import Settings
-from curate.errors import SpanError, StoreError
-from curate.store.arrow import Query, read_tables
-from curate.store.current import OPEN
+from curate.errors import SpanError
+from curate.store.arrow import read_table
+from curate.store.current import OPEN, current_table
+from curate.store.schema import document_agreement, document_sources, documents
 
 SPAN = pa.struct(
     [
@@ -32,6 +31,18 @@ SPAN = pa.struct(
     ]
 )
 STRING = pa.string()
+ENTITY_ROWS = pa.schema(
+    [
+        ("id", STRING),
+        ("title", STRING),
+        ("text", pa.large_string()),
+        ("source", STRING),
+        ("agreement", pa.float64()),
+        ("method", STRING),
+        ("payload", pa.struct([("spans", pa.list_(SPAN))])),
+    ]
+)
+STANCE_ROWS = pa.schema([(name, STRING) for name in ("document_id", "target", "method", "label")])
 
 
 @dataclass
@@ -40,144 +51,99 @@ class Gold:
     unresolved: list[str] = field(default_factory=list)
     extra_labels: list[str] = field(default_factory=list)  # used in gold, not in curate.toml
     methods: Counter[str] = field(default_factory=Counter)
-    span_check: Future[None] | None = None  # check_spans, running beside the rest of the release
-
-    def checked(self) -> None:
-        """Wait for the span check; raises its SpanError."""
-        if self.span_check is not None:
-            self.span_check.result()
 
 
-def _queries(connection: Connection) -> list[dict[str, Query]]:
-    """Entity decisions (payloads as NDJSON lines, for Arrow's JSON reader); the texts of
-    documents with entity decisions, by id; stance decisions with their labels; where each
-    document was first seen; the scores. Decisions come sorted by item, then id (the index
-    ix_decisions_item): the newest of each item is the last of its run, picked in Arrow."""
-    postgres = connection.dialect.name == "postgresql"
-    newline = "chr(10)" if postgres else "char(10)"
-    payload = "payload::text" if postgres else "payload"
-    label = "payload ->> 'label'" if postgres else "json_extract(payload, '$.label')"
-    by_id = 'COLLATE "C"' if postgres else ""  # byte order, as Arrow sorts
-    decisions: dict[str, Query] = {
-        "entities": Query(
-            f"""SELECT id, document_id, method, {payload} || {newline} FROM decisions
-                WHERE kind = 'entity' ORDER BY document_id {by_id}, id""",
-            pa.schema([("id", pa.int64()), ("document_id", STRING), ("method", STRING)]),
-            json=pa.schema([("spans", pa.list_(SPAN))]),
-        ),
-        "stances": Query(
-            f"""SELECT id, document_id, target, method, COALESCE({label}, '') FROM decisions
-                WHERE kind = 'stance' ORDER BY document_id {by_id}, target {by_id}, id""",
-            pa.schema(
-                [("id", pa.int64())]
-                + [(name, STRING) for name in ("document_id", "target", "method", "label")]
+def _in_byte_order(connection: Connection, column: Any) -> ColumnElement[Any]:
+    """Ids sorted by their bytes, as Arrow and Python sort them (PostgreSQL's default collation
+    sorts by language rules)."""
+    return column.collate("C") if connection.dialect.name == "postgresql" else column
+
+
+def _unresolved(connection: Connection) -> list[str]:
+    """Documents with an item whose current decision is open."""
+    current = current_table()
+    query = select(current.c.document_id).where(current.c.method == OPEN).distinct()
+    return sorted(connection.scalars(query))
+
+
+def _entity_rows(connection: Connection) -> pa.Table:
+    """The current entity decision of every settled document, with its text, first source
+    and agreement score, sorted by id."""
+    current, waiting = current_table(), current_table("waiting")
+    first_source = (
+        select(document_sources.c.source)
+        .where(document_sources.c.document_id == current.c.document_id)
+        .order_by(document_sources.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            current.c.document_id,
+            documents.c.title,
+            documents.c.text,
+            func.coalesce(first_source, ""),
+            document_agreement.c.score,
+            current.c.method,
+            cast(current.c.payload, Text),
+        )
+        .join(documents, documents.c.id == current.c.document_id)
+        .outerjoin(document_agreement, document_agreement.c.document_id == current.c.document_id)
+        .where(
+            current.c.kind == "entity",
+            current.c.document_id.not_in(
+                select(waiting.c.document_id).where(waiting.c.method == OPEN)
             ),
-        ),
-        "sources": Query(
-            """SELECT s.document_id, s.source FROM document_sources s
-               JOIN (SELECT MIN(id) AS id FROM document_sources GROUP BY document_id) first
-                 ON first.id = s.id""",
-            pa.schema([("document_id", STRING), ("source", STRING)]),
-        ),
-        "scores": Query(
-            "SELECT document_id, score FROM document_agreement",
-            pa.schema([("document_id", STRING), ("score", pa.float64())]),
-        ),
-    }
-    # Texts never change once stored: they are read by a second helper, in parallel.
-    texts: dict[str, Query] = {
-        "texts": Query(
-            f"""SELECT id, title, text FROM documents
-                WHERE id IN (SELECT document_id FROM decisions WHERE kind = 'entity')
-                ORDER BY id {by_id}""",
-            pa.schema([("id", STRING), ("title", STRING), ("text", pa.large_string())]),
-        ),
-    }
-    return [decisions, texts]
+        )
+        .order_by(_in_byte_order(connection, current.c.document_id))
+    )
+    return read_table(connection, query, ENTITY_ROWS)
 
 
-def _newest(decisions: pa.Table, item: list[str]) -> pa.Table:
-    """The newest decision of each item. SQL sends the rows sorted by item, then id; where
-    the sort is not Arrow's (another collation) they are sorted here. No copy when every item
-    has one decision, as is usual."""
-    keys = [(name, "ascending") for name in item] + [("id", "ascending")]
-    if not _sorted(decisions, item):
-        decisions = decisions.take(pc.sort_indices(decisions, sort_keys=keys))
-    last = np.zeros(len(decisions), bool)  # the last row of each item
-    if len(last):
-        last[-1] = True
-        for name in item:
-            column = _array(decisions[name])
-            last[:-1] |= pc.not_equal(column[:-1], column[1:]).to_numpy(zero_copy_only=False)
-    return decisions if last.all() else decisions.filter(pa.array(last))
-
-
-def _sorted(table: pa.Table, item: list[str]) -> bool:
-    """Are the rows in ascending order of the item's columns (compared as tuples)?"""
-    if len(table) < 2:
-        return True
-    earlier, later = table.slice(0, len(table) - 1), table.slice(1)
-    before, tied = np.zeros(len(earlier), bool), np.ones(len(earlier), bool)
-    for name in item:
-        a, b = earlier[name].combine_chunks(), later[name].combine_chunks()
-        before |= tied & pc.less(a, b).to_numpy(zero_copy_only=False)
-        tied &= pc.equal(a, b).to_numpy(zero_copy_only=False)
-    return bool((before | tied).all())
+def _stance_rows(connection: Connection) -> pa.Table:
+    current = current_table()
+    query = select(
+        current.c.document_id,
+        current.c.target,
+        current.c.method,
+        func.coalesce(current.c.payload["label"].as_string(), ""),
+    ).where(current.c.kind == "stance", current.c.method != OPEN)
+    return read_table(connection, query, STANCE_ROWS)
 
 
 def stance_column(target: str) -> str:
     return "stance_" + re.sub(r"[^0-9a-z]+", "_", target.lower()).strip("_")
 
 
-def read_gold(connection: Connection, settings: Settings, wait: bool = True) -> Gold:
-    """Gold rows; with wait False the spans are still being checked on return (gold.checked()
-    waits): the check's numpy work releases the GIL, so the release goes on beside it."""
-    found = dict(read_tables(connection, _queries(connection)))
-    entities = _newest(found["entities"], ["document_id"])
-    stances = _newest(found["stances"], ["document_id", "target"])
-    unresolved = sorted(
-        set(pc.filter(entities["document_id"], pc.equal(entities["method"], OPEN)).to_pylist())
-        | set(pc.filter(stances["document_id"], pc.equal(stances["method"], OPEN)).to_pylist())
-    )
-    if unresolved:
-        entities = entities.filter(
-            pc.invert(pc.is_in(entities["document_id"], pa.array(unresolved, STRING)))
-        )
-    spans = entities["spans"]
-    ids = _array(entities["document_id"])
-    spans = _methods_filled(_array(spans), _array(entities["method"]))
-    texts = _texts(found["texts"], ids)
-    span_check = _in_background(check_spans, ids, _array(texts["text"]), spans)
+def read_gold(connection: Connection, settings: Settings) -> Gold:
+    """Gold rows of every document whose items are all settled, spans checked (SpanError)."""
+    entities = _entity_rows(connection)
+    ids, texts = _array(entities["id"]), _array(entities["text"])
+    spans = _methods_filled(_array(entities["payload"]).field("spans"), _array(entities["method"]))
+    check_spans(ids, texts, spans)
+    folders = r"^.*[/\\]"  # the file name where a document was first seen, not its folders
     table = pa.table(
         {
             "id": ids,
-            "title": texts["title"],
-            "text": texts["text"],
-            "source": _sources(found["sources"], ids),
+            "title": entities["title"],
+            "text": texts,
+            "source": pc.replace_substring_regex(entities["source"], folders, ""),
             "entities": spans,
         }
     )
-    gold = Gold(table, unresolved=unresolved, span_check=span_check)
+    gold = Gold(table, unresolved=_unresolved(connection))
     gold.methods.update(value_counts(spans.values.field("method")))
+    stances = _stance_rows(connection)
     for target in settings.target_names():
         label, method = _stance_columns(stances, target, ids, settings.stance.labels)
         gold.table = gold.table.append_column(stance_column(target), label)
         gold.table = gold.table.append_column(stance_column(target) + "_method", method)
         gold.methods.update(value_counts(pc.filter(method, pc.not_equal(method, ""))))
-    gold.table = gold.table.append_column("agreement", _scores(found["scores"], ids))
+    # The same rounding the card and older releases use.
+    gold.table = gold.table.append_column("agreement", pc.round(entities["agreement"], 6))
     used = set(pc.unique(spans.values.field("label")).to_pylist())
     gold.extra_labels = sorted(used - set(settings.entity_label_names()) - {None})
-    if wait:
-        gold.checked()
     return gold
-
-
-def _in_background(function: Callable[..., None], *args: Any) -> Future[None]:
-    pool = ThreadPoolExecutor(1, thread_name_prefix="curate-check")
-    try:
-        return pool.submit(function, *args)
-    finally:
-        pool.shutdown(wait=False)  # the thread ends with its one task
 
 
 def _methods_filled(spans: pa.ListArray, item_methods: pa.Array) -> pa.ListArray:
@@ -188,27 +154,6 @@ def _methods_filled(spans: pa.ListArray, item_methods: pa.Array) -> pa.ListArray
     fields = [method if f.name == "method" else values.field(f.name) for f in SPAN]
     rebuilt = pa.StructArray.from_arrays(fields, fields=list(SPAN))
     return pa.ListArray.from_arrays(spans.offsets, rebuilt)
-
-
-def _texts(found: pa.Table, ids: pa.Array) -> pa.Table:
-    if found["id"].equals(pa.chunked_array([ids])):
-        return found  # the usual case: no copy of the texts
-    at = pc.index_in(ids, value_set=found["id"].combine_chunks())
-    if at.null_count:  # texts are read apart from decisions (another transaction)
-        raise StoreError("the store changed while the release read it; run the release again")
-    return found.take(at)
-
-
-def _sources(found: pa.Table, ids: pa.Array) -> pa.Array:
-    """The file name (not the folders) where each document was first seen."""
-    source = pc.take(found["source"], pc.index_in(ids, value_set=found["document_id"]))
-    return _array(pc.replace_substring_regex(pc.fill_null(source, ""), r"^.*[/\\]", ""))
-
-
-def _scores(found: pa.Table, ids: pa.Array) -> pa.Array:
-    score = pc.take(found["score"], pc.index_in(ids, value_set=found["document_id"]))
-    # The same rounding the card and older releases use.
-    return pc.round(score, 6)
 
 
 def _stance_columns(

@@ -1,22 +1,54 @@
-"""What a release holds, read from the store: gold rows, annotation rows, pre-label rows, and
-their Hugging Face features. Gold is an Arrow table (gold.py); annotation and pre-label rows are
-plain dicts. Everything is sorted by document id so output is stable."""
+"""What a release holds, read from the store in one transaction: gold and annotation rows as
+Arrow tables, pre-label rows as plain dicts, and their Hugging Face features. Everything is
+sorted by document id so output is stable."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection
+import pyarrow.compute as pc
+from sqlalchemy import Connection, Text, cast, func, select
 
 from curate.config import Settings
 from curate.release.gold import read_gold, stance_column
 from curate.store import queries
+from curate.store.arrow import read_table
+from curate.store.schema import annotations as annotation_table
+
+STRING = pa.string()
+ANNOTATION_ROWS = pa.schema(
+    [
+        ("document_id", STRING),
+        ("annotator", STRING),
+        ("revision", pa.int64()),
+        ("origin", STRING),
+        (
+            "entities",
+            pa.list_(
+                pa.struct(
+                    [
+                        ("start", pa.int64()),
+                        ("end", pa.int64()),
+                        ("label", STRING),
+                        ("text", STRING),
+                    ]
+                )
+            ),
+        ),
+        ("stances", pa.list_(pa.struct([("target", STRING), ("label", STRING)]))),
+        ("skipped_reason", STRING),
+        ("lead_time_seconds", pa.float64()),
+        ("from_prelabel", pa.bool_()),
+        ("prelabel_changed", pa.bool_()),
+        ("suggestions_accepted", pa.int64()),
+        ("suggestions_changed", pa.int64()),
+        ("suggestions_rejected", pa.int64()),
+        ("guideline_version", STRING),
+    ]
+)
 
 
 def pseudonym(name: str, salt: str) -> str:
@@ -30,28 +62,16 @@ class ReleaseRows:
     stance_labels: list[str]
     targets: list[str]
     gold: pa.Table = field(default_factory=pa.table)  # one row per document (gold.py)
-    annotations: list[dict[str, Any]] = field(default_factory=list)
+    annotations: pa.Table = field(default_factory=ANNOTATION_ROWS.empty_table)
     prelabels: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # documents with open items, left out
     # Annotated but not adjudicated (too few annotators so far): left out too, and said so.
     not_adjudicated: list[str] = field(default_factory=list)
     methods: dict[str, int] = field(default_factory=dict)  # how gold labels were decided
-    checked: Callable[[], None] = lambda: None  # waits for the gold span check (gold.py)
 
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector (a context or a decorator). A release makes
-    100,000s of fresh objects (ids, splits) on top of the large heap its libraries leave, and
-    full collections rescanned it all again and again: a tenth of the release's time
-    (bench/release.py). None of those objects form cycles."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    def labelled(self) -> pa.Table:
+        """The annotations that are labels (not skips)."""
+        return self.annotations.filter(pc.is_null(self.annotations["skipped_reason"]))
 
 
 def collect_rows(
@@ -59,22 +79,10 @@ def collect_rows(
     settings: Settings,
     salt: str | None,
     with_prelabels: bool = False,
-    wait: bool = True,
 ) -> ReleaseRows:
-    """Gold for every document whose items are all decided; salt None keeps real names. With
-    wait False, the gold spans may still be being checked: rows.checked() waits (gold.py)."""
-    with no_cyclic_gc():
-        return _collect_rows(connection, settings, salt, with_prelabels, wait)
-
-
-def _collect_rows(
-    connection: Connection,
-    settings: Settings,
-    salt: str | None,
-    with_prelabels: bool,
-    wait: bool,
-) -> ReleaseRows:
-    gold = read_gold(connection, settings, wait)
+    """Gold for every document whose items are all decided; salt None keeps real names. Spans
+    that do not match their text raise SpanError."""
+    gold = read_gold(connection, settings)
     rows = ReleaseRows(
         entity_labels=[*settings.entity_label_names(), *gold.extra_labels],
         stance_labels=list(settings.stance.labels),
@@ -82,50 +90,56 @@ def _collect_rows(
         gold=gold.table,
         unresolved=gold.unresolved,
         methods=dict(sorted(gold.methods.items())),
-        checked=gold.checked,
     )
-    rows.annotations = _annotation_rows(connection, rows, salt)
-    annotated = {r["document_id"] for r in rows.annotations if r["skipped_reason"] is None}
+    rows.annotations = _annotation_rows(connection, salt)
+    annotated = set(pc.unique(rows.labelled()["document_id"]).to_pylist())
     if annotated:  # the store is asked only when there is something to compare
         rows.not_adjudicated = sorted(annotated - queries.decided_documents(connection))
     if with_prelabels:
-        rows.prelabels = _prelabel_rows(connection, rows, rows.gold["id"].to_pylist())
+        rows.prelabels = _prelabel_rows(connection, rows.gold["id"].to_pylist())
     return rows
 
 
-def _annotation_rows(
-    connection: Connection, rows: ReleaseRows, salt: str | None
-) -> list[dict[str, Any]]:
-    found = []
-    for a in queries.all_annotations(connection):
-        use = a.suggestion_use or {}
-        found.append(
-            {
-                "document_id": a.document_id,
-                "annotator": a.annotator if salt is None else pseudonym(a.annotator, salt),
-                "revision": a.revision,
-                "origin": a.origin,
-                "entities": [
-                    {"start": s.start, "end": s.end, "label": s.label, "text": s.text}
-                    for s in a.spans
-                ],
-                "stances": [{"target": s.target, "label": s.label} for s in a.stances],
-                "skipped_reason": a.skipped_reason,
-                "lead_time_seconds": a.lead_time_seconds,
-                "from_prelabel": a.from_prelabel,
-                "prelabel_changed": a.prelabel_changed,
-                "suggestions_accepted": len(use.get("accepted", [])),
-                "suggestions_changed": len(use.get("changed", [])),
-                "suggestions_rejected": len(use.get("rejected", [])),
-                "guideline_version": a.guideline_version or "",
-            }
-        )
-    return sorted(found, key=lambda r: (r["document_id"], r["annotator"], r["revision"]))
+def _suggestions(connection: Connection, kind: str) -> Any:
+    """How many suggestions an annotation's suggestion_use lists as `kind` (0 without one)."""
+    use = annotation_table.c.suggestion_use
+    if connection.dialect.name == "postgresql":
+        length = func.json_array_length(use[kind])
+    else:
+        length = func.json_array_length(use, f"$.{kind}")
+    return func.coalesce(length, 0)
 
 
-def _prelabel_rows(
-    connection: Connection, rows: ReleaseRows, ids: list[str]
-) -> list[dict[str, Any]]:
+def _annotation_rows(connection: Connection, salt: str | None) -> pa.Table:
+    """Every revision of every annotation, annotators pseudonymized unless salt is None, sorted
+    by document, annotator and revision."""
+    a = annotation_table.c
+    query = select(
+        a.document_id,
+        a.annotator,
+        a.revision,
+        a.origin,
+        cast(a.spans, Text),
+        cast(a.stances, Text),
+        a.skipped_reason,
+        a.lead_time_seconds,
+        a.from_prelabel,
+        a.prelabel_changed,
+        *(_suggestions(connection, kind) for kind in ("accepted", "changed", "rejected")),
+        func.coalesce(a.guideline_version, ""),
+    )
+    table = read_table(connection, query, ANNOTATION_ROWS)
+    if salt is not None:
+        names = pc.unique(table["annotator"])
+        renamed = pa.array([pseudonym(name, salt) for name in names.to_pylist()], STRING)
+        at = pc.index_in(table["annotator"], value_set=names)
+        table = table.set_column(1, "annotator", pc.take(renamed, at))
+    return table.sort_by(
+        [("document_id", "ascending"), ("annotator", "ascending"), ("revision", "ascending")]
+    )
+
+
+def _prelabel_rows(connection: Connection, ids: list[str]) -> list[dict[str, Any]]:
     found = []
     for document_id, suggestions in sorted(queries.prelabels_for_many(connection, ids).items()):
         for p in suggestions:

@@ -29,6 +29,12 @@ def newest_ids() -> Subquery:
     )
 
 
+def current_table(name: str = "current") -> Subquery:
+    """The current decisions as a table (the decisions table's columns): one row per item."""
+    newest = newest_ids()
+    return select(decisions).join(newest, newest.c.id == decisions.c.id).subquery(name)
+
+
 def decision_from_row(row: Any) -> Decision:
     values = {k: v for k, v in row._mapping.items() if k in Decision.__dataclass_fields__}
     return Decision(**values | {"based_on": tuple(values["based_on"])})
@@ -42,16 +48,16 @@ def current_decisions(
     connection: Connection, document_ids: Sequence[str] | None = None
 ) -> dict[Item, Decision]:
     """Each item's newest decision, for these documents (default: all)."""
-    newest = newest_ids()
-    query = select(decisions).join(newest, newest.c.id == decisions.c.id)
+    current = current_table()
+    query = select(current)
     if document_ids is None:
         rows: list[Any] = list(connection.execute(query))
     else:
         rows = []
         for chunk in in_chunks(document_ids):
-            rows += connection.execute(query.where(decisions.c.document_id.in_(chunk)))
-    current = {}
+            rows += connection.execute(query.where(current.c.document_id.in_(chunk)))
+    found = {}
     for row in rows:
         decision = decision_from_row(row)
-        current[(decision.document_id, decision.kind, decision.target)] = decision
-    return current
+        found[(decision.document_id, decision.kind, decision.target)] = decision
+    return found

@@ -53,26 +53,6 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # IMMEDIATE takes the write lock at BEGIN: two processes never deadlock upgrading a lock.
         write = connection.get_execution_options().get("curate_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-        connection.info[_CHANGES_AT_BEGIN] = _sqlite_changes(connection)
-
-
-_CHANGES_AT_BEGIN = "curate_changes_at_begin"
-
-
-def _sqlite_changes(connection: Connection) -> int:
-    """Rows this SQLite connection has changed since it opened."""
-    return int(connection.connection.dbapi_connection.total_changes)  # type: ignore[union-attr]
-
-
-def has_uncommitted_writes(connection: Connection) -> bool:
-    """Has the open transaction written anything? (Another connection would not see it.)"""
-    if not connection.in_transaction():
-        return False
-    if connection.dialect.name == "postgresql":
-        # An id is assigned to a PostgreSQL transaction at its first write.
-        found = connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
-        return bool(found.scalar())
-    return _sqlite_changes(connection) != connection.info.get(_CHANGES_AT_BEGIN, -1)
 
 
 class Store:
@@ -86,11 +66,16 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+    def transaction(self, snapshot: bool = False) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises. With
+        snapshot, every read in it sees the store as it was at the first (SQLite's transactions
+        always do; PostgreSQL's need REPEATABLE READ): for commands that read much and must
+        agree with themselves, like a release."""
         with self.engine.connect() as connection:
-            connection = connection.execution_options(curate_write=True)
-            with connection.begin():
+            options: dict[str, Any] = {"curate_write": True}
+            if snapshot and self.engine.dialect.name == "postgresql":
+                options["isolation_level"] = "REPEATABLE READ"
+            with connection.execution_options(**options).begin():
                 yield connection
 
     @contextmanager

@@ -55,7 +55,6 @@ from curate.store.queries.releases import (
     record_release,
     release_history,
     release_splits,
-    set_release_fingerprint,
 )
 from curate.store.queries.sync import (
     external_ids,
@@ -109,7 +108,6 @@ __all__ = [
     "release_history",
     "release_splits",
     "set_marker",
-    "set_release_fingerprint",
     "sources_of",
     "span_record",
     "stage_counts",

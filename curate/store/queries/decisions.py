@@ -20,9 +20,9 @@ from curate.store.chunks import in_chunks
 from curate.store.current import (
     OPEN,
     current_decisions,
+    current_table,
     decision_from_row,
     is_open,
-    newest_ids,
 )
 from curate.store.queries.base import inserted_id, now
 from curate.store.schema import (
@@ -120,12 +120,11 @@ def gold_entities(connection: Connection) -> dict[str, list[Span]]:
 def _decided_documents(connection: Connection, settled: bool) -> int:
     """Documents whose items are all settled (no item's newest decision is `open`), or with
     settled False, documents with an item waiting for review."""
-    newest = newest_ids()
-    still_open = func.sum(case((decisions.c.method == OPEN, 1), else_=0))
+    current = current_table()
+    still_open = func.sum(case((current.c.method == OPEN, 1), else_=0))
     chosen = (
-        select(decisions.c.document_id)
-        .join(newest, newest.c.id == decisions.c.id)
-        .group_by(decisions.c.document_id)
+        select(current.c.document_id)
+        .group_by(current.c.document_id)
         .having(still_open == 0 if settled else still_open > 0)
         .subquery()
     )

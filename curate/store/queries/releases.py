@@ -12,7 +12,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql
 
@@ -77,9 +76,3 @@ def record_release(
         )
     )
     return release_id
-
-
-def set_release_fingerprint(connection: Connection, release_id: int, fingerprint: str) -> None:
-    connection.execute(
-        update(releases).where(releases.c.id == release_id).values(fingerprint=fingerprint)
-    )
