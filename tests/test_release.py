@@ -127,7 +127,7 @@ def test_the_same_store_gives_a_byte_identical_folder(adjudicated: Project) -> N
         }
         folders = [Path(tempfile.mkdtemp()) for _ in range(2)]
         for folder in folders:
-            report = agreement(connection, adjudicated, rows, str)
+            report = agreement(connection, adjudicated, rows)
             export(adjudicated, "1.0.0", folder, rows, splits, None, None, report)
     files = sorted(p.relative_to(folders[0]) for p in folders[0].rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(folders[1]) for p in folders[1].rglob("*") if p.is_file())

@@ -18,8 +18,9 @@ from curate.project import Project
 from curate.records import Annotation, Decision, Document, Provenance, Span, StanceLabel
 from curate.release import release
 from curate.release.gold import read_gold
-from curate.release.rows import ANNOTATION_ROWS, _annotation_rows, pseudonym
+from curate.release.rows import _pseudonymized, collect_rows, pseudonym
 from curate.store import Store, arrow, queries
+from curate.store.annotation_table import ANNOTATION_TABLE, read_annotations
 from curate.store.schema import annotations, decisions
 
 TEXTS = [
@@ -92,8 +93,7 @@ def test_gold_keeps_newest_decisions_and_leaves_open_documents_out(
     ]
     assert rows[accents.id]["entities"][0]["method"] == "majority"  # a span's own method wins
     assert rows[accents.id]["text"] == TEXTS[1]
-    assert rows[plain.id]["source"] == "day0.txt" and rows[plain.id]["agreement"] == 0.75
-    assert rows[emoji.id]["agreement"] is None
+    assert rows[plain.id]["source"] == "day0.txt"
     assert rows[plain.id]["title"] == "title 0"
     labels = settings.stance.labels
     assert rows[plain.id]["stance_iran"] == labels.index("favor")
@@ -143,8 +143,8 @@ def test_json_is_read_in_batches_as_python_reads_it(
 
 def test_an_empty_result_is_an_empty_table(store: Store) -> None:
     with store.connect() as connection:
-        table = _annotation_rows(connection, "salt")
-    assert table.num_rows == 0 and table.schema == ANNOTATION_ROWS
+        table = read_annotations(connection)
+    assert table.num_rows == 0 and table.schema == ANNOTATION_TABLE
 
 
 def test_annotation_rows_are_the_stored_revisions_pseudonymized(store: Store) -> None:
@@ -174,8 +174,9 @@ def test_annotation_rows_are_the_stored_revisions_pseudonymized(store: Store) ->
         for annotation in made:
             queries.add_annotation(connection, annotation)
     with store.connect() as connection:
-        table = _annotation_rows(connection, "salt")
-        real = _annotation_rows(connection, None)
+        real = read_annotations(connection)
+        table = _pseudonymized(real, "salt")
+        newest = read_annotations(connection, [plain.id], newest_only=True)
         stored = connection.execute(select(annotations.c.id)).all()
     assert len(stored) == table.num_rows == 4
     rows = table.to_pylist()
@@ -199,6 +200,37 @@ def test_annotation_rows_are_the_stored_revisions_pseudonymized(store: Store) ->
         "guideline_version"
     ] == ""
     assert sorted(set(real.column("annotator").to_pylist())) == ["adam", "zoe"]
+    # The newest revision of each annotator: zoe's skip, adam's labels.
+    assert [(r["annotator"], r["revision"]) for r in newest.to_pylist()] == [
+        ("adam", 1),
+        ("zoe", 2),
+    ]
+
+
+def test_the_gold_agreement_column_is_the_score_agreement_stores(
+    store: Store, project_dir: Path
+) -> None:
+    """The release computes each document's score from the annotations it exports: the same
+    figure `curate agreement` stores for the review queue."""
+    from curate.agreement import measure
+
+    settings = Project.load(project_dir).settings
+    plain, accents, emoji, _ = fill(store)
+    oman = span(plain.text, "Oman", "GPE")
+    with store.transaction() as connection:
+        for who, spans in (("adam", [span(plain.text, "Iran", "GPE"), oman]), ("zoe", [oman])):
+            queries.add_annotation(
+                connection,
+                Annotation(plain.id, who, "tui", tuple(Span(**s) for s in spans)),  # type: ignore[arg-type]
+            )
+        queries.add_annotation(connection, Annotation(accents.id, "zoe", "tui", ()))
+        rows = collect_rows(connection, settings, "salt")
+        measure(connection, settings, resamples=10)
+        stored = queries.document_scores(connection)
+    gold = {row["id"]: row["agreement"] for row in rows.gold.to_pylist()}
+    assert gold[plain.id] == pytest.approx(2 / 3) == stored[plain.id]
+    assert gold[accents.id] is None and stored[accents.id] is None  # one annotator: no score
+    assert gold[emoji.id] is None and emoji.id not in stored
 
 
 @pytest.mark.postgres

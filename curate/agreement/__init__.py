@@ -47,6 +47,13 @@ def measure(
     """The full report for the store (or some documents); stores per-document scores too."""
     data = load(connection, settings, document_ids)
     store_scores(connection, data)
+    return describe(connection, data, resamples, seed)
+
+
+def describe(
+    connection: Connection, data: AgreementData, resamples: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """The report on `data`, its least agreed documents named by title."""
     report = build_report(data, resamples, seed)
     for row in report["lowest_agreement"]:
         # Reviewers recognise a document by its title, and want to know what is disputed.

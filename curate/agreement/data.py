@@ -8,16 +8,19 @@ means that annotator did not label the document. Suggestions are the ones an ann
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from curate.agreement.matching import SpanArrays
 from curate.config import Settings
 from curate.records import Annotation, Prelabel
 from curate.store import queries
+from curate.store.annotation_table import ANNOTATION_TABLE, ORDER, read_annotations
 from curate.suggestions import merge_entities
 
 MISSING = -1
@@ -33,7 +36,6 @@ class AgreementData:
     targets: list[str]
     labelled: np.ndarray  # documents x coders: the newest revision is a labelling, not a skip
     skipped: np.ndarray  # documents x coders: the newest revision is a skip
-    annotation_ids: np.ndarray  # documents x coders: id of the newest revision, or MISSING
     started_from_suggestions: np.ndarray  # documents x coders: annotation began from pre-labels
     blind: np.ndarray  # documents: pushed without pre-labels
     spans: SpanArrays
@@ -55,6 +57,27 @@ class AgreementData:
         return spans if chosen.all() else spans.take(chosen)
 
 
+def annotation_table(annotations: Iterable[Annotation]) -> pa.Table:
+    """In-memory annotations as the store gives them (curate.store.annotation_table)."""
+    rows = [
+        {
+            "document_id": a.document_id,
+            "annotator": a.annotator,
+            "revision": a.revision or 0,
+            "origin": a.origin,
+            "entities": [
+                {"start": s.start, "end": s.end, "label": s.label, "text": s.text} for s in a.spans
+            ],
+            "stances": [asdict(s) for s in a.stances],
+            "skipped_reason": a.skipped_reason,
+            "from_prelabel": a.from_prelabel,
+            "prelabel_changed": a.prelabel_changed,
+        }
+        for a in annotations
+    ]
+    return pa.Table.from_pylist(rows, schema=ANNOTATION_TABLE).sort_by(ORDER)
+
+
 def collect(
     annotations: Iterable[Annotation],
     texts: dict[str, str],
@@ -63,60 +86,85 @@ def collect(
     settings: Settings,
 ) -> AgreementData:
     """Arrays from the newest revision of each (document, annotator)."""
-    newest: dict[tuple[str, str], Annotation] = {}
-    for annotation in annotations:
-        key = (annotation.document_id, annotation.annotator)
-        held = newest.get(key)
-        if held is None or (annotation.revision or 0) > (held.revision or 0):
-            newest[key] = annotation
-    documents = sorted({d for d, _ in newest})
-    coders = sorted({a for _, a in newest})
-    doc_index = {d: i for i, d in enumerate(documents)}
-    coder_index = {c: i for i, c in enumerate(coders)}
+    return from_table(annotation_table(annotations), texts, suggestions, blind, settings)
+
+
+def newest_revisions(table: pa.Table) -> pa.Table:
+    """The newest revision of each (document, annotator): the last of its run, as rows come
+    sorted by document, annotator and revision."""
+    if table.num_rows < 2:
+        return table
+    document, annotator = table["document_id"], table["annotator"]
+    same = pc.and_(
+        pc.equal(document[1:], document[:-1]), pc.equal(annotator[1:], annotator[:-1])
+    ).to_numpy()
+    return table.filter(pa.array(np.append(~same, True)))
+
+
+def _positions(values: pa.ChunkedArray | pa.Array, names: list[str]) -> np.ndarray:
+    """The index of each value in names (every value is one of them)."""
+    return pc.index_in(values, value_set=pa.array(names, pa.string())).to_numpy()
+
+
+def from_table(
+    table: pa.Table,
+    texts: dict[str, str],
+    suggestions: dict[str, list[Prelabel]],
+    blind: set[str],
+    settings: Settings,
+) -> AgreementData:
+    """Arrays from an annotation table (curate.store.annotation_table), in bulk."""
+    table = newest_revisions(table)
+    documents = sorted(set(table["document_id"].to_pylist()))
+    coders = sorted(set(table["annotator"].to_pylist()))
+    spans = table["entities"].combine_chunks()
+    stance_rows = table["stances"].combine_chunks()
     entity_labels = _ordered(
         settings.entity_label_names(),
-        (s.label for a in newest.values() for s in a.spans),
+        pc.unique(spans.values.field("label")).to_pylist(),
         (p.label for ps in suggestions.values() for p in ps if p.kind == "entity"),
     )
     stance_labels = _ordered(
         settings.stance.labels,
-        (s.label for a in newest.values() for s in a.stances),
+        pc.unique(stance_rows.values.field("label")).to_pylist(),
         (p.label for ps in suggestions.values() for p in ps if p.kind == "stance"),
     )
     targets = _ordered(
-        settings.target_names(), (s.target for a in newest.values() for s in a.stances)
+        settings.target_names(), pc.unique(stance_rows.values.field("target")).to_pylist()
     )
     label_index = {label: i for i, label in enumerate(entity_labels)}
     stance_index = {label: i for i, label in enumerate(stance_labels)}
     target_index = {target: i for i, target in enumerate(targets)}
 
+    row_doc = _positions(table["document_id"], documents)
+    row_coder = _positions(table["annotator"], coders)
+    skip = table["skipped_reason"].is_valid().to_numpy()
     shape = (len(documents), len(coders))
     labelled, skipped = np.zeros(shape, bool), np.zeros(shape, bool)
     started = np.zeros(shape, bool)
-    annotation_ids = np.full(shape, MISSING, np.int64)
+    labelled[row_doc, row_coder], skipped[row_doc, row_coder] = ~skip, skip
+    started[row_doc, row_coder] = table["from_prelabel"].to_numpy()
+
+    span_row = pc.list_parent_indices(spans).to_numpy()
+    span_row = span_row[~skip[span_row]]  # a skip's spans (if any) are not labels
+    values = spans.filter(pa.array(~skip)).flatten()
+    span_arrays = SpanArrays(
+        row_doc[span_row],
+        values.field("start").to_numpy(),
+        values.field("end").to_numpy(),
+        _positions(values.field("label"), entity_labels),
+    )
     stances = np.full((len(targets), *shape), MISSING, np.int64)
-    columns: tuple[list[int], ...] = ([], [], [], [], [])
-    for (document_id, annotator), annotation in newest.items():
-        d, c = doc_index[document_id], coder_index[annotator]
-        annotation_ids[d, c] = annotation.id if annotation.id is not None else MISSING
-        started[d, c] = annotation.from_prelabel
-        if annotation.skipped_reason is not None:
-            skipped[d, c] = True
-            continue
-        labelled[d, c] = True
-        for span in annotation.spans:
-            for column, value in zip(
-                columns, (d, span.start, span.end, label_index[span.label], c), strict=True
-            ):
-                column.append(value)
-        for stance in annotation.stances:
-            stances[target_index[stance.target], d, c] = stance_index[stance.label]
+    stance_row = pc.list_parent_indices(stance_rows).to_numpy()
+    stance_row = stance_row[~skip[stance_row]]
+    values = stance_rows.filter(pa.array(~skip)).flatten()
+    at = (_positions(values.field("target"), targets), row_doc[stance_row], row_coder[stance_row])
+    stances[at] = _positions(values.field("label"), stance_labels)
 
     shown_spans: tuple[list[int], ...] = ([], [], [], [])
     suggested_stances = np.full((len(targets), len(documents)), MISSING, np.int64)
     order = list(settings.prelabel.labellers)
-    for document_id in documents:
-        d = doc_index[document_id]
+    for d, document_id in enumerate(documents):
         offered = suggestions.get(document_id, [])
         for p in merge_entities(offered, order):
             assert p.start is not None and p.end is not None
@@ -141,11 +189,10 @@ def collect(
         targets=targets,
         labelled=labelled,
         skipped=skipped,
-        annotation_ids=annotation_ids,
         started_from_suggestions=started,
         blind=np.array([d in blind for d in documents], bool),
-        spans=SpanArrays.build(*columns[:4]),
-        span_coder=np.asarray(columns[4], np.int64),
+        spans=span_arrays,
+        span_coder=row_coder[span_row],
         stances=stances,
         suggestions=SpanArrays.build(*shown_spans),
         suggested_stances=suggested_stances,
@@ -162,8 +209,15 @@ def load(
     connection: Connection, settings: Settings, document_ids: Sequence[str] | None = None
 ) -> AgreementData:
     """Everything agreement needs from the store (optionally for some documents only)."""
-    annotations = queries.newest_annotations(connection, document_ids)
-    ids = sorted({a.document_id for a in annotations})
+    table = read_annotations(connection, document_ids, newest_only=True)
+    return from_store(connection, table, settings)
+
+
+def from_store(connection: Connection, table: pa.Table, settings: Settings) -> AgreementData:
+    """Arrays from annotations already read, with the texts, suggestions and blind documents
+    the store holds for them."""
+    ids = sorted(set(table["document_id"].to_pylist()))
     texts = {d: doc.text for d, doc in queries.documents_by_ids(connection, ids).items()}
     suggestions = queries.prelabels_for_many(connection, ids)
-    return collect(annotations, texts, suggestions, queries.blind_documents(connection), settings)
+    blind = queries.blind_documents(connection)
+    return from_table(table, texts, suggestions, blind, settings)

@@ -9,7 +9,6 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -18,7 +17,7 @@ from curate.errors import UsageError
 from curate.project import Project
 from curate.release.compare import GoldDiff
 from curate.release.folder import agreement, export
-from curate.release.rows import collect_rows, pseudonym
+from curate.release.rows import collect_rows
 from curate.release.splits import document_splits
 from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
 from curate.store import queries
@@ -125,9 +124,7 @@ def release(
         raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
     splits = document_splits(connection, rows.gold["id"].to_pylist(), settings.release.splits)
     previous = (last["version"], folder_of(project, last["path"])) if last else None
-    report = agreement(
-        connection, project, rows, str if salt is None else partial(pseudonym, salt=salt)
-    )
+    report = agreement(connection, project, rows)
     root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".v{version}-", dir=root))
     # A savepoint: a refused release leaves nothing behind, even in the caller's transaction.

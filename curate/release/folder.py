@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 
-from curate.agreement import measure
-from curate.agreement.report import renamed
+from curate.agreement import describe
+from curate.agreement.data import from_store
 from curate.config import read_text_file
 from curate.project import Project
 from curate.release import card
@@ -52,19 +52,18 @@ def _rows_in(
     return [r for r in rows if splits.get(r[key]) == split]
 
 
-def agreement(
-    connection: Connection, project: Project, rows: ReleaseRows, rename: Callable[[str], str]
-) -> dict[str, Any] | None:
-    """The card's agreement figures (None without annotations), annotators renamed; under
-    "released", the same figures on the released documents alone."""
-    if rows.annotations.num_rows == 0:
+def agreement(connection: Connection, project: Project, rows: ReleaseRows) -> dict[str, Any] | None:
+    """The card's agreement figures (None without annotations), on the release's annotations
+    (annotators already pseudonymized); under "released", the same figures on the released
+    documents alone."""
+    if rows.agreement is None:
         return None
-    report = renamed(measure(connection, project.settings, resamples=1000, seed=0), rename)
-    released = rows.gold.column("id").to_pylist() if rows.gold.num_rows else []
-    annotated = set(pc.unique(rows.annotations["document_id"]).to_pylist())
-    if released and set(released) != annotated:
-        subset = measure(connection, project.settings, resamples=200, seed=0, document_ids=released)
-        report["released"] = renamed(subset, rename)
+    report = describe(connection, rows.agreement, resamples=1000, seed=0)
+    released = rows.gold["id"]
+    if set(released.to_pylist()) != set(rows.agreement.documents):
+        chosen = rows.annotations.filter(pc.is_in(rows.annotations["document_id"], released))
+        subset = from_store(connection, chosen, project.settings)
+        report["released"] = describe(connection, subset, resamples=200, seed=0)
     return report
 
 

@@ -19,7 +19,7 @@ from curate.config import Settings
 from curate.errors import SpanError
 from curate.store.arrow import read_table
 from curate.store.current import OPEN, current_table
-from curate.store.schema import document_agreement, document_sources, documents
+from curate.store.schema import document_sources, documents
 
 SPAN = pa.struct(
     [
@@ -37,7 +37,6 @@ ENTITY_ROWS = pa.schema(
         ("title", STRING),
         ("text", pa.large_string()),
         ("source", STRING),
-        ("agreement", pa.float64()),
         ("method", STRING),
         ("payload", pa.struct([("spans", pa.list_(SPAN))])),
     ]
@@ -47,7 +46,7 @@ STANCE_ROWS = pa.schema([(name, STRING) for name in ("document_id", "target", "m
 
 @dataclass
 class Gold:
-    table: pa.Table  # one row per released document, sorted by id; span labels still names
+    table: pa.Table  # a row per released document, sorted by id (span labels still names)
     unresolved: list[str] = field(default_factory=list)
     extra_labels: list[str] = field(default_factory=list)  # used in gold, not in curate.toml
     methods: Counter[str] = field(default_factory=Counter)
@@ -67,8 +66,8 @@ def _unresolved(connection: Connection) -> list[str]:
 
 
 def _entity_rows(connection: Connection) -> pa.Table:
-    """The current entity decision of every settled document, with its text, first source
-    and agreement score, sorted by id."""
+    """The current entity decision of every settled document, with its text and first source,
+    sorted by id."""
     current, waiting = current_table(), current_table("waiting")
     first_source = (
         select(document_sources.c.source)
@@ -83,12 +82,10 @@ def _entity_rows(connection: Connection) -> pa.Table:
             documents.c.title,
             documents.c.text,
             func.coalesce(first_source, ""),
-            document_agreement.c.score,
             current.c.method,
             cast(current.c.payload, Text),
         )
         .join(documents, documents.c.id == current.c.document_id)
-        .outerjoin(document_agreement, document_agreement.c.document_id == current.c.document_id)
         .where(
             current.c.kind == "entity",
             current.c.document_id.not_in(
@@ -139,8 +136,6 @@ def read_gold(connection: Connection, settings: Settings) -> Gold:
         gold.table = gold.table.append_column(stance_column(target), label)
         gold.table = gold.table.append_column(stance_column(target) + "_method", method)
         gold.methods.update(value_counts(pc.filter(method, pc.not_equal(method, ""))))
-    # The same rounding the card and older releases use.
-    gold.table = gold.table.append_column("agreement", pc.round(entities["agreement"], 6))
     used = set(pc.unique(spans.values.field("label")).to_pylist())
     gold.extra_labels = sorted(used - set(settings.entity_label_names()) - {None})
     return gold

@@ -10,45 +10,14 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Text, cast, func, select
+from sqlalchemy import Connection
 
+from curate.agreement.data import AgreementData, from_store
+from curate.agreement.report import document_scores
 from curate.config import Settings
 from curate.release.gold import read_gold, stance_column
 from curate.store import queries
-from curate.store.arrow import read_table
-from curate.store.schema import annotations as annotation_table
-
-STRING = pa.string()
-ANNOTATION_ROWS = pa.schema(
-    [
-        ("document_id", STRING),
-        ("annotator", STRING),
-        ("revision", pa.int64()),
-        ("origin", STRING),
-        (
-            "entities",
-            pa.list_(
-                pa.struct(
-                    [
-                        ("start", pa.int64()),
-                        ("end", pa.int64()),
-                        ("label", STRING),
-                        ("text", STRING),
-                    ]
-                )
-            ),
-        ),
-        ("stances", pa.list_(pa.struct([("target", STRING), ("label", STRING)]))),
-        ("skipped_reason", STRING),
-        ("lead_time_seconds", pa.float64()),
-        ("from_prelabel", pa.bool_()),
-        ("prelabel_changed", pa.bool_()),
-        ("suggestions_accepted", pa.int64()),
-        ("suggestions_changed", pa.int64()),
-        ("suggestions_rejected", pa.int64()),
-        ("guideline_version", STRING),
-    ]
-)
+from curate.store.annotation_table import ANNOTATION_TABLE, ORDER, read_annotations
 
 
 def pseudonym(name: str, salt: str) -> str:
@@ -62,7 +31,9 @@ class ReleaseRows:
     stance_labels: list[str]
     targets: list[str]
     gold: pa.Table = field(default_factory=pa.table)  # one row per document (gold.py)
-    annotations: pa.Table = field(default_factory=ANNOTATION_ROWS.empty_table)
+    # Every revision, annotators pseudonymized unless real names were asked for.
+    annotations: pa.Table = field(default_factory=ANNOTATION_TABLE.empty_table)
+    agreement: AgreementData | None = None  # what the card's figures are computed on
     prelabels: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # documents with open items, left out
     # Annotated but not adjudicated (too few annotators so far): left out too, and said so.
@@ -80,8 +51,9 @@ def collect_rows(
     salt: str | None,
     with_prelabels: bool = False,
 ) -> ReleaseRows:
-    """Gold for every document whose items are all decided; salt None keeps real names. Spans
-    that do not match their text raise SpanError."""
+    """Gold for every document whose items are all decided, its agreement score computed from
+    the annotations; salt None keeps real names. Spans that do not match their text raise
+    SpanError."""
     gold = read_gold(connection, settings)
     rows = ReleaseRows(
         entity_labels=[*settings.entity_label_names(), *gold.extra_labels],
@@ -91,52 +63,30 @@ def collect_rows(
         unresolved=gold.unresolved,
         methods=dict(sorted(gold.methods.items())),
     )
-    rows.annotations = _annotation_rows(connection, salt)
-    annotated = set(pc.unique(rows.labelled()["document_id"]).to_pylist())
-    if annotated:  # the store is asked only when there is something to compare
+    rows.annotations = _pseudonymized(read_annotations(connection), salt)
+    scores = pa.nulls(rows.gold.num_rows, pa.float64())
+    if rows.annotations.num_rows:
+        rows.agreement = from_store(connection, rows.annotations, settings)
+        found = pa.array(document_scores(rows.agreement)["score"], from_pandas=True)  # NaN: none
+        at = pc.index_in(rows.gold["id"], value_set=pa.array(rows.agreement.documents))
+        scores = pc.round(pc.take(found, at), 6)  # the rounding older releases used
+        annotated = set(pc.unique(rows.labelled()["document_id"]).to_pylist())
         rows.not_adjudicated = sorted(annotated - queries.decided_documents(connection))
+    rows.gold = rows.gold.append_column("agreement", scores)
     if with_prelabels:
         rows.prelabels = _prelabel_rows(connection, rows.gold["id"].to_pylist())
     return rows
 
 
-def _suggestions(connection: Connection, kind: str) -> Any:
-    """How many suggestions an annotation's suggestion_use lists as `kind` (0 without one)."""
-    use = annotation_table.c.suggestion_use
-    if connection.dialect.name == "postgresql":
-        length = func.json_array_length(use[kind])
-    else:
-        length = func.json_array_length(use, f"$.{kind}")
-    return func.coalesce(length, 0)
-
-
-def _annotation_rows(connection: Connection, salt: str | None) -> pa.Table:
-    """Every revision of every annotation, annotators pseudonymized unless salt is None, sorted
-    by document, annotator and revision."""
-    a = annotation_table.c
-    query = select(
-        a.document_id,
-        a.annotator,
-        a.revision,
-        a.origin,
-        cast(a.spans, Text),
-        cast(a.stances, Text),
-        a.skipped_reason,
-        a.lead_time_seconds,
-        a.from_prelabel,
-        a.prelabel_changed,
-        *(_suggestions(connection, kind) for kind in ("accepted", "changed", "rejected")),
-        func.coalesce(a.guideline_version, ""),
-    )
-    table = read_table(connection, query, ANNOTATION_ROWS)
-    if salt is not None:
-        names = pc.unique(table["annotator"])
-        renamed = pa.array([pseudonym(name, salt) for name in names.to_pylist()], STRING)
-        at = pc.index_in(table["annotator"], value_set=names)
-        table = table.set_column(1, "annotator", pc.take(renamed, at))
-    return table.sort_by(
-        [("document_id", "ascending"), ("annotator", "ascending"), ("revision", "ascending")]
-    )
+def _pseudonymized(table: pa.Table, salt: str | None) -> pa.Table:
+    """Annotator names replaced by their pseudonyms (salt None: kept), rows sorted again."""
+    if salt is None or table.num_rows == 0:
+        return table
+    names = pc.unique(table["annotator"])
+    renamed = pa.array([pseudonym(name, salt) for name in names.to_pylist()], pa.string())
+    at = pc.index_in(table["annotator"], value_set=names)
+    column = table.schema.get_field_index("annotator")
+    return table.set_column(column, "annotator", pc.take(renamed, at)).sort_by(ORDER)
 
 
 def _prelabel_rows(connection: Connection, ids: list[str]) -> list[dict[str, Any]]:
