@@ -222,3 +222,43 @@ def test_document_scores_are_nan_below_two_annotators(project: Project) -> None:
         project.settings,
     )
     assert math.isnan(document_scores(data)["score"][0])
+
+
+def test_the_store_read_equals_the_in_memory_path_with_revisions_and_skips(
+    project: Project,
+) -> None:
+    """load() picks the newest revision in SQL and reads JSON with Arrow; collect() picks it in
+    Python from records. Both must give the same arrays: a later revision replaces an earlier
+    one (here a labelling by a skip, and a skip by a labelling)."""
+    from curate.agreement.data import load
+
+    two = "Washington warned Iran again."
+    d1, d2 = Document(TEXT).id, Document(two).id
+    khamenei, biden = span(TEXT, "Ali Khamenei", "PERSON"), span(TEXT, "Joe Biden", "PERSON")
+    rows = [
+        annotation(d1, "alice", [khamenei], {"Iran": "neutral"}),
+        annotation(d1, "bob", [khamenei, biden], {"Iran": "favor"}),
+        annotation(d1, "alice", [khamenei, biden], {"Iran": "against"}),  # alice's revision 2
+        annotation(d2, "bob", [span(two, "Iran", "GPE")], {"Iran": "against"}),
+        Annotation(d2, "bob", "test", skipped_reason="not news"),  # bob's revision 2: a skip
+        Annotation(d2, "carol", "test", skipped_reason="unsure"),
+        annotation(d2, "carol", [span(two, "Washington", "GPE")], {}),  # carol labels after all
+    ]
+    store_case(project, [TEXT, two], rows)
+    with project.open_store().connect() as connection:
+        stored = load(connection, project.settings)
+        everything = queries.all_annotations(connection)
+    texts = {d1: TEXT, d2: two}
+    memory = collect(everything, texts, {}, set(), project.settings)
+    for name in ("documents", "coders", "entity_labels", "stance_labels", "targets", "texts"):
+        assert getattr(stored, name) == getattr(memory, name), name
+    for name in ("labelled", "skipped", "stances", "span_coder"):
+        assert np.array_equal(getattr(stored, name), getattr(memory, name)), name
+    for column in ("doc", "start", "end", "label"):
+        assert np.array_equal(getattr(stored.spans, column), getattr(memory.spans, column))
+    coders = stored.coders
+    assert stored.skipped[1, coders.index("bob")] and not stored.labelled[1, coders.index("bob")]
+    assert stored.labelled[1, coders.index("carol")]
+    iran = stored.targets.index("Iran")
+    assert stored.stance_labels[stored.stances[iran, 0, coders.index("alice")]] == "against"
+    assert len(stored.spans) == 2 + 2 + 1  # alice's newest two, bob's two, carol's one
