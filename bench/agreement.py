@@ -69,7 +69,6 @@ def synthetic(documents: int, seed: int = 0) -> AgreementData:
         targets=["Iran", "United States"],
         labelled=np.ones((documents, CODERS), bool),
         skipped=np.zeros((documents, CODERS), bool),
-        annotation_ids=np.arange(documents * CODERS).reshape(documents, CODERS),
         started_from_suggestions=np.ones((documents, CODERS), bool),
         blind=rng.random(documents) < 0.1,
         spans=spans,
