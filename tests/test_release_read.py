@@ -18,7 +18,7 @@ from curate.project import Project
 from curate.records import Annotation, Decision, Document, Provenance, Span, StanceLabel
 from curate.release import release
 from curate.release.gold import read_gold
-from curate.release.rows import _pseudonymized, collect_rows, pseudonym
+from curate.release.rows import collect_rows, pseudonym, pseudonymized
 from curate.store import Store, arrow, queries
 from curate.store.annotation_table import ANNOTATION_TABLE, read_annotations
 from curate.store.schema import annotations, decisions
@@ -147,7 +147,7 @@ def test_an_empty_result_is_an_empty_table(store: Store) -> None:
     assert table.num_rows == 0 and table.schema == ANNOTATION_TABLE
 
 
-def test_annotation_rows_are_the_stored_revisions_pseudonymized(store: Store) -> None:
+def test_annotation_rows_are_the_stored_revisionspseudonymized(store: Store) -> None:
     plain, accents, *_ = fill(store)
     iran = Span(0, 4, "GPE", "Iran", raw=(0, 5))
     made = [
@@ -175,7 +175,7 @@ def test_annotation_rows_are_the_stored_revisions_pseudonymized(store: Store) ->
             queries.add_annotation(connection, annotation)
     with store.connect() as connection:
         real = read_annotations(connection)
-        table = _pseudonymized(real, "salt")
+        table = pseudonymized(real, "salt")
         newest = read_annotations(connection, [plain.id], newest_only=True)
         stored = connection.execute(select(annotations.c.id)).all()
     assert len(stored) == table.num_rows == 4

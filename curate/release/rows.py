@@ -63,7 +63,7 @@ def collect_rows(
         unresolved=gold.unresolved,
         methods=dict(sorted(gold.methods.items())),
     )
-    rows.annotations = _pseudonymized(read_annotations(connection), salt)
+    rows.annotations = pseudonymized(read_annotations(connection), salt)
     scores = pa.nulls(rows.gold.num_rows, pa.float64())
     if rows.annotations.num_rows:
         rows.agreement = from_store(connection, rows.annotations, settings)
@@ -78,7 +78,7 @@ def collect_rows(
     return rows
 
 
-def _pseudonymized(table: pa.Table, salt: str | None) -> pa.Table:
+def pseudonymized(table: pa.Table, salt: str | None) -> pa.Table:
     """Annotator names replaced by their pseudonyms (salt None: kept), rows sorted again."""
     if salt is None or table.num_rows == 0:
         return table

@@ -35,6 +35,7 @@ ANNOTATION_TABLE = pa.schema(
         ("suggestions_changed", pa.int64()),
         ("suggestions_rejected", pa.int64()),
         ("guideline_version", STRING),
+        ("created_at", pa.timestamp("us", tz="UTC")),
     ]
 )
 ORDER = [("document_id", "ascending"), ("annotator", "ascending"), ("revision", "ascending")]
@@ -71,6 +72,7 @@ def _query(
         a.prelabel_changed,
         *(_suggestions(connection, kind) for kind in ("accepted", "changed", "rejected")),
         func.coalesce(a.guideline_version, ""),
+        a.created_at,
     )
     if document_ids is not None:
         query = query.where(a.document_id.in_(document_ids))

@@ -37,13 +37,16 @@ def _alembic_config() -> Config:
     return config
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, read_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN, so writers can take the lock up front.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")  # SQLite itself refuses every write
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -139,22 +142,30 @@ def explain(error: DBAPIError, where: str) -> str:
     return f"the store {where} refused the command ({cause}); nothing was changed"
 
 
-def open_store(url: str) -> Store:
-    """Connect and bring the schema up to date (migrations run only when behind)."""
+def open_store(url: str, read_only: bool = False) -> Store:
+    """Connect and bring the schema up to date (migrations run only when behind). Read-only:
+    nothing is made or migrated, and the database refuses every write."""
     if url.startswith("sqlite:///"):
-        _prepare_sqlite_file(Path(url.removeprefix("sqlite:///")))
+        path = Path(url.removeprefix("sqlite:///"))
+        if not read_only:
+            _prepare_sqlite_file(path)
+        elif not path.is_file():
+            raise StoreError(f"no store at {path}; run `curate ingest` in the project first")
+    options: dict[str, Any] = {}
+    if read_only and url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c default_transaction_read_only=on"}
     try:
         # orjson reads the JSON columns (spans, payloads) several times faster than json.
-        engine = create_engine(url, json_deserializer=orjson.loads)
+        engine = create_engine(url, json_deserializer=orjson.loads, **options)
     except Exception as error:  # bad URL or missing driver: say which
         raise StoreError(
             f"cannot use database URL {url!r} ({error}); check {DB_URL_VARIABLE}"
         ) from None
     if engine.dialect.name == "sqlite":
-        _sqlite_pragmas(engine)
+        _sqlite_pragmas(engine, read_only)
     where = engine.url.render_as_string(hide_password=True)
     try:
-        _upgrade(engine)
+        _upgrade(engine, read_only)
     except OperationalError as error:
         engine.dispose()
         if engine.dialect.name == "sqlite":
@@ -169,13 +180,19 @@ def open_store(url: str) -> Store:
     return Store(engine)
 
 
-def _upgrade(engine: Engine) -> None:
+def _upgrade(engine: Engine, read_only: bool = False) -> None:
     config = _alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     if current == head:
         return
+    if read_only:
+        raise StoreError(
+            f"the store at {engine.url.render_as_string(hide_password=True)} has schema "
+            f"version {current}, not {head}; run any curate command on the project (for "
+            "example `curate status`) to upgrade it, then read it again"
+        )
     known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     if current is not None and current not in known:
         raise StoreError(

@@ -1,0 +1,584 @@
+"""The Python API for researchers: a project's store, agreement and releases as pandas frames.
+
+    import curate
+    project = curate.open("path/to/project")
+    spans = project.annotations()
+
+Frames are built column-wise (Arrow to pandas), on SQLite and PostgreSQL, from a store opened
+read-only: the database refuses any write. Every frame's columns and dtypes are in COLUMNS (and
+docs/api.md, which a test keeps equal).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, Text, cast, func, select
+
+from curate.agreement import describe
+from curate.agreement.data import load
+from curate.agreement.report import document_scores, renamed
+from curate.errors import UsageError
+from curate.project import Project
+from curate.release import folder_bytes, folder_of, release_salt
+from curate.release.gold import stance_column
+from curate.release.rows import collect_rows, pseudonym, pseudonymized
+from curate.release.splits import document_splits
+from curate.store import Store, queries
+from curate.store.annotation_table import read_annotations
+from curate.store.arrow import read_table
+from curate.store.current import OPEN, current_table
+from curate.store.database import default_url, open_store
+from curate.store.schema import decisions as decision_rows
+from curate.store.schema import document_sources, documents, prelabel_runs, prelabels
+
+STRING = pa.string()
+TIME = pa.timestamp("us", tz="UTC")
+TEXT = "string"  # pandas' string dtype (NA for missing)
+WHEN = "datetime64[us, UTC]"
+
+# frame -> column -> dtype. "category" columns have the project's labels as categories, in
+# curate.toml's order (then any other label found, sorted). gold() adds, per stance target T,
+# `stance_T` (category) and `stance_T_method` (string) after `entities`.
+COLUMNS: dict[str, dict[str, str]] = {
+    "documents": {
+        "id": TEXT,
+        "title": TEXT,
+        "text": TEXT,
+        "source": TEXT,
+        "characters": "int64",
+        "created_at": WHEN,
+    },
+    "annotations.entities": {
+        "document_id": TEXT,
+        "annotator": TEXT,
+        "revision": "int64",
+        "origin": "category",
+        "start": "int64",
+        "end": "int64",
+        "label": "category",
+        "text": TEXT,
+        "from_prelabel": "bool",
+        "lead_time_seconds": "Float64",
+        "created_at": WHEN,
+    },
+    "annotations.stances": {
+        "document_id": TEXT,
+        "annotator": TEXT,
+        "revision": "int64",
+        "origin": "category",
+        "target": "category",
+        "label": "category",
+        "from_prelabel": "bool",
+        "lead_time_seconds": "Float64",
+        "created_at": WHEN,
+    },
+    "suggestions": {
+        "document_id": TEXT,
+        "kind": "category",
+        "labeller": "category",
+        "label": "category",
+        "target": TEXT,
+        "start": "Int64",
+        "end": "Int64",
+        "text": TEXT,
+        "score": "Float64",
+        "created_at": WHEN,
+    },
+    "decisions": {
+        "id": "int64",
+        "document_id": TEXT,
+        "kind": "category",
+        "target": TEXT,
+        "method": "category",
+        "open": "bool",
+        "label": TEXT,
+        "spans": "Int64",
+        "decided_by": TEXT,
+        "note": TEXT,
+        "guideline_version": TEXT,
+        "created_at": WHEN,
+    },
+    "gold.documents": {
+        "id": TEXT,
+        "split": "category",
+        "title": TEXT,
+        "text": TEXT,
+        "source": TEXT,
+        "entities": "object",
+        "agreement": "Float64",
+    },
+    "gold.entities": {
+        "document_id": TEXT,
+        "split": "category",
+        "start": "int64",
+        "end": "int64",
+        "label": "category",
+        "text": TEXT,
+        "method": "category",
+    },
+    "gold.stances": {
+        "document_id": TEXT,
+        "split": "category",
+        "target": "category",
+        "label": "category",
+        "method": "category",
+    },
+    "agreement.document": {
+        "document_id": TEXT,
+        "annotators": "int64",
+        "score": "Float64",
+        "entity_f1": "Float64",
+        "stance_agreement": "Float64",
+    },
+    "agreement.target": {
+        "target": TEXT,
+        "units": "int64",
+        "unpaired": "int64",
+        **{
+            f"{metric}{part}": "Float64"
+            for metric in ("alpha", "fleiss_kappa", "percent_agreement")
+            for part in ("", "_low", "_high")
+        },
+    },
+    "agreement.label": {
+        "label": TEXT,
+        "match": "category",
+        "tp": "int64",
+        "fp": "int64",
+        "fn": "int64",
+        "precision": "Float64",
+        "recall": "Float64",
+        "f1": "Float64",
+    },
+    "agreement.pair": {
+        "annotator_a": TEXT,
+        "annotator_b": TEXT,
+        "scope": TEXT,
+        "documents": "int64",
+        "exact_f1": "Float64",
+        "overlap_f1": "Float64",
+        "label_conflicts": "Int64",
+        "boundary_differences": "Int64",
+        "token_kappa": "Float64",
+        "cohen_kappa": "Float64",
+    },
+    "releases": {
+        "version": TEXT,
+        "created_at": WHEN,
+        "documents": "int64",
+        "fingerprint": TEXT,
+        "folder": TEXT,
+        "bytes": "Int64",
+    },
+}
+
+
+class ProjectFrames:
+    """A project's data as pandas frames. Annotators are pseudonymized (as in releases) unless
+    real_names; the pseudonym salt is the project's own (.curate/release-salt, made once)."""
+
+    def __init__(self, root: Path, real_names: bool = False):
+        if not (root / "curate.toml").is_file():
+            raise UsageError(f"{root} has no curate.toml; give the folder of a curate project")
+        self.project = Project.load(root)
+        self.real_names = real_names
+        self._store: Store | None = None
+
+    def __enter__(self) -> ProjectFrames:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _read(self) -> Connection:
+        if self._store is None:
+            self._store = open_store(default_url(self.project.root), read_only=True)
+        return self._store.engine.connect()
+
+    def _salt(self) -> str | None:
+        return None if self.real_names else release_salt(self.project)
+
+    def documents(self) -> pd.DataFrame:
+        """One row per document."""
+        first_source = (
+            select(document_sources.c.source)
+            .where(document_sources.c.document_id == documents.c.id)
+            .order_by(document_sources.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = select(
+            documents.c.id,
+            documents.c.title,
+            documents.c.text,
+            func.coalesce(first_source, ""),
+            documents.c.created_at,
+        )
+        schema = pa.schema(
+            [
+                ("id", STRING),
+                ("title", STRING),
+                ("text", pa.large_string()),
+                ("source", STRING),
+                ("created_at", TIME),
+            ]
+        )
+        with self._read() as connection:
+            table = read_table(connection, query, schema).sort_by("id")
+        table = table.append_column("characters", pc.utf8_length(table["text"]))
+        return _frame(table, COLUMNS["documents"])
+
+    def annotations(
+        self,
+        kind: Literal["entities", "stances"] = "entities",
+        revisions: Literal["latest", "all"] = "latest",
+    ) -> pd.DataFrame:
+        """One row per span (kind "entities") or stance ("stances") of each annotation: the
+        newest revision of each document and annotator, or every revision."""
+        if kind not in ("entities", "stances") or revisions not in ("latest", "all"):
+            raise UsageError(
+                f"annotations(kind={kind!r}, revisions={revisions!r}): kind is 'entities' or "
+                "'stances', revisions 'latest' or 'all'"
+            )
+        with self._read() as connection:
+            table = read_annotations(connection, newest_only=revisions == "latest")
+        table = pseudonymized(table, self._salt())
+        settings = self.project.settings
+        parts = table[kind].combine_chunks()
+        rows = table.select(
+            ["document_id", "annotator", "revision", "origin"]
+            + ["from_prelabel", "lead_time_seconds", "created_at"]
+        ).take(pc.list_parent_indices(parts))
+        values = parts.flatten()
+        names = ["start", "end", "label", "text"] if kind == "entities" else ["target", "label"]
+        for name in names:
+            rows = rows.append_column(name, values.field(name))
+        labels = settings.entity_label_names() if kind == "entities" else settings.stance.labels
+        categories = {"label": labels, "target": settings.target_names(), "origin": []}
+        return _frame(rows, COLUMNS[f"annotations.{kind}"], categories)
+
+    def suggestions(self) -> pd.DataFrame:
+        """The machine suggestions annotators are shown: of each labeller, the newest version
+        run on the document."""
+        schema = pa.schema(
+            [
+                ("document_id", STRING),
+                ("kind", STRING),
+                ("labeller", STRING),
+                ("label", STRING),
+                ("target", STRING),
+                ("start", pa.int64()),
+                ("end", pa.int64()),
+                ("text", STRING),
+                ("score", pa.float64()),
+                ("created_at", TIME),
+            ]
+        )
+        runs = pa.schema([("id", pa.int64()), ("document_id", STRING), ("labeller", STRING)])
+        p, r = prelabels.c, prelabel_runs.c
+        with self._read() as connection:
+            found = read_table(connection, select(*(p[f.name] for f in schema)), schema)
+            ran = read_table(connection, select(r.id, r.document_id, r.labeller), runs)
+        # The newest run of each labeller family (name before "+") on each document.
+        ran = ran.append_column(
+            "family", pc.replace_substring_regex(ran["labeller"], r"\+.*$", "")
+        ).sort_by([("document_id", "ascending"), ("family", "ascending"), ("id", "ascending")])
+        newest = _last_of_runs(ran, ["document_id", "family"]).select(["document_id", "labeller"])
+        shown = found.join(newest, ["document_id", "labeller"], join_type="inner")
+        shown = shown.select(schema.names).sort_by(
+            [(name, "ascending") for name in ("document_id", "kind", "labeller", "start", "label")]
+        )
+        settings = self.project.settings
+        labels = [*settings.entity_label_names(), *settings.stance.labels]
+        return _frame(shown, COLUMNS["suggestions"], {"label": labels})
+
+    def decisions(self, current: bool = True) -> pd.DataFrame:
+        """Adjudication decisions: each item's current one (the store's one definition), or
+        with current False every decision ever made. `open` items wait for review."""
+        table = current_table() if current else decision_rows
+        c = table.c
+        payload = pa.struct(
+            [("spans", pa.list_(pa.struct([("start", pa.int64())]))), ("label", STRING)]
+        )
+        schema = pa.schema(
+            [
+                ("id", pa.int64()),
+                ("document_id", STRING),
+                ("kind", STRING),
+                ("target", STRING),
+                ("method", STRING),
+                ("payload", payload),
+                ("decided_by", STRING),
+                ("note", STRING),
+                ("guideline_version", STRING),
+                ("created_at", TIME),
+            ]
+        )
+        query = select(
+            c.id,
+            c.document_id,
+            c.kind,
+            c.target,
+            c.method,
+            cast(c.payload, Text),
+            c.decided_by,
+            c.note,
+            c.guideline_version,
+            c.created_at,
+        ).order_by(c.id)
+        with self._read() as connection:
+            found = read_table(connection, query, schema)
+        given = found["payload"].combine_chunks()
+        spans = pc.list_value_length(given.field("spans"))
+        found = found.drop_columns(["payload"])
+        found = found.append_column("open", pc.equal(found["method"], OPEN))
+        found = found.append_column("label", given.field("label"))
+        found = found.append_column(
+            "spans", pc.if_else(pc.equal(found["kind"], "entity"), spans, None)
+        )
+        return _frame(found, COLUMNS["decisions"])
+
+    def gold(self, kind: Literal["documents", "entities", "stances"] = "documents") -> pd.DataFrame:
+        """Gold as the next release would hold it: with kind "documents" one row per document
+        (the release's gold config, labels as names, stance columns per target), else one row
+        per gold span or stance."""
+        if kind not in ("documents", "entities", "stances"):
+            raise UsageError(f"gold(kind={kind!r}): kind is 'documents', 'entities' or 'stances'")
+        settings = self.project.settings
+        with self._read() as connection:
+            rows = collect_rows(connection, settings, self._salt())
+            ids = rows.gold["id"].to_pylist()
+            splits = document_splits(connection, ids, settings.release.splits)
+        gold = rows.gold.append_column("split", pa.array([splits[i] for i in ids], STRING))
+        split_names = list(settings.release.splits)
+        spans = gold["entities"].combine_chunks()
+        if kind == "documents":
+            table, stance_columns = gold, {}
+            for target in rows.targets:
+                column = stance_column(target)
+                index = gold[column].combine_chunks()
+                given = pc.if_else(pc.less(index, 0), None, index)  # -1: no gold stance
+                names = pc.take(pa.array(rows.stance_labels, STRING), given)
+                table = table.set_column(table.schema.get_field_index(column), column, names)
+                stance_columns |= {column: "category", column + "_method": TEXT}
+            spec = _after(COLUMNS["gold.documents"], "entities", stance_columns)
+            categories = {stance_column(t): rows.stance_labels for t in rows.targets}
+            categories["split"] = split_names
+            frame = _frame(table, spec, categories)
+            frame["entities"] = spans.to_pylist()
+            return frame
+        if kind == "entities":
+            table = gold.select(["id", "split"]).take(pc.list_parent_indices(spans))
+            table = table.rename_columns(["document_id", "split"])
+            for name in ("start", "end", "label", "text", "method"):
+                table = table.append_column(name, spans.flatten().field(name))
+            categories = {"label": rows.entity_labels, "split": split_names, "method": []}
+            return _frame(table, COLUMNS["gold.entities"], categories)
+        parts = []
+        for target in rows.targets:
+            column = stance_column(target)
+            chosen = gold.filter(pc.greater_equal(gold[column], 0))
+            parts.append(
+                pa.table(
+                    {
+                        "document_id": chosen["id"],
+                        "split": chosen["split"],
+                        "target": pa.array([target] * chosen.num_rows, STRING),
+                        "label": pc.take(pa.array(rows.stance_labels, STRING), chosen[column]),
+                        "method": chosen[column + "_method"],
+                    }
+                )
+            )
+        empty = pa.schema([(n, STRING) for n in COLUMNS["gold.stances"]]).empty_table()
+        table = pa.concat_tables([empty, *parts]).sort_by(
+            [("document_id", "ascending"), ("target", "ascending")]
+        )
+        categories = {
+            "target": rows.targets,
+            "label": rows.stance_labels,
+            "split": split_names,
+            "method": [],
+        }
+        return _frame(table, COLUMNS["gold.stances"], categories)
+
+    def agreement(
+        self,
+        by: Literal["document", "target", "label", "pair"] = "document",
+        resamples: int = 1000,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """The figures of `curate agreement --json`, one row per document, stance target,
+        entity label (exact and overlap matching) or annotator pair (entities, and each
+        target's Cohen's kappa). Nothing is stored."""
+        if by not in ("document", "target", "label", "pair"):
+            raise UsageError(f"agreement(by={by!r}): by is 'document', 'target', 'label' or 'pair'")
+        with self._read() as connection:
+            data = load(connection, self.project.settings)
+            report = describe(connection, data, resamples, seed) if by != "document" else {}
+        salt = self._salt()
+        if salt is not None and report:
+            report = renamed(report, lambda name: pseudonym(name, salt))
+        return _frame(_AGREEMENT[by](data, report), COLUMNS[f"agreement.{by}"])
+
+    def releases(self) -> pd.DataFrame:
+        """One row per release of the project's dataset, oldest first; bytes is NA when the
+        folder is gone."""
+        with self._read() as connection:
+            history = queries.release_history(connection, self.project.settings.release.name)
+        rows = []
+        for row in history:
+            folder = folder_of(self.project, row["path"])
+            rows.append(
+                {
+                    "version": row["version"],
+                    "created_at": row["created_at"],
+                    "documents": row["documents"] or 0,
+                    "fingerprint": row["fingerprint"],
+                    "folder": str(folder),
+                    "bytes": folder_bytes(folder),
+                }
+            )
+        schema = pa.schema(
+            [
+                ("version", STRING),
+                ("created_at", TIME),
+                ("documents", pa.int64()),
+                ("fingerprint", STRING),
+                ("folder", STRING),
+                ("bytes", pa.int64()),
+            ]
+        )
+        return _frame(pa.Table.from_pylist(rows, schema=schema), COLUMNS["releases"])
+
+
+def _last_of_runs(table: pa.Table, keys: list[str]) -> pa.Table:
+    """The last row of each run of equal keys (rows sorted by them)."""
+    if table.num_rows < 2:
+        return table
+    same = None
+    for key in keys:
+        equal = pc.equal(table[key][1:], table[key][:-1])
+        same = equal if same is None else pc.and_(same, equal)
+    return table.filter(pa.concat_arrays([pc.invert(same).combine_chunks(), pa.array([True])]))
+
+
+def _after(spec: dict[str, str], column: str, more: dict[str, str]) -> dict[str, str]:
+    """spec with `more` inserted after `column`."""
+    out: dict[str, str] = {}
+    for name, dtype in spec.items():
+        out[name] = dtype
+        if name == column:
+            out |= more
+    return out
+
+
+def _frame(
+    table: pa.Table, spec: dict[str, str], categories: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
+    """The table as a frame with spec's columns, in its order and dtypes. A category column's
+    categories are the given names in order, then any other value found, sorted."""
+    frame = table.select([name for name in spec if name in table.column_names]).to_pandas(
+        types_mapper={STRING: pd.StringDtype(), pa.large_string(): pd.StringDtype()}.get
+    )
+    for name, dtype in spec.items():
+        if name not in frame:
+            continue
+        if dtype == "category":
+            known = list((categories or {}).get(name, []))
+            found = set(frame[name].dropna().unique()) - set(known)
+            frame[name] = pd.Categorical(frame[name], categories=[*known, *sorted(found)])
+        elif dtype != "object":
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
+def _document_rows(data: Any, _report: dict[str, Any]) -> pa.Table:
+    scores = document_scores(data)
+    return pa.table(
+        {
+            "document_id": pa.array(data.documents, STRING),
+            "annotators": pa.array(data.labelled.sum(axis=1), pa.int64()),
+            **{name: pa.array(scores[name], from_pandas=True) for name in scores},
+        }
+    )
+
+
+def _target_rows(_data: Any, report: dict[str, Any]) -> pa.Table:
+    rows = []
+    for target, figures in report["stance"].items():
+        row: dict[str, Any] = {"target": target}
+        row |= {"units": figures["units"], "unpaired": figures["unpaired"]}
+        for metric in ("alpha", "fleiss_kappa", "percent_agreement"):
+            estimate = figures[metric]
+            row |= {
+                metric: estimate["value"],
+                f"{metric}_low": estimate["low"],
+                f"{metric}_high": estimate["high"],
+            }
+        rows.append(row)
+    return _table(rows, COLUMNS["agreement.target"])
+
+
+def _label_rows(_data: Any, report: dict[str, Any]) -> pa.Table:
+    rows = [
+        {"label": label, "match": match, **figures}
+        for match, labels in report["entities"]["by_label"].items()
+        for label, figures in labels.items()
+    ]
+    return _table(rows, COLUMNS["agreement.label"])
+
+
+def _pair_rows(_data: Any, report: dict[str, Any]) -> pa.Table:
+    rows = []
+    for pair, p in report["entities"]["pairs"].items():
+        a, b = pair.split(" | ", 1)
+        rows.append(
+            {
+                "annotator_a": a,
+                "annotator_b": b,
+                "scope": "entities",
+                "documents": p["documents"],
+                "exact_f1": p["exact"]["f1"],
+                "overlap_f1": p["overlap"]["f1"],
+                "label_conflicts": p["label_conflicts"],
+                "boundary_differences": p["boundary_differences"],
+                "token_kappa": p["token_kappa"],
+            }
+        )
+    for target, figures in report["stance"].items():
+        for pair, kappa in figures["cohen_kappa"].items():
+            a, b = pair.split(" | ", 1)
+            rows.append(
+                {
+                    "annotator_a": a,
+                    "annotator_b": b,
+                    "scope": target,
+                    "documents": kappa["units"],
+                    "cohen_kappa": kappa["value"],
+                }
+            )
+    return _table(rows, COLUMNS["agreement.pair"])
+
+
+def _table(rows: list[dict[str, Any]], spec: dict[str, str]) -> pa.Table:
+    kinds = {TEXT: STRING, "int64": pa.int64(), "Int64": pa.int64(), "Float64": pa.float64()}
+    schema = pa.schema([(name, kinds.get(dtype, STRING)) for name, dtype in spec.items()])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+_AGREEMENT = {
+    "document": _document_rows,
+    "target": _target_rows,
+    "label": _label_rows,
+    "pair": _pair_rows,
+}
