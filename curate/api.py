@@ -12,7 +12,7 @@ docs/api.md, which a test keeps equal).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -21,8 +21,11 @@ from sqlalchemy import Connection, Text, cast, func, select
 
 from curate.agreement import describe
 from curate.agreement.data import load
-from curate.agreement.report import document_scores, renamed
+from curate.agreement.frames import COLUMNS as AGREEMENT_COLUMNS
+from curate.agreement.frames import document_frame, report_frame
+from curate.agreement.report import renamed
 from curate.errors import UsageError
+from curate.frames import STRING, TEXT, WHEN, to_frame
 from curate.project import Project
 from curate.release import folder_bytes, folder_of, release_salt
 from curate.release.gold import stance_column
@@ -36,10 +39,7 @@ from curate.store.database import default_url, open_store
 from curate.store.schema import decisions as decision_rows
 from curate.store.schema import document_sources, documents, prelabel_runs, prelabels
 
-STRING = pa.string()
 TIME = pa.timestamp("us", tz="UTC")
-TEXT = "string"  # pandas' string dtype (NA for missing)
-WHEN = "datetime64[us, UTC]"
 
 # frame -> column -> dtype. "category" columns have the project's labels as categories, in
 # curate.toml's order (then any other label found, sorted). gold() adds, per stance target T,
@@ -128,45 +128,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "label": "category",
         "method": "category",
     },
-    "agreement.document": {
-        "document_id": TEXT,
-        "annotators": "int64",
-        "score": "Float64",
-        "entity_f1": "Float64",
-        "stance_agreement": "Float64",
-    },
-    "agreement.target": {
-        "target": TEXT,
-        "units": "int64",
-        "unpaired": "int64",
-        **{
-            f"{metric}{part}": "Float64"
-            for metric in ("alpha", "fleiss_kappa", "percent_agreement")
-            for part in ("", "_low", "_high")
-        },
-    },
-    "agreement.label": {
-        "label": TEXT,
-        "match": "category",
-        "tp": "int64",
-        "fp": "int64",
-        "fn": "int64",
-        "precision": "Float64",
-        "recall": "Float64",
-        "f1": "Float64",
-    },
-    "agreement.pair": {
-        "annotator_a": TEXT,
-        "annotator_b": TEXT,
-        "scope": TEXT,
-        "documents": "int64",
-        "exact_f1": "Float64",
-        "overlap_f1": "Float64",
-        "label_conflicts": "Int64",
-        "boundary_differences": "Int64",
-        "token_kappa": "Float64",
-        "cohen_kappa": "Float64",
-    },
+    **{f"agreement.{by}": columns for by, columns in AGREEMENT_COLUMNS.items()},
     "releases": {
         "version": TEXT,
         "created_at": WHEN,
@@ -236,7 +198,7 @@ class ProjectFrames:
         with self._read() as connection:
             table = read_table(connection, query, schema).sort_by("id")
         table = table.append_column("characters", pc.utf8_length(table["text"]))
-        return _frame(table, COLUMNS["documents"])
+        return to_frame(table, COLUMNS["documents"])
 
     def annotations(
         self,
@@ -265,7 +227,7 @@ class ProjectFrames:
             rows = rows.append_column(name, values.field(name))
         labels = settings.entity_label_names() if kind == "entities" else settings.stance.labels
         categories = {"label": labels, "target": settings.target_names(), "origin": []}
-        return _frame(rows, COLUMNS[f"annotations.{kind}"], categories)
+        return to_frame(rows, COLUMNS[f"annotations.{kind}"], categories)
 
     def suggestions(self) -> pd.DataFrame:
         """The machine suggestions annotators are shown: of each labeller, the newest version
@@ -300,7 +262,7 @@ class ProjectFrames:
         )
         settings = self.project.settings
         labels = [*settings.entity_label_names(), *settings.stance.labels]
-        return _frame(shown, COLUMNS["suggestions"], {"label": labels})
+        return to_frame(shown, COLUMNS["suggestions"], {"label": labels})
 
     def decisions(self, current: bool = True) -> pd.DataFrame:
         """Adjudication decisions: each item's current one (the store's one definition), or
@@ -346,7 +308,7 @@ class ProjectFrames:
         found = found.append_column(
             "spans", pc.if_else(pc.equal(found["kind"], "entity"), spans, None)
         )
-        return _frame(found, COLUMNS["decisions"])
+        return to_frame(found, COLUMNS["decisions"])
 
     def gold(self, kind: Literal["documents", "entities", "stances"] = "documents") -> pd.DataFrame:
         """Gold as the next release would hold it: with kind "documents" one row per document
@@ -363,7 +325,7 @@ class ProjectFrames:
         split_names = list(settings.release.splits)
         spans = gold["entities"].combine_chunks()
         if kind == "documents":
-            table, stance_columns = gold, {}
+            table, stance_columns = gold, dict[str, str]()
             for target in rows.targets:
                 column = stance_column(target)
                 index = gold[column].combine_chunks()
@@ -374,7 +336,7 @@ class ProjectFrames:
             spec = _after(COLUMNS["gold.documents"], "entities", stance_columns)
             categories = {stance_column(t): rows.stance_labels for t in rows.targets}
             categories["split"] = split_names
-            frame = _frame(table, spec, categories)
+            frame = to_frame(table, spec, categories)
             frame["entities"] = spans.to_pylist()
             return frame
         if kind == "entities":
@@ -383,7 +345,7 @@ class ProjectFrames:
             for name in ("start", "end", "label", "text", "method"):
                 table = table.append_column(name, spans.flatten().field(name))
             categories = {"label": rows.entity_labels, "split": split_names, "method": []}
-            return _frame(table, COLUMNS["gold.entities"], categories)
+            return to_frame(table, COLUMNS["gold.entities"], categories)
         parts = []
         for target in rows.targets:
             column = stance_column(target)
@@ -409,7 +371,7 @@ class ProjectFrames:
             "split": split_names,
             "method": [],
         }
-        return _frame(table, COLUMNS["gold.stances"], categories)
+        return to_frame(table, COLUMNS["gold.stances"], categories)
 
     def agreement(
         self,
@@ -428,7 +390,7 @@ class ProjectFrames:
         salt = self._salt()
         if salt is not None and report:
             report = renamed(report, lambda name: pseudonym(name, salt))
-        return _frame(_AGREEMENT[by](data, report), COLUMNS[f"agreement.{by}"])
+        return document_frame(data) if by == "document" else report_frame(by, report)
 
     def releases(self) -> pd.DataFrame:
         """One row per release of the project's dataset, oldest first; bytes is NA when the
@@ -458,7 +420,7 @@ class ProjectFrames:
                 ("bytes", pa.int64()),
             ]
         )
-        return _frame(pa.Table.from_pylist(rows, schema=schema), COLUMNS["releases"])
+        return to_frame(pa.Table.from_pylist(rows, schema=schema), COLUMNS["releases"])
 
 
 def _last_of_runs(table: pa.Table, keys: list[str]) -> pa.Table:
@@ -480,105 +442,3 @@ def _after(spec: dict[str, str], column: str, more: dict[str, str]) -> dict[str,
         if name == column:
             out |= more
     return out
-
-
-def _frame(
-    table: pa.Table, spec: dict[str, str], categories: dict[str, list[str]] | None = None
-) -> pd.DataFrame:
-    """The table as a frame with spec's columns, in its order and dtypes. A category column's
-    categories are the given names in order, then any other value found, sorted."""
-    frame = table.select([name for name in spec if name in table.column_names]).to_pandas(
-        types_mapper={STRING: pd.StringDtype(), pa.large_string(): pd.StringDtype()}.get
-    )
-    for name, dtype in spec.items():
-        if name not in frame:
-            continue
-        if dtype == "category":
-            known = list((categories or {}).get(name, []))
-            found = set(frame[name].dropna().unique()) - set(known)
-            frame[name] = pd.Categorical(frame[name], categories=[*known, *sorted(found)])
-        elif dtype != "object":
-            frame[name] = frame[name].astype(dtype)
-    return frame
-
-
-def _document_rows(data: Any, _report: dict[str, Any]) -> pa.Table:
-    scores = document_scores(data)
-    return pa.table(
-        {
-            "document_id": pa.array(data.documents, STRING),
-            "annotators": pa.array(data.labelled.sum(axis=1), pa.int64()),
-            **{name: pa.array(scores[name], from_pandas=True) for name in scores},
-        }
-    )
-
-
-def _target_rows(_data: Any, report: dict[str, Any]) -> pa.Table:
-    rows = []
-    for target, figures in report["stance"].items():
-        row: dict[str, Any] = {"target": target}
-        row |= {"units": figures["units"], "unpaired": figures["unpaired"]}
-        for metric in ("alpha", "fleiss_kappa", "percent_agreement"):
-            estimate = figures[metric]
-            row |= {
-                metric: estimate["value"],
-                f"{metric}_low": estimate["low"],
-                f"{metric}_high": estimate["high"],
-            }
-        rows.append(row)
-    return _table(rows, COLUMNS["agreement.target"])
-
-
-def _label_rows(_data: Any, report: dict[str, Any]) -> pa.Table:
-    rows = [
-        {"label": label, "match": match, **figures}
-        for match, labels in report["entities"]["by_label"].items()
-        for label, figures in labels.items()
-    ]
-    return _table(rows, COLUMNS["agreement.label"])
-
-
-def _pair_rows(_data: Any, report: dict[str, Any]) -> pa.Table:
-    rows = []
-    for pair, p in report["entities"]["pairs"].items():
-        a, b = pair.split(" | ", 1)
-        rows.append(
-            {
-                "annotator_a": a,
-                "annotator_b": b,
-                "scope": "entities",
-                "documents": p["documents"],
-                "exact_f1": p["exact"]["f1"],
-                "overlap_f1": p["overlap"]["f1"],
-                "label_conflicts": p["label_conflicts"],
-                "boundary_differences": p["boundary_differences"],
-                "token_kappa": p["token_kappa"],
-            }
-        )
-    for target, figures in report["stance"].items():
-        for pair, kappa in figures["cohen_kappa"].items():
-            a, b = pair.split(" | ", 1)
-            rows.append(
-                {
-                    "annotator_a": a,
-                    "annotator_b": b,
-                    "scope": target,
-                    "documents": kappa["units"],
-                    "cohen_kappa": kappa["value"],
-                }
-            )
-    return _table(rows, COLUMNS["agreement.pair"])
-
-
-def _table(rows: list[dict[str, Any]], spec: dict[str, str]) -> pa.Table:
-    kinds = {TEXT: STRING, "int64": pa.int64(), "Int64": pa.int64(), "Float64": pa.float64()}
-    schema = pa.schema([(name, kinds.get(dtype, STRING)) for name, dtype in spec.items()])
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
-_AGREEMENT = {
-    "document": _document_rows,
-    "target": _target_rows,
-    "label": _label_rows,
-    "pair": _pair_rows,
-}

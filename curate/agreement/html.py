@@ -20,6 +20,7 @@ from curate.agreement.formatting import (
     estimate,
     stance_targets,
 )
+from curate.agreement.frames import report_frame
 
 FEW_DOCUMENTS = 10  # below this, the page warns that its figures are rough
 
@@ -62,14 +63,15 @@ def label_bars(report: dict[str, Any]) -> str:
 
 
 def label_bars_figure(report: dict[str, Any]) -> Figure:
-    by_label = report["entities"]["by_label"]
-    labels = sorted(set(by_label["exact"]) | set(by_label["overlap"]))
+    # label x match (exact, overlap); a label one matching never saw scores 0 there.
+    f1 = report_frame("label", report).pivot(index="label", columns="match", values="f1")
+    f1 = f1.reindex(columns=["exact", "overlap"]).sort_index().fillna(0.0)
+    labels = list(f1.index)
     figure = Figure(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.2), label="Span F1 per label")
     axes = figure.subplots()
     width = 0.4
     for shift, mode in ((-width / 2, "exact"), (width / 2, "overlap")):
-        heights = [by_label[mode].get(label, {}).get("f1", 0.0) for label in labels]
-        axes.bar([i + shift for i in range(len(labels))], heights, width, label=mode)
+        axes.bar([i + shift for i in range(len(labels))], f1[mode], width, label=mode)
     axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
     axes.set_ylim(0, 1)
     axes.set_ylabel("F1 between annotators")
