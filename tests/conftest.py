@@ -215,3 +215,23 @@ def conflicted(project: Project) -> str:
 def anyio_backend() -> str:
     """Pilot tests run on asyncio."""
     return "asyncio"
+
+
+def suggested_labels(connection: Any, document_id: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The spans the gazetteer and the stances the cues suggested for a document, as an
+    annotator who accepts them all would label it."""
+    from curate.records import Span, StanceLabel
+    from curate.store import queries
+
+    suggestions = queries.prelabels_for(connection, document_id)
+    spans = tuple(
+        Span(p.start, p.end, p.label, p.text)  # type: ignore[arg-type]
+        for p in suggestions
+        if p.kind == "entity" and p.labeller.startswith("gazetteer")
+    )
+    stances = tuple(
+        StanceLabel(p.target, p.label)  # type: ignore[arg-type]
+        for p in suggestions
+        if p.kind == "stance"
+    )
+    return spans, stances

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import suggested_labels
 from sqlalchemy import func, insert, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
@@ -23,7 +24,7 @@ from curate.cli import app
 from curate.errors import StoreError, UsageError
 from curate.prelabel import prelabel
 from curate.project import Project, init_project
-from curate.records import Annotation, Span, StanceLabel
+from curate.records import Annotation
 from curate.store import queries
 from curate.store.schema import documents
 
@@ -50,17 +51,7 @@ def seeded(root: Path) -> Path:
     prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
     with store.transaction() as connection:
         for n, document_id in enumerate(queries.document_ids(connection)):
-            suggestions = queries.prelabels_for(connection, document_id)
-            spans = tuple(
-                Span(p.start, p.end, p.label, p.text)  # type: ignore[arg-type]
-                for p in suggestions
-                if p.kind == "entity" and p.labeller.startswith("gazetteer")
-            )
-            stances = tuple(
-                StanceLabel(p.target, p.label)  # type: ignore[arg-type]
-                for p in suggestions
-                if p.kind == "stance"
-            )
+            spans, stances = suggested_labels(connection, document_id)
             for who in ("alice", "bob"):
                 mine = stances[1:] if who == "bob" and n % 3 == 0 else stances
                 queries.add_annotation(

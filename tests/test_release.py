@@ -11,6 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from conftest import suggested_labels
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -20,7 +21,7 @@ from curate.adjudicate.review import decide
 from curate.cli import app
 from curate.errors import SpanError, UsageError
 from curate.project import Project, init_project
-from curate.records import Annotation, Decision, Document, Span, StanceLabel
+from curate.records import Annotation, Decision, Document, Span
 from curate.release import release
 from curate.release.folder import agreement, export
 from curate.release.publish import publish
@@ -49,17 +50,7 @@ def adjudicated(project: Project) -> Project:
     """The seeds with alice and bob labelling the suggestions the same way: all gold."""
     with project.open_store().transaction() as connection:
         for document_id in queries.document_ids(connection):
-            suggestions = queries.prelabels_for(connection, document_id)
-            spans = tuple(
-                Span(p.start, p.end, p.label, p.text)  # type: ignore[arg-type]
-                for p in suggestions
-                if p.kind == "entity" and p.labeller.startswith("gazetteer")
-            )
-            stances = tuple(
-                StanceLabel(p.target, p.label)  # type: ignore[arg-type]
-                for p in suggestions
-                if p.kind == "stance"
-            )
+            spans, stances = suggested_labels(connection, document_id)
             for who in ("alice", "bob"):
                 queries.add_annotation(
                     connection, Annotation(document_id, who, "test", spans, stances)
