@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -161,6 +162,12 @@ def ingest_command(
         pattern = re.compile(require) if require else None
     except re.error as error:
         raise UsageError(f"--require {require!r} is not a valid regex ({error})") from None
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(
+            f"--encoding {encoding!r} is not an encoding Python knows; try utf-8, latin-1 or cp1252"
+        ) from None
     options = IngestOptions(Fields(text_field, id_field, title_field), encoding, pattern)
     with _opened_store(project) as store:
         size = total_bytes(paths)
@@ -182,8 +189,8 @@ def ingest_command(
                 progress=lambda n: bar.advance(task, n),
             )
     _print_ingest(report, pattern is not None)
-    if report.failed:
-        raise typer.Exit(1)
+    if report.exit_code():
+        raise typer.Exit(report.exit_code())
 
 
 def _print_ingest(report: IngestReport, filtering: bool) -> None:
@@ -424,8 +431,9 @@ def import_ls_command(
     c = report.conversion
     out.print(
         f"{report.tasks} tasks: {report.new_documents} new documents "
-        f"({report.known_documents} already stored), {report.new_annotations} new annotations "
-        f"({report.known_annotations} already imported, {report.cancelled} cancelled)",
+        f"({report.known_documents} already stored), {report.new_annotations} new annotations, "
+        f"{report.changed_annotations} edited since the last import (stored as new revisions; "
+        f"{report.known_annotations} unchanged, {report.cancelled} cancelled)",
         highlight=False,
     )
     repaired = ", ".join(f"{n} {kind}" for kind, n in c.repairs.items()) or "none"

@@ -18,7 +18,8 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "2" is not a number, nor 1 a boolean; TOML has types, and a quoted value is a slip.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ProjectSettings(_Section):
@@ -393,6 +394,12 @@ def _one_line(error: Any, source: str) -> str:
     if error["type"] == "missing":
         return f"{source}: '{key}' is missing; add it (see `curate init` for a commented example)"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if isinstance(error.get("input"), str) and error["type"] in (
+        "int_type",
+        "float_type",
+        "bool_type",
+    ):
+        message += f", not the text {error['input']!r}; write it without quotes"
     if key and not message.startswith(key):
         return f"{source}: {key} {message}"
     return f"{source}: {message}"
@@ -412,7 +419,7 @@ def load_settings(project_dir: Path) -> Settings:
             f"{path} not found; run `curate init {project_dir}` or pass --project DIR"
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # editors may add a BOM
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML ({error}); fix the syntax") from None
     except UnicodeDecodeError:

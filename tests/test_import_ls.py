@@ -270,8 +270,68 @@ def test_labels_in_the_wrong_shape_are_refused_with_the_task_and_result(
     )
     report = import_export(store, export, load_settings(ROOT))
     assert report.conversion.rejected == [
-        f'annotation 9 result r1: labels must be a list of label names, e.g. ["PERSON"], '
+        f'task 5 annotation 9 result r1: labels must be a list of label names, e.g. ["PERSON"], '
         f"not {shown}"
     ]
     with store.connect() as connection:
         assert [a.spans for a in queries.all_annotations(connection)] == [()]
+
+
+def test_a_reimported_edit_is_a_new_revision_and_nothing_is_lost(
+    store: Store, leoka_settings: Settings, tmp_path: Path
+) -> None:
+    """The export re-made after an annotator cut 13 spans to 2 in Label Studio: the edit is a
+    new revision of that annotator's work, the first revision stays, nothing else changes. The
+    same annotation id on two tasks keeps both."""
+    import_export(store, FIXTURE, leoka_settings)
+    data = json.loads(FIXTURE.read_text())
+    task = next(t for t in data if len(t["annotations"][0]["result"]) >= 13)
+    edited = task["annotations"][0]
+    spans = [r for r in edited["result"] if r["type"] == "labels"]
+    edited["result"] = [r for r in edited["result"] if r["type"] != "labels"] + spans[:2]
+    edited["updated_at"] = "2026-11-29T10:00:00Z"
+    again = tmp_path / "edited.json"
+    again.write_text(json.dumps(data), "utf-8")
+    with store.connect() as connection:
+        before = len(queries.all_annotations(connection))
+    report = import_export(store, again, leoka_settings)
+    assert (report.new_annotations, report.changed_annotations) == (0, 1)
+    assert report.known_annotations == 388
+    with store.connect() as connection:
+        document_id = next(
+            d
+            for d in queries.document_ids(connection)
+            if queries.get_document(connection, d).text == task["data"]["text"]  # type: ignore[union-attr]
+        )
+        who = edited["completed_by"]["email"]
+        history = queries.annotation_history(connection, document_id, who)
+        assert len(queries.all_annotations(connection)) == before + 1
+    assert [a.revision for a in history] == [1, 2]
+    assert len(history[0].spans) >= 13 and len(history[1].spans) == 2
+    # Re-importing the edited export again adds nothing.
+    assert import_export(store, again, leoka_settings).changed_annotations == 0
+
+    # One annotation id on two tasks (two Label Studio projects' exports merged): both kept.
+    twin = [
+        {"id": 1, "data": {"text": "Iran talks."}, "annotations": [_annotation(77, 0, 4)]},
+        {"id": 2, "data": {"text": "Oman hosts."}, "annotations": [_annotation(77, 0, 4)]},
+    ]
+    both = tmp_path / "twin.json"
+    both.write_text(json.dumps(twin), "utf-8")
+    assert import_export(store, both, leoka_settings).new_annotations == 2
+
+
+def _annotation(annotation_id: int, start: int, end: int) -> dict[str, object]:
+    return {
+        "id": annotation_id,
+        "completed_by": {"id": 1, "email": "alice@example.org"},
+        "result": [
+            {
+                "id": "r1",
+                "type": "labels",
+                "from_name": "label",
+                "to_name": "text",
+                "value": {"start": start, "end": end, "labels": ["GPE"]},
+            }
+        ],
+    }

@@ -47,6 +47,7 @@ class FileReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (document id, first seen in)
     filtered: int = 0
     error: str | None = None
+    bad_input: bool = False  # the error is in the file itself (not reading it, not the store)
     long_documents: list[tuple[str, int]] = field(default_factory=list)  # (id, characters)
 
 
@@ -64,6 +65,12 @@ class IngestReport:
     @property
     def failed(self) -> list[FileReport]:
         return [report for report in self.files if report.error]
+
+    def exit_code(self) -> int:
+        """0 when every file landed; 2 when only bad files failed; 1 when reading failed."""
+        if not self.failed:
+            return 0
+        return 2 if all(report.bad_input for report in self.failed) else 1
 
 
 def find_files(paths: Iterable[Path]) -> list[Path]:
@@ -127,12 +134,18 @@ def ingest(
                 seen_in_this_file: set[str] = set()
                 for batch in _batches(documents):
                     _store_batch(connection, batch, options, file_report, seen_in_this_file)
+                if not (seen_in_this_file or file_report.filtered):
+                    raise InputError(
+                        f"{path} holds no document (it is empty, or only whitespace); "
+                        "nothing was ingested from it"
+                    )
         except (CurateError, OSError) as error:
             # One bad file (unreadable, say) is reported; the files after it still land.
             message = str(error)
             if isinstance(error, OSError) and not isinstance(error, CurateError):
                 message = f"{path}: cannot read it ({error.strerror}); check its permissions"
             file_report.error = message
+            file_report.bad_input = isinstance(error, InputError)
             file_report.new, file_report.unchanged, file_report.filtered = 0, 0, 0
             file_report.duplicates.clear()
     return report

@@ -3,13 +3,13 @@ and JSONL spans, read with their own labels; `map_labels` then renames or drops 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from curate import jsontext
 from curate.errors import InputError
 from curate.ingest.textfile import read_lines
 from curate.offsets import check_span
@@ -142,10 +142,7 @@ def read_gold_jsonl(path: Path) -> Iterator[GoldDocument]:
         if not line.text.strip():
             continue
         where = f"{path} line {line.number}"
-        try:
-            record = json.loads(line.text)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{where} is not valid JSON ({error.msg}); fix that line") from None
+        record = jsontext.parse(line.text, where)
         try:
             yield _gold_record(record, where)
         except (KeyError, TypeError, ValueError, AttributeError) as error:

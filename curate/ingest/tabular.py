@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curate import jsontext
 from curate.errors import InputError
 from curate.ingest.clean import clean_text
 from curate.ingest.textfile import ByteProgress, check_readable, read_lines
@@ -37,13 +37,7 @@ def read_jsonl(
     for line in read_lines(path, encoding, progress):
         if not line.text.strip():
             continue
-        try:
-            record = json.loads(line.text)
-        except json.JSONDecodeError as error:
-            raise InputError(
-                f"{path} line {line.number} is not valid JSON ({error.msg} at column "
-                f"{error.colno}); fix or remove that line"
-            ) from None
+        record = jsontext.parse(line.text, f"{path} line {line.number}")
         if not isinstance(record, dict):
             raise InputError(
                 f"{path} line {line.number} is a JSON {type(record).__name__}, not an object; "

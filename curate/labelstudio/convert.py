@@ -149,10 +149,13 @@ def convert(
     stance_labels: list[str] | None = None,
     trim: bool = False,
     label_map: Mapping[str, str] | None = None,
+    task_id: int | None = None,
 ) -> Annotation:
     """predicted: the prediction the annotator was shown, to tell which suggestions they kept;
-    trim and label_map as in spans_from."""
+    trim and label_map as in spans_from; task_id names the task in messages."""
     where = f"annotation {annotation.id}"
+    if task_id is not None:
+        where = f"task {task_id} {where}"
     for result in annotation.result:
         if result.type not in ("labels", "choices") or (
             result.type == "choices" and result.from_name not in targets

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
+from curate import jsontext
 from curate.config import Settings
 from curate.errors import InputError
 from curate.labels import resolve_labels, unknown_labels_error
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
 from curate.labelstudio.schema import LSAnnotation, Task
 from curate.project import Project, add_entity_labels
-from curate.records import Document, Provenance
+from curate.records import Annotation, Document, Provenance
 from curate.store import Store, queries
 
 SYNC_KIND = "import-annotation"
@@ -29,6 +30,7 @@ class ImportReport:
     repeated_texts: list[str] = field(default_factory=list)
     new_annotations: int = 0
     known_annotations: int = 0
+    changed_annotations: int = 0  # edited since an earlier import: stored as new revisions
     cancelled: int = 0
     conversion: ConversionReport = field(default_factory=ConversionReport)
     # Outside label -> project label, for labels that were renamed (--label-map, or case).
@@ -37,17 +39,17 @@ class ImportReport:
 
 
 def read_tasks(path: Path) -> list[Task]:
+    if path.is_dir():
+        raise InputError(
+            f"{path} is a folder; pass the JSON file Label Studio exported (Export > JSON)"
+        )
     if not path.is_file():
         raise InputError(f"{path} does not exist; pass the JSON file Label Studio exported")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8-sig"))
+        content = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text; export it again as JSON") from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{path} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno}); "
-            "export the project again with the JSON format"
-        ) from None
+    raw = jsontext.parse(content, str(path))
     if not isinstance(raw, list):
         raise InputError(f"{path} holds a JSON {type(raw).__name__}, not Label Studio's task list")
     tasks = []
@@ -123,7 +125,9 @@ def import_export(
     keep_unknown_labels: bool = False,
     tasks: list[Task] | None = None,
 ) -> ImportReport:
-    """Import every task and annotation in one transaction; re-importing adds nothing.
+    """Import every task and annotation in one transaction, keyed on (Label Studio project,
+    task, annotation id): re-importing adds nothing, and an annotation edited since is stored as
+    a new revision of its annotator's work.
     A label neither in curate.toml nor mapped stops the import, unless keep_unknown_labels
     (a throwaway store, e.g. measuring an export's agreement)."""
     tasks = read_tasks(path) if tasks is None else tasks
@@ -168,10 +172,10 @@ def import_export(
                     queries.insert_sources(connection, [document])
                     report.new_documents += 1
             for ls_annotation in task.annotations:
-                key = f"{ls_annotation.project or task.project}:{ls_annotation.id}"
-                if key in seen:
-                    report.known_annotations += 1
-                    continue
+                project_id = ls_annotation.project or task.project
+                key = f"{project_id}:{task.id}:{ls_annotation.id}"
+                legacy = f"{project_id}:{ls_annotation.id}"  # curate before 0.2 kept no task
+                known = key in seen or seen.get(legacy) == document.id
                 annotation = convert(
                     ls_annotation,
                     document.id,
@@ -183,10 +187,42 @@ def import_export(
                     stance_labels=list(settings.stance.labels),
                     trim=trim,
                     label_map=report.mapped,
+                    task_id=task.id,
                 )
-                queries.add_annotation(connection, annotation)
-                queries.record_external_id(connection, "labelstudio", SYNC_KIND, document.id, key)
-                seen[key] = document.id
-                report.new_annotations += 1
+                if known and not _changed(connection, annotation):
+                    report.known_annotations += 1
+                    continue
+                queries.add_annotation(connection, annotation)  # a change: a new revision
+                if known:
+                    report.changed_annotations += 1
+                else:
+                    queries.record_external_id(
+                        connection, "labelstudio", SYNC_KIND, document.id, key
+                    )
+                    seen[key] = document.id
+                    report.new_annotations += 1
                 report.cancelled += ls_annotation.was_cancelled
     return report
+
+
+def _changed(connection: Connection, annotation: Annotation) -> bool:
+    """Does the annotation differ from the newest revision stored from the same Label Studio
+    annotation (an edit made there after an earlier import)?"""
+    stored = [
+        a
+        for a in queries.annotation_history(
+            connection, annotation.document_id, annotation.annotator
+        )
+        if a.external_id == annotation.external_id
+    ]
+    if not stored:
+        return True
+    return _content(stored[-1]) != _content(annotation)
+
+
+def _content(annotation: Annotation) -> tuple[object, ...]:
+    return (
+        sorted((s.start, s.end, s.label) for s in annotation.spans),
+        sorted((s.target, s.label) for s in annotation.stances),
+        annotation.skipped_reason,
+    )

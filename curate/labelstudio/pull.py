@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from curate import jsontext
+from curate.errors import StoreError
 from curate.labelstudio.client import call
 from curate.labelstudio.convert import FROM_PREDICTION, ConversionReport, convert, stance_control
 from curate.labelstudio.label_config import TEXT_NAME
@@ -46,7 +48,8 @@ def _fetch(client: Any, project_id: int, since: str | None, url: str) -> list[Ta
             f"export project {project_id}",
             url,
         )
-        return [Task.model_validate(t) for t in json.loads(raw)]
+        tasks = jsontext.parse(raw, f"Label Studio's export of project {project_id}", StoreError)
+        return [Task.model_validate(t) for t in tasks]
     query = {
         "filters": {
             "conjunction": "and",
@@ -159,6 +162,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
                             or shown.get(("task", task.id)),
                             stance_labels=list(project.settings.stance.labels),
                             trim=project.settings.adjudication.trim_span_whitespace,
+                            task_id=task.id,
                         )
                     )
                     keys.append((document_id, key))

@@ -4,12 +4,12 @@ the longest. Names learned from gold are not here: spacy-ner.v2 uses them, below
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from curate import jsontext
 from curate.config import read_text_file
 from curate.errors import ConfigError
 from curate.prelabel.base import LabellerContext, short_hash
@@ -43,10 +43,7 @@ def read_gazetteer(path: Path, labels: Iterable[str]) -> list[Entry]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         where = f"{path} line {number}"
-        try:
-            record: Any = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"{where} is not valid JSON ({error.msg}); fix that line") from None
+        record: Any = jsontext.parse(line, where, ConfigError)
         if not isinstance(record, dict) or set(record) - {"name", "label", "aliases"}:
             raise ConfigError(
                 f"{where}: expected an object with keys name, label, aliases; got {line.strip()}"

@@ -22,8 +22,10 @@ from curate.release.splits import document_splits
 from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
 from curate.store import queries
 
-# ASCII digits only (\d would take any script's digits), at most 6 a part.
-VERSION = re.compile(r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$")
+# ASCII digits only (\d would take any script's digits), at most 6 a part, no leading zeros
+# (semantic versioning: 01.0.0 would name the same release as 1.0.0).
+PART = r"(0|[1-9][0-9]{0,5})"
+VERSION = re.compile(rf"^{PART}\.{PART}\.{PART}$")
 SALT_FILE = "release-salt"
 
 
@@ -31,7 +33,8 @@ def parse_version(text: str) -> tuple[int, int, int]:
     found = VERSION.match(text.removeprefix("v"))
     if not found:
         raise UsageError(
-            f"version {text!r} is not X.Y.Z with numbers of up to 6 digits (for example 1.0.0)"
+            f"version {text!r} is not X.Y.Z with numbers of up to 6 digits and no leading zeros "
+            "(for example 1.0.0)"
         )
     major, minor, patch = (int(part) for part in found.groups())
     return major, minor, patch
