@@ -443,3 +443,34 @@ def test_the_server_runs_without_outbound_error_reporting(labelstudio_server: An
     assert environment["SENTRY_DSN"] == "" and environment["FRONTEND_SENTRY_DSN"] == ""
     assert environment["COLLECT_ANALYTICS"] == "false"
     assert "sentry.io" not in labelstudio_server.log_file.read_text("utf-8", "replace")
+
+
+def test_the_server_command_line_holds_no_secret(labelstudio_server: Any) -> None:
+    """`ps` shows every process's command line to every local user: the admin password and
+    the API token reach Label Studio through its environment instead."""
+    from curate.labelstudio.server import credentials
+
+    secret = credentials(labelstudio_server)
+    pid = int(labelstudio_server.pid_file.read_text("utf-8"))
+
+    def family(process: int) -> list[int]:
+        children = [
+            int(child)
+            for task in Path(f"/proc/{process}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+        return [process, *(p for child in children for p in family(child))]
+
+    lines = [Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ") for p in family(pid)]
+    assert any(b"label-studio" in line for line in lines)  # it is the server
+    for line in lines:
+        assert secret["token"].encode() not in line
+        assert secret["password"].encode() not in line
+    import httpx
+
+    answer = httpx.get(
+        f"{labelstudio_server.url}/api/projects",
+        headers={"Authorization": f"Token {secret['token']}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200  # the token given through the environment works

@@ -141,12 +141,13 @@ def serve(
         str(server.port),
         "--username",
         server.admin_email,
-        # One argument each: a generated password may start with "-".
-        f"--password={secret['password']}",
-        f"--user-token={secret['token']}",
         "--enable-legacy-api-token",
     ]
     environment = os.environ | {
+        # Secrets in the environment Label Studio reads, never on its command line: `ps` shows
+        # a command line to every local user, a process's environment only to its owner.
+        "LABEL_STUDIO_PASSWORD": secret["password"],
+        "LABEL_STUDIO_USER_TOKEN": secret["token"],
         "LABEL_STUDIO_BASE_DATA_DIR": str(server.data_dir),
         "LATEST_VERSION_CHECK": "false",
         "COLLECT_ANALYTICS": "false",
