@@ -62,6 +62,7 @@ def test_a_second_prelabel_run_is_refused_while_one_holds_the_lock(project_dir: 
     output = curate(project_dir, "prelabel", "--labeller", "gazetteer.v1")  # lock released
     with Project.load(project_dir).open_store().connect() as connection:
         assert queries.stage_counts(connection)["pre-labelled"] > 0
+    assert lock.read_text() == ""  # a finished run leaves no pid behind to mislead anyone
 
 
 def test_documents_longer_than_spacys_limit_are_labelled_in_pieces(project_dir: Path) -> None:

@@ -122,18 +122,22 @@ def _one_run_at_a_time(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read().strip() or "another process"  # empty: it is just starting
             raise UsageError(
                 f"another `curate prelabel` is running ({holder}); wait for it to finish, then "
                 "run this again to label what is left"
             ) from None
         handle.seek(0)
         handle.truncate()
+        # The lock is the flock, held only while this process lives (a kill releases it); the
+        # file says who holds it, and is emptied at the end, so a leftover one says nothing.
         handle.write(f"pid {os.getpid()}")
         handle.flush()
         try:
             yield
         finally:
+            handle.seek(0)
+            handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

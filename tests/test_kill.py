@@ -1,0 +1,122 @@
+"""`kill -9` at several moments of a release and of a pre-labelling run: no process of curate's
+survives, no file is left outside the project, and the next run finishes the job."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import suggested_labels
+
+from curate.adjudicate.auto import auto_adjudicate
+from curate.project import Project
+from curate.records import Annotation
+from curate.store import queries
+
+CURATE = [sys.executable, "-m", "curate.cli"]
+MOMENTS = [0.5, 1.5, 3.0, 5.0]  # seconds after start: importing, reading, writing, finishing
+
+
+def run(root: Path, scratch: Path, *args: str, kill_after: float | None = None) -> int | None:
+    """curate in a session of its own, TMPDIR in `scratch`; killed with SIGKILL after
+    kill_after seconds (if still running). Returns its exit code, None when killed."""
+    environment = os.environ | {"TMPDIR": str(scratch)}
+    process = subprocess.Popen(
+        [*CURATE, "--project", str(root), *args],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        code = process.wait(timeout=kill_after)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        code = None
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):  # nothing of its session is left
+        os.killpg(process.pid, 0)
+    return code
+
+
+def shared_memory() -> set[str]:
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+def intact(root: Path) -> None:
+    with sqlite3.connect(root / ".curate" / "curate.db") as database:
+        assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.fixture
+def many(project_dir: Path) -> Path:
+    """The seeds and 400 more documents made from them: runs that last a few seconds."""
+    seeds = sorted((project_dir / "seeds").glob("*.txt"))
+    more = project_dir / "more"
+    more.mkdir()
+    for n in range(400):
+        text = seeds[n % len(seeds)].read_text("utf-8")
+        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    assert run(project_dir, project_dir, "ingest", str(project_dir / "seeds")) == 0
+    assert run(project_dir, project_dir, "ingest", str(more)) == 0
+    return project_dir
+
+
+def test_prelabel_killed_at_any_moment_leaves_nothing_and_resumes(
+    many: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    scratch = tmp_path_factory.mktemp("tmp")
+    before = shared_memory()
+    labellers = ["--labeller", "gazetteer.v1", "--labeller", "stance-cues.v1"]
+    for moment in MOMENTS:
+        run(many, scratch, "prelabel", *labellers, kill_after=moment)
+        intact(many)
+        assert not list(scratch.iterdir()) and shared_memory() <= before
+    assert run(many, scratch, "prelabel", *labellers) == 0
+    with Project.load(many).open_store().connect() as connection:
+        counts = queries.stage_counts(connection)
+    assert counts["pre-labelled"] == counts["documents"] == 408
+    assert not list(scratch.iterdir())
+
+
+def test_release_killed_at_any_moment_leaves_nothing_and_resumes(
+    many: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    project = Project.load(many)
+    scratch = tmp_path_factory.mktemp("tmp")
+    assert (
+        run(many, scratch, "prelabel", "--labeller", "gazetteer.v1", "--labeller", "stance-cues.v1")
+        == 0
+    )
+    store = project.open_store()
+    with store.transaction() as connection:
+        for document_id in queries.document_ids(connection):
+            spans, stances = suggested_labels(connection, document_id)
+            for who in ("alice", "bob"):
+                queries.add_annotation(
+                    connection, Annotation(document_id, who, "test", spans, stances)
+                )
+        auto_adjudicate(connection, project.settings, "0.1")
+    store.close()
+    before = shared_memory()
+    exports = many / "exports" / project.settings.release.name
+    for moment in MOMENTS:
+        code = run(many, scratch, "release", "--version", "1.0.0", kill_after=moment)
+        intact(many)
+        assert not list(scratch.iterdir()) and shared_memory() <= before
+        if code == 0:
+            break  # finished before the kill: the release is whole (checked below)
+    assert run(many, scratch, "release", "--version", "1.0.0") in (0, 2)  # done, or adopted
+    with project.open_store().connect() as connection:
+        [recorded] = queries.release_history(connection, project.settings.release.name)
+    assert recorded["version"] == "1.0.0" and recorded["documents"] > 0
+    assert (exports / "v1.0.0" / "checksums.sha256").is_file()
+    shutil.rmtree(scratch)
