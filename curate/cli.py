@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import os
 import re
@@ -76,6 +77,15 @@ class _Commands(TyperGroup):
             ) from None
         except OSError as error:
             name = f"{error.filename}: " if error.filename else ""
+            if error.errno == errno.ENOSPC:
+                where = error.filename or "the project folder or the temporary folder (TMPDIR)"
+                raise _fail(
+                    CurateError(
+                        f"no space left on the device holding {where}; free some space there "
+                        "(or set TMPDIR to a roomier folder for scratch files), then run the "
+                        "command again; nothing was recorded"
+                    )
+                ) from None
             raise _fail(
                 CurateError(f"{name}{error.strerror or error}; check the path and its permissions")
             ) from None

@@ -245,3 +245,80 @@ def test_section_names_survive_in_help_and_messages(project_dir: Path) -> None:
     assert "[adjudication]" in curate(project_dir, "adjudicate", "--help")
     output = curate(project_dir, "release", "--version", "1.0.0", code=2)
     assert "no adjudicated documents" in output
+
+
+LEOKA = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
+
+
+def test_real_names_write_only_the_local_part_of_outside_addresses(tmp_path: Path) -> None:
+    """The LEOKA annotators are not in curate.toml: the store keys them by e-mail address,
+    and a --real-names release shows the part before the @ only."""
+    import pyarrow.parquet as pq
+
+    from curate.project import init_project
+    from curate.release.rows import local_parts
+
+    init_project(tmp_path)
+    curate(tmp_path, "import-ls", str(LEOKA), "--adopt-labels")
+    curate(tmp_path, "adjudicate", "--auto")
+    curate(tmp_path, "release", "--version", "1.0.0", "--allow-unresolved", "--real-names")
+    folder = tmp_path / "exports" / "curate-seeds" / "v1.0.0"
+    names = {
+        name
+        for path in (folder / "annotations").glob("*.parquet")
+        for name in pq.read_table(path).column("annotator").to_pylist()
+    }
+    with Project.load(tmp_path).open_store().connect() as connection:
+        stored = {a.annotator for a in queries.all_annotations(connection)}
+    assert all("@" in name for name in stored)
+    assert names == {name.split("@")[0] for name in stored}
+    card = (folder / "README.md").read_text("utf-8")
+    assert not any(address in card for address in stored)
+    # Two addresses with one local part stay two people.
+    assert local_parts(["ann@a.org", "ann@b.org", "bob"]) == [
+        "ann." + __import__("hashlib").sha256(b"ann@a.org").hexdigest()[:6],
+        "ann." + __import__("hashlib").sha256(b"ann@b.org").hexdigest()[:6],
+        "bob",
+    ]
+
+
+def test_a_full_disk_names_the_folder_and_records_nothing(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from curate.release import write
+
+    curate(project_dir, "ingest", str(project_dir / "seeds"))
+    store = Project.load(project_dir).open_store()
+    with store.transaction() as connection:
+        from curate.records import Decision
+
+        for document_id in queries.document_ids(connection):
+            queries.add_decision(
+                connection, Decision(document_id, "entity", "unanimous", "rita", {"spans": []})
+            )
+    store.close()
+
+    def full(_data: Any, path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path.parent))
+
+    monkeypatch.setattr(write, "write_parquet", full)
+    monkeypatch.setattr("curate.release.folder.write_parquet", full)
+    output = curate(project_dir, "release", "--version", "1.0.0", code=1)
+    assert "no space left on the device holding" in output and "/exports/" in output
+    assert "TMPDIR" in output
+    with Project.load(project_dir).open_store().connect() as connection:
+        assert queries.release_history(connection, "curate-seeds") == []
+
+
+def test_a_full_disk_under_the_store_says_so() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from curate.store.database import explain
+
+    error = OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+    message = explain(error, "/data/project/.curate")
+    assert "is full" in message and "free some space" in message and "/data/project" in message

@@ -5,6 +5,7 @@ sorted by document id so output is stable."""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,14 +80,34 @@ def collect_rows(
 
 
 def pseudonymized(table: pa.Table, salt: str | None) -> pa.Table:
-    """Annotator names replaced by their pseudonyms (salt None: kept), rows sorted again."""
-    if salt is None or table.num_rows == 0:
+    """Annotator names replaced by their pseudonyms, rows sorted again. salt None keeps real
+    names, but an e-mail address (an outside annotator curate.toml does not list) is cut to
+    its local part: a release is shared, addresses are not."""
+    if table.num_rows == 0:
         return table
     names = pc.unique(table["annotator"])
-    renamed = pa.array([pseudonym(name, salt) for name in names.to_pylist()], pa.string())
+    shown = (
+        [pseudonym(name, salt) for name in names.to_pylist()]
+        if salt
+        else local_parts(names.to_pylist())
+    )
     at = pc.index_in(table["annotator"], value_set=names)
     column = table.schema.get_field_index("annotator")
-    return table.set_column(column, "annotator", pc.take(renamed, at)).sort_by(ORDER)
+    renamed = pc.take(pa.array(shown, pa.string()), at)
+    return table.set_column(column, "annotator", renamed).sort_by(ORDER)
+
+
+def local_parts(names: list[str]) -> list[str]:
+    """Each name, an address cut to its local part; two addresses with one local part keep
+    them apart with a short hash of the address."""
+    local = [name.split("@", 1)[0] if "@" in name else name for name in names]
+    counts = Counter(local)
+    return [
+        part
+        if counts[part] == 1 or "@" not in name
+        else f"{part}.{hashlib.sha256(name.encode()).hexdigest()[:6]}"
+        for name, part in zip(names, local, strict=True)
+    ]
 
 
 def _prelabel_rows(connection: Connection, ids: list[str]) -> list[dict[str, Any]]:

@@ -134,6 +134,11 @@ def explain(error: DBAPIError, where: str) -> str:
             f"another curate command is writing to the store {where}; wait for it to finish, "
             "then run this one again (nothing was changed)"
         )
+    if "disk is full" in cause or "No space left" in cause:
+        return (
+            f"the disk holding the store {where} is full ({cause}); free some space there, "
+            "then run the command again (nothing was changed)"
+        )
     if "not a database" in cause or "malformed" in cause:
         return (
             f"{where} is not a curate store ({cause}); move it aside (curate makes a new one) "
