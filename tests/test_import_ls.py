@@ -268,13 +268,15 @@ def test_labels_in_the_wrong_shape_are_refused_with_the_task_and_result(
         f'"from_name": "label", "to_name": "text", "value": {value}}}]}}]}}]',
         "utf-8",
     )
-    report = import_export(store, export, load_settings(ROOT))
-    assert report.conversion.rejected == [
-        f'task 5 annotation 9 result r1: labels must be a list of label names, e.g. ["PERSON"], '
-        f"not {shown}"
-    ]
+    with pytest.raises(InputError) as refused:
+        import_export(store, export, load_settings(ROOT))
+    assert (
+        'task 5 annotation 9 result r1: labels must be a list of label names, e.g. ["PERSON"], '
+        f"not {shown}; fix the export (nothing was imported)"
+    ) in str(refused.value)
     with store.connect() as connection:
-        assert [a.spans for a in queries.all_annotations(connection)] == [()]
+        assert queries.all_annotations(connection) == []
+        assert queries.document_ids(connection) == []
 
 
 def test_a_reimported_edit_is_a_new_revision_and_nothing_is_lost(

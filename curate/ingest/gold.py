@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from curate import jsontext
-from curate.errors import InputError
+from curate.errors import InputError, SpanError
 from curate.ingest.textfile import read_lines
 from curate.offsets import check_span
 from curate.records import Document, Span
@@ -161,7 +161,10 @@ def _gold_record(record: Any, where: str) -> GoldDocument:
         start, end, label = int(item["start"]), int(item["end"]), item["label"]
         if not isinstance(label, str) or not label:
             raise ValueError("a span's 'label' must be a non-empty string")
-        check_span(text, start, end, item.get("text", text[start:end]), where)
+        try:
+            check_span(text, start, end, item.get("text", text[start:end]), where)
+        except SpanError as error:  # a span in a file is bad input: exit 2, like the rest
+            raise InputError(str(error)) from None
         spans.append(Span(start, end, label, text[start:end]))
     stances = record.get("stances", record.get("stance", {}))
     if not isinstance(stances, dict):

@@ -79,6 +79,24 @@ def annotator_name(
     return f"labelstudio-user-{annotation.user_id}"
 
 
+def _refuse_misshapen_labels(path: Path, tasks: list[Task]) -> None:
+    """A labels result whose labels are not a list of names ("PERSON", [null]) is a broken
+    export: refused whole, never guessed at (a string would be read letter by letter)."""
+    for task in tasks:
+        for annotation in task.annotations:
+            for result in annotation.result:
+                labels = result.value.get("labels") if result.type == "labels" else []
+                if labels is None or (
+                    isinstance(labels, list) and all(isinstance(x, str) and x for x in labels)
+                ):
+                    continue
+                raise InputError(
+                    f"{path} task {task.id} annotation {annotation.id} result {result.id}: labels "
+                    f'must be a list of label names, e.g. ["PERSON"], not {labels!r}; fix the '
+                    "export (nothing was imported)"
+                )
+
+
 def labels_in(tasks: list[Task]) -> Counter[str]:
     """The span labels an export uses (the first label of each labels result), counted."""
     found: Counter[str] = Counter()
@@ -131,6 +149,7 @@ def import_export(
     A label neither in curate.toml nor mapped stops the import, unless keep_unknown_labels
     (a throwaway store, e.g. measuring an export's agreement)."""
     tasks = read_tasks(path) if tasks is None else tasks
+    _refuse_misshapen_labels(path, tasks)
     report = ImportReport(tasks=len(tasks))
     report.mapped, unknown = resolve_labels(
         labels_in(tasks), settings.entity_label_names(), label_map or {}
