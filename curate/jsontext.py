@@ -16,10 +16,10 @@ def parse(text: str | bytes, where: str, error: type[Exception] = InputError) ->
     try:
         value = json.loads(text)
     except json.JSONDecodeError as problem:
-        raise error(
-            f"{where} is not valid JSON ({problem.msg} at line {problem.lineno} column "
-            f"{problem.colno}); fix it"
-        ) from None
+        at = f"column {problem.colno}"
+        if problem.lineno > 1:
+            at = f"line {problem.lineno} {at}"
+        raise error(f"{where} is not valid JSON ({problem.msg} at {at}); fix it") from None
     except RecursionError:
         raise error(
             f"{where} nests JSON lists or objects too deeply for curate to read; flatten it"

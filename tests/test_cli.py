@@ -54,7 +54,7 @@ def test_require_reports_what_it_filtered(project_dir: Path) -> None:
 def test_a_failing_file_sets_the_exit_code_and_the_rest_still_lands(project_dir: Path) -> None:
     (project_dir / "seeds" / "broken.jsonl").write_text('{"text": 1}\n', encoding="utf-8")
     result = _curate(project_dir, "ingest", str(project_dir / "seeds"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the file is bad input (one that cannot be read exits 1)
     assert "broken.jsonl line 1: field 'text' is int, not text" in result.output
     assert "8 new documents" in result.output and "1 file(s) failed" in result.output
 

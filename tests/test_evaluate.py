@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from curate.agreement.spans import compare_exact, compare_overlap
 from curate.cli import app
 from curate.config import load_settings
-from curate.errors import InputError, SpanError
+from curate.errors import InputError
 from curate.ingest.gold import (
     DEFAULT_CONLL_MAP,
     map_labels,
@@ -212,7 +212,7 @@ def test_matching_by_hand_cases() -> None:
 def test_gold_files_with_bad_spans_or_tags_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "Iran", "spans": [{"start": 0, "end": 9, "label": "GPE"}]}\n')
-    with pytest.raises(SpanError, match="line 1: span 0-9"):
+    with pytest.raises(InputError, match="line 1: span 0-9"):  # bad input: exit 2
         list(read_gold_jsonl(bad))
     conll = tmp_path / "bad.conll"
     conll.write_text("Iran X-LOC\n", encoding="utf-8")
