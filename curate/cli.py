@@ -246,8 +246,14 @@ def prelabel_command(
         list[str] | None,
         typer.Option("--labeller", "-l", help="Labeller to run (repeatable); default from config."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: every core this process may use)."),
+    ] = None,
 ) -> None:
     """Pre-label documents with entity and stance suggestions from the configured labellers."""
+    from curate.prelabel.workers import available_cores
+
     project = _project(ctx)
     with _opened_store(project) as store:
         with Progress(
@@ -266,7 +272,13 @@ def prelabel_command(
                     tasks[version] = bar.add_task(version.split("+")[0], total=total)
                 bar.advance(tasks[version], count)
 
-            report = prelabel(store, project.labeller_context(), labeller or None, advance)
+            report = prelabel(
+                store,
+                project.labeller_context(),
+                labeller or None,
+                advance,
+                workers=available_cores() if workers is None else workers,
+            )
     table = Table(title="prelabel")
     table.add_column("labeller", overflow="fold")
     for column in ("documents labelled", "suggestions", "already done"):

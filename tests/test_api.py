@@ -30,7 +30,7 @@ from curate.store.schema import documents
 
 ROOT = Path(__file__).resolve().parents[1]
 LEOKA = Path(__file__).parent / "fixtures" / "leoka_team_1.json"
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "seeds"
 runner = CliRunner()
 
 

@@ -41,10 +41,14 @@ def run(root: Path, scratch: Path, *args: str, kill_after: float | None = None) 
         process.send_signal(signal.SIGKILL)
         process.wait()
         code = None
-    time.sleep(0.2)
-    with pytest.raises(ProcessLookupError):  # nothing of its session is left
-        os.killpg(process.pid, 0)
-    return code
+    deadline = time.monotonic() + 10  # worker processes notice their parent is gone
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return code  # nothing of its session is left
+        time.sleep(0.1)
+    raise AssertionError(f"processes of curate's session outlived it: {args}")
 
 
 def shared_memory() -> set[str]:

@@ -15,6 +15,7 @@ from curate.errors import CurateError, UsageError
 from curate.offsets import check_span
 from curate.prelabel.base import Labeller, LabellerContext
 from curate.prelabel.registry import check_names, create
+from curate.prelabel.workers import Labelled, in_process, in_workers
 from curate.records import Document, Prelabel
 from curate.store import Store, queries
 
@@ -64,16 +65,15 @@ def run_labeller(
     labeller: Labeller,
     settings: Settings,
     progress: Callable[[int], None] | None = None,
+    labelled: Iterator[Labelled] | None = None,
 ) -> LabellerReport:
-    """Label every document this labeller version has not seen; one transaction a batch."""
+    """Label every document this labeller version has not seen; one transaction a batch.
+    labelled: the batches (pending_batches) as labelled elsewhere (worker processes, a Ray
+    cluster); by default the labeller runs here."""
     report = LabellerReport(labeller.version)
-    after, size = "", settings.prelabel.batch_size * 4
-    while True:
-        with store.connect() as connection:
-            batch = queries.documents_not_run(connection, labeller.version, after, size)
-        if not batch:
-            return report
-        suggestions = labeller(batch)
+    if labelled is None:
+        labelled = in_process(labeller, pending_batches(store, labeller.version, settings))
+    for batch, suggestions in labelled:
         check_suggestions(suggestions, batch, settings, labeller.name)
         counts = {d.id: 0 for d in batch}
         for s in suggestions:
@@ -83,9 +83,21 @@ def run_labeller(
             queries.record_prelabel_runs(connection, labeller.version, counts)
         report.documents += len(batch)
         report.suggestions += len(suggestions)
-        after = max(counts)
         if progress is not None:
             progress(len(batch))
+    return report
+
+
+def pending_batches(store: Store, version: str, settings: Settings) -> Iterator[list[Document]]:
+    """The documents this labeller version has not seen, a batch at a time, by id."""
+    after, size = "", settings.prelabel.batch_size * 4
+    while True:
+        with store.connect() as connection:
+            batch = queries.documents_not_run(connection, version, after, size)
+        if not batch:
+            return
+        yield batch
+        after = max(d.id for d in batch)
 
 
 def _bind(
@@ -101,6 +113,7 @@ def prelabel(
     context: LabellerContext,
     names: Sequence[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    workers: int = 1,
 ) -> PrelabelReport:
     """Run the named labellers (default: curate.toml's list).
 
@@ -108,8 +121,10 @@ def prelabel(
     """
     names = list(names or context.settings.prelabel.labellers)
     check_names(names)
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: give 1 or more worker processes")
     with _one_run_at_a_time(context.root):
-        return _prelabel(store, context, names, progress)
+        return _prelabel(store, context, names, progress, workers)
 
 
 @contextmanager
@@ -146,6 +161,7 @@ def _prelabel(
     context: LabellerContext,
     names: list[str],
     progress: Callable[[str, int, int], None] | None,
+    workers: int,
 ) -> PrelabelReport:
     report = PrelabelReport()
     with store.connect() as connection:
@@ -157,8 +173,12 @@ def _prelabel(
         if progress is not None:
             progress(labeller.version, 0, pending)
         advance = _bind(progress, labeller.version, pending)
+        labelled = None
+        if workers > 1 and pending > context.settings.prelabel.batch_size * 4:
+            batches = pending_batches(store, labeller.version, context.settings)
+            labelled = in_workers(name, context, workers, batches)
         try:
-            result = run_labeller(store, labeller, context.settings, advance)
+            result = run_labeller(store, labeller, context.settings, advance, labelled)
         except CurateError as error:
             result = LabellerReport(
                 labeller.version, error=f"{error}; nothing from that batch was stored"
