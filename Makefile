@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 LS_VENV := .venv-labelstudio
 LS_VERSION := 1.23.2
 
-.PHONY: run test lint install postgres labelstudio chromium tmux clean
+.PHONY: run test lint install ray postgres labelstudio chromium tmux clean
 
 $(STAMP): pyproject.toml requirements/spacy-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,9 @@ run: install
 	$(BIN)/curate prelabel
 	if [ -t 0 ] && [ -t 1 ]; then $(BIN)/curate annotate --as $(ANNOTATOR); else $(BIN)/curate status; fi
 
-## test: install what the tests need (PostgreSQL, Label Studio, Chromium, tmux), lint, type-check, pytest
-test: install postgres labelstudio chromium tmux lint
+## test: install what the tests need (PostgreSQL, Label Studio, Chromium, tmux, Ray), lint,
+## type-check, pytest
+test: install ray postgres labelstudio chromium tmux lint
 	$(BIN)/pytest
 
 lint: install
@@ -47,6 +48,13 @@ chromium:
 # The terminal UI's smoke test runs `curate annotate` inside tmux.
 tmux:
 	bash scripts/ensure-debian-package.sh tmux 'command -v tmux'
+
+# Ray is an optional extra (prelabel --engine ray): the tests start a real local cluster.
+ray: $(VENV)/.installed-ray
+
+$(VENV)/.installed-ray: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[ray]'
+	touch $@
 
 labelstudio: $(LS_VENV)/bin/label-studio
 

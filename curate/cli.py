@@ -248,8 +248,18 @@ def prelabel_command(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes (default: every core this process may use)."),
+        typer.Option(
+            help="Worker processes (default: every core this process may use); with "
+            "--engine ray, labeller actors (default: one per CPU of the cluster)."
+        ),
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="local (this machine) or ray (a Ray cluster; curate[ray]).")
+    ] = "local",
+    address: Annotated[
+        str,
+        typer.Option(help="With --engine ray: the cluster, auto, HOST:PORT or ray://HOST:PORT."),
+    ] = "auto",
 ) -> None:
     """Pre-label documents with entity and stance suggestions from the configured labellers."""
     from curate.prelabel.workers import available_cores
@@ -277,7 +287,9 @@ def prelabel_command(
                 project.labeller_context(),
                 labeller or None,
                 advance,
-                workers=available_cores() if workers is None else workers,
+                workers=available_cores() if workers is None and engine == "local" else workers,
+                engine=engine,
+                address=address,
             )
     table = Table(title="prelabel")
     table.add_column("labeller", overflow="fold")

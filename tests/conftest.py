@@ -235,3 +235,37 @@ def suggested_labels(connection: Any, document_id: str) -> tuple[tuple[Any, ...]
         if p.kind == "stance"
     )
     return spans, stances
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real local Ray cluster (`ray start --head`, 2 CPUs, 127.0.0.1) for the session; its
+    address. `make test` installs Ray (the curate[ray] extra)."""
+    ray = ROOT / ".venv" / "bin" / "ray"
+    if not ray.exists():
+        pytest.fail("Ray is not installed; run `make test`, which installs curate[ray]")
+    port = _free_port()
+    # Ray's sockets live under its temp dir: keep the path short (108 bytes at most).
+    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+    environment = os.environ | {"RAY_USAGE_STATS_ENABLED": "0"}
+    subprocess.run(
+        [
+            str(ray),
+            "start",
+            "--head",
+            "--node-ip-address=127.0.0.1",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            f"--temp-dir={temp}",
+            "--disable-usage-stats",
+        ],
+        check=True,
+        capture_output=True,
+        env=environment,
+    )
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(ray), "stop", "--force"], capture_output=True, env=environment)
+        shutil.rmtree(temp, ignore_errors=True)

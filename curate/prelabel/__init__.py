@@ -113,18 +113,24 @@ def prelabel(
     context: LabellerContext,
     names: Sequence[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
+    engine: str = "local",
+    address: str = "auto",
 ) -> PrelabelReport:
-    """Run the named labellers (default: curate.toml's list).
+    """Run the named labellers (default: curate.toml's list): here with `workers` processes,
+    or with engine "ray" on the Ray cluster at `address` (`workers` actors; None: one per CPU
+    of the cluster).
 
     progress(labeller version, documents just labelled, documents it has to label).
     """
     names = list(names or context.settings.prelabel.labellers)
     check_names(names)
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: give 1 or more worker processes")
+    if engine not in ("local", "ray"):
+        raise UsageError(f"--engine {engine!r}: choose local or ray")
     with _one_run_at_a_time(context.root):
-        return _prelabel(store, context, names, progress, workers)
+        return _prelabel(store, context, names, progress, workers, engine, address)
 
 
 @contextmanager
@@ -161,7 +167,9 @@ def _prelabel(
     context: LabellerContext,
     names: list[str],
     progress: Callable[[str, int, int], None] | None,
-    workers: int,
+    workers: int | None,
+    engine: str,
+    address: str,
 ) -> PrelabelReport:
     report = PrelabelReport()
     with store.connect() as connection:
@@ -173,10 +181,14 @@ def _prelabel(
         if progress is not None:
             progress(labeller.version, 0, pending)
         advance = _bind(progress, labeller.version, pending)
+        batches = pending_batches(store, labeller.version, context.settings)
         labelled = None
-        if workers > 1 and pending > context.settings.prelabel.batch_size * 4:
-            batches = pending_batches(store, labeller.version, context.settings)
-            labelled = in_workers(name, context, workers, batches)
+        if engine == "ray" and pending:
+            from curate.prelabel.ray_engine import in_ray  # Ray is an optional extra
+
+            labelled = in_ray(name, context, batches, address, workers)
+        elif (workers or 1) > 1 and pending > context.settings.prelabel.batch_size * 4:
+            labelled = in_workers(name, context, workers or 1, batches)
         try:
             result = run_labeller(store, labeller, context.settings, advance, labelled)
         except CurateError as error:
