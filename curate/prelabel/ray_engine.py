@@ -63,13 +63,14 @@ def in_ray(
         batches = iter(batches)
         while chunk := list(islice(batches, BATCHES_PER_CHUNK)):
             documents = {d.id: d for batch in chunk for d in batch}
-            texts = pa.table({"text": [d.text for d in documents.values()]})
-            labelled = ray.data.from_arrow(texts).map_batches(
+            # One Arrow block per batch, so every actor of the pool gets work.
+            blocks = [pa.table({"text": [d.text for d in batch]}) for batch in chunk]
+            labelled = ray.data.from_arrow(blocks).map_batches(
                 Labelling,
                 fn_constructor_args=(name, context.settings),
                 batch_size=size,
                 batch_format="pyarrow",
-                concurrency=count,
+                compute=ray.data.ActorPoolStrategy(size=count),
                 num_cpus=1,
             )
             for batch in labelled.iter_batches(batch_format="pyarrow", batch_size=None):
