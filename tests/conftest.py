@@ -217,6 +217,25 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+def agree_on_the_suggestions(project: Project) -> None:
+    """alice and bob label every document as the suggestions say; auto-adjudication then
+    makes all of it gold."""
+    from curate.adjudicate.auto import auto_adjudicate
+    from curate.records import Annotation
+    from curate.store import queries
+
+    store = project.open_store()
+    with store.transaction() as connection:
+        for document_id in queries.document_ids(connection):
+            spans, stances = suggested_labels(connection, document_id)
+            for who in ("alice", "bob"):
+                queries.add_annotation(
+                    connection, Annotation(document_id, who, "test", spans, stances)
+                )
+        auto_adjudicate(connection, project.settings, "0.1")
+    store.close()
+
+
 def suggested_labels(connection: Any, document_id: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """The spans the gazetteer and the stances the cues suggested for a document, as an
     annotator who accepts them all would label it."""

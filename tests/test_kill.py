@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import suggested_labels
+from conftest import agree_on_the_suggestions
 
-from curate.adjudicate.auto import auto_adjudicate
 from curate.project import Project
-from curate.records import Annotation
 from curate.store import queries
 
 CURATE = [sys.executable, "-m", "curate.cli"]
@@ -100,16 +98,7 @@ def test_release_killed_at_any_moment_leaves_nothing_and_resumes(
         run(many, scratch, "prelabel", "--labeller", "gazetteer.v1", "--labeller", "stance-cues.v1")
         == 0
     )
-    store = project.open_store()
-    with store.transaction() as connection:
-        for document_id in queries.document_ids(connection):
-            spans, stances = suggested_labels(connection, document_id)
-            for who in ("alice", "bob"):
-                queries.add_annotation(
-                    connection, Annotation(document_id, who, "test", spans, stances)
-                )
-        auto_adjudicate(connection, project.settings, "0.1")
-    store.close()
+    agree_on_the_suggestions(project)
     before = shared_memory()
     exports = many / "exports" / project.settings.release.name
     for moment in MOMENTS:

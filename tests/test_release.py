@@ -11,7 +11,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from conftest import suggested_labels
+from conftest import agree_on_the_suggestions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -48,14 +48,7 @@ def load(folder: Path, config: str | None = None, **options):  # type: ignore[no
 @pytest.fixture
 def adjudicated(project: Project) -> Project:
     """The seeds with alice and bob labelling the suggestions the same way: all gold."""
-    with project.open_store().transaction() as connection:
-        for document_id in queries.document_ids(connection):
-            spans, stances = suggested_labels(connection, document_id)
-            for who in ("alice", "bob"):
-                queries.add_annotation(
-                    connection, Annotation(document_id, who, "test", spans, stances)
-                )
-        auto_adjudicate(connection, project.settings, "0.1")
+    agree_on_the_suggestions(project)
     return project
 
 
