@@ -33,7 +33,7 @@ from curate.release.rows import collect_rows, pseudonym, pseudonymized
 from curate.release.splits import document_splits
 from curate.store import Store, queries
 from curate.store.annotation_table import read_annotations
-from curate.store.arrow import read_table
+from curate.store.arrow import last_of_runs, read_table
 from curate.store.current import OPEN, current_table
 from curate.store.database import default_url, open_store
 from curate.store.schema import decisions as decision_rows
@@ -256,7 +256,7 @@ class ProjectFrames:
         ran = ran.append_column(
             "family", pc.replace_substring_regex(ran["labeller"], r"\+.*$", "")
         ).sort_by([("document_id", "ascending"), ("family", "ascending"), ("id", "ascending")])
-        newest = _last_of_runs(ran, ["document_id", "family"]).select(["document_id", "labeller"])
+        newest = last_of_runs(ran, ["document_id", "family"]).select(["document_id", "labeller"])
         shown = found.join(newest, ["document_id", "labeller"], join_type="inner")
         shown = shown.select(schema.names).sort_by(
             [(name, "ascending") for name in ("document_id", "kind", "labeller", "start", "label")]
@@ -422,17 +422,6 @@ class ProjectFrames:
             ]
         )
         return to_frame(pa.Table.from_pylist(rows, schema=schema), COLUMNS["releases"])
-
-
-def _last_of_runs(table: pa.Table, keys: list[str]) -> pa.Table:
-    """The last row of each run of equal keys (rows sorted by them)."""
-    if table.num_rows < 2:
-        return table
-    same = None
-    for key in keys:
-        equal = pc.equal(table[key][1:], table[key][:-1])
-        same = equal if same is None else pc.and_(same, equal)
-    return table.filter(pa.concat_arrays([pc.invert(same).combine_chunks(), pa.array([True])]))
 
 
 def _after(spec: dict[str, str], column: str, more: dict[str, str]) -> dict[str, str]:

@@ -21,6 +21,7 @@ from curate.config import Settings
 from curate.records import Annotation, Prelabel
 from curate.store import queries
 from curate.store.annotation_table import ANNOTATION_TABLE, ORDER, read_annotations
+from curate.store.arrow import last_of_runs
 from curate.suggestions import merge_entities
 
 MISSING = -1
@@ -90,15 +91,9 @@ def collect(
 
 
 def newest_revisions(table: pa.Table) -> pa.Table:
-    """The newest revision of each (document, annotator): the last of its run, as rows come
-    sorted by document, annotator and revision."""
-    if table.num_rows < 2:
-        return table
-    document, annotator = table["document_id"], table["annotator"]
-    same = pc.and_(
-        pc.equal(document[1:], document[:-1]), pc.equal(annotator[1:], annotator[:-1])
-    ).to_numpy()
-    return table.filter(pa.array(np.append(~same, True)))
+    """The newest revision of each (document, annotator), as rows come sorted by document,
+    annotator and revision."""
+    return last_of_runs(table, ["document_id", "annotator"])
 
 
 def _positions(values: pa.ChunkedArray | pa.Array, names: list[str]) -> np.ndarray:
