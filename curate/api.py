@@ -17,7 +17,7 @@ from typing import Literal
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Text, cast, func, select
+from sqlalchemy import Connection, Text, cast, select
 
 from curate.agreement import describe
 from curate.agreement.data import load
@@ -37,7 +37,7 @@ from curate.store.arrow import last_of_runs, read_table
 from curate.store.current import OPEN, current_table
 from curate.store.database import default_url, open_store
 from curate.store.schema import decisions as decision_rows
-from curate.store.schema import document_sources, documents, prelabel_runs, prelabels
+from curate.store.schema import documents, prelabel_runs, prelabels
 
 TIME = pa.timestamp("us", tz="UTC")
 
@@ -172,18 +172,11 @@ class ProjectFrames:
 
     def documents(self) -> pd.DataFrame:
         """One row per document."""
-        first_source = (
-            select(document_sources.c.source)
-            .where(document_sources.c.document_id == documents.c.id)
-            .order_by(document_sources.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
         query = select(
             documents.c.id,
             documents.c.title,
             documents.c.text,
-            func.coalesce(first_source, ""),
+            queries.first_source(documents.c.id),
             documents.c.created_at,
         )
         schema = pa.schema(

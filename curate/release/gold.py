@@ -19,7 +19,8 @@ from curate.config import Settings
 from curate.errors import SpanError
 from curate.store.arrow import read_table
 from curate.store.current import OPEN, current_table
-from curate.store.schema import document_sources, documents
+from curate.store.queries.documents import first_source
+from curate.store.schema import documents
 
 SPAN = pa.struct(
     [
@@ -69,19 +70,12 @@ def _entity_rows(connection: Connection) -> pa.Table:
     """The current entity decision of every settled document, with its text and first source,
     sorted by id."""
     current, waiting = current_table(), current_table("waiting")
-    first_source = (
-        select(document_sources.c.source)
-        .where(document_sources.c.document_id == current.c.document_id)
-        .order_by(document_sources.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
     query = (
         select(
             current.c.document_id,
             documents.c.title,
             documents.c.text,
-            func.coalesce(first_source, ""),
+            first_source(current.c.document_id),
             current.c.method,
             cast(current.c.payload, Text),
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    func,
     insert,
     select,
 )
@@ -82,18 +83,17 @@ def sources_of(connection: Connection, document_id: str) -> list[dict[str, Any]]
     return [dict(row._mapping) for row in rows]
 
 
-def first_sources(connection: Connection, ids: Sequence[str]) -> dict[str, str]:
-    """Where each document was first seen (its earliest recorded source)."""
-    found: dict[str, str] = {}
-    for chunk in in_chunks(ids):
-        rows = connection.execute(
-            select(document_sources.c.document_id, document_sources.c.source)
-            .where(document_sources.c.document_id.in_(chunk))
-            .order_by(document_sources.c.id)
-        )
-        for document_id, source in rows:
-            found.setdefault(document_id, source)
-    return found
+def first_source(document_id: Any) -> Any:
+    """SQL for where the document with this id column was first seen (its earliest recorded
+    source), "" when none is recorded: for reads that select documents in bulk."""
+    earliest = (
+        select(document_sources.c.source)
+        .where(document_sources.c.document_id == document_id)
+        .order_by(document_sources.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(earliest, "")
 
 
 def get_document(connection: Connection, document_id: str) -> Document | None:
