@@ -17,6 +17,7 @@ from curate.agreement.matching import PairCounts, SpanArrays, count_pairs, exact
 from curate.agreement.metrics import alpha_of_codes, cohen_of_codes, fleiss_of_codes
 from curate.agreement.spans import Scores, comparison_from
 from curate.agreement.tokens import TokenIndex, bio_kappa
+from curate.agreement.unitized import unitized_alpha
 
 
 def _number(value: float) -> float | None:
@@ -261,10 +262,12 @@ def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> d
     with ThreadPoolExecutor(max_workers=2) as pool:
         kappas = pool.submit(token_kappas, data)
         anchoring = pool.submit(anchoring_section, data)
+        unitized = pool.submit(unitized_alpha, data, resamples, seed)
         pairs = pair_spans(data)
         scores = document_scores(data, pairs)
         stance = stance_section(data, resamples, seed)
         entities = entity_section(data, pairs, kappas.result())
+        entities["unitized_alpha"] = unitized.result()
     order = np.argsort(np.nan_to_num(scores["score"], nan=np.inf), kind="stable")
     return {
         "documents": len(data.documents),
@@ -306,6 +309,9 @@ def renamed(report: dict[str, Any], rename: Callable[[str], str]) -> dict[str, A
     }
     entities = dict(report["entities"])
     entities["pairs"] = {pair(p): v for p, v in entities["pairs"].items()}
+    entities["unitized_alpha"] = entities["unitized_alpha"] | {
+        "pairs": {pair(p): v for p, v in entities["unitized_alpha"]["pairs"].items()}
+    }
     entities["matrix"] = entities["matrix"] | {
         "coders": [rename(n) for n in entities["matrix"]["coders"]]
     }

@@ -46,8 +46,10 @@ def tables(report: dict[str, Any]) -> list[Table]:
         "label conflicts",
         "boundary diffs",
         "token κ",
+        "αu",
         title="Entity agreement per annotator pair",
     )
+    unitized = entities.get("unitized_alpha", {})
     for pair, p in entities["pairs"].items():
         pairs.add_row(
             pair,
@@ -57,6 +59,7 @@ def tables(report: dict[str, Any]) -> list[Table]:
             str(p["label_conflicts"]),
             str(p["boundary_differences"]),
             cell(p["token_kappa"]),
+            cell(unitized.get("pairs", {}).get(pair)),
         )
     overall = entities["overall"]
     pairs.add_row(
@@ -67,10 +70,17 @@ def tables(report: dict[str, Any]) -> list[Table]:
         str(overall["label_conflicts"]),
         str(overall["boundary_differences"]),
         "",
+        estimate(unitized["overall"]) if "overall" in unitized else "",
         style="bold",
     )
     labels = Table(
-        "label", "exact P", "exact R", "exact F1", "overlap F1", title="Entity agreement per label"
+        "label",
+        "exact P",
+        "exact R",
+        "exact F1",
+        "overlap F1",
+        "αu [95% CI]",
+        title="Entity agreement per label",
     )
     for label, exact in entities["by_label"]["exact"].items():
         overlap = entities["by_label"]["overlap"].get(label, {})
@@ -80,6 +90,7 @@ def tables(report: dict[str, Any]) -> list[Table]:
             cell(exact["recall"]),
             cell(exact["f1"]),
             cell(overlap.get("f1")),
+            estimate(unitized["by_label"][label]) if label in unitized.get("by_label", {}) else "",
         )
 
     anchoring = Table(
