@@ -155,15 +155,34 @@ class AdjudicationSettings(_Section):
         le=1,
         description="Share of annotators that must choose a stance for it to win by majority.",
     )
-    entity_policy: Literal["strict", "majority", "threshold"] = Field(
+    stance_policy: Literal["majority", "weighted"] = Field(
+        "majority",
+        description=(
+            "How a stance becomes gold. majority: the label at least `majority` of the "
+            "annotators chose. weighted: the label with the highest posterior of a Dawid-Skene "
+            "model of every annotator's reliability (crowd-kit); below `min_posterior` it goes "
+            "to review, showing the weighted and the majority label."
+        ),
+    )
+    entity_policy: Literal["strict", "majority", "threshold", "weighted"] = Field(
         "majority",
         description=(
             "How spans become gold. majority: a span marked by at least `majority` of a "
             "document's annotators is gold, one marked by fewer than `entity_review_floor` is "
             "rejected, the rest (ties) go to review. threshold: as majority, but a span needs "
             "`entity_min_annotators` to be gold. strict: a span needs `entity_min_annotators`, "
-            "and any other span sends it to review."
+            "and any other span sends it to review. weighted: each annotator's vote counts "
+            "log(p/(1-p)) of their competence p (Dawid-Skene on token labels); a span whose "
+            "posterior reaches `min_posterior` is gold, one at or below 1 - `min_posterior` is "
+            "rejected, the rest go to review."
         ),
+    )
+    min_posterior: float = Field(
+        0.8,
+        ge=0.5,
+        lt=1,
+        description="weighted policies: posterior a label or span needs to be decided "
+        "without a reviewer.",
     )
     entity_min_annotators: int = Field(
         2, ge=1, description="Annotators that must mark the same span and label for it to be gold."
@@ -195,6 +214,30 @@ class AdjudicationSettings(_Section):
     senior: list[str] = Field(
         default_factory=list,
         description="tie_breaker = senior: annotator names, most senior first.",
+    )
+
+
+class QualitySettings(_Section):
+    control_fraction: float = Field(
+        0.0,
+        ge=0,
+        le=0.5,
+        description="Share of each annotator's queue given to control documents: documents "
+        "that already have gold, shown blind and without pre-labels. Their labels never "
+        "change gold; they measure each annotator's accuracy.",
+    )
+    min_control_score: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="An annotator whose control score (entity F1 and stance accuracy) falls "
+        "below this gets a warning in `curate agreement`.",
+    )
+    pause_limit_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Terminal annotator: a pause between two keys longer than this is not "
+        "counted as labelling time.",
     )
 
 
@@ -290,6 +333,7 @@ class Settings(_Section):
     annotators: list[Annotator] = Field(default_factory=list)
     assignment: AssignmentSettings = AssignmentSettings()
     adjudication: AdjudicationSettings = AdjudicationSettings()
+    quality: QualitySettings = QualitySettings()
     release: ReleaseSettings
     prelabel: PrelabelSettings = PrelabelSettings()
     train: TrainSettings = TrainSettings()

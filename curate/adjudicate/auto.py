@@ -8,6 +8,9 @@ it rests on. Rules:
   `adjudication.majority` of them -> `majority`; otherwise `open`;
 - entities: each span is gold, rejected or open under `entity_policy` (see spans.py); the item
   is `open` while any span is, keeping the gold ones, and a reviewer sees only the open spans;
+- `weighted` policies: a Dawid-Skene model of every annotator's reliability (crowd-kit), fitted
+  on all annotations, weighs the votes; the posterior goes into the decision's payload beside
+  what majority would say, and below `min_posterior` the item goes to review;
 - an even split (2-2) goes to `tie_breaker`: a reviewer (default), the pre-label's side or the
   most senior annotator's side (method `tie-prelabel` / `tie-senior`);
 - an item a reviewer decided is never touched again by a rule;
@@ -18,6 +21,7 @@ it rests on. Rules:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,6 +32,7 @@ from curate.agreement import store_scores
 from curate.agreement.data import load
 from curate.config import Settings
 from curate.errors import UsageError
+from curate.quality.competence import Competence, estimate
 from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
 from curate.store.current import OPEN, current_decisions
@@ -89,12 +94,18 @@ def auto_adjudicate(
         else {}
     )
     recomputed = []
+    competence = _competence(connection, settings)
     for document_id in sorted(ready):
         found = ready[document_id]
         based_on = tuple(sorted(a.id for a in found if a.id is not None))
         ties = TieRule(settings, found, suggested.get(document_id, []))
-        proposals = _stance_proposals(found, settings, ties) + [
-            _entity_proposal(found, settings, ties)
+        posterior = (
+            (lambda target, d=document_id: competence.stance_posterior(d, target))
+            if competence is not None and settings.adjudication.stance_policy == "weighted"
+            else None
+        )
+        proposals = _stance_proposals(found, settings, ties, posterior) + [
+            _entity_proposal(found, settings, ties, competence)
         ]
         touched = False
         for kind, target, method, payload, reason in proposals:
@@ -135,6 +146,14 @@ def auto_adjudicate(
 Proposal = tuple[str, str | None, str, dict[str, Any], str]
 
 
+def _competence(connection: Connection, settings: Settings) -> Competence | None:
+    """Fitted on every newest annotation, only when a policy needs it."""
+    rules = settings.adjudication
+    if "weighted" not in (rules.stance_policy, rules.entity_policy):
+        return None
+    return estimate(load(connection, settings))
+
+
 class TieRule:
     """`[adjudication] tie_breaker` for one document: which side of an even split wins."""
 
@@ -170,7 +189,12 @@ class TieRule:
         return chosen[0] if chosen and chosen[0] in labels else None
 
 
-def _stance_proposals(found: list[Annotation], settings: Settings, ties: TieRule) -> list[Proposal]:
+def _stance_proposals(
+    found: list[Annotation],
+    settings: Settings,
+    ties: TieRule,
+    posterior_of: Callable[[str], dict[str, float]] | None = None,
+) -> list[Proposal]:
     proposals: list[Proposal] = []
     for target in settings.target_names():
         # A stance outside curate.toml's labels (possible in imports) never becomes gold.
@@ -183,10 +207,20 @@ def _stance_proposals(found: list[Annotation], settings: Settings, ties: TieRule
             continue  # too few annotators gave this target a stance to settle it
         tally = ", ".join(f"{label} {n}" for label, n in votes.most_common())
         (top, count), *rest = votes.most_common()
+        posterior = (
+            {k: v for k, v in posterior_of(target).items() if k in known} if posterior_of else {}
+        )
         if not rest:
             proposals.append(
                 ("stance", target, "unanimous", {"label": top}, f"all {voters} chose {top}")
             )
+        elif posterior:
+            majority = (
+                top
+                if count / voters >= settings.adjudication.majority and count > rest[0][1]
+                else None
+            )
+            proposals.append(_weighted_stance(target, posterior, majority, tally, settings))
         elif count / voters >= settings.adjudication.majority and count > rest[0][1]:
             reason = f"{count} of {voters} chose {top} ({tally})"
             proposals.append(("stance", target, "majority", {"label": top}, reason))
@@ -204,9 +238,28 @@ def _stance_proposals(found: list[Annotation], settings: Settings, ties: TieRule
     return proposals
 
 
-def _entity_proposal(found: list[Annotation], settings: Settings, ties: TieRule) -> Proposal:
+def _weighted_stance(
+    target: str,
+    posterior: dict[str, float],
+    majority: str | None,
+    tally: str,
+    settings: Settings,
+) -> Proposal:
+    best = max(posterior, key=lambda label: posterior[label])
+    chance = posterior[best]
+    said = f"weighted vote {best} {chance:.2f}; majority {majority or 'none'} ({tally})"
+    payload: dict[str, Any] = {"posterior": posterior, "majority": majority}
+    if chance >= settings.adjudication.min_posterior:
+        return "stance", target, "weighted", {"label": best} | payload, said
+    return "stance", target, OPEN, {"label": None} | payload, f"too close: {said}"
+
+
+def _entity_proposal(
+    found: list[Annotation], settings: Settings, ties: TieRule, competence: Competence | None
+) -> Proposal:
     rules = settings.adjudication
-    merge = merge_spans(found, rules, ties.spans if ties.active else None)
+    weights = competence.entity_weights() if competence is not None else None
+    merge = merge_spans(found, rules, ties.spans if ties.active else None, weights)
     payload: dict[str, Any] = {"spans": merge.gold, "policy": rules.entity_policy}
     if merge.rejected:
         payload["rejected"] = merge.rejected
@@ -217,7 +270,9 @@ def _entity_proposal(found: list[Annotation], settings: Settings, ties: TieRule)
         return "entity", None, OPEN, payload, reason
     unanimous = not merge.rejected and all(s["method"] == "unanimous" for s in merge.gold)
     reason = f"{counts} of {merge.annotators} annotators' spans ({rules.entity_policy} policy)"
-    return "entity", None, "unanimous" if unanimous else "majority", payload, reason
+    weighted = any("posterior" in s for s in merge.gold + merge.rejected)
+    method = "unanimous" if unanimous else ("weighted" if weighted else "majority")
+    return "entity", None, method, payload, reason
 
 
 def describe(report: AutoReport) -> dict[str, Any]:

@@ -37,13 +37,23 @@ def review_queue(connection: Connection) -> list[QueueEntry]:
         if decision.method == OPEN:
             spans = len(decision.payload.get("open", []))
             name = f"entities ({spans} open)" if kind == "entity" else f"stance:{target}"
-            open_items.setdefault(document_id, []).append(name)
+            open_items.setdefault(document_id, []).append(name + _weighted_note(decision))
     scores = queries.document_scores(connection)
     entries = [QueueEntry(d, scores.get(d), tuple(items)) for d, items in open_items.items()]
     return sorted(
         entries,
         key=lambda e: (e.score is None, e.score if e.score is not None else 0, e.document_id),
     )
+
+
+def _weighted_note(decision: Decision) -> str:
+    """A weighted policy's call on an open stance, beside what majority says."""
+    posterior = decision.payload.get("posterior")
+    if not posterior:
+        return ""
+    best = max(posterior, key=posterior.get)
+    majority = decision.payload.get("majority") or "none"
+    return f" (weighted {best} {posterior[best]:.2f}, majority {majority})"
 
 
 def next_document(connection: Connection) -> QueueEntry | None:

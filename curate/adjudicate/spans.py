@@ -5,7 +5,12 @@ A candidate is one (start, end, label) and its votes are the annotators who mark
 - strict: gold with `entity_min_annotators` votes, otherwise open;
 - threshold: gold with `entity_min_annotators` votes; otherwise open when its share of the
   document's annotators reaches `entity_review_floor`, else rejected;
-- majority: as threshold, with the `majority` share in place of the vote count.
+- majority: as threshold, with the `majority` share in place of the vote count;
+- weighted: every annotator of the document votes for or against the candidate with the weight
+  log(p/(1-p)) of their competence p; the posterior (the logistic of the sum) decides: gold at
+  `min_posterior` or above, rejected at 1 - `min_posterior` or below, open between. Of
+  overlapping gold candidates the most probable stays and the others are rejected (open if
+  equally probable). Without competence figures (too few annotators to fit) it is majority.
 An even split (a candidate marked by exactly half of the document's annotators, every open
 candidate of its cluster alike) goes to `tie_breaker` when one is set: it names the tied
 candidates that become gold (method `tie-<rule>`), the rest of them are rejected; None leaves
@@ -20,8 +25,9 @@ them open. Two rules keep a reviewer in the loop where the votes alone would dec
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -46,8 +52,12 @@ def merge_spans(
     found: Sequence[Annotation],
     rules: AdjudicationSettings,
     tie_breaker: TieBreaker | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> SpanMerge:
     everyone = len(found)
+    weighted = rules.entity_policy == "weighted" and bool(weights)
+    if rules.entity_policy == "weighted" and not weights:
+        rules = rules.model_copy(update={"entity_policy": "majority"})
     voters: dict[Key, set[str]] = defaultdict(set)
     texts: dict[Key, str] = {}
     for annotation in found:
@@ -56,38 +66,102 @@ def merge_spans(
             voters[key].add(annotation.annotator)
             texts[key] = span.text
     merge = SpanMerge(annotators=everyone)
+    posteriors: dict[Key, float] = {}
+    people = [a.annotator for a in found]
     for cluster in _overlap_clusters(sorted(voters)):
-        verdicts = {key: _verdict(len(voters[key]), everyone, rules) for key in cluster}
-        _open_competing_gold(cluster, verdicts, voters)
-        marked_here = set().union(*(voters[key] for key in cluster))
-        if (
-            rules.entity_policy != "strict"
-            and "gold" not in verdicts.values()
-            and len(marked_here) / everyone >= rules.entity_review_floor
-        ):
-            verdicts = _settle_by_characters(cluster, voters, everyone, rules)
-        if tie_breaker is not None:
-            _break_tie(cluster, verdicts, voters, everyone, tie_breaker)
-        for key in cluster:
-            start, end, label = key
-            votes = len(voters[key])
-            record = {
-                "start": start,
-                "end": end,
-                "label": label,
-                "text": texts[key],
-                "votes": votes,
-            }
-            if verdicts[key] == "gold":
-                method = "unanimous" if votes == everyone else "majority"
-                merge.gold.append(record | {"method": method})
-            elif verdicts[key] == "tie":
-                merge.gold.append(record | {"method": f"tie-{rules.tie_breaker}"})
-            elif verdicts[key] == "open":
-                merge.open.append(record)
-            else:
-                merge.rejected.append(record)
+        if weighted:
+            assert weights is not None
+            posteriors |= {key: _posterior(voters[key], people, weights) for key in cluster}
+            verdicts = _weighted_verdicts(cluster, posteriors, rules.min_posterior)
+        else:
+            verdicts = _counted_verdicts(cluster, voters, everyone, rules, tie_breaker)
+        _record(merge, cluster, verdicts, voters, texts, everyone, rules, posteriors)
     return merge
+
+
+def _counted_verdicts(
+    cluster: list[Key],
+    voters: dict[Key, set[str]],
+    everyone: int,
+    rules: AdjudicationSettings,
+    tie_breaker: TieBreaker | None,
+) -> dict[Key, str]:
+    verdicts = {key: _verdict(len(voters[key]), everyone, rules) for key in cluster}
+    _open_competing_gold(cluster, verdicts, voters)
+    marked_here = set().union(*(voters[key] for key in cluster))
+    if (
+        rules.entity_policy != "strict"
+        and "gold" not in verdicts.values()
+        and len(marked_here) / everyone >= rules.entity_review_floor
+    ):
+        verdicts = _settle_by_characters(cluster, voters, everyone, rules)
+    if tie_breaker is not None:
+        _break_tie(cluster, verdicts, voters, everyone, tie_breaker)
+    return verdicts
+
+
+def _record(
+    merge: SpanMerge,
+    cluster: list[Key],
+    verdicts: dict[Key, str],
+    voters: dict[Key, set[str]],
+    texts: dict[Key, str],
+    everyone: int,
+    rules: AdjudicationSettings,
+    posteriors: dict[Key, float],
+) -> None:
+    for key in cluster:
+        start, end, label = key
+        votes = len(voters[key])
+        record: dict[str, Any] = {
+            "start": start,
+            "end": end,
+            "label": label,
+            "text": texts[key],
+            "votes": votes,
+        }
+        if key in posteriors:
+            record["posterior"] = round(posteriors[key], 4)
+        if verdicts[key] == "gold":
+            if votes == everyone:
+                method = "unanimous"
+            else:
+                method = "weighted" if key in posteriors else "majority"
+            merge.gold.append(record | {"method": method})
+        elif verdicts[key] == "tie":
+            merge.gold.append(record | {"method": f"tie-{rules.tie_breaker}"})
+        elif verdicts[key] == "open":
+            merge.open.append(record)
+        else:
+            merge.rejected.append(record)
+
+
+def _posterior(marked: set[str], people: list[str], weights: Mapping[str, float]) -> float:
+    """Logistic of the competence-weighted votes for minus those against (everyone who
+    labelled the document and did not mark it voted against)."""
+    score = sum(weights.get(p, 0.0) * (1 if p in marked else -1) for p in people)
+    return 1 / (1 + math.exp(-score))
+
+
+def _weighted_verdicts(
+    cluster: list[Key], posteriors: dict[Key, float], min_posterior: float
+) -> dict[Key, str]:
+    verdicts = {}
+    for key in cluster:
+        p = posteriors[key]
+        verdicts[key] = (
+            "gold" if p >= min_posterior else ("rejected" if p <= 1 - min_posterior else "open")
+        )
+    kept: list[Key] = []
+    for key in sorted((k for k in cluster if verdicts[k] == "gold"), key=lambda k: -posteriors[k]):
+        rival = next((k for k in kept if k[0] < key[1] and key[0] < k[1]), None)
+        if rival is None:
+            kept.append(key)
+        elif posteriors[rival] == posteriors[key]:
+            verdicts[key] = verdicts[rival] = "open"
+        else:
+            verdicts[key] = "rejected"
+    return verdicts
 
 
 def _break_tie(

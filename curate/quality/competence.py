@@ -1,0 +1,120 @@
+"""How reliable each annotator is, estimated from the labels alone with Dawid and Skene's model
+(crowd-kit's `DawidSkene`: a confusion matrix per annotator, fitted by EM).
+
+Stance: a task is one (document, target), its labels the stances given. Entities: a task is one
+token that some annotator of its document tagged, its labels the BIO tags (O where an annotator
+of the document left it untagged); tokens nobody tagged carry no disagreement and are left out.
+An annotator's competence is the model's expected accuracy: the prior of each true label times
+the chance they give that label when it is true, summed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from curate.agreement.data import MISSING, AgreementData
+from curate.agreement.tokens import TokenIndex
+
+ITERATIONS = 100
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One Dawid-Skene fit: competence per annotator and each task's posterior."""
+
+    competence: dict[str, float] = field(default_factory=dict)
+    posteriors: pd.DataFrame = field(default_factory=pd.DataFrame)  # task x label
+
+
+def dawid_skene(labels: pd.DataFrame) -> Fit:
+    """labels: columns task, worker, label. Needs two annotators or more to say anything."""
+    from crowdkit.aggregation import DawidSkene
+
+    if labels.empty or labels["worker"].nunique() < 2:
+        return Fit()
+    model = DawidSkene(n_iter=ITERATIONS).fit(labels)
+    errors, priors = model.errors_, model.priors_
+    assert errors is not None and priors is not None and model.probas_ is not None
+    competence = {}
+    for worker, rows in errors.groupby(level=0):
+        confusion = rows.droplevel(0)
+        hit = [
+            priors[label] * confusion.at[label, label]
+            for label in priors.index
+            if label in confusion.index
+        ]
+        competence[str(worker)] = round(float(sum(hit)), 4)
+    return Fit(competence, model.probas_)
+
+
+def stance_labels(data: AgreementData) -> pd.DataFrame:
+    """(task, worker, label) for every stance given; task = (document, target) as one string."""
+    target, document, coder = np.nonzero(data.stances != MISSING)
+    codes = data.stances[target, document, coder]
+    return pd.DataFrame(
+        {
+            "task": [
+                f"{data.documents[d]}\t{data.targets[t]}"
+                for d, t in zip(document, target, strict=True)
+            ],
+            "worker": np.asarray(data.coders, object)[coder],
+            "label": np.asarray(data.stance_labels, object)[codes],
+        }
+    )
+
+
+def token_labels(data: AgreementData) -> pd.DataFrame:
+    """(task, worker, label) on tokens some annotator tagged: task = global token number, label
+    the BIO tag number (0 = O)."""
+    tokens = TokenIndex(data.texts)
+    token_documents = tokens.token_documents()
+    tags = [
+        tokens.dense_tags(data.coder_spans(c, data.labelled[:, c])) for c in range(len(data.coders))
+    ]
+    tagged = np.zeros(len(token_documents), bool)
+    for dense in tags:
+        tagged |= dense > 0
+    where = np.flatnonzero(tagged)
+    frames = []
+    for c, dense in enumerate(tags):
+        mine = where[data.labelled[token_documents[where], c]]
+        frames.append(
+            pd.DataFrame(
+                {"task": mine, "worker": data.coders[c], "label": dense[mine].astype(np.int64)}
+            )
+        )
+    return (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["task", "worker", "label"])
+    )
+
+
+@dataclass(frozen=True)
+class Competence:
+    stance: Fit
+    entities: Fit
+
+    def entity_weights(self) -> dict[str, float]:
+        """Each annotator's vote on a span, log(p / (1 - p)) of their entity competence: the
+        weighted vote that is most often right when annotators err independently."""
+        return {
+            name: float(np.log(p / (1 - p)))
+            for name, p in (
+                (n, min(max(v, 0.01), 0.99)) for n, v in self.entities.competence.items()
+            )
+        }
+
+    def stance_posterior(self, document_id: str, target: str) -> dict[str, float]:
+        task = f"{document_id}\t{target}"
+        if task not in self.stance.posteriors.index:
+            return {}
+        row = self.stance.posteriors.loc[task]
+        return {str(label): round(float(p), 4) for label, p in row.items() if p > 0.00005}
+
+
+def estimate(data: AgreementData) -> Competence:
+    return Competence(dawid_skene(stance_labels(data)), dawid_skene(token_labels(data)))

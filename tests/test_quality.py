@@ -1,0 +1,70 @@
+"""Annotator quality on a simulation with a known truth (tests/simulation.py): five annotators
+with set error rates, one a spammer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from simulation import fill, project_toml, scores, truth
+
+from curate.adjudicate.auto import auto_adjudicate
+from curate.adjudicate.review import review_queue
+from curate.agreement.data import load
+from curate.project import Project
+from curate.quality.competence import estimate
+from curate.store import Store
+from curate.store.current import current_decisions
+
+KNOWN = truth(200)
+
+
+@pytest.fixture
+def simulated(tmp_path: Path, store: Store) -> tuple[Path, Store]:
+    fill(store, KNOWN)
+    return tmp_path, store
+
+
+def adjudicate(root: Path, store: Store, policy: str, **rules: object) -> Project:
+    project_toml(root, majority=0.51, stance_policy=policy, entity_policy=policy, **rules)
+    project = Project.load(root)
+    with store.transaction() as connection:
+        auto_adjudicate(connection, project.settings, "1")
+    return project
+
+
+def test_weighted_recovers_the_truth_better_than_majority(simulated: tuple[Path, Store]) -> None:
+    root, store = simulated
+    adjudicate(root, store, "majority")
+    majority_f1, majority_stance = scores(store, KNOWN)
+    project = adjudicate(root, store, "weighted", min_posterior=0.5)
+    weighted_f1, weighted_stance = scores(store, KNOWN)
+    assert weighted_stance > majority_stance and weighted_f1 > majority_f1
+    assert weighted_stance > 0.9 and weighted_f1 > 0.85
+
+    with store.connect() as connection:
+        competence = estimate(load(connection, project.settings))
+        decisions = current_decisions(connection)
+    for fit in (competence.stance, competence.entities):
+        assert min(fit.competence, key=fit.competence.__getitem__) == "spam"
+        assert fit.competence["ann"] > fit.competence["dan"]  # 10% against 35% errors
+    # Each weighted decision carries its posterior, and what majority would have said.
+    stance = [d for d in decisions.values() if d.kind == "stance" and d.method == "weighted"]
+    assert stance and all(
+        d.payload["posterior"][d.payload["label"]] >= 0.5 and "majority" in d.payload
+        for d in stance
+    )
+    spans = [s for d in decisions.values() if d.kind == "entity" for s in d.payload["spans"]]
+    assert any(s["method"] == "weighted" and s["posterior"] >= 0.5 for s in spans)
+
+
+def test_close_weighted_calls_go_to_review_beside_majority(simulated: tuple[Path, Store]) -> None:
+    root, store = simulated
+    adjudicate(root, store, "weighted", min_posterior=0.99)
+    with store.connect() as connection:
+        queue = review_queue(connection)
+        decisions = current_decisions(connection)
+    opened = [d for d in decisions.values() if d.kind == "stance" and d.method == "open"]
+    assert opened and all(d.payload["label"] is None and d.payload["posterior"] for d in opened)
+    shown = [item for entry in queue for item in entry.open_items if item.startswith("stance")]
+    assert shown and all("weighted" in item and "majority" in item for item in shown)
