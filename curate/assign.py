@@ -4,11 +4,17 @@ Documents are taken in id order; each goes to the annotators with the fewest doc
 ties broken by a hash of (document, annotator), so the same inputs always give the same
 assignment and adding documents later keeps the old assignments. A deterministic share of
 documents (`blind_fraction`) is marked blind: pushed without pre-labels, to measure anchoring.
+
+Control documents (`[quality] control_fraction`) are documents that already have gold, given to
+annotators who never labelled them, so that share of each annotator's queue is controls. They
+go out without pre-labels and are not told apart from the rest; their labels score the
+annotator and never count towards gold.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +38,7 @@ class AssignmentReport:
     new: int
     documents: int
     per_annotator: dict[str, int]
+    controls: int = 0  # of the new assignments, how many are control documents
 
 
 def plan(
@@ -67,10 +74,36 @@ def plan(
     return rows
 
 
+def plan_controls(
+    settled: Sequence[str],
+    annotators: Sequence[str],
+    fraction: float,
+    regular: Counter[str],
+    controls: Counter[str],
+    taken: set[tuple[str, str]],
+) -> list[tuple[str, str, bool]]:
+    """New control rows, so controls are `fraction` of each annotator's queue: documents with
+    gold the annotator never had (`taken`: (document, annotator) assigned or annotated)."""
+    rows = []
+    for annotator in annotators:
+        wanted = math.floor(fraction * regular[annotator] / (1 - fraction) + 0.5)
+        missing = wanted - controls[annotator]
+        if missing <= 0:
+            continue
+        fresh = (d for d in settled if (d, annotator) not in taken)
+        chosen = sorted(fresh, key=lambda d: unit(d, annotator, "control"))[:missing]
+        rows += [(d, annotator, False) for d in chosen]
+    return rows
+
+
 def assign(
-    store: Store, annotators: Sequence[str], overlap: int, blind_fraction: float = 0.0
+    store: Store,
+    annotators: Sequence[str],
+    overlap: int,
+    blind_fraction: float = 0.0,
+    control_fraction: float = 0.0,
 ) -> AssignmentReport:
-    """Assign every unassigned document slot; one transaction."""
+    """Assign every unassigned document slot, then control documents; one transaction."""
     if not 0 <= blind_fraction <= 1:
         raise UsageError(f"--blind-fraction {blind_fraction} must be between 0 and 1")
     with store.transaction() as connection:
@@ -78,7 +111,22 @@ def assign(
         ids = queries.document_ids(connection)
         rows = plan(ids, annotators, overlap, existing, blind_fraction)
         queries.insert_assignments(connection, rows)
+        controls: list[tuple[str, str, bool]] = []
+        if control_fraction > 0:
+            pairs = queries.control_pairs(connection)
+            assigned = {
+                (d, a) for d, people in queries.assignment_map(connection).items() for a in people
+            }
+            controls = plan_controls(
+                queries.settled_documents(connection),
+                annotators,
+                control_fraction,
+                Counter(a for _, a in assigned - pairs),
+                Counter(a for _, a in pairs),
+                assigned | queries.annotated_pairs(connection),
+            )
+            queries.insert_assignments(connection, controls, control=True)
         totals = Counter(
             a for people in queries.assignment_map(connection).values() for a in people
         )
-    return AssignmentReport(len(rows), len(ids), dict(totals))
+    return AssignmentReport(len(rows) + len(controls), len(ids), dict(totals), len(controls))

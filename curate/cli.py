@@ -626,8 +626,10 @@ def push_command(
     for name, project_id in report.projects.items():
         table.add_row(name, str(project_id), str(report.new_tasks.get(name, 0)))
     out.print(table)
+    controls = f" ({report.controls} control documents)" if report.controls else ""
     out.print(
-        f"{report.assigned} new assignments; {report.blind} tasks sent without pre-labels",
+        f"{report.assigned} new assignments{controls}; {report.blind} tasks sent without "
+        "pre-labels",
         highlight=False,
     )
     if report.adopted:

@@ -487,3 +487,71 @@ async def test_review_panes_follow_the_span_in_focus_on_a_long_document(
         scrolls = [pane.scroll_y for pane in app.query("#panes DocumentView")]
         assert len(scrolls) == 2 and all(y > 20 for y in scrolls)
     store.close()
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.anyio
+async def test_labelling_time_leaves_out_pauses_over_the_limit(project: Project) -> None:
+    """pause_limit_seconds is 120: 5 s, then a 10-minute pause (not counted), then 10 s and
+    20 s of work make 35 s on the stored annotation."""
+    clock = Clock()
+    store = project.open_store()
+    app = AnnotateApp(project, store, "alice", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        for step in (5, 600, 10):
+            clock.now += step
+            await pilot.press("right")
+        clock.now += 20
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    store.close()
+    [stored] = annotations_of(project, "alice")
+    assert stored.lead_time_seconds == 35.0
+
+
+@pytest.mark.anyio
+async def test_a_control_document_comes_without_suggestions(project: Project) -> None:
+    """With control_fraction set, alice's queue holds a document bob's labels made gold:
+    shown to her with no suggestions, and her labels on it leave its gold alone."""
+    from conftest import agree_on_the_suggestions
+
+    from curate.adjudicate.auto import auto_adjudicate
+
+    store = project.open_store()
+    with store.connect() as connection:
+        ids = queries.document_ids(connection)
+    agree_on_the_suggestions(project)  # alice and bob: every document is gold
+    # carol has none yet: her controls are the gold documents she never saw.
+    toml = project.root / "curate.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("control_fraction = 0.0", "control_fraction = 0.5"),
+        encoding="utf-8",
+    )
+    project = Project.load(project.root)
+    with store.connect() as connection:
+        gold_before = queries.gold_entities(connection)
+    app = AnnotateApp(project, store, "carol")
+    async with app.run_test(size=SIZE) as pilot:
+        with store.connect() as connection:
+            controls = {d for d, who in queries.control_pairs(connection) if who == "carol"}
+        assert controls and controls <= set(ids)
+        while app.opened is not None and app.opened.document_id not in controls:
+            await pilot.press("right_square_bracket")
+        assert app.opened is not None and app.opened.state.suggestions == []
+        await pilot.press("ctrl+s")  # carol finds no names at all
+        await pilot.pause()
+    with store.transaction() as connection:
+        report = auto_adjudicate(connection, project.settings, "0.1")
+        # Her annotation is no evidence: nothing is decided again, gold stays as it was.
+        assert report.recomputed == 0 and not report.decided
+        assert queries.gold_entities(connection) == gold_before
+    store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +69,15 @@ class AnnotateApp(App[None]):
     """
     BINDINGS = [*KEYS]
 
-    def __init__(self, project: Project, store: Store, annotator: str):
+    def __init__(
+        self,
+        project: Project,
+        store: Store,
+        annotator: str,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         super().__init__()
-        self.session = AnnotationSession(project, store, annotator)
+        self.session = AnnotationSession(project, store, annotator, clock)
         self.settings = project.settings
         self.colours = {label.name: label.colour for label in self.settings.entity_labels}
         self.hotkeys = {label.hotkey: label.name for label in self.settings.entity_labels}
@@ -111,6 +119,7 @@ class AnnotateApp(App[None]):
     def refresh_view(self, message: str = "") -> None:
         opened = self.opened
         assert opened is not None
+        opened.timer.touch()  # every action redraws: the time between them is labelling
         state = opened.state
         done, assigned = self.session.progress()
         self.title = f"curate annotate · {done}/{assigned} done"

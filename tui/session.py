@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +58,45 @@ class Drafts:
         self._write("position.json", {"document": document_id})
 
 
+class ActiveTime:
+    """Seconds of active labelling on one document: the gaps between the annotator's actions,
+    leaving out any gap longer than the pause limit (they were away, not labelling)."""
+
+    def __init__(self, pause_limit: float, clock: Callable[[], float]):
+        self.pause_limit, self.clock = pause_limit, clock
+        self.seconds = 0.0
+        self.last = clock()
+
+    def touch(self) -> None:
+        now = self.clock()
+        if now - self.last <= self.pause_limit:
+            self.seconds += now - self.last
+        self.last = now
+
+    def total(self) -> float:
+        self.touch()
+        return self.seconds
+
+
 @dataclass
 class Opened:
     document_id: str
     document: Document
     state: AnnotationState
     submitted: bool  # this annotator already stored a revision of it
-    opened_at: float
+    timer: ActiveTime = field(repr=False)
     skipped_reason: str | None = None  # their newest revision skipped it, saying why
     draft: bool = False  # opened from a draft not submitted yet (said so on screen)
 
 
 class AnnotationSession:
-    def __init__(self, project: Project, store: Store, annotator: str):
+    def __init__(
+        self,
+        project: Project,
+        store: Store,
+        annotator: str,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         settings = project.settings
         if annotator not in {a.name for a in settings.annotators}:
             names = ", ".join(a.name for a in settings.annotators) or "none"
@@ -78,14 +105,16 @@ class AnnotationSession:
                 "use --as NAME or add them under [[annotators]]"
             )
         self.project, self.store, self.annotator = project, store, annotator
+        self.clock = clock
         self.guideline_version = project.guideline_version()
         self.drafts = Drafts(project.root / ".curate" / "drafts" / annotator)
         with store.connect() as connection:
             self.assigned: list[str] = queries.assignments_of(connection, annotator)
-        if not self.assigned:
-            # Nothing pushed yet: assign here exactly as `curate push` would.
+        controls = settings.quality.control_fraction
+        if not self.assigned or controls:
+            # Nothing pushed yet (or controls to top up): assign as `curate push` would.
             everyone = [a.name for a in settings.annotators]
-            assign(store, everyone, settings.assignment.overlap)
+            assign(store, everyone, settings.assignment.overlap, control_fraction=controls)
             with store.connect() as connection:
                 self.assigned = queries.assignments_of(connection, annotator)
         if not self.assigned:
@@ -109,7 +138,9 @@ class AnnotationSession:
         settings = self.project.settings
         with self.store.connect() as connection:
             document = queries.get_document(connection, document_id)
-            suggestions = queries.prelabels_for(connection, document_id)
+            # Blind and control documents are labelled without suggestions.
+            plain = queries.without_prelabels(connection, document_id, self.annotator)
+            suggestions = [] if plain else queries.prelabels_for(connection, document_id)
             history = queries.annotation_history(connection, document_id, self.annotator)
         assert document is not None  # assignments reference stored documents
         state = AnnotationState(
@@ -138,7 +169,7 @@ class AnnotationSession:
             document,
             state,
             bool(history),
-            time.monotonic(),
+            ActiveTime(settings.quality.pause_limit_seconds, self.clock),
             skipped,
             draft=draft is not None,
         )
@@ -159,7 +190,7 @@ class AnnotationSession:
             if skipped_reason
             else tuple(StanceLabel(t, label) for t, label in state.stances.items()),
             skipped_reason=skipped_reason,
-            lead_time_seconds=round(time.monotonic() - opened.opened_at, 3),
+            lead_time_seconds=round(opened.timer.total(), 3),
             from_prelabel=bool(use["accepted"] or use["changed"]),
             prelabel_changed=bool(use["changed"] or use["rejected"]),
             suggestion_use=use | {"statuses": [s.status for s in state.suggestions]},

@@ -204,7 +204,7 @@ def load(
     connection: Connection, settings: Settings, document_ids: Sequence[str] | None = None
 ) -> AgreementData:
     """Everything agreement needs from the store (optionally for some documents only)."""
-    table = read_annotations(connection, document_ids, newest_only=True)
+    table = read_annotations(connection, document_ids, newest_only=True, evidence_only=True)
     return from_store(connection, table, settings)
 
 

@@ -1,6 +1,7 @@
 """`curate push`: one Label Studio project per annotator, holding only their documents, with
-pre-labels as predictions (left out for blind documents). Re-running sends only what is new,
-checked against the server first (reconcile.py), so an interrupted push never duplicates."""
+pre-labels as predictions (left out for blind and control documents). Re-running sends only
+what is new, checked against the server first (reconcile.py), so an interrupted push never
+duplicates."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class PushReport:
     adopted: int = 0  # tasks an interrupted push had made, found on the server and recorded
     duplicates: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # name -> doc -> ids
     assigned: int = 0
+    controls: int = 0  # of the new assignments, control documents (sent without pre-labels)
     blind: int = 0
 
 
@@ -162,7 +164,14 @@ def push(
     settings = project.settings
     names = [a.name for a in settings.annotators]
     report = PushReport()
-    report.assigned = assign(store, names, settings.assignment.overlap, blind_fraction).new
+    assigned = assign(
+        store,
+        names,
+        settings.assignment.overlap,
+        blind_fraction,
+        settings.quality.control_fraction,
+    )
+    report.assigned, report.controls = assigned.new, assigned.controls
     ensure_users(client, store, project, url)
     order = settings.prelabel.labellers
     project_ids = {name: ensure_project(client, store, project, name, url) for name in names}
@@ -173,6 +182,7 @@ def push(
             report.duplicates[name] = found.duplicates
     with store.connect() as connection:
         blind = queries.blind_documents(connection)
+        controls = queries.control_pairs(connection)
         pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
         # Label Studio serves tasks in the order they were made: push them in queue order.
         pending = {
@@ -208,7 +218,7 @@ def push(
                         "annotator": name,
                     }
                 }
-                if document_id not in blind:
+                if document_id not in blind and (document_id, name) not in controls:
                     task["predictions"] = predictions(suggestions.get(document_id, []), order)
                 else:
                     report.blind += 1

@@ -64,7 +64,8 @@ def collect_rows(
         unresolved=gold.unresolved,
         methods=dict(sorted(gold.methods.items())),
     )
-    rows.annotations = pseudonymized(read_annotations(connection), salt)
+    # Control documents' annotations measure annotators; they are not behind any gold.
+    rows.annotations = pseudonymized(read_annotations(connection, evidence_only=True), salt)
     scores = pa.nulls(rows.gold.num_rows, pa.float64())
     if rows.annotations.num_rows:
         rows.agreement = from_store(connection, rows.annotations, settings)

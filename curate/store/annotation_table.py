@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from curate.store.arrow import read_table
 from curate.store.chunks import in_chunks
+from curate.store.queries.annotations import is_control
 from curate.store.schema import annotations as annotation_rows
 
 STRING = pa.string()
@@ -42,21 +43,30 @@ ORDER = [("document_id", "ascending"), ("annotator", "ascending"), ("revision", 
 
 
 def read_annotations(
-    connection: Connection, document_ids: Sequence[str] | None = None, newest_only: bool = False
+    connection: Connection,
+    document_ids: Sequence[str] | None = None,
+    newest_only: bool = False,
+    evidence_only: bool = False,
 ) -> pa.Table:
     """Every revision (or with newest_only, the newest of each document and annotator), for
-    some documents or all, sorted by document, annotator and revision."""
+    some documents or all, sorted by document, annotator and revision; evidence_only leaves
+    out annotations of control documents (they measure annotators, never gold)."""
     chunks = [None] if document_ids is None else list(in_chunks(document_ids))
     found = [ANNOTATION_TABLE.empty_table()]
     for chunk in chunks:
         found.append(
-            read_table(connection, _query(connection, chunk, newest_only), ANNOTATION_TABLE)
+            read_table(
+                connection, _query(connection, chunk, newest_only, evidence_only), ANNOTATION_TABLE
+            )
         )
     return pa.concat_tables(found).combine_chunks().sort_by(ORDER)
 
 
 def _query(
-    connection: Connection, document_ids: Sequence[str] | None, newest_only: bool
+    connection: Connection,
+    document_ids: Sequence[str] | None,
+    newest_only: bool,
+    evidence_only: bool,
 ) -> Select[Any]:
     a = annotation_rows.c
     query = select(
@@ -76,6 +86,8 @@ def _query(
     )
     if document_ids is not None:
         query = query.where(a.document_id.in_(document_ids))
+    if evidence_only:
+        query = query.where(~is_control())
     if newest_only:
         newest = (
             select(a.document_id, a.annotator, func.max(a.revision).label("revision"))

@@ -77,6 +77,8 @@ assignments = Table(
     Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
     Column("annotator", String(64), nullable=False),
     Column("blind", Boolean, nullable=False, default=False),
+    # A document with gold given to measure the annotator: no pre-labels, never evidence.
+    Column("control", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("document_id", "annotator", name="uq_assignment"),
 )

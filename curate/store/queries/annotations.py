@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    exists,
     func,
     insert,
     select,
@@ -24,17 +25,62 @@ from curate.store.schema import (
 )
 
 
-def insert_assignments(connection: Connection, rows: list[tuple[str, str, bool]]) -> None:
-    """(document_id, annotator, blind) triples."""
+def insert_assignments(
+    connection: Connection, rows: list[tuple[str, str, bool]], control: bool = False
+) -> None:
+    """(document_id, annotator, blind) triples; control: they are control documents."""
     if rows:
         created = now()
         connection.execute(
             insert(assignments),
             [
-                {"document_id": d, "annotator": a, "blind": b, "created_at": created}
+                {
+                    "document_id": d,
+                    "annotator": a,
+                    "blind": b,
+                    "control": control,
+                    "created_at": created,
+                }
                 for d, a, b in rows
             ],
         )
+
+
+def control_pairs(connection: Connection) -> set[tuple[str, str]]:
+    """(document id, annotator) of every control assignment."""
+    rows = connection.execute(
+        select(assignments.c.document_id, assignments.c.annotator).where(
+            assignments.c.control.is_(True)
+        )
+    )
+    return {(d, a) for d, a in rows}
+
+
+def is_control() -> Any:
+    """SQL: the annotation's (document, annotator) is a control assignment."""
+    return exists().where(
+        assignments.c.document_id == annotation_rows.c.document_id,
+        assignments.c.annotator == annotation_rows.c.annotator,
+        assignments.c.control.is_(True),
+    )
+
+
+def without_prelabels(connection: Connection, document_id: str, annotator: str) -> bool:
+    """The document goes to this annotator blind or as a control: no suggestions shown."""
+    found = connection.execute(
+        select(assignments.c.blind, assignments.c.control).where(
+            assignments.c.document_id == document_id, assignments.c.annotator == annotator
+        )
+    ).first()
+    return found is not None and bool(found.blind or found.control)
+
+
+def annotated_pairs(connection: Connection) -> set[tuple[str, str]]:
+    """(document id, annotator) of every document someone annotated."""
+    rows = connection.execute(
+        select(annotation_rows.c.document_id, annotation_rows.c.annotator).distinct()
+    )
+    return {(d, a) for d, a in rows}
 
 
 def assignment_map(connection: Connection) -> dict[str, set[str]]:
@@ -54,11 +100,12 @@ def blind_documents(connection: Connection) -> set[str]:
 
 
 def assignments_of(connection: Connection, annotator: str) -> list[str]:
+    """Their documents by id, so control documents sit among the others."""
     return list(
         connection.scalars(
             select(assignments.c.document_id)
             .where(assignments.c.annotator == annotator)
-            .order_by(assignments.c.id)
+            .order_by(assignments.c.document_id)
         )
     )
 
@@ -161,12 +208,17 @@ def annotation_history(
 def newest_annotations(
     connection: Connection, document_ids: Sequence[str] | None = None
 ) -> list[Annotation]:
-    """The newest revision of every (document, annotator), optionally for some documents."""
-    newest = select(
-        annotation_rows.c.document_id,
-        annotation_rows.c.annotator,
-        func.max(annotation_rows.c.revision).label("revision"),
-    ).group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+    """The newest revision of every (document, annotator), optionally for some documents: the
+    evidence adjudication weighs, so annotations of control documents are left out."""
+    newest = (
+        select(
+            annotation_rows.c.document_id,
+            annotation_rows.c.annotator,
+            func.max(annotation_rows.c.revision).label("revision"),
+        )
+        .where(~is_control())
+        .group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+    )
     if document_ids is None:
         chunks: list[Sequence[str] | None] = [None]
     else:

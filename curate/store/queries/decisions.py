@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Select,
     case,
     delete,
     func,
@@ -117,18 +118,26 @@ def gold_entities(connection: Connection) -> dict[str, list[Span]]:
     }
 
 
-def _decided_documents(connection: Connection, settled: bool) -> int:
+def _decided(settled: bool) -> Select[Any]:
     """Documents whose items are all settled (no item's newest decision is `open`), or with
     settled False, documents with an item waiting for review."""
     current = current_table()
     still_open = func.sum(case((current.c.method == OPEN, 1), else_=0))
-    chosen = (
+    return (
         select(current.c.document_id)
         .group_by(current.c.document_id)
         .having(still_open == 0 if settled else still_open > 0)
-        .subquery()
     )
+
+
+def _decided_documents(connection: Connection, settled: bool) -> int:
+    chosen = _decided(settled).subquery()
     return int(connection.scalar(select(func.count()).select_from(chosen)) or 0)
+
+
+def settled_documents(connection: Connection) -> list[str]:
+    """Documents with gold: every item decided, none waiting for review."""
+    return sorted(connection.scalars(_decided(settled=True)))
 
 
 def stage_counts(connection: Connection) -> dict[str, int]:
