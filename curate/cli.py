@@ -55,6 +55,7 @@ from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.tables import print_evaluation, print_training
 from curate.prelabel.train import train
 from curate.project import Project, init_project
+from curate.quality.annotators import control_warnings
 from curate.store import Store, open_store, queries
 from curate.store.database import DB_URL_VARIABLE, explain
 
@@ -722,6 +723,8 @@ def agreement_command(
     if html is not None:
         title = f"curate agreement: {project.settings.project.name}"
         _write_text(html, render_html(report, title))
+    for line in control_warnings(report["annotator_quality"]):
+        err.print(f"warning: {line}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

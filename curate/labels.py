@@ -3,6 +3,7 @@ refused with the two ways to fix it (map them, or adopt them into curate.toml)."
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -44,3 +45,8 @@ def unknown_labels_error(path: Path, unknown: Counter[str]) -> InputError:
         f"with --label-map '{example}', or add them to curate.toml with --adopt-labels; "
         "nothing was imported"
     )
+
+
+def stance_column(target: str) -> str:
+    """The gold column of a stance target in releases and frames: stance_united_states."""
+    return "stance_" + re.sub(r"[^0-9a-z]+", "_", target.lower()).strip("_")

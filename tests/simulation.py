@@ -96,15 +96,7 @@ def labels_of(
 
 def fill(store: Store, known: Truth, seed: int = 11) -> None:
     """Every annotator labels every document (one revision each)."""
-    rng = np.random.default_rng(seed)
-    with store.transaction() as connection:
-        queries.insert_documents(connection, known.documents)
-        for document in known.documents:
-            for who in ERRORS:
-                spans, stances = labels_of(who, document, known, rng)
-                queries.add_annotation(
-                    connection, Annotation(document.id, who, "test", spans, stances)
-                )
+    fill_some(store, known, len(known.documents), seed)
 
 
 def scores(store: Store, known: Truth) -> tuple[float, float]:
@@ -119,3 +111,56 @@ def scores(store: Store, known: Truth) -> tuple[float, float]:
         tp, fp, fn = tp + len(gold & true), fp + len(gold - true), fn + len(true - gold)
         right += stances.get(document.id, {}).get("Iran") == known.stances[document.id]
     return 2 * tp / (2 * tp + fp + fn), right / len(known.documents)
+
+
+def gold_and_controls(store: Store, known: Truth, controls: int, seed: int = 13) -> None:
+    """The last `controls` documents are gold from outside (as `curate import-gold` would
+    record it) and nobody labelled them; each annotator gets them all as control documents
+    and labels them at their error rate."""
+    from curate.records import Decision
+
+    rng = np.random.default_rng(seed)
+    chosen = known.documents[-controls:]
+    with store.transaction() as connection:
+        for document in chosen:
+            spans = [
+                {"start": s, "end": e, "label": label, "text": document.text[s:e]}
+                for s, e, label in sorted(known.spans[document.id])
+            ]
+            for kind, target, payload in (
+                ("entity", None, {"spans": spans}),
+                ("stance", "Iran", {"label": known.stances[document.id]}),
+            ):
+                queries.add_decision(
+                    connection,
+                    Decision(
+                        document_id=document.id,
+                        kind=kind,
+                        target=target,
+                        method="imported",
+                        payload=payload,
+                        based_on=(),
+                        decided_by="test",
+                    ),
+                )
+        rows = [(d.id, who, False) for d in chosen for who in ERRORS]
+        queries.insert_assignments(connection, rows, control=True)
+        for document in chosen:
+            for who in ERRORS:
+                spans_given, stances = labels_of(who, document, known, rng)
+                queries.add_annotation(
+                    connection, Annotation(document.id, who, "test", spans_given, stances)
+                )
+
+
+def fill_some(store: Store, known: Truth, count: int, seed: int = 11) -> None:
+    """As fill, on the first `count` documents; the rest are stored but not labelled."""
+    rng = np.random.default_rng(seed)
+    with store.transaction() as connection:
+        queries.insert_documents(connection, known.documents)
+        for document in known.documents[:count]:
+            for who in ERRORS:
+                spans, stances = labels_of(who, document, known, rng)
+                queries.add_annotation(
+                    connection, Annotation(document.id, who, "test", spans, stances)
+                )

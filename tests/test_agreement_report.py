@@ -70,8 +70,21 @@ def test_report_on_the_label_studio_fixture_leaves_the_store_alone(project_dir: 
     pictures = images_of(html.read_text("utf-8"))
     # No stance and no suggestions in the export: no stance plot, no stance or anchoring tables.
     assert len(pictures) == 3 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pictures)
-    # entity pairs, lowest agreement
-    assert open_in_chromium(html) == {"images": 3, "loaded": 3, "tables": 2}
+    # entity pairs, lowest agreement, αu per label and per pair, annotators, time, and one
+    # table for each of the three annotators
+    assert open_in_chromium(html) == {"images": 3, "loaded": 3, "tables": 9}
+    # Per annotator: competence, time (Label Studio's lead_time) and αu are all reported.
+    quality = report["annotator_quality"]["annotators"]
+    assert len(quality) == 3
+    for figures in quality.values():
+        assert 0.5 < figures["competence"]["entities"] <= 1
+        assert figures["competence"]["stance"] is None  # the export has no stance
+        assert figures["time"]["annotations"] >= 128 and figures["time"]["median_seconds"] > 0
+        assert figures["control"] is None and figures["gold"] is None
+    alpha = report["entities"]["unitized_alpha"]
+    assert 0 < alpha["overall"]["value"] < 1 and len(alpha["pairs"]) == 3
+    page = html.read_text("utf-8")
+    assert 'id="annotators"' in page and "Krippendorff's αu" in page
     status = json.loads(curate(project_dir, "status", "--json").output)
     assert status["documents"] == 0  # measured from a scratch store
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from curate.assign import assign, is_blind, plan
+from curate.assign import assign, is_blind, plan, plan_controls
 from curate.errors import UsageError
 from curate.records import Document
 from curate.store import Store, queries
@@ -63,3 +63,42 @@ def test_assign_writes_rows_once(store: Store) -> None:
 def queries_ids(store: Store) -> list[str]:
     with store.connect() as connection:
         return queries.document_ids(connection)
+
+
+def test_controls_are_the_fraction_of_each_queue_and_never_seen_before() -> None:
+    settled = [f"g{n}" for n in range(20)]
+    regular = Counter({"alice": 8, "bob": 12, "carol": 0})
+    taken = {("g0", "alice"), ("g1", "alice"), ("g2", "bob")}
+    rows = plan_controls(settled, PEOPLE, 0.2, regular, Counter(), taken)
+    got = Counter(who for _, who, _ in rows)
+    # 20% of the queue: 8 regular -> 2 controls (2 of 10), 12 -> 3 (3 of 15), none -> none.
+    assert got == Counter({"alice": 2, "bob": 3})
+    assert not {(d, who) for d, who, _ in rows} & taken
+    assert all(blind is False for *_, blind in rows)
+    assert rows == plan_controls(settled, PEOPLE, 0.2, regular, Counter(), taken)
+    # Controls already given count: nothing more for alice, one more for bob.
+    more = plan_controls(settled, PEOPLE, 0.2, regular, Counter({"alice": 2, "bob": 2}), taken)
+    assert Counter(who for _, who, _ in more) == Counter({"bob": 1})
+
+
+def test_assign_adds_controls_once_gold_exists(store: Store) -> None:
+    from curate.records import Decision
+
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [Document(text=f"text {n}") for n in range(12)])
+    assert assign(store, PEOPLE, 1, control_fraction=0.25).controls == 0  # no gold yet
+    with store.transaction() as connection:
+        for document_id in queries.document_ids(connection)[:6]:
+            queries.add_decision(
+                connection,
+                Decision(document_id, "entity", "imported", "test", {"spans": []}),
+            )
+    report = assign(store, PEOPLE, 1, control_fraction=0.25)
+    assert report.new == report.controls > 0
+    assert assign(store, PEOPLE, 1, control_fraction=0.25).new == 0
+    with store.connect() as connection:
+        controls = queries.control_pairs(connection)
+        regular = {
+            (d, who) for d, people in queries.assignment_map(connection).items() for who in people
+        } - controls
+    assert not controls & regular  # nobody gets a document they already have as a control

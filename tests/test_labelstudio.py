@@ -474,3 +474,44 @@ def test_the_server_command_line_holds_no_secret(labelstudio_server: Any) -> Non
         timeout=30,
     )
     assert answer.status_code == 200  # the token given through the environment works
+
+
+def test_control_documents_go_out_blind_and_without_predictions(
+    pushed: tuple[Project, Store, Any, str],
+) -> None:
+    """Documents with gold become controls for annotators who never had them: pushed with no
+    predictions and nothing in the task that says 'control'."""
+    from curate.records import Decision
+
+    project, store, client, url = pushed
+    with store.transaction() as connection:
+        settled = queries.document_ids(connection)[:4]
+        for document_id in settled:
+            queries.add_decision(
+                connection,
+                Decision(
+                    document_id=document_id,
+                    kind="entity",
+                    target=None,
+                    method="imported",
+                    payload={"spans": []},
+                    based_on=(),
+                    decided_by="test",
+                ),
+            )
+    toml = project.root / "curate.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("control_fraction = 0.0", "control_fraction = 0.3"),
+        encoding="utf-8",
+    )
+    project = Project.load(project.root)
+    report = push(store, project, client, url)
+    assert report.controls > 0 and sum(report.new_tasks.values()) == report.controls
+    with store.connect() as connection:
+        controls = queries.control_pairs(connection)
+    assert {d for d, _ in controls} <= set(settled)
+    projects = _projects(store)
+    for document_id, annotator in controls:
+        task = _tasks(client, projects[annotator])[document_id]
+        assert not task.predictions
+        assert set(task.data) == {"text", "title", "doc_id", "annotator"}

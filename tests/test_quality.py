@@ -6,14 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from simulation import fill, project_toml, scores, truth
+from simulation import fill, fill_some, gold_and_controls, project_toml, scores, truth
 
 from curate.adjudicate.auto import auto_adjudicate
 from curate.adjudicate.review import review_queue
+from curate.agreement import measure
 from curate.agreement.data import load
 from curate.project import Project
 from curate.quality.competence import estimate
-from curate.store import Store
+from curate.store import Store, queries
 from curate.store.current import current_decisions
 
 KNOWN = truth(200)
@@ -68,3 +69,44 @@ def test_close_weighted_calls_go_to_review_beside_majority(simulated: tuple[Path
     assert opened and all(d.payload["label"] is None and d.payload["posterior"] for d in opened)
     shown = [item for entry in queue for item in entry.open_items if item.startswith("stance")]
     assert shown and all("weighted" in item and "majority" in item for item in shown)
+
+
+def test_the_spammer_fails_the_control_check(tmp_path: Path, store: Store) -> None:
+    """160 documents labelled by all five, 40 gold documents from outside given to each as
+    controls: the control scores rank the annotators by their error rates, with intervals,
+    and the spammer falls below min_control_score."""
+    fill_some(store, KNOWN, 160)
+    gold_and_controls(store, KNOWN, 40)
+    project_toml(tmp_path, majority=0.51, stance_policy="weighted", entity_policy="weighted")
+    project = Project.load(tmp_path)
+    with store.transaction() as connection:
+        auto_adjudicate(connection, project.settings, "1")
+        report = measure(connection, project.settings, resamples=200)
+    quality = report["annotator_quality"]
+    people = quality["annotators"]
+    control = {name: people[name]["control"] for name in people}
+    assert all(c["documents"] == 40 for c in control.values())
+    score = {name: c["score"]["value"] for name, c in control.items()}
+    assert min(score, key=score.__getitem__) == "spam" and not control["spam"]["passed"]
+    assert control["ann"]["passed"] and score["ann"] > score["dan"] > score["spam"]
+    assert all(
+        c["score"]["low"] <= c["score"]["value"] <= c["score"]["high"] for c in control.values()
+    )
+    assert "spam" in {w["annotator"] for w in quality["below_min_control_score"]}
+    competence = {name: people[name]["competence"]["stance"] for name in people}
+    assert min(competence, key=competence.__getitem__) == "spam"
+    # Controls never became evidence: no decision rests on a control annotation.
+    with store.connect() as connection:
+        decisions = current_decisions(connection)
+        control_ids = {
+            a.id
+            for a in queries.all_annotations(connection)
+            if (a.document_id, a.annotator) in queries.control_pairs(connection)
+        }
+    assert control_ids and not any(set(d.based_on) & control_ids for d in decisions.values())
+    # Their gold is still the imported gold.
+    assert {
+        d.method
+        for (doc, _, _), d in decisions.items()
+        if doc in {x.id for x in KNOWN.documents[-40:]}
+    } == {"imported"}

@@ -44,10 +44,21 @@ def measure(
     seed: int = 0,
     document_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The full report for the store (or some documents); stores per-document scores too."""
+    """The full report for the store (or some documents), with the per-annotator figures;
+    stores per-document scores too."""
+    # Imported here: curate.release (the gold reader) imports this module.
+    from curate.quality.annotators import annotator_quality, control_data
+    from curate.release.gold import read_gold
+
     data = load(connection, settings, document_ids)
     store_scores(connection, data)
-    return describe(connection, data, resamples, seed)
+    report = describe(connection, data, resamples, seed)
+    controls = control_data(connection, settings)
+    gold = read_gold(connection, settings).table
+    report["annotator_quality"] = annotator_quality(
+        connection, settings, data, report, controls, gold, resamples, seed
+    )
+    return report
 
 
 def describe(

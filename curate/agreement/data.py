@@ -44,6 +44,10 @@ class AgreementData:
     stances: np.ndarray  # targets x documents x coders: stance label index, or MISSING
     suggestions: SpanArrays
     suggested_stances: np.ndarray  # targets x documents: stance label index, or MISSING
+    # documents x coders: seconds spent (NaN: not recorded), and suggestions accepted, changed
+    # and rejected (the last axis); both default to nothing recorded.
+    lead_time: np.ndarray | None = None
+    suggestion_use: np.ndarray | None = None
 
     @cached_property
     def _spans_by_coder(self) -> list[SpanArrays]:
@@ -71,8 +75,13 @@ def annotation_table(annotations: Iterable[Annotation]) -> pa.Table:
             ],
             "stances": [asdict(s) for s in a.stances],
             "skipped_reason": a.skipped_reason,
+            "lead_time_seconds": a.lead_time_seconds,
             "from_prelabel": a.from_prelabel,
             "prelabel_changed": a.prelabel_changed,
+            **{
+                f"suggestions_{kind}": len((a.suggestion_use or {}).get(kind, []))
+                for kind in ("accepted", "changed", "rejected")
+            },
         }
         for a in annotations
     ]
@@ -139,6 +148,12 @@ def from_table(
     started = np.zeros(shape, bool)
     labelled[row_doc, row_coder], skipped[row_doc, row_coder] = ~skip, skip
     started[row_doc, row_coder] = table["from_prelabel"].to_numpy()
+    lead_time = np.full(shape, np.nan)
+    lead_time[row_doc, row_coder] = pc.fill_null(table["lead_time_seconds"], np.nan).to_numpy()
+    use = np.zeros((*shape, 3), np.int64)
+    for k, kind in enumerate(("accepted", "changed", "rejected")):
+        counts = pc.fill_null(table[f"suggestions_{kind}"], 0).to_numpy()
+        use[row_doc, row_coder, k] = counts
 
     span_row = pc.list_parent_indices(spans).to_numpy()
     span_row = span_row[~skip[span_row]]  # a skip's spans (if any) are not labels
@@ -191,6 +206,8 @@ def from_table(
         stances=stances,
         suggestions=SpanArrays.build(*shown_spans),
         suggested_stances=suggested_stances,
+        lead_time=lead_time,
+        suggestion_use=use,
     )
 
 

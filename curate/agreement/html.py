@@ -21,6 +21,8 @@ from curate.agreement.formatting import (
     stance_targets,
 )
 from curate.agreement.frames import report_frame
+from curate.quality.annotators import control_warnings
+from curate.quality.formatting import ANNOTATOR_HEADERS, TIME_HEADERS, annotator_rows, time_rows
 
 FEW_DOCUMENTS = 10  # below this, the page warns that its figures are rough
 
@@ -125,6 +127,59 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
         "<tr>" + "".join(f"<td>{escape(cell(v))}</td>" for v in row) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _unitized(report: dict[str, Any]) -> list[str]:
+    alpha = report["entities"].get("unitized_alpha", {})
+    if "overall" not in alpha:
+        return []
+    rows = [["all labels", estimate(alpha["overall"])]] + [
+        [label, estimate(value)] for label, value in alpha["by_label"].items()
+    ]
+    return [
+        "<h2>Span agreement as Krippendorff's αu</h2>",
+        "<p>Unitized alpha (Krippendorff 2004) counts how far boundaries differ, not only "
+        "whether they match; pairs of annotators pooled, 95% intervals from resampling "
+        f"{alpha['resampled_groups']} groups of documents.</p>",
+        _table(["label", "αu [95% CI]"], rows),
+        _table(["pair", "αu"], [[pair, value] for pair, value in alpha["pairs"].items()]),
+    ]
+
+
+def _annotators(report: dict[str, Any]) -> list[str]:
+    """The per-annotator page: one table for all, then each annotator on their own."""
+    section = report.get("annotator_quality")
+    if section is None:
+        return []
+    rows = annotator_rows(section)
+    parts = [
+        '<h2 id="annotators">Annotators</h2>',
+        f"<p>Competence: {escape(section['competence_model'])}, the model's expected share of "
+        "labels an annotator gets right. Control score: mean of span F1 and stance accuracy on "
+        f"control documents; below {section['min_control_score']} fails.</p>",
+        *(f'<p class="warning">{escape(line)}</p>' for line in control_warnings(section)),
+        _table(ANNOTATOR_HEADERS, rows),
+    ]
+    times = time_rows(section)
+    if times:
+        saving = section["time"].get("saving")
+        parts += [
+            "<h3>Time per annotation</h3>",
+            _table(TIME_HEADERS, times),
+            f"<p>Pre-labels save {saving:.0%} of the time per 1,000 characters.</p>"
+            if saving is not None
+            else "",
+        ]
+    for row in rows:
+        name, *values = row
+        parts += [
+            f"<h3>{escape(str(name))}</h3>",
+            _table(
+                ["figure", "value"],
+                [[h, v] for h, v in zip(ANNOTATOR_HEADERS[1:], values, strict=True)],
+            ),
+        ]
+    return parts
 
 
 def render(report: dict[str, Any], title: str) -> str:
@@ -236,6 +291,8 @@ def render(report: dict[str, Any], title: str) -> str:
         _table(
             ["document", "title", "disagreement", "score", "span F1", "stance agreement"], lowest
         ),
+        *_unitized(report),
+        *_annotators(report),
     ]
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto}"

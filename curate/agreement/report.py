@@ -316,4 +316,11 @@ def renamed(report: dict[str, Any], rename: Callable[[str], str]) -> dict[str, A
         "coders": [rename(n) for n in entities["matrix"]["coders"]]
     }
     out["entities"] = entities
+    if "annotator_quality" in report:
+        quality = dict(report["annotator_quality"])
+        quality["annotators"] = {rename(n): v for n, v in quality["annotators"].items()}
+        quality["below_min_control_score"] = [
+            w | {"annotator": rename(w["annotator"])} for w in quality["below_min_control_score"]
+        ]
+        out["annotator_quality"] = quality
     return out

@@ -16,6 +16,7 @@ from curate.agreement.formatting import (
     estimate,
     stance_targets,
 )
+from curate.quality.formatting import ANNOTATOR_HEADERS, TIME_HEADERS, annotator_rows, time_rows
 
 
 def tables(report: dict[str, Any]) -> list[Table]:
@@ -121,4 +122,19 @@ def tables(report: dict[str, Any]) -> list[Table]:
     shown = [stance, cohen] if stance_targets(report) else []
     shown += [pairs, labels]
     shown += [anchoring] if anchoring.row_count else []
-    return [*shown, lowest]
+    return [*shown, lowest, *quality_tables(report)]
+
+
+def quality_tables(report: dict[str, Any]) -> list[Table]:
+    section = report.get("annotator_quality")
+    if section is None:
+        return []
+    people = Table(
+        *ANNOTATOR_HEADERS, title=f"Annotators (competence: {section['competence_model']})"
+    )
+    for row in annotator_rows(section):
+        people.add_row(*(cell(value) for value in row))
+    times = Table(*TIME_HEADERS, title="Time per annotation")
+    for row in time_rows(section):
+        times.add_row(*(cell(value) for value in row))
+    return [people, times] if times.row_count else [people]

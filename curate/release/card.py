@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow.compute as pc
 import yaml
 
+from curate.quality.formatting import ANNOTATOR_HEADERS, TIME_HEADERS, annotator_rows, time_rows
 from curate.release.compare import GoldDiff
 from curate.release.gold import value_counts
 from curate.release.rows import ReleaseRows, stance_column
@@ -196,6 +197,7 @@ def body(
     parts += _left_out(rows)
     if agreement:
         parts += ["", _agreement_tables(agreement, (process or {}).get("released_agreement"))]
+        parts += _annotators_section(agreement)
     parts += ["", "## Changes", ""]
     if changes is None:
         parts.append("First release.")
@@ -515,6 +517,40 @@ def _agreement_tables(report: dict[str, Any], released: dict[str, Any] | None = 
         ),
     ]
     return "\n".join(parts)
+
+
+def _annotators_section(report: dict[str, Any]) -> list[str]:
+    """Who labelled how well and how fast, under the release's pseudonyms."""
+    section = report.get("annotator_quality")
+    if section is None:
+        return []
+    parts = [
+        "",
+        "## Annotators",
+        "",
+        f"Per annotator: documents labelled, median time per annotation, agreement with the "
+        "other annotators and with gold (gold partly rests on their own labels), the score on "
+        "control documents (gold they had not seen, shown without pre-labels; "
+        f"{section['min_control_score']} to pass), competence estimated by "
+        f"{section['competence_model']}, and the share of suggestions they accepted.",
+        "",
+        _table(ANNOTATOR_HEADERS, annotator_rows(section)),
+    ]
+    times = time_rows(section)
+    if times:
+        parts += ["", "Time per annotation:", "", _table(TIME_HEADERS, times)]
+    alpha = report["entities"].get("unitized_alpha", {})
+    if "overall" in alpha:
+        rows = [["all labels", alpha["overall"]["value"], _interval(alpha["overall"])]] + [
+            [label, value["value"], _interval(value)] for label, value in alpha["by_label"].items()
+        ]
+        parts += [
+            "",
+            "Span agreement as Krippendorff's unitized alpha (αu; boundaries count):",
+            "",
+            _table(["label", "αu", "95% CI"], rows),
+        ]
+    return parts
 
 
 def _interval(estimate: dict[str, float | None]) -> str:

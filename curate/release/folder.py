@@ -16,6 +16,7 @@ from curate.agreement import describe
 from curate.agreement.data import from_store
 from curate.config import read_text_file
 from curate.project import Project
+from curate.quality.annotators import annotator_quality
 from curate.release import card
 from curate.release.compare import GoldDiff, diff_gold, read_gold
 from curate.release.rows import ReleaseRows, features
@@ -59,6 +60,9 @@ def agreement(connection: Connection, project: Project, rows: ReleaseRows) -> di
     if rows.agreement is None:
         return None
     report = describe(connection, rows.agreement, resamples=1000, seed=0)
+    report["annotator_quality"] = annotator_quality(
+        connection, project.settings, rows.agreement, report, rows.controls, rows.gold
+    )
     released = rows.gold["id"]
     if set(released.to_pylist()) != set(rows.agreement.documents):
         chosen = rows.annotations.filter(pc.is_in(rows.annotations["document_id"], released))

@@ -5,7 +5,6 @@ span on the way to the parquet file."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
 
 from curate.config import Settings
 from curate.errors import SpanError
+from curate.labels import stance_column
 from curate.store.arrow import read_table
 from curate.store.current import OPEN, current_table
 from curate.store.queries.documents import first_source
@@ -100,10 +100,6 @@ def _stance_rows(connection: Connection) -> pa.Table:
         func.coalesce(current.c.payload["label"].as_string(), ""),
     ).where(current.c.kind == "stance", current.c.method != OPEN)
     return read_table(connection, query, STANCE_ROWS)
-
-
-def stance_column(target: str) -> str:
-    return "stance_" + re.sub(r"[^0-9a-z]+", "_", target.lower()).strip("_")
 
 
 def read_gold(connection: Connection, settings: Settings) -> Gold:

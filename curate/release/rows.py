@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from curate.agreement.data import AgreementData, from_store
 from curate.agreement.report import document_scores
 from curate.config import Settings
+from curate.quality.annotators import control_data
 from curate.release.gold import read_gold, stance_column
 from curate.store import queries
 from curate.store.annotation_table import ANNOTATION_TABLE, ORDER, read_annotations
@@ -35,6 +36,7 @@ class ReleaseRows:
     # Every revision, annotators pseudonymized unless real names were asked for.
     annotations: pa.Table = field(default_factory=ANNOTATION_TABLE.empty_table)
     agreement: AgreementData | None = None  # what the card's figures are computed on
+    controls: AgreementData | None = None  # control documents' annotations, same names
     prelabels: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # documents with open items, left out
     # Annotated but not adjudicated (too few annotators so far): left out too, and said so.
@@ -75,6 +77,7 @@ def collect_rows(
         annotated = set(pc.unique(rows.labelled()["document_id"]).to_pylist())
         rows.not_adjudicated = sorted(annotated - queries.decided_documents(connection))
     rows.gold = rows.gold.append_column("agreement", scores)
+    rows.controls = control_data(connection, settings, lambda table: pseudonymized(table, salt))
     if with_prelabels:
         rows.prelabels = _prelabel_rows(connection, rows.gold["id"].to_pylist())
     return rows

@@ -1,0 +1,122 @@
+"""Each annotator against gold: exact span F1 and stance accuracy on the documents they labelled
+that have gold, with percentile bootstrap intervals over those documents. Used for control
+documents (gold they never helped make) and for all their other documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate.agreement.data import MISSING, AgreementData
+from curate.agreement.matching import SpanArrays, exact_pairs
+from curate.labels import stance_column
+
+
+@dataclass(frozen=True)
+class GoldArrays:
+    """Gold laid over an AgreementData's documents and labels."""
+
+    has_gold: np.ndarray  # documents
+    spans: SpanArrays
+    stances: np.ndarray  # targets x documents: label index, or MISSING
+
+    @classmethod
+    def build(cls, table: pa.Table, data: AgreementData) -> GoldArrays:
+        """table: gold rows as curate.release.gold reads them (id, entities, stance columns)."""
+        at = pc.index_in(table["id"], value_set=pa.array(data.documents, pa.string()))
+        keep = pc.is_valid(at)
+        table, where = table.filter(keep), pc.drop_null(at).to_numpy().astype(np.int64)
+        has_gold = np.zeros(len(data.documents), bool)
+        has_gold[where] = True
+        entities = table["entities"].combine_chunks()
+        parents = pc.list_parent_indices(entities).to_numpy()
+        values = entities.flatten()
+        labels = {label: i for i, label in enumerate(data.entity_labels)}
+        label = np.array([labels.get(x, -1) for x in values.field("label").to_pylist()], np.int64)
+        spans = SpanArrays(
+            where[parents],
+            values.field("start").to_numpy(),
+            values.field("end").to_numpy(),
+            label,
+        )
+        stances = np.full((len(data.targets), len(data.documents)), MISSING, np.int64)
+        for t, target in enumerate(data.targets):
+            column = stance_column(target)
+            if column not in table.column_names:
+                continue
+            codes = table[column].to_numpy()  # index into curate.toml's stance labels
+            known = codes >= 0
+            # AgreementData lists curate.toml's labels first, in order: the indices agree.
+            stances[t, where[known]] = codes[known]
+        return cls(has_gold, spans, stances)
+
+
+def _interval(values: np.ndarray) -> tuple[float | None, float | None]:
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return None, None
+    low, high = np.percentile(values, [2.5, 97.5])
+    return round(float(low), 4), round(float(high), 4)
+
+
+def _number(value: float) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 4)
+
+
+def scores(
+    data: AgreementData, gold: GoldArrays, resamples: int = 1000, seed: int = 0
+) -> dict[str, dict[str, Any]]:
+    """Per annotator with gold documents: documents, entity F1 and stance accuracy, each with
+    a 95% interval, and their mean as the score."""
+    found = {}
+    generator = np.random.default_rng(seed)
+    for c, coder in enumerate(data.coders):
+        documents = np.flatnonzero(data.labelled[:, c] & gold.has_gold)
+        if len(documents) == 0:
+            continue
+        chosen = np.zeros(len(data.documents), bool)
+        chosen[documents] = True
+        mine = data.coder_spans(c, chosen)
+        truth = gold.spans.take(chosen[gold.spans.doc])
+        matched, _ = exact_pairs(mine, truth)
+        count = len(data.documents)
+        tp = np.bincount(mine.doc[matched], minlength=count)[documents].astype(float)
+        given = np.bincount(mine.doc, minlength=count)[documents].astype(float)
+        true = np.bincount(truth.doc, minlength=count)[documents].astype(float)
+        settled = gold.stances[:, documents] != MISSING
+        right = (settled & (data.stances[:, documents, c] == gold.stances[:, documents])).sum(0)
+        asked = settled.sum(0).astype(float)
+        weights = np.vstack(
+            [
+                np.ones(len(documents)),
+                generator.multinomial(
+                    len(documents), np.full(len(documents), 1 / len(documents)), resamples
+                ),
+            ]
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f1 = 2 * (weights @ tp) / (weights @ given + weights @ true)
+            f1 = np.where((weights @ given + weights @ true) == 0, 1.0, f1)  # nothing, both
+            accuracy = (weights @ right) / (weights @ asked)
+        parts = [x for x in (f1, accuracy) if np.isfinite(x[0])]
+        score = np.mean(parts, axis=0)
+        found[coder] = {
+            "documents": len(documents),
+            "entity_f1": {
+                "value": _number(f1[0]),
+                **dict(zip(("low", "high"), _interval(f1[1:]), strict=True)),
+            },
+            "stance_accuracy": {
+                "value": _number(accuracy[0]),
+                **dict(zip(("low", "high"), _interval(accuracy[1:]), strict=True)),
+            },
+            "score": {
+                "value": _number(score[0]),
+                **dict(zip(("low", "high"), _interval(score[1:]), strict=True)),
+            },
+        }
+    return found

@@ -1,0 +1,164 @@
+"""The per-annotator figures: documents, time, agreement with peers and with gold, control
+score, competence and suggestion acceptance, for the agreement report and the dataset card."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import version
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection
+
+from curate.agreement.data import MISSING, AgreementData, from_store
+from curate.config import Settings
+from curate.quality import against_gold
+from curate.quality.competence import estimate
+from curate.quality.timing import labelling_times
+from curate.store import queries
+from curate.store.annotation_table import read_annotations
+
+
+def control_data(
+    connection: Connection,
+    settings: Settings,
+    rename: Callable[[pa.Table], pa.Table] | None = None,
+) -> AgreementData | None:
+    """The newest annotations of control documents, as agreement arrays (None: no controls);
+    rename: applied to the annotation table first (a release's pseudonyms)."""
+    pairs = queries.control_pairs(connection)
+    if not pairs:
+        return None
+    table = read_annotations(connection, sorted({d for d, _ in pairs}), newest_only=True)
+    keys = pc.binary_join_element_wise(table["document_id"], table["annotator"], "\t")
+    chosen = pc.is_in(keys, value_set=pa.array([f"{d}\t{a}" for d, a in sorted(pairs)]))
+    table = table.filter(chosen)
+    if rename is not None:
+        table = rename(table)
+    return from_store(connection, table, settings) if table.num_rows else None
+
+
+def _peers(data: AgreementData, report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Mean exact span F1 and token kappa over each annotator's pairs (weighted by shared
+    documents), and the share of stances where a peer chose the same."""
+    sums: dict[str, np.ndarray] = {c: np.zeros(4) for c in data.coders}
+    for name, pair in report["entities"]["pairs"].items():
+        shared = pair["documents"]
+        for coder in name.split(" | "):
+            if coder in sums:
+                sums[coder] += [
+                    shared * (pair["exact"]["f1"] or 0),
+                    shared * (pair["token_kappa"] or 0),
+                    shared,
+                    0,
+                ]
+    agree = {c: [0, 0] for c in data.coders}
+    for a, b in combinations(range(len(data.coders)), 2):
+        given = (data.stances[:, :, a] != MISSING) & (data.stances[:, :, b] != MISSING)
+        same = int((given & (data.stances[:, :, a] == data.stances[:, :, b])).sum())
+        for coder in (data.coders[a], data.coders[b]):
+            agree[coder][0] += same
+            agree[coder][1] += int(given.sum())
+    found = {}
+    for coder, (f1, kappa, shared, _) in sums.items():
+        right, pairs = agree[coder]
+        found[coder] = {
+            "exact_f1": round(f1 / shared, 4) if shared else None,
+            "token_kappa": round(kappa / shared, 4) if shared else None,
+            "stance_agreement": round(right / pairs, 4) if pairs else None,
+        }
+    return found
+
+
+def _suggestions(data: AgreementData) -> dict[str, dict[str, Any]]:
+    if data.suggestion_use is None:
+        return {}
+    found = {}
+    for c, coder in enumerate(data.coders):
+        accepted, changed, rejected = (int(x) for x in data.suggestion_use[:, c].sum(axis=0))
+        decided = accepted + changed + rejected
+        found[coder] = {
+            "accepted": accepted,
+            "changed": changed,
+            "rejected": rejected,
+            "acceptance": round(accepted / decided, 4) if decided else None,
+        }
+    return found
+
+
+def annotator_quality(
+    connection: Connection,
+    settings: Settings,
+    data: AgreementData,
+    report: dict[str, Any],
+    controls: AgreementData | None,
+    gold: pa.Table,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The per-annotator section; `report` is the agreement report on `data`, `controls` the
+    control documents' annotations under the same names (control_data), gold the gold rows
+    (curate.release.gold.read_gold)."""
+    on_controls = (
+        against_gold.scores(
+            controls, against_gold.GoldArrays.build(gold, controls), resamples, seed
+        )
+        if controls is not None
+        else {}
+    )
+    with_gold = against_gold.scores(
+        data, against_gold.GoldArrays.build(gold, data), resamples, seed
+    )
+    competence = estimate(data, posteriors=False)
+    peers = _peers(data, report)
+    suggestions = _suggestions(data)
+    times = labelling_times([(data, False)] + ([(controls, True)] if controls else []))
+    floor = settings.quality.min_control_score
+    names = sorted({*data.coders, *(controls.coders if controls else [])})
+    annotators: dict[str, dict[str, Any]] = {}
+    warnings: list[dict[str, Any]] = []
+    for name in names:
+        entry: dict[str, Any] = {}
+        if name in data.coders:
+            c = data.coders.index(name)
+            entry["documents"] = int(data.labelled[:, c].sum())
+            entry["skipped"] = int(data.skipped[:, c].sum())
+        entry["time"] = times.get("per_annotator", {}).get(name)
+        entry["peers"] = peers.get(name)
+        entry["gold"] = with_gold.get(name)
+        control = on_controls.get(name)
+        if control is not None:
+            value = control["score"]["value"]
+            control = control | {"passed": value is not None and value >= floor}
+            if not control["passed"]:
+                warnings.append(
+                    {"annotator": name, "score": value, "documents": control["documents"]}
+                )
+        entry["control"] = control
+        entry["competence"] = {
+            "stance": competence.stance.competence.get(name),
+            "entities": competence.entities.competence.get(name),
+        }
+        entry["suggestions"] = suggestions.get(name)
+        annotators[name] = entry
+    return {
+        "competence_model": f"Dawid-Skene (crowd-kit {version('crowd-kit')})",
+        "min_control_score": floor,
+        "annotators": annotators,
+        "time": {k: v for k, v in times.items() if k != "per_annotator"},
+        "below_min_control_score": warnings,
+    }
+
+
+def control_warnings(section: dict[str, Any]) -> list[str]:
+    """What to tell the user about annotators below `min_control_score`."""
+    floor = section["min_control_score"]
+    return [
+        f"{w['annotator']}: control score {w['score']} is below min_control_score {floor} "
+        f"on {w['documents']} control documents; review their recent work with them and the "
+        "guidelines"
+        for w in section["below_min_control_score"]
+    ]

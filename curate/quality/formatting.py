@@ -1,0 +1,80 @@
+"""The per-annotator section as rows of cells, shared by the terminal tables, the HTML report and
+the dataset card so all three say the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curate.agreement.formatting import estimate
+
+ANNOTATOR_HEADERS = [
+    "annotator",
+    "documents",
+    "median s",
+    "s / 1,000 chars",
+    "peer span F1",
+    "peer token κ",
+    "peer stance",
+    "gold span F1",
+    "gold stance",
+    "control score [95% CI]",
+    "competence stance",
+    "competence entities",
+    "suggestions accepted",
+]
+TIME_HEADERS = ["annotations", "count", "median s", "s / 1,000 chars"]
+
+
+def _get(entry: dict[str, Any] | None, *keys: str) -> Any:
+    for key in keys:
+        if entry is None:
+            return None
+        entry = entry.get(key)
+    return entry
+
+
+def _control(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "–"
+    verdict = "pass" if entry["passed"] else "FAIL"
+    return f"{estimate(entry['score'])} {verdict} ({entry['documents']} docs)"
+
+
+def annotator_rows(section: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [
+            name,
+            entry.get("documents"),
+            _get(entry, "time", "median_seconds"),
+            _get(entry, "time", "median_seconds_per_1000_characters"),
+            _get(entry, "peers", "exact_f1"),
+            _get(entry, "peers", "token_kappa"),
+            _get(entry, "peers", "stance_agreement"),
+            _get(entry, "gold", "entity_f1", "value"),
+            _get(entry, "gold", "stance_accuracy", "value"),
+            _control(entry.get("control")),
+            _get(entry, "competence", "stance"),
+            _get(entry, "competence", "entities"),
+            _get(entry, "suggestions", "acceptance"),
+        ]
+        for name, entry in section["annotators"].items()
+    ]
+
+
+def time_rows(section: dict[str, Any]) -> list[list[Any]]:
+    time = section["time"]
+    groups = [(name, figures) for name, figures in time.get("by_length", {}).items()]
+    groups += [
+        (name.replace("_", " "), time[name])
+        for name in ("with_prelabels", "without_prelabels")
+        if time.get(name, {}).get("annotations")
+    ]
+    return [
+        [
+            name,
+            figures["annotations"],
+            figures["median_seconds"],
+            figures["median_seconds_per_1000_characters"],
+        ]
+        for name, figures in groups
+    ]
