@@ -93,6 +93,9 @@ def test_release_loads_with_load_dataset_and_matches_the_store(
     card = (folder / "README.md").read_text("utf-8")
     assert "First cut." in card and "Krippendorff" in card and "First release." in card
     assert "text[start:end]" in card and "a named individual" in card
+    annotators_part = card[card.index("## Annotators") : card.index("## Changes")]
+    assert "annotator_" in annotators_part and "Dawid-Skene" in annotators_part
+    assert "alice" not in annotators_part and "αu" in annotators_part
     checksums = (folder / "checksums.sha256").read_text("utf-8").splitlines()
     assert {line.split("  ")[1] for line in checksums} == {
         str(p.relative_to(folder))
@@ -560,3 +563,39 @@ def test_the_card_describes_process_splits_labels_and_what_was_left_out(
     assert lone.id in card
     assert "## Limitations" in card and "## Citation" in card and "@misc{" in card
     load(folder_of(project, "1.0.0"))  # the YAML still loads
+
+
+def test_control_scores_reach_the_card_and_control_labels_stay_out(
+    adjudicated: Project, offline: None
+) -> None:
+    """carol labels control documents (gold from alice and bob) and finds nothing: the card's
+    annotator table shows her failed control score under her pseudonym; her control labels
+    are neither gold nor in the annotations config; load_dataset reads it all."""
+    from curate.assign import assign
+    from curate.records import Annotation
+    from curate.release import release_salt
+    from curate.release.rows import pseudonym
+
+    store = adjudicated.open_store()
+    names = [a.name for a in adjudicated.settings.annotators]
+    report = assign(store, names, 2, control_fraction=0.5)
+    with store.transaction() as connection:
+        controls = sorted(d for d, who in queries.control_pairs(connection) if who == "carol")
+        for document_id in controls:
+            queries.add_annotation(connection, Annotation(document_id, "carol", "test", (), ()))
+    store.close()
+    assert report.controls and controls
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    folder = folder_of(adjudicated, "1.0.0")
+    card = (folder / "README.md").read_text("utf-8")
+    carol = pseudonym("carol", release_salt(adjudicated))
+    row = next(line for line in card.splitlines() if line.startswith(f"| {carol}"))
+    assert "FAIL" in row and f"({len(controls)} docs)" in row
+    annotations = load(folder, "annotations")
+    assert carol not in {r["annotator"] for split in annotations.values() for r in split}
+    assert sum(len(split) for split in load(folder).values()) == len(queries_gold(adjudicated))
+
+
+def queries_gold(project: Project) -> dict[str, object]:
+    with project.open_store().connect() as connection:
+        return dict(queries.gold_entities(connection))
