@@ -1,5 +1,6 @@
 """Each annotator against gold: exact span F1 and stance accuracy on the documents they labelled
-that have gold, with percentile bootstrap intervals over those documents. Used for control
+that have gold, with percentile bootstrap intervals over those documents (in at most 200
+groups, as for αu). Used for control
 documents (gold they never helped make) and for all their other documents."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pyarrow.compute as pc
 
 from curate.agreement.data import MISSING, AgreementData
 from curate.agreement.matching import SpanArrays, exact_pairs
+from curate.agreement.unitized import resampling_groups
 from curate.labels import stance_column
 
 
@@ -55,16 +57,22 @@ class GoldArrays:
         return cls(has_gold, spans, stances)
 
 
-def _interval(values: np.ndarray) -> tuple[float | None, float | None]:
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return None, None
-    low, high = np.percentile(values, [2.5, 97.5])
-    return round(float(low), 4), round(float(high), 4)
-
-
-def _number(value: float) -> float | None:
-    return None if not np.isfinite(value) else round(float(value), 4)
+def _estimate(values: np.ndarray) -> dict[str, float | None]:
+    """The observed value (first) and the 95% percentile interval of the resamples (rest)."""
+    value, resampled = values[0], values[1:]
+    resampled = resampled[np.isfinite(resampled)]
+    if not np.isfinite(value) or len(resampled) == 0:
+        return {
+            "value": None if not np.isfinite(value) else round(float(value), 4),
+            "low": None,
+            "high": None,
+        }
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    return {
+        "value": round(float(value), 4),
+        "low": round(float(low), 4),
+        "high": round(float(high), 4),
+    }
 
 
 def scores(
@@ -84,18 +92,22 @@ def scores(
         truth = gold.spans.take(chosen[gold.spans.doc])
         matched, _ = exact_pairs(mine, truth)
         count = len(data.documents)
-        tp = np.bincount(mine.doc[matched], minlength=count)[documents].astype(float)
-        given = np.bincount(mine.doc, minlength=count)[documents].astype(float)
-        true = np.bincount(truth.doc, minlength=count)[documents].astype(float)
+        group = resampling_groups(len(documents))  # documents resampled in groups
+        groups = int(group.max()) + 1
+
+        def per_group(values: np.ndarray, group: np.ndarray = group) -> np.ndarray:
+            return np.bincount(group, weights=values)  # every group holds a document
+
+        tp = per_group(np.bincount(mine.doc[matched], minlength=count)[documents])
+        given = per_group(np.bincount(mine.doc, minlength=count)[documents])
+        true = per_group(np.bincount(truth.doc, minlength=count)[documents])
         settled = gold.stances[:, documents] != MISSING
-        right = (settled & (data.stances[:, documents, c] == gold.stances[:, documents])).sum(0)
-        asked = settled.sum(0).astype(float)
+        hits = settled & (data.stances[:, documents, c] == gold.stances[:, documents])
+        right, asked = per_group(hits.sum(0)), per_group(settled.sum(0))
         weights = np.vstack(
             [
-                np.ones(len(documents)),
-                generator.multinomial(
-                    len(documents), np.full(len(documents), 1 / len(documents)), resamples
-                ),
+                np.ones(groups),
+                generator.multinomial(groups, np.full(groups, 1 / groups), resamples),
             ]
         )
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -106,17 +118,8 @@ def scores(
         score = np.mean(parts, axis=0)
         found[coder] = {
             "documents": len(documents),
-            "entity_f1": {
-                "value": _number(f1[0]),
-                **dict(zip(("low", "high"), _interval(f1[1:]), strict=True)),
-            },
-            "stance_accuracy": {
-                "value": _number(accuracy[0]),
-                **dict(zip(("low", "high"), _interval(accuracy[1:]), strict=True)),
-            },
-            "score": {
-                "value": _number(score[0]),
-                **dict(zip(("low", "high"), _interval(score[1:]), strict=True)),
-            },
+            "entity_f1": _estimate(f1),
+            "stance_accuracy": _estimate(accuracy),
+            "score": _estimate(score),
         }
     return found

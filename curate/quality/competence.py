@@ -10,7 +10,7 @@ the chance they give that label when it is true, summed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,10 @@ from curate.agreement.data import MISSING, AgreementData
 from curate.agreement.tokens import TokenIndex
 
 ITERATIONS = 100
-# Competence alone needs no posterior for every task: a seeded sample of this many tasks keeps
-# the fit to seconds on 100,000 documents.
+# Seeded samples keep a fit to seconds on 100,000 documents: stance tasks when only competence
+# is wanted (no posterior per task), and documents whose tokens the entity fit reads.
 SAMPLE_TASKS = 50_000
+SAMPLE_DOCUMENTS = 2_000
 
 
 @dataclass(frozen=True)
@@ -75,20 +76,26 @@ def stance_labels(data: AgreementData) -> pd.DataFrame:
 
 
 def token_labels(data: AgreementData, sample: int | None = None) -> pd.DataFrame:
-    """(task, worker, label) on tokens some annotator tagged: task = global token number, label
-    the BIO tag number (0 = O); sample: at most this many tokens, drawn with a fixed seed."""
-    tokens = TokenIndex(data.texts)
-    token_documents = tokens.token_documents()
-    tags = [
-        tokens.dense_tags(data.coder_spans(c, data.labelled[:, c])) for c in range(len(data.coders))
-    ]
+    """(task, worker, label) on tokens some annotator tagged: task = token number, label the
+    BIO tag number (0 = O); sample: tokens of at most this many documents labelled twice or
+    more, drawn with a fixed seed (tokenizing every text of a large corpus costs seconds)."""
+    shared = np.flatnonzero(data.labelled.sum(axis=1) >= 2)
+    if sample is not None and len(shared) > sample:
+        shared = np.sort(np.random.default_rng(0).choice(shared, sample, replace=False))
+    chosen = np.zeros(len(data.documents), bool)
+    chosen[shared] = True
+    position = np.cumsum(chosen) - 1  # document index -> index among the chosen
+    tokens = TokenIndex([data.texts[d] for d in shared])
+    token_documents = shared[tokens.token_documents()]
+    tags = []
+    for c in range(len(data.coders)):
+        spans = data.coder_spans(c, chosen & data.labelled[:, c])
+        tags.append(tokens.dense_tags(replace(spans, doc=position[spans.doc])))
     tagged = np.zeros(len(token_documents), bool)
     for dense in tags:
         tagged |= dense > 0
     where = np.flatnonzero(tagged)
-    if sample is not None and len(where) > sample:
-        where = np.sort(np.random.default_rng(0).choice(where, sample, replace=False))
-    frames = []
+    frames = [pd.DataFrame(columns=["task", "worker", "label"])]
     for c, dense in enumerate(tags):
         mine = where[data.labelled[token_documents[where], c]]
         frames.append(
@@ -96,11 +103,7 @@ def token_labels(data: AgreementData, sample: int | None = None) -> pd.DataFrame
                 {"task": mine, "worker": data.coders[c], "label": dense[mine].astype(np.int64)}
             )
         )
-    return (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=["task", "worker", "label"])
-    )
+    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,11 @@ class Competence:
     def entity_weights(self) -> dict[str, float]:
         """Each annotator's vote on a span, log(p / (1 - p)) of their entity competence: the
         weighted vote that is most often right when annotators err independently."""
-        return {
-            name: float(np.log(p / (1 - p)))
-            for name, p in (
-                (n, min(max(v, 0.01), 0.99)) for n, v in self.entities.competence.items()
-            )
-        }
+        weights = {}
+        for name, competence in self.entities.competence.items():
+            p = min(max(competence, 0.01), 0.99)  # a perfect score would outvote everyone
+            weights[name] = float(np.log(p / (1 - p)))
+        return weights
 
     def stance_posterior(self, document_id: str, target: str) -> dict[str, float]:
         task = f"{document_id}\t{target}"
@@ -127,9 +129,10 @@ class Competence:
 
 
 def estimate(data: AgreementData, posteriors: bool = True) -> Competence:
-    """Both fits; posteriors False: competence only, fitted on a sample of tasks."""
+    """Both fits. Entity competence comes from a sample of documents; stance is fitted on
+    every task, or with posteriors False (competence only) on a sample of them."""
     sample = None if posteriors else SAMPLE_TASKS
     return Competence(
         dawid_skene(stance_labels(data), sample),
-        dawid_skene(token_labels(data, SAMPLE_TASKS)),
+        dawid_skene(token_labels(data, SAMPLE_DOCUMENTS)),
     )
