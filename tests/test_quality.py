@@ -13,6 +13,7 @@ from curate.adjudicate.review import review_queue
 from curate.agreement import measure
 from curate.agreement.data import load
 from curate.project import Project
+from curate.quality.annotators import control_warnings
 from curate.quality.competence import estimate
 from curate.store import Store, queries
 from curate.store.current import current_decisions
@@ -93,6 +94,10 @@ def test_the_spammer_fails_the_control_check(tmp_path: Path, store: Store) -> No
         c["score"]["low"] <= c["score"]["value"] <= c["score"]["high"] for c in control.values()
     )
     assert "spam" in {w["annotator"] for w in quality["below_min_control_score"]}
+    said = control_warnings(quality)
+    assert any(
+        line.startswith("spam: control score") and "min_control_score 0.7" in line for line in said
+    )
     competence = {name: people[name]["competence"]["stance"] for name in people}
     assert min(competence, key=competence.__getitem__) == "spam"
     # Controls never became evidence: no decision rests on a control annotation.
