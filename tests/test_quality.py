@@ -9,7 +9,7 @@ import pytest
 from simulation import fill, fill_some, gold_and_controls, project_toml, scores, truth
 
 from curate.adjudicate.auto import auto_adjudicate
-from curate.adjudicate.review import review_queue
+from curate.adjudicate.review import align, review_queue
 from curate.agreement import measure
 from curate.agreement.data import load
 from curate.project import Project
@@ -70,6 +70,11 @@ def test_close_weighted_calls_go_to_review_beside_majority(simulated: tuple[Path
     assert opened and all(d.payload["label"] is None and d.payload["posterior"] for d in opened)
     shown = [item for entry in queue for item in entry.open_items if item.startswith("stance")]
     assert shown and all("weighted" in item and "majority" in item for item in shown)
+    # The reviewer's alignment carries the same two calls for the stance row.
+    project = Project.load(root)
+    with store.connect() as connection:
+        rows = align(connection, project.settings, opened[0].document_id).stances
+    assert any(r.weighted.startswith("weighted ") and "majority" in r.weighted for r in rows)
 
 
 def test_the_spammer_fails_the_control_check(tmp_path: Path, store: Store) -> None:

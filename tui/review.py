@@ -222,7 +222,8 @@ class ReviewApp(App[None]):
             )
             kind = f" [{', '.join(row.conflicts)}]" if row.conflicts else ""
             chosen = resolution.stances.get(row.target) or "undecided"
-            rows.append(f"{focus} {row.target}{kind}: {versions}  → {chosen}\n")
+            weighted = f"  ({row.weighted})" if row.weighted else ""
+            rows.append(f"{focus} {row.target}{kind}: {versions}{weighted}  → {chosen}\n")
         return rows
 
     # --- keys -----------------------------------------------------------------------------

@@ -37,7 +37,8 @@ def review_queue(connection: Connection) -> list[QueueEntry]:
         if decision.method == OPEN:
             spans = len(decision.payload.get("open", []))
             name = f"entities ({spans} open)" if kind == "entity" else f"stance:{target}"
-            open_items.setdefault(document_id, []).append(name + _weighted_note(decision))
+            call = weighted_call(decision)
+            open_items.setdefault(document_id, []).append(f"{name} ({call})" if call else name)
     scores = queries.document_scores(connection)
     entries = [QueueEntry(d, scores.get(d), tuple(items)) for d, items in open_items.items()]
     return sorted(
@@ -46,14 +47,14 @@ def review_queue(connection: Connection) -> list[QueueEntry]:
     )
 
 
-def _weighted_note(decision: Decision) -> str:
-    """A weighted policy's call on an open stance, beside what majority says."""
+def weighted_call(decision: Decision) -> str:
+    """A weighted policy's call on a stance beside what majority says ("" without one)."""
     posterior = decision.payload.get("posterior")
     if not posterior:
         return ""
     best = max(posterior, key=posterior.get)
     majority = decision.payload.get("majority") or "none"
-    return f" (weighted {best} {posterior[best]:.2f}, majority {majority})"
+    return f"weighted {best} {posterior[best]:.2f}, majority {majority}"
 
 
 def next_document(connection: Connection) -> QueueEntry | None:
@@ -79,6 +80,7 @@ class StanceRow:
     versions: Mapping[str, str | None]
     conflicts: tuple[str, ...]
     decided: str | None  # the current gold label, if any
+    weighted: str = ""  # a weighted policy's call beside majority's, when it left it open
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,8 @@ def align(connection: Connection, settings: Settings, document_id: str) -> Align
         )
         decision = newest.get((document_id, "stance", target))
         label = decision.payload.get("label") if decision else None
-        stances.append(StanceRow(target, versions, conflicts, label))
+        call = weighted_call(decision) if decision else ""
+        stances.append(StanceRow(target, versions, conflicts, label, call))
     return Alignment(
         document_id=document_id,
         document=document,
