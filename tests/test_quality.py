@@ -105,6 +105,8 @@ def test_the_spammer_fails_the_control_check(tmp_path: Path, store: Store) -> No
     )
     competence = {name: people[name]["competence"]["stance"] for name in people}
     assert min(competence, key=competence.__getitem__) == "spam"
+    peers = {name: people[name]["peers"]["stance_agreement"] for name in people}
+    assert min(peers, key=peers.__getitem__) == "spam" and 0 < peers["spam"] < peers["ann"] < 1
     # Controls never became evidence: no decision rests on a control annotation.
     with store.connect() as connection:
         decisions = current_decisions(connection)

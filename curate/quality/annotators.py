@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.metadata import version
-from itertools import combinations
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
@@ -41,34 +39,29 @@ def control_data(
     return from_store(connection, table, settings) if table.num_rows else None
 
 
+def _weighted_mean(
+    pairs: list[dict[str, Any]], value: Callable[[dict[str, Any]], float | None]
+) -> float | None:
+    """The pairs' values, weighted by the documents each pair shares."""
+    total = sum(p["documents"] for p in pairs)
+    if not total:
+        return None
+    return round(sum(p["documents"] * (value(p) or 0) for p in pairs) / total, 4)
+
+
 def _peers(data: AgreementData, report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Mean exact span F1 and token kappa over each annotator's pairs (weighted by shared
-    documents), and the share of stances where a peer chose the same."""
-    sums: dict[str, np.ndarray] = {c: np.zeros(4) for c in data.coders}
-    for name, pair in report["entities"]["pairs"].items():
-        shared = pair["documents"]
-        for coder in name.split(" | "):
-            if coder in sums:
-                sums[coder] += [
-                    shared * (pair["exact"]["f1"] or 0),
-                    shared * (pair["token_kappa"] or 0),
-                    shared,
-                    0,
-                ]
-    agree = {c: [0, 0] for c in data.coders}
-    for a, b in combinations(range(len(data.coders)), 2):
-        given = (data.stances[:, :, a] != MISSING) & (data.stances[:, :, b] != MISSING)
-        same = int((given & (data.stances[:, :, a] == data.stances[:, :, b])).sum())
-        for coder in (data.coders[a], data.coders[b]):
-            agree[coder][0] += same
-            agree[coder][1] += int(given.sum())
+    """Each annotator's exact span F1 and token kappa with the others, and the share of
+    stances a peer gave the same."""
     found = {}
-    for coder, (f1, kappa, shared, _) in sums.items():
-        right, pairs = agree[coder]
+    for c, coder in enumerate(data.coders):
+        mine = [p for n, p in report["entities"]["pairs"].items() if coder in n.split(" | ")]
+        others = [o for o in range(len(data.coders)) if o != c]
+        given = (data.stances[:, :, [c]] != MISSING) & (data.stances[:, :, others] != MISSING)
+        same = given & (data.stances[:, :, [c]] == data.stances[:, :, others])
         found[coder] = {
-            "exact_f1": round(f1 / shared, 4) if shared else None,
-            "token_kappa": round(kappa / shared, 4) if shared else None,
-            "stance_agreement": round(right / pairs, 4) if pairs else None,
+            "exact_f1": _weighted_mean(mine, lambda p: p["exact"]["f1"]),
+            "token_kappa": _weighted_mean(mine, lambda p: p["token_kappa"]),
+            "stance_agreement": round(float(same.sum() / given.sum()), 4) if given.any() else None,
         }
     return found
 
