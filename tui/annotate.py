@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from rich.text import Text
@@ -18,7 +17,7 @@ from curate.project import Project
 from curate.store import Store
 from tui.render import annotation_text, label_style, line_of, shown_offset
 from tui.screens import HelpScreen, ReasonScreen
-from tui.session import AnnotationSession, Opened
+from tui.session import AnnotationSession, Clock, Opened
 from tui.state import AnnotationState
 
 # Command keys; label hotkeys from curate.toml must not take them.
@@ -69,13 +68,7 @@ class AnnotateApp(App[None]):
     """
     BINDINGS = [*KEYS]
 
-    def __init__(
-        self,
-        project: Project,
-        store: Store,
-        annotator: str,
-        clock: Callable[[], float] = time.monotonic,
-    ):
+    def __init__(self, project: Project, store: Store, annotator: str, clock: Clock = monotonic):
         super().__init__()
         self.session = AnnotationSession(project, store, annotator, clock)
         self.settings = project.settings

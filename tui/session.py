@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from curate.assign import assign
@@ -21,6 +21,7 @@ from curate.suggestions import shown
 from tui.state import AnnotationState
 
 ORIGIN = "tui"
+Clock = Callable[[], float]  # seconds; tests pass one they move by hand
 
 
 class Drafts:
@@ -62,7 +63,7 @@ class ActiveTime:
     """Seconds of active labelling on one document: the gaps between the annotator's actions,
     leaving out any gap longer than the pause limit (they were away, not labelling)."""
 
-    def __init__(self, pause_limit: float, clock: Callable[[], float]):
+    def __init__(self, pause_limit: float, clock: Clock):
         self.pause_limit, self.clock = pause_limit, clock
         self.seconds = 0.0
         self.last = clock()
@@ -90,13 +91,7 @@ class Opened:
 
 
 class AnnotationSession:
-    def __init__(
-        self,
-        project: Project,
-        store: Store,
-        annotator: str,
-        clock: Callable[[], float] = time.monotonic,
-    ):
+    def __init__(self, project: Project, store: Store, annotator: str, clock: Clock = monotonic):
         settings = project.settings
         if annotator not in {a.name for a in settings.annotators}:
             names = ", ".join(a.name for a in settings.annotators) or "none"
