@@ -207,6 +207,8 @@ def _stance_proposals(
             continue  # too few annotators gave this target a stance to settle it
         tally = ", ".join(f"{label} {n}" for label, n in votes.most_common())
         (top, count), *rest = votes.most_common()
+        bar = settings.adjudication.majority
+        wins = bool(rest) and count / voters >= bar and count > rest[0][1]  # majority's winner
         posterior = (
             {k: v for k, v in posterior_of(target).items() if k in known} if posterior_of else {}
         )
@@ -215,13 +217,9 @@ def _stance_proposals(
                 ("stance", target, "unanimous", {"label": top}, f"all {voters} chose {top}")
             )
         elif posterior:
-            majority = (
-                top
-                if count / voters >= settings.adjudication.majority and count > rest[0][1]
-                else None
-            )
+            majority = top if wins else None
             proposals.append(_weighted_stance(target, posterior, majority, tally, settings))
-        elif count / voters >= settings.adjudication.majority and count > rest[0][1]:
+        elif wins:
             reason = f"{count} of {voters} chose {top} ({tally})"
             proposals.append(("stance", target, "majority", {"label": top}, reason))
         elif (
