@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from child import in_child
 
 NEWEST = """SELECT a.document_id, a.annotator, a.revision, a.origin, a.spans, a.from_prelabel,
                   a.lead_time_seconds, a.created_at
@@ -54,16 +55,8 @@ def run_anchor(root: Path) -> tuple[float, int]:
 
 def child(kind: str, root: Path) -> tuple[float, int, float]:
     """(seconds, rows, peak resident MB) of one run in a fresh process."""
-    code = (
-        "import sys, json, resource as r; sys.path.insert(0, 'bench'); import api as b; "
-        f"s, n = b.run_{kind}(__import__('pathlib').Path({str(root)!r})); "
-        "print(json.dumps([s, n, r.getrusage(r.RUSAGE_SELF).ru_maxrss]))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, check=True
-    )
-    seconds, rows, peak = json.loads(done.stdout.strip().splitlines()[-1])
-    return seconds, rows, peak / 1024
+    (seconds, rows), peak = in_child("api", f"run_{kind}(Path({str(root)!r}))")
+    return seconds, rows, peak
 
 
 def main() -> None:

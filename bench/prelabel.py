@@ -28,6 +28,7 @@ from curate.config import load_settings
 from curate.ingest.scraped import read_scraped
 from curate.prelabel import prelabel
 from curate.prelabel.base import LabellerContext
+from curate.prelabel.ray_engine import local_head_command
 from curate.prelabel.spacy_ner import load_pipeline
 from curate.records import Document
 from curate.store import open_store, queries
@@ -74,21 +75,7 @@ def curate_run(
 def start_ray() -> tuple[str, Path]:
     temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     ray = Path(sys.executable).with_name("ray")
-    subprocess.run(
-        [
-            str(ray),
-            "start",
-            "--head",
-            "--node-ip-address=127.0.0.1",
-            "--port=6391",
-            "--num-cpus=2",
-            "--include-dashboard=false",
-            f"--temp-dir={temp}",
-            "--disable-usage-stats",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run(local_head_command(ray, 6391, temp), check=True, capture_output=True)
     return "127.0.0.1:6391", temp
 
 

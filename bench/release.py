@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from child import in_child
 from sqlalchemy import insert
 
 PARAGRAPH = (
@@ -219,16 +218,8 @@ def run_anchor(root: Path, version: str) -> float:
 
 def child(kind: str, root: Path, version: str) -> tuple[float, float]:
     """(seconds, peak resident MB) of one run in a fresh process."""
-    code = (
-        "import sys, json, resource as r; sys.path.insert(0, 'bench'); import release as b; "
-        f"s = b.run_{kind}(__import__('pathlib').Path({str(root)!r}), {version!r}); "
-        "print(json.dumps([s, r.getrusage(r.RUSAGE_SELF).ru_maxrss]))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, check=True
-    )
-    seconds, peak = json.loads(done.stdout.strip().splitlines()[-1])
-    return seconds, peak / 1024
+    seconds, peak = in_child("release", f"run_{kind}(Path({str(root)!r}), {version!r})")
+    return seconds, peak
 
 
 def main() -> None:

@@ -267,22 +267,10 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # Ray's sockets live under its temp dir: keep the path short (108 bytes at most).
     temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))
     environment = os.environ | {"RAY_USAGE_STATS_ENABLED": "0"}
-    subprocess.run(
-        [
-            str(ray),
-            "start",
-            "--head",
-            "--node-ip-address=127.0.0.1",
-            f"--port={port}",
-            "--num-cpus=2",
-            "--include-dashboard=false",
-            f"--temp-dir={temp}",
-            "--disable-usage-stats",
-        ],
-        check=True,
-        capture_output=True,
-        env=environment,
-    )
+    from curate.prelabel.ray_engine import local_head_command
+
+    command = local_head_command(ray, port, temp)
+    subprocess.run(command, check=True, capture_output=True, env=environment)
     try:
         yield f"127.0.0.1:{port}"
     finally:

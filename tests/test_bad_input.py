@@ -226,17 +226,23 @@ CASES: dict[str, tuple[Case, str]] = {
     "export missing": (lambda root: (["import-ls", str(root / "gone.json")], {}), "does not exist"),
     # project files
     "gazetteer not utf-8": (
-        lambda root: (
-            (root / "gazetteer.jsonl").write_bytes(b'{"name": "T\xe9h\xe9ran", "label": "GPE"}\n'),
-            (["prelabel", "--labeller", "gazetteer.v1"], {}),
-        )[1],
+        file_case(
+            "gazetteer.jsonl",
+            b'{"name": "T\xe9h\xe9ran", "label": "GPE"}\n',
+            "prelabel",
+            "--labeller",
+            "gazetteer.v1",
+        ),
         "gazetteer.jsonl is not UTF-8",
     ),
     "gazetteer line not json": (
-        lambda root: (
-            (root / "gazetteer.jsonl").write_text('{"name": "Iran", "label": "GPE"}\n{oops\n'),
-            (["prelabel", "--labeller", "gazetteer.v1"], {}),
-        )[1],
+        file_case(
+            "gazetteer.jsonl",
+            '{"name": "Iran", "label": "GPE"}\n{oops\n',
+            "prelabel",
+            "--labeller",
+            "gazetteer.v1",
+        ),
         "gazetteer.jsonl line 2",
     ),
     "guidelines not utf-8": (
@@ -364,10 +370,13 @@ CASES: dict[str, tuple[Case, str]] = {
         "sur-gold.jsonl line 1 holds",
     ),
     "gazetteer with a lone surrogate": (
-        lambda root: (
-            (root / "gazetteer.jsonl").write_text('{"name": "Ir\\ud800an", "label": "GPE"}\n'),
-            (["prelabel", "--labeller", "gazetteer.v1"], {}),
-        )[1],
+        file_case(
+            "gazetteer.jsonl",
+            '{"name": "Ir\\ud800an", "label": "GPE"}\n',
+            "prelabel",
+            "--labeller",
+            "gazetteer.v1",
+        ),
         "gazetteer.jsonl line 1 holds",
     ),
     "overlap written as text": (

@@ -26,6 +26,23 @@ from curate.prelabel.registry import create
 from curate.prelabel.workers import Labelled
 from curate.records import Document, Prelabel
 
+
+def local_head_command(ray: Path, port: int, temp_dir: Path, cpus: int = 2) -> list[str]:
+    """`ray start` for a one-machine cluster on loopback, as the tests and bench/prelabel.py
+    start it (temp_dir short: Ray's sockets live under it, 108 bytes at most)."""
+    return [
+        str(ray),
+        "start",
+        "--head",
+        "--node-ip-address=127.0.0.1",
+        f"--port={port}",
+        f"--num-cpus={cpus}",
+        "--include-dashboard=false",
+        f"--temp-dir={temp_dir}",
+        "--disable-usage-stats",
+    ]
+
+
 BATCHES_PER_CHUNK = 64  # batches handed to Ray at a time: bounds the driver's memory
 # Not shipped to the cluster: the store (the driver alone writes it), releases, scratch.
 EXCLUDES = [".curate/*.db*", ".curate/*.lock", ".curate/labelstudio", "exports", ".git", "seeds"]
