@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 LS_VENV := .venv-labelstudio
 LS_VERSION := 1.23.2
 
-.PHONY: run test lint install ray postgres labelstudio chromium tmux clean
+.PHONY: run test lint install ray debian labelstudio clean
 
 $(STAMP): pyproject.toml requirements/spacy-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,27 +27,25 @@ run: install
 	if [ -t 0 ] && [ -t 1 ]; then $(BIN)/curate annotate --as $(ANNOTATOR); else $(BIN)/curate status; fi
 
 ## test: install what the tests need (PostgreSQL, Label Studio, Chromium, tmux, Ray), lint,
-## type-check, pytest
-test: install ray postgres labelstudio chromium tmux lint
-	$(BIN)/pytest
+## type-check, pytest on both cores (tests sharing a real server run on one worker), with the
+## slowest tests listed at the end
+test:
+	$(MAKE) --no-print-directory -j3 install ray debian labelstudio
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 lint: install
 	$(BIN)/ruff check curate tui tests bench
 	$(BIN)/ruff format --check curate tui tests bench
 	$(BIN)/mypy
 
-# Set CURATE_TEST_PG_URL to test against a running server instead.
-postgres:
-	test -n "$(CURATE_TEST_PG_URL)" || bash scripts/ensure-debian-package.sh postgresql \
-		'compgen -G "/usr/lib/postgresql/*/bin/initdb"' 
-
-# The browser test drives Debian's Chromium with Playwright (browser downloads do not work here).
-chromium:
-	bash scripts/ensure-debian-package.sh chromium 'command -v chromium' 
-
-# The terminal UI's smoke test runs `curate annotate` inside tmux.
-tmux:
-	bash scripts/ensure-debian-package.sh tmux 'command -v tmux'
+# One apt-get run for what is missing: PostgreSQL (unless CURATE_TEST_PG_URL names a running
+# server), Debian's Chromium for the browser test (Playwright drives it; browser downloads do not
+# work here), tmux for the terminal UI's smoke tests.
+debian:
+	bash scripts/ensure-debian-package.sh \
+		$(if $(CURATE_TEST_PG_URL),,postgresql 'compgen -G "/usr/lib/postgresql/*/bin/initdb"') \
+		chromium 'command -v chromium' tmux 'command -v tmux'
 
 # Ray is an optional extra (prelabel --engine ray): the tests start a real local cluster.
 ray: $(VENV)/.installed-ray

@@ -23,6 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
+# Tests that share a real server run on one pytest-xdist worker, so each server starts once.
+SHARED_SERVERS = {"labelstudio_server": "labelstudio", "ray_cluster": "ray"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in SHARED_SERVERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 @pytest.fixture(autouse=True)
 def _no_outside_database(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests choose their store explicitly; a developer's CURATE_DB_URL must not leak in."""

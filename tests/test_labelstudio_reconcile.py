@@ -104,18 +104,20 @@ def test_a_server_frozen_past_the_timeout_then_a_rerun_makes_no_duplicates(
     store = project.open_store()
     _documents(store, 30)
     group = int(labelstudio_server.pid_file.read_text().strip())
+    # The server stalls for 4 s, past the client's 3 s timeout, then wakes up.
+    wake = threading.Timer(4, os.killpg, (group, signal.SIGCONT))
     with connect(url, token, timeout=3) as client:
         real_import = client.projects.import_tasks
 
         def frozen_import(*args: Any, **kwargs: Any) -> Any:
             os.killpg(group, signal.SIGSTOP)  # the server takes the request, then stalls
-            threading.Timer(6, os.killpg, (group, signal.SIGCONT)).start()
+            wake.start()
             return real_import(*args, **kwargs)
 
         client.projects.import_tasks = frozen_import
         with pytest.raises(LabelStudioError, match="did not answer in time"):
             push(store, project, client, url)
-    time.sleep(6.5)  # the server wakes up and imports what it was sent
+    wake.join()  # the server is awake; push(wait=30) polls for what it was sent
     with connect(url, token) as client:
         report = push(store, project, client, url, wait=30)
         with store.connect() as connection:
