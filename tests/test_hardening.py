@@ -66,7 +66,8 @@ def test_a_second_prelabel_run_is_refused_while_one_holds_the_lock(project_dir: 
 
 
 def test_documents_longer_than_spacys_limit_are_labelled_in_pieces(project_dir: Path) -> None:
-    from curate.prelabel.spacy_ner import create, split_long
+    from curate.prelabel.pieces import split_long
+    from curate.prelabel.spacy_ner import create
 
     paragraph = "Ali Khamenei spoke in Tehran on Monday. Officials in Baghdad listened.\n\n"
     text = paragraph * 80  # ~5,700 characters
@@ -322,3 +323,27 @@ def test_a_full_disk_under_the_store_says_so() -> None:
     error = OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
     message = explain(error, "/data/project/.curate")
     assert "is full" in message and "free some space" in message and "/data/project" in message
+
+
+def test_a_document_over_a_million_characters_is_prelabelled_by_the_default_labellers(
+    project_dir: Path,
+) -> None:
+    """Beyond spaCy's max_length (1,000,000): every default labeller works in pieces, offsets
+    mapped back onto the whole text (one long word a paragraph keeps the parse cheap)."""
+    paragraph = "Ali Khamenei spoke in Tehran. " + "x" * 10_000 + "\n\n"
+    text = paragraph * 120
+    assert len(text) > 1_200_000
+    (project_dir / "long.jsonl").write_text(json.dumps({"text": text}) + "\n", "utf-8")
+    curate(project_dir, "ingest", str(project_dir / "long.jsonl"))
+    curate(project_dir, "prelabel")
+    with Project.load(project_dir).open_store().connect() as connection:
+        [document_id] = queries.document_ids(connection)
+        found = queries.prelabels_for(connection, document_id)
+        stored = queries.documents_by_ids(connection, [document_id])[document_id].text
+    assert len(stored) > 1_000_000  # ingest's cleaning keeps it long
+    entities = [p for p in found if p.kind == "entity"]
+    labellers = {p.labeller.split("+")[0] for p in entities}
+    assert labellers == {"gazetteer.v1", "spacy-ner.v2"}
+    assert all(stored[p.start : p.end] == p.text for p in entities)  # type: ignore[index]
+    tehran = [p.start for p in entities if p.text == "Tehran" and p.labeller.startswith("gaz")]
+    assert len(tehran) == 120 and max(tehran) > 1_000_000  # found in the last piece too

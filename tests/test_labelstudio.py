@@ -515,3 +515,22 @@ def test_control_documents_go_out_blind_and_without_predictions(
         task = _tasks(client, projects[annotator])[document_id]
         assert not task.predictions
         assert set(task.data) == {"text", "title", "doc_id", "annotator"}
+
+
+def test_the_served_data_folder_and_database_are_private(labelstudio_server: Any) -> None:
+    """They hold the API token and every task: no other local user may read them."""
+    import stat
+
+    from curate.labelstudio.server import serve
+
+    data = labelstudio_server.data_dir
+    assert data.is_absolute() and stat.S_IMODE(data.stat().st_mode) == 0o700
+    database = data / "label_studio.sqlite3"
+    for path in (database, labelstudio_server.log_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    os.chmod(database, 0o644)
+    os.chmod(data, 0o755)
+    serve(labelstudio_server)  # already running: the modes are repaired all the same
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert not (data / ".curate").exists()  # no nested data folder from a relative path

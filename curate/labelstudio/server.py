@@ -38,7 +38,8 @@ class Server:
 
     @property
     def data_dir(self) -> Path:
-        return self.root / ".curate" / "labelstudio"
+        # Absolute: Label Studio resolves a relative one against folders of its own.
+        return self.root.resolve() / ".curate" / "labelstudio"
 
     @property
     def credentials_file(self) -> Path:
@@ -101,6 +102,16 @@ def credentials(server: Server, create: bool = False) -> dict[str, str]:
     return {"token": token, "password": stored.get("password", "")}
 
 
+def make_private(server: Server) -> None:
+    """Label Studio's folder 0700, its database and log 0600: they hold the API token, every
+    task text and annotation. Set when `serve` creates them and repaired on every `serve`."""
+    server.data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(server.data_dir, 0o700)
+    for path in [*server.data_dir.glob("*.sqlite3*"), server.log_file]:
+        if path.is_file():
+            os.chmod(path, 0o600)
+
+
 def healthy_url(url: str, timeout: float = 2.0) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
@@ -125,10 +136,11 @@ def serve(
             "beyond this machine"
         )
     if healthy(server):
+        make_private(server)
         return server.url
     install(server, say)
     secret = credentials(server, create=True)
-    server.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private(server)
     command = [
         str(server.executable),
         "start",
@@ -179,8 +191,9 @@ def serve(
         if _exited(pid):
             raise CurateError(f"Label Studio exited while starting; see {server.log_file}")
         if healthy(server):
+            make_private(server)  # the database Label Studio just created
             return server.url
-        time.sleep(1.0)
+        time.sleep(0.2)
     stop(server)
     raise CurateError(
         f"Label Studio did not answer /health within {wait:.0f} s; see {server.log_file}"

@@ -3,15 +3,12 @@ apart from human annotations, each checked against the text first."""
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from curate.config import Settings
 from curate.errors import CurateError, UsageError
+from curate.locks import one_run_at_a_time
 from curate.offsets import check_span
 from curate.prelabel.base import Labeller, LabellerContext
 from curate.prelabel.registry import check_names, create
@@ -129,37 +126,9 @@ def prelabel(
         raise UsageError(f"--workers {workers}: give 1 or more worker processes")
     if engine not in ("local", "ray"):
         raise UsageError(f"--engine {engine!r}: choose local or ray")
-    with _one_run_at_a_time(context.root):
+    # Two runs would label the same documents and collide on insert: the second is refused.
+    with one_run_at_a_time(context.root, "prelabel", "run this again to label what is left"):
         return _prelabel(store, context, names, progress, workers, engine, address)
-
-
-@contextmanager
-def _one_run_at_a_time(root: Path) -> Iterator[None]:
-    """Two runs would label the same documents and collide on insert: the second is refused."""
-    lock = root / ".curate" / "prelabel.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"  # empty: it is just starting
-            raise UsageError(
-                f"another `curate prelabel` is running ({holder}); wait for it to finish, then "
-                "run this again to label what is left"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        # The lock is the flock, held only while this process lives (a kill releases it); the
-        # file says who holds it, and is emptied at the end, so a leftover one says nothing.
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _prelabel(

@@ -13,6 +13,7 @@ from curate import jsontext
 from curate.config import read_text_file
 from curate.errors import ConfigError
 from curate.prelabel.base import LabellerContext, short_hash
+from curate.prelabel.pieces import entities_in_pieces
 from curate.records import Document, Prelabel
 
 NAME = "gazetteer.v1"
@@ -87,9 +88,8 @@ class Gazetteer:
             )
         return self._nlp
 
-    def spans(self, texts: Iterable[str]) -> Iterable[list[tuple[int, int, str, str]]]:
-        for doc in self.nlp.pipe(texts):
-            yield [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
+    def spans(self, texts: Iterable[str]) -> list[list[tuple[int, int, str, str]]]:
+        return entities_in_pieces(self.nlp, texts)
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         found = self.spans(d.text for d in documents)

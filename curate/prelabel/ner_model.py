@@ -27,6 +27,7 @@ from curate.errors import UsageError
 from curate.records import Span
 
 FOLDER = "ner"
+SCRATCH = ".training-"  # a training's work folder under FOLDER, renamed into place when done
 LOGGER = "curate.TrainingProgress.v1"
 TEST, DEV_SPLITS = "test", ("validation", "dev")
 
@@ -208,7 +209,7 @@ def train_ner(
         return report
     _register_logger()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".training-", dir=folder.parent) as scratch:
+    with tempfile.TemporaryDirectory(prefix=SCRATCH, dir=folder.parent) as scratch:
         work = Path(scratch)
         blank = spacy.blank("en")
         _doc_bin(blank, train, report).to_disk(work / "train.spacy")

@@ -19,6 +19,7 @@ from typing import Any
 from curate.errors import UsageError
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.gazetteer import Gazetteer, load_gazetteer
+from curate.prelabel.pieces import entities_in_pieces
 from curate.records import Document, Prelabel
 
 NAME = "spacy-ner.v1"
@@ -91,18 +92,7 @@ class SpacyNer:
         """(start, end, model label, text) per text. A text longer than the pipeline's
         max_length is parsed in pieces cut at paragraph, line or sentence ends, with offsets
         moved back onto the whole text."""
-        pieces = [
-            (number, offset, piece)
-            for number, text in enumerate(texts)
-            for offset, piece in split_long(text, self.nlp.max_length)
-        ]
-        found: list[list[tuple[int, int, str, str]]] = [[] for _ in texts]
-        parsed = self.nlp.pipe((piece for _, _, piece in pieces), batch_size=self.batch_size)
-        for (number, offset, _), doc in zip(pieces, parsed, strict=True):
-            found[number].extend(
-                (offset + e.start_char, offset + e.end_char, e.label_, e.text) for e in doc.ents
-            )
-        return found
+        return entities_in_pieces(self.nlp, texts, self.batch_size)
 
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         texts = [d.text for d in documents]
@@ -127,21 +117,6 @@ class SpacyNer:
                     )
                 )
         return suggestions
-
-
-def split_long(text: str, limit: int) -> list[tuple[int, str]]:
-    """(offset, piece) covering `text` in order, each piece at most `limit` characters, cut
-    after the last paragraph break, line break or sentence end that fits (else hard)."""
-    pieces, offset = [], 0
-    while len(text) - offset > limit:
-        window = text[offset : offset + limit]
-        # The first kind of break found in the window's second half, else a hard cut.
-        found = (window.rfind(mark) + len(mark) for mark in ("\n\n", "\n", ". "))
-        cut = next((at for at in found if at > limit // 2), limit)
-        pieces.append((offset, text[offset : offset + cut]))
-        offset += cut
-    pieces.append((offset, text[offset:]))
-    return pieces
 
 
 def _score(start: int, end: int, label: str, reference: list[tuple[int, int, str, str]]) -> float:

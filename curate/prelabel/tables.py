@@ -62,6 +62,11 @@ def stance_table(stance: dict[str, StanceScores], title: str = "stance") -> Tabl
 
 def print_training(console: Console, report: TrainReport) -> None:
     ner = report.ner
+    if report.scratch_removed:
+        console.print(
+            f"removed {report.scratch_removed} scratch folder(s) of killed trainings",
+            highlight=False,
+        )
     if ner.skipped:
         console.print(f"spacy-ner.v2: entity model not trained: {ner.skipped}", highlight=False)
     else:
@@ -103,3 +108,10 @@ def print_training(console: Console, report: TrainReport) -> None:
         console.print(stance_table(report.stance_scores, "stance-learned.v1 on dev documents"))
     if report.stance_model:
         console.print(f"stance model: {report.stance_model}", highlight=False)
+    if report.gold_changed:
+        console.print(
+            "[bold]the gold changed while training[/]: these models were kept but not made "
+            "current (prelabel keeps the models it used before); run `curate train` again to "
+            "train on the gold as it is now",
+            highlight=False,
+        )

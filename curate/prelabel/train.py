@@ -14,6 +14,10 @@
 
 Test-split documents are never trained on. Artefacts go to .curate/models/KIND/VERSION, VERSION
 being the start of the hash of what was learned from; each has a manifest.json.
+
+One training at a time per project (a second is refused at once). The new artefacts become
+CURRENT only if the gold is still what they were trained on when they are published: a model of
+older gold never replaces one of newer gold.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,10 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from curate.agreement.stance import StanceScores, score_stance
+from curate.locks import one_run_at_a_time
 from curate.prelabel.base import LabellerContext, mark_current
 from curate.prelabel.gazetteer import read_gazetteer
 from curate.prelabel.learning_ner import PATTERNS
-from curate.prelabel.ner_model import GoldText, NerReport, partition, train_ner
+from curate.prelabel.ner_model import FOLDER as NER_FOLDER
+from curate.prelabel.ner_model import SCRATCH, GoldText, NerReport, partition, train_ner
 from curate.prelabel.stance_learned import FOLDER, build_classifier
 from curate.release.splits import document_splits
 from curate.store import Store, queries
@@ -55,6 +62,8 @@ class TrainReport:
     refused_patterns: Counter[str] = field(default_factory=Counter)  # why -> names
     candidates: list[str] = field(default_factory=list)  # names that passed the guards
     unhelpful_labels: list[str] = field(default_factory=list)  # names that lowered dev F1
+    gold_changed: bool = False  # during training: nothing was made CURRENT
+    scratch_removed: int = 0  # scratch folders of trainings that were killed
 
 
 def _hash(payload: Any) -> str:
@@ -69,7 +78,32 @@ def _write_artefact(folder: Path, training_hash: str, details: dict[str, Any]) -
         **details,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    mark_current(folder.parent, folder)
+
+
+def _gold_fingerprint(
+    stances: dict[str, dict[str, str]], entities: dict[str, list[Any]], splits: dict[str, str]
+) -> str:
+    spans = {d: sorted((s.start, s.end, s.label) for s in found) for d, found in entities.items()}
+    return _hash([stances, spans, splits])
+
+
+def _read_gold(store: Store, context: LabellerContext) -> tuple[Any, ...]:
+    with store.connect() as connection:
+        stances = queries.gold_stances(connection)
+        entities = queries.gold_entities(connection)
+        ids = sorted(stances.keys() | entities.keys())
+        documents = queries.documents_by_ids(connection, ids)
+        splits = document_splits(connection, ids, context.settings.release.splits)
+    return stances, entities, documents, splits
+
+
+def remove_dead_scratch(models_dir: Path) -> int:
+    """Scratch folders left by trainings that were killed; called under the train lock, so no
+    living training owns one."""
+    dead = sorted((models_dir / NER_FOLDER).glob(f"{SCRATCH}*"))
+    for folder in dead:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(dead)
 
 
 def train(
@@ -78,14 +112,23 @@ def train(
     on_step: Callable[[int, float | None], None] | None = None,
 ) -> TrainReport:
     """on_step(step, dev score or None) follows the entity model's training."""
+    then = "run `curate train` again if the gold changed since it started"
+    with one_run_at_a_time(context.root, "train", then):
+        scratch = remove_dead_scratch(context.models_dir)
+        report = _train(store, context, on_step)
+        report.scratch_removed = scratch
+        return report
+
+
+def _train(
+    store: Store,
+    context: LabellerContext,
+    on_step: Callable[[int, float | None], None] | None,
+) -> TrainReport:
     settings = context.settings
     report = TrainReport()
-    with store.connect() as connection:
-        stances = queries.gold_stances(connection)
-        entities = queries.gold_entities(connection)
-        ids = sorted(stances.keys() | entities.keys())
-        documents = queries.documents_by_ids(connection, ids)
-        splits = document_splits(connection, ids, settings.release.splits)
+    stances, entities, documents, splits = _read_gold(store, context)
+    trained_on = _gold_fingerprint(stances, entities, splits)
     gold = [GoldText(d, documents[d].text, tuple(entities[d])) for d in sorted(entities)]
     train_part, dev_part, held_out = partition(gold, splits, settings.train.dev_share)
     report.ner = train_ner(
@@ -98,11 +141,22 @@ def train(
         settings.train,
         on_step,
     )
-    if report.ner.folder is not None:
-        mark_current(report.ner.folder.parent, report.ner.folder)
     _learn_patterns(context, train_part, dev_part, report)
     texts = {d: documents[d].text for d in stances}
     _train_stance(context, stances, texts, splits, report)
+    now = _read_gold(store, context)
+    models = context.models_dir
+    if _gold_fingerprint(now[0], now[1], now[3]) != trained_on:
+        report.gold_changed = True  # a newer gold deserves a newer model: this one waits
+        for kind in (NER_FOLDER, PATTERNS, FOLDER):
+            if not (models / kind / "CURRENT").exists():  # else "newest" would pick this one
+                mark_current(models / kind, None)
+        return report
+    if report.ner.folder is not None:
+        mark_current(models / NER_FOLDER, report.ner.folder)
+    mark_current(models / PATTERNS, report.patterns)  # names of older gold must not linger
+    if report.stance_model is not None:
+        mark_current(models / FOLDER, report.stance_model)
     return report
 
 
@@ -228,8 +282,7 @@ def _learn_patterns(
             learned.append((text, counts.most_common(1)[0][0]))
     report.candidates = [text for text, _ in learned]
     learned, report.unhelpful_labels = _helpful_on_dev(context, learned, dev, report.ner.folder)
-    if not learned:  # names learned from older gold must not linger
-        mark_current(context.models_dir / PATTERNS, None)
+    if not learned:
         return
     training_hash = _hash(learned)
     folder = context.models_dir / PATTERNS / training_hash[:12]
