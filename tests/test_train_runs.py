@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,12 +36,13 @@ def _gold(project_dir: Path, numbers: range | list[int]) -> list[str]:
     return [d.id for d in documents]
 
 
-def _small_training(project_dir: Path) -> None:
+def _small_training(project_dir: Path, steps: int = 300) -> None:
     config = project_dir / "curate.toml"
     text = config.read_text("utf-8")
-    for key, value in (("min_entity_documents", 4), ("max_steps", 300), ("patience", 300)):
-        text = text.replace(f"\n{key} = ", f"\n{key} = {value}\n# was: ", 1)
-    config.write_text(text.replace("\neval_frequency = 100", "\neval_frequency = 50"), "utf-8")
+    values = {"min_entity_documents": 4, "max_steps": steps, "patience": steps}
+    for key, value in (values | {"eval_frequency": 50}).items():
+        text = re.sub(rf"(?m)^{key} = \d+$", f"{key} = {value}", text, count=1)
+    config.write_text(text, "utf-8")
 
 
 def _start(project_dir: Path) -> subprocess.Popen[str]:
@@ -74,7 +76,7 @@ def _current(project_dir: Path) -> dict[str, object] | None:
 def test_a_second_training_is_refused_and_a_model_of_older_gold_never_becomes_current(
     project_dir: Path,
 ) -> None:
-    _small_training(project_dir)
+    _small_training(project_dir, steps=500)  # the first run lasts while the second starts
     _gold(project_dir, range(20))
     splits = Project.load(project_dir).settings.release.splits
     first = _start(project_dir)
@@ -93,6 +95,7 @@ def test_a_second_training_is_refused_and_a_model_of_older_gold_never_becomes_cu
     assert first.returncode == 0, output
     assert "the gold changed while training" in " ".join(output.split())
     assert _current(project_dir) is None  # the stale model was kept, not made current
+    _small_training(project_dir, steps=100)
     third = subprocess.run(
         [*CURATE, "--project", str(project_dir), "train"], capture_output=True, text=True
     )
@@ -111,7 +114,7 @@ def test_a_killed_trainings_scratch_folder_is_removed_by_the_next_training(
     killed = _start(project_dir)
     _wait_for_scratch(project_dir, killed)
     os.kill(killed.pid, signal.SIGKILL)
-    killed.wait()
+    killed.communicate()
     assert len(_scratch(project_dir)) == 1  # left behind by the dead run
     again = subprocess.run(
         [*CURATE, "--project", str(project_dir), "train"], capture_output=True, text=True
