@@ -47,7 +47,9 @@ def _label_name(value: str) -> str:
 
 class EntityLabel(_Section):
     name: str = Field(description="Label name as stored and exported, e.g. PERSON.")
-    hotkey: str = Field(description="One key that applies the label while annotating.")
+    hotkey: str = Field(
+        description="One key that applies the label while annotating (case-sensitive)."
+    )
     colour: str = Field(description="Highlight colour as #RRGGBB.")
 
     @field_validator("name")
@@ -345,6 +347,16 @@ class Settings(_Section):
         if not value:
             raise ValueError("is empty; add at least one [[entity_labels]]")
         _refuse_duplicates([label.name for label in value], "label")
+        # Imports match labels regardless of case: PERSON and Person would be one label there.
+        folded: dict[str, str] = {}
+        for label in value:
+            other = folded.setdefault(label.name.casefold(), label.name)
+            if other != label.name:
+                raise ValueError(
+                    f"labels {other!r} and {label.name!r} differ only by case; keep one of them "
+                    "(imports match labels regardless of case)"
+                )
+        # Hotkeys are case-sensitive on purpose: p and P are two keys (shift+p).
         _refuse_duplicates([label.hotkey for label in value], "hotkey")
         return value
 

@@ -32,6 +32,22 @@ def check_span(text: str, start: int, end: int, span_text: str, where: str) -> N
         )
 
 
+def check_unquoted_span(text: str, start: int, end: int, where: str) -> None:
+    """A span given by offsets alone (no text to compare): refuse a slice no annotator would
+    make (edge whitespace, or an edge inside a word), as byte or UTF-16 offsets produce."""
+    check_span(text, start, end, text[start:end], where)
+    piece = text[start:end]
+    cut_before = start > 0 and text[start - 1].isalnum() and piece[0].isalnum()
+    cut_after = end < len(text) and text[end].isalnum() and piece[-1].isalnum()
+    if piece != piece.strip() or cut_before or cut_after:
+        raise SpanError(
+            f"{where}: span {start}-{end} is {piece!r}, which "
+            + ("starts or ends with whitespace" if piece != piece.strip() else "cuts a word")
+            + "; check that the offsets are code points (not bytes or UTF-16 units), or give "
+            "the span's 'text' so they can be checked"
+        )
+
+
 @dataclass(frozen=True)
 class Repaired:
     start: int

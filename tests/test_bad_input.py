@@ -122,6 +122,31 @@ LS_TASK = {
     ],
 }
 
+
+def gold_line(start: object, end: object) -> str:
+    text = "Officials John Smith spoke."
+    return json.dumps({"text": text, "spans": [{"start": start, "end": end, "label": "PERSON"}]})
+
+
+def import_gold(root: Path, *args: str) -> Path:
+    """A one-document gold file imported (with args), ready for the case's command."""
+    path = write(root, "one-gold.jsonl", gold_line(10, 20))
+    result = runner.invoke(app, ["--project", str(root), "import-gold", str(path), *args])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def released_elsewhere(root: Path) -> list[str]:
+    """Gold imported and released; the same file pinned to a split it was not released in."""
+    path = import_gold(root)
+    release = runner.invoke(app, ["--project", str(root), "release", "--version", "1.0.0"])
+    assert release.exit_code == 0, release.output
+    with sqlite3.connect(root / ".curate" / "curate.db") as db:
+        [(split,)] = db.execute("SELECT DISTINCT split FROM release_documents").fetchall()
+    other = next(s for s in ("train", "validation", "test") if s != split)
+    return [str(path), "--split", other]
+
+
 CASES: dict[str, tuple[Case, str]] = {
     # curate.toml
     "no curate.toml": (
@@ -410,6 +435,65 @@ CASES: dict[str, tuple[Case, str]] = {
     "too few resamples": (
         lambda root: (["agreement", "--resamples", "5"], {}),
         "--resamples",
+    ),
+    # Issue 37: gold files read exactly, exit codes that do not mislead
+    "gold offsets as fractions": (
+        file_case("frac.jsonl", gold_line(8.9, 18.7), "import-gold", "{}"),
+        "a span's 'start' is 8.9; offsets are whole numbers",
+    ),
+    "gold offset true": (
+        file_case("bool.jsonl", gold_line(True, 18), "import-gold", "{}"),
+        "a span's 'start' is true; offsets are whole numbers",
+    ),
+    "gold offset as text": (
+        file_case("str.jsonl", gold_line("8", 18), "import-gold", "{}"),
+        "a span's 'start' is \"8\"; offsets are whole numbers",
+    ),
+    "gold byte offsets without the span's text": (
+        # "Khamenei" is at code points 2-10; 5-13 are its UTF-8 byte offsets after the emoji.
+        file_case(
+            "bytes.jsonl",
+            json.dumps(
+                {
+                    "text": "😀 Khamenei spoke.",
+                    "spans": [{"start": 5, "end": 13, "label": "PERSON"}],
+                }
+            )
+            + "\n",
+            "import-gold",
+            "{}",
+        ),
+        "span 5-13 is 'menei sp', which cuts a word; check that the offsets are code points",
+    ),
+    "gold line is a list": (
+        file_case("list.jsonl", "[1, 2]\n", "import-gold", "{}"),
+        "list.jsonl line 1: the line is a JSON list, not an object; expected {",
+    ),
+    "gold spans as an object": (
+        file_case(
+            "obj.jsonl", '{"text": "Iran talks.", "spans": {"start": 0}}\n', "import-gold", "{}"
+        ),
+        "obj.jsonl line 1: 'spans' must be a list of objects; expected {",
+    ),
+    "export with no tasks": (
+        file_case("none.json", "[]", "import-ls", "{}"),
+        "none.json holds no tasks (an empty list)",
+    ),
+    "train with all gold in the test split": (
+        lambda root: (import_gold(root, "--split", "test"), (["train"], {}))[1],
+        "no gold to train on (all 1 in the test split, which is never trained on)",
+    ),
+    "import-gold pinning a released document elsewhere": (
+        lambda root: (["import-gold", *released_elsewhere(root)], {}),
+        "were released in another split already",
+    ),
+    "labels that differ only by case": (
+        config_case(
+            "[[entity_labels]]",
+            '[[entity_labels]]\nname = "Person"\nhotkey = "P"\ncolour = "#123456"\n\n'
+            "[[entity_labels]]",
+        ),
+        "labels 'Person' and 'PERSON' differ only by case; keep one of them",
     ),
 }
 

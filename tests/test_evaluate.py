@@ -295,3 +295,34 @@ def test_store_gold_scores_the_merged_suggestions_annotators_see(project) -> Non
     assert result.system.startswith("suggestions annotators are shown (gazetteer.v1+")
     assert result.exact.overall.f1 == 1.0 and result.exact.overall.tp == len(spans) > 0
     assert all(s.accuracy == 1.0 for s in result.stance.values())
+
+
+def test_predictions_on_other_texts_are_warned_about(tmp_path: Path) -> None:
+    gold, predictions = _gold_and_predictions(tmp_path)
+    other = tmp_path / "other.jsonl"
+    other.write_text(
+        "".join(
+            json.dumps(json.loads(line) | {"text": json.loads(line)["text"] + " "}) + "\n"
+            for line in predictions.read_text("utf-8").splitlines()
+        ),
+        "utf-8",
+    )
+    none = CliRunner().invoke(
+        app, ["-C", str(ROOT), "evaluate", "--gold", str(gold), "--predictions", str(other)]
+    )
+    assert none.exit_code == 0, none.output
+    assert "no gold document's text matches a prediction's text" in " ".join(none.output.split())
+    some = tmp_path / "some.jsonl"
+    some.write_text(
+        "".join(other.read_text("utf-8").splitlines(True)[:2])
+        + predictions.read_text("utf-8").splitlines(True)[2],
+        "utf-8",
+    )
+    result = evaluate_file(
+        LabellerContext(load_settings(ROOT), ROOT), gold, None, predictions_path=some
+    )
+    assert result.unmatched_gold == 2
+    full = evaluate_file(
+        LabellerContext(load_settings(ROOT), ROOT), gold, None, predictions_path=predictions
+    )
+    assert full.unmatched_gold == 0

@@ -174,3 +174,15 @@ def test_a_bad_split_or_map_is_refused(project_dir: Path) -> None:
     code, output = _run(project_dir, "import-gold", str(path), "--label-map", "PER=HUMAN")
     assert code != 0 and "'HUMAN', which is not an entity label" in output
     assert _store_rows(project_dir) == (0, 0, 0)
+
+
+def test_conll_tokens_split_on_spaces_and_tabs_only(tmp_path: Path) -> None:
+    """A no-break space inside a token is part of it: the text keeps every character."""
+    from curate.ingest.gold import read_conll
+
+    path = tmp_path / "nbsp.conll"
+    path.write_text("Paid O\n10\u00a0000 O\nto O\nJohn\tB-PER\n", "utf-8")
+    [gold] = read_conll(path)
+    assert gold.document.text == "Paid 10\u00a0000 to John"
+    [span] = gold.spans
+    assert (span.text, span.label) == ("John", "PER")

@@ -3,6 +3,8 @@ and JSONL spans, read with their own labels; `map_labels` then renames or drops 
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -12,7 +14,7 @@ from typing import Any
 from curate import jsontext
 from curate.errors import InputError, SpanError
 from curate.ingest.textfile import read_lines
-from curate.offsets import check_span
+from curate.offsets import check_span, check_unquoted_span
 from curate.records import Document, Span
 
 DEFAULT_CONLL_MAP = "PER=PERSON,ORG=ORG,LOC=GPE|LOC"
@@ -68,7 +70,8 @@ def read_conll(path: Path) -> Iterator[GoldDocument]:
     tags: list[str] = []
     sentences: list[tuple[list[str], list[str]]] = []
     for line in read_lines(path, "utf-8"):
-        columns = line.text.split()
+        # The format's separators only: a no-break space inside a token ("10\u00a0000") stays.
+        columns = [c for c in re.split(r"[ \t]+", line.text.strip("\r\n")) if c]
         if not columns:
             if tokens:
                 sentences.append((tokens, tags))
@@ -135,6 +138,12 @@ def _span(current: list[Any], text: str) -> Span:
     return Span(start, end, kind, text[start:end])
 
 
+EXPECTED = (
+    'expected {"text": "...", "spans": [{"start": 0, "end": 4, "label": "...", "text": "..."}], '
+    '"stances": {"target": "label"}}'
+)
+
+
 def read_gold_jsonl(path: Path) -> Iterator[GoldDocument]:
     """{"text": ..., "spans": [{"start", "end", "label"}], "stances": {"Iran": "favor"}} a line
     ("stance" is read as "stances" too)."""
@@ -144,25 +153,38 @@ def read_gold_jsonl(path: Path) -> Iterator[GoldDocument]:
         where = f"{path} line {line.number}"
         record = jsontext.parse(line.text, where)
         try:
+            if not isinstance(record, dict):
+                raise ValueError(f"the line is a JSON {type(record).__name__}, not an object")
             yield _gold_record(record, where)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise InputError(
-                f'{where}: expected {{"text": "...", "spans": [{{"start": 0, "end": 4, '
-                f'"label": "..."}}], "stances": {{"target": "label"}}}} ({error!r})'
-            ) from None
+        except KeyError as error:
+            raise InputError(f"{where}: {error} is missing; {EXPECTED}") from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise InputError(f"{where}: {error}; {EXPECTED}") from None
 
 
 def _gold_record(record: Any, where: str) -> GoldDocument:
     text = record["text"]
     if not isinstance(text, str) or not text.strip():
         raise ValueError("'text' must be a non-empty string")
+    found = record.get("spans", [])
+    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+        raise ValueError("'spans' must be a list of objects")
     spans = []
-    for item in record.get("spans", []):
-        start, end, label = int(item["start"]), int(item["end"]), item["label"]
+    for item in found:
+        start, end, label = item["start"], item["end"], item["label"]
+        for key, value in (("start", start), ("end", end)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(
+                    f"{where}: a span's {key!r} is {json.dumps(value)}; offsets are whole "
+                    'numbers (JSON integers such as 8, not 8.9, "8" or true)'
+                )
         if not isinstance(label, str) or not label:
             raise ValueError("a span's 'label' must be a non-empty string")
         try:
-            check_span(text, start, end, item.get("text", text[start:end]), where)
+            if "text" in item:
+                check_span(text, start, end, item["text"], where)
+            else:
+                check_unquoted_span(text, start, end, where)
         except SpanError as error:  # a span in a file is bad input: exit 2, like the rest
             raise InputError(str(error)) from None
         spans.append(Span(start, end, label, text[start:end]))

@@ -18,7 +18,7 @@ from curate.ingest.gold import GoldDocument, map_labels, read_gold
 from curate.labels import resolve_labels, unknown_labels_error
 from curate.project import Project, add_entity_labels
 from curate.records import Decision, Provenance
-from curate.release.splits import splits_of
+from curate.release.splits import document_splits
 from curate.store import Store, gold_imports, queries
 
 IMPORTED = "imported"
@@ -79,10 +79,21 @@ def import_gold(
     report.documents = len(by_id)
     ids = sorted(by_id)
     pinned = None if split == AUTO else split
-    report.splits = Counter(
-        [split] * len(ids) if pinned else splits_of(ids, settings.release.splits)
-    )
     with store.transaction() as connection:
+        released = queries.release_splits(connection)
+        moved = sorted(d for d in ids if pinned and d in released and released[d] != pinned)
+        if moved:
+            raise InputError(
+                f"{path}: {len(moved)} of its documents were released in another split already "
+                f"(row {rows[moved[0]] + 1} is in {released[moved[0]]!r}), and a released "
+                f"document never moves; import without --split {pinned}, or leave those "
+                "documents out of the file"
+            )
+        report.splits = Counter(
+            [split] * len(ids)
+            if pinned
+            else document_splits(connection, ids, settings.release.splits).values()
+        )
         known = queries.existing_document_ids(connection, ids)
         already = gold_imports.imported_from(connection, report.sha256)
         adjudicated = {

@@ -52,6 +52,11 @@ def read_tasks(path: Path) -> list[Task]:
     raw = jsontext.parse(content, str(path))
     if not isinstance(raw, list):
         raise InputError(f"{path} holds a JSON {type(raw).__name__}, not Label Studio's task list")
+    if not raw:
+        raise InputError(
+            f"{path} holds no tasks (an empty list); export the project again with its tasks "
+            "(Export > JSON)"
+        )
     tasks = []
     for index, item in enumerate(raw):
         try:

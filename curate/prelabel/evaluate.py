@@ -41,6 +41,7 @@ class Evaluation:
     stance: dict[str, StanceScores] = field(default_factory=dict)
     dropped_gold: Counter[str] = field(default_factory=Counter)  # gold label -> spans unscored
     ignored_predictions: Counter[str] = field(default_factory=Counter)  # label gold lacks
+    unmatched_gold: int = 0  # gold documents whose text no prediction has (scored as missed)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -178,6 +179,7 @@ def evaluate_file(
             system = f"suggestions annotators are shown ({system}), run on the file's texts"
     result = score(system, gold, predicted, back)
     result.dropped_gold = dropped
+    result.unmatched_gold = sum(d not in predicted for d in gold)
     return result
 
 

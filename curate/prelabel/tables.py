@@ -12,6 +12,19 @@ from curate.prelabel.train import TrainReport
 
 def print_evaluation(console: Console, result: Evaluation) -> None:
     console.print(f"{result.system}: {result.documents} gold documents", highlight=False)
+    if result.unmatched_gold == result.documents:
+        console.print(
+            "[bold]warning:[/] no gold document's text matches a prediction's text (texts are "
+            "matched exactly), so every score is 0; check that the predictions were made on "
+            "the same texts",
+            highlight=False,
+        )
+    elif result.unmatched_gold:
+        console.print(
+            f"[bold]warning:[/] {result.unmatched_gold} of {result.documents} gold documents "
+            "have no prediction with the same text; they count as missed",
+            highlight=False,
+        )
     for mode, comparison in (("exact", result.exact), ("overlap", result.overlap)):
         table = Table("gold label", "P", "R", "F1", "tp", "fp", "fn", title=f"entities ({mode})")
         for label, scores in comparison.table().items():

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.agreement.stance import StanceScores, score_stance
+from curate.errors import UsageError
 from curate.locks import one_run_at_a_time
 from curate.prelabel.base import LabellerContext, mark_current
 from curate.prelabel.gazetteer import read_gazetteer
@@ -128,6 +129,14 @@ def _train(
     settings = context.settings
     report = TrainReport()
     stances, entities, documents, splits = _read_gold(store, context)
+    trainable = [d for d in splits if splits[d] != "test"]
+    if not trainable:
+        where = f"all {len(splits)} in the test split, which is never trained on" if splits else ""
+        raise UsageError(
+            f"no gold to train on ({where or 'the store holds no gold'}); adjudicate annotations "
+            "(`curate adjudicate --auto`, `curate review`) or import gold for training "
+            "(`curate import-gold FILE --split train`)"
+        )
     trained_on = _gold_fingerprint(stances, entities, splits)
     gold = [GoldText(d, documents[d].text, tuple(entities[d])) for d in sorted(entities)]
     train_part, dev_part, held_out = partition(gold, splits, settings.train.dev_share)
