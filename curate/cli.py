@@ -623,10 +623,13 @@ def push_command(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
                 wait=wait,
             )
-    table = Table("annotator", "project", "new tasks", title=f"push to {url}")
+    table = Table("annotator", "project", "new tasks", "refreshed", title=f"push to {url}")
     for name, project_id in report.projects.items():
-        table.add_row(name, str(project_id), str(report.new_tasks.get(name, 0)))
+        new, refreshed = report.new_tasks.get(name, 0), report.refreshed.get(name, 0)
+        table.add_row(name, str(project_id), str(new), str(refreshed))
     out.print(table)
+    if report.model_version:
+        out.print(f"suggestions from {report.model_version}", highlight=False)
     controls = f" ({report.controls} control documents)" if report.controls else ""
     out.print(
         f"{report.assigned} new assignments{controls}; {report.blind} tasks sent without "

@@ -1,7 +1,7 @@
 """`curate push`: one Label Studio project per annotator, holding only their documents, with
 pre-labels as predictions (left out for blind and control documents). Re-running sends only
 what is new, checked against the server first (reconcile.py), so an interrupted push never
-duplicates."""
+duplicates, and refreshes the predictions of tasks nobody has worked on yet (refresh.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from curate.assign import assign
+from curate.config import Settings
 from curate.labelstudio.client import NO_RETRY, call
 from curate.labelstudio.convert import stance_control
 from curate.labelstudio.label_config import (
@@ -20,8 +21,14 @@ from curate.labelstudio.label_config import (
     instructions,
     label_config,
 )
-from curate.labelstudio.reconcile import mark_in_flight, reconcile, settle
-from curate.prelabel.uncertainty import queue_order
+from curate.labelstudio.reconcile import mark_in_flight, reconcile, server_tasks, settle
+from curate.labelstudio.refresh import (
+    SEQUENTIAL_SAMPLING,
+    UNCERTAINTY_SAMPLING,
+    refresh,
+    set_project_version,
+)
+from curate.prelabel.uncertainty import document_uncertainty, queue_order
 from curate.project import Project
 from curate.records import Prelabel
 from curate.store import Store, queries
@@ -40,6 +47,8 @@ class PushReport:
     assigned: int = 0
     controls: int = 0  # of the new assignments, control documents (sent without pre-labels)
     blind: int = 0
+    refreshed: dict[str, int] = field(default_factory=dict)  # open tasks given new suggestions
+    model_version: str = ""
 
 
 def ensure_users(client: Any, store: Store, project: Project, url: str) -> dict[str, int]:
@@ -111,25 +120,45 @@ def ensure_project(client: Any, store: Store, project: Project, annotator: str, 
     return int(created.id)
 
 
-def predictions(suggestions: list[Prelabel], order: list[str]) -> list[dict[str, Any]]:
+def predictions(
+    suggestions: list[Prelabel],
+    order: list[str],
+    model_version: str | None = None,
+    score: float | None = None,
+) -> list[dict[str, Any]]:
     """The suggestions an annotator is shown, as one prediction.
 
     Label Studio opens a task from a single prediction, so the entity and stance suggestions of
-    all labellers go together; model_version names every labeller version in it, and each result
-    keeps its own score.
+    all labellers go together; model_version names the labeller versions (by default those in
+    it; a push gives every task the store's newest, see refresh.py), each result keeps its own
+    score, and the prediction's score is `score` or the mean of theirs.
     """
-    offered = shown(suggestions, order)
-    if not offered:
+    chosen = shown(suggestions, order)
+    if not chosen:
         return []
-    results = [_result(s) for s in offered]
-    scores = [s.score for s in offered if s.score is not None]
+    results = [_result(s) for s in chosen]
+    scores = [s.score for s in chosen if s.score is not None]
+    if score is None and scores:
+        score = round(sum(scores) / len(scores), 4)
     return [
         {
-            "model_version": ", ".join(sorted({s.labeller for s in offered})),
+            "model_version": model_version or ", ".join(sorted({s.labeller for s in chosen})),
             "result": results,
-            "score": round(sum(scores) / len(scores), 4) if scores else None,
+            "score": score,
         }
     ]
+
+
+def offered(
+    suggestions: list[Prelabel], settings: Settings, model_version: str
+) -> list[dict[str, Any]]:
+    """The prediction a task gets in this push: with an uncertain queue order, its score is
+    1 - the document's uncertainty, so Label Studio's uncertainty sampling (lowest score first)
+    serves the most uncertain task next."""
+    score = None
+    if settings.assignment.order == "uncertain":
+        score = round(1 - document_uncertainty(suggestions, settings), 4)
+    return predictions(suggestions, settings.prelabel.labellers, model_version, score)
 
 
 def _result(s: Prelabel) -> dict[str, Any]:
@@ -173,7 +202,6 @@ def push(
     )
     report.assigned, report.controls = assigned.new, assigned.controls
     ensure_users(client, store, project, url)
-    order = settings.prelabel.labellers
     project_ids = {name: ensure_project(client, store, project, name, url) for name in names}
     for name, project_id in project_ids.items():
         found = reconcile(client, store, name, project_id, url, wait)
@@ -184,6 +212,7 @@ def push(
         blind = queries.blind_documents(connection)
         controls = queries.control_pairs(connection)
         pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
+        report.model_version = ", ".join(queries.newest_labeller_versions(connection))
         # Label Studio serves tasks in the order they were made: push them in queue order.
         pending = {
             name: queue_order(
@@ -219,7 +248,8 @@ def push(
                     }
                 }
                 if document_id not in blind and (document_id, name) not in controls:
-                    task["predictions"] = predictions(suggestions.get(document_id, []), order)
+                    given = suggestions.get(document_id, [])
+                    task["predictions"] = offered(given, settings, report.model_version)
                 else:
                     report.blind += 1
                 tasks.append(task)
@@ -245,4 +275,42 @@ def push(
             done += len(batch)
             if progress is not None:
                 progress(done, total)
+        before = [local.split("/", 1)[1] for local in pushed if local.startswith(f"{name}/")]
+        report.refreshed[name] = _refresh(
+            store, project, client, url, name, project_id, before, report
+        )
     return report
+
+
+def _refresh(
+    store: Store,
+    project: Project,
+    client: Any,
+    url: str,
+    name: str,
+    project_id: int,
+    before: list[str],
+    report: PushReport,
+) -> int:
+    """Give the open tasks pushed before this run the store's newest suggestions, when the
+    labeller versions changed since the project's last refresh (refresh.py); then mark the
+    project's model version, so a kill before the end refreshes again."""
+    settings = project.settings
+    uncertain = settings.assignment.order == "uncertain"
+    current = call(lambda: client.projects.get(id=project_id), "read a project", url)
+    sampling = UNCERTAINTY_SAMPLING if uncertain else SEQUENTIAL_SAMPLING
+    settled = (current.model_version or "") == report.model_version
+    done = 0
+    if before and not (settled and current.sampling == sampling):
+        with store.connect() as connection:
+            blind = queries.blind_documents(connection)
+            controls = queries.control_pairs(connection)
+            open_ids = [d for d in before if d not in blind and (d, name) not in controls]
+            suggestions = queries.prelabels_for_many(connection, open_ids)
+        wanted = {
+            d: offered(suggestions.get(d, []), settings, report.model_version) for d in open_ids
+        }
+        tasks = server_tasks(client, project_id, url)
+        done = refresh(client, project_id, tasks, wanted, url).tasks
+    set_project_version(client, project_id, report.model_version, uncertain, url)
+    return done

@@ -29,7 +29,12 @@ PAGE = 1000  # tasks per page when listing a project
 class ServerTasks:
     by_document: dict[str, list[int]] = field(default_factory=dict)  # doc_id -> task ids
     annotated: dict[int, int] = field(default_factory=dict)  # task id -> annotations
+    skipped: dict[int, int] = field(default_factory=dict)  # task id -> skips (cancelled)
     without_doc_id: list[int] = field(default_factory=list)
+
+    def is_open(self, task_id: int) -> bool:
+        """Nobody has annotated or skipped it yet."""
+        return not self.annotated.get(task_id) and not self.skipped.get(task_id)
 
     @property
     def duplicates(self) -> dict[str, list[int]]:
@@ -50,6 +55,7 @@ def server_tasks(client: Any, project_id: int, url: str) -> ServerTasks:
             continue
         tasks.by_document.setdefault(str(document_id), []).append(task.id)
         tasks.annotated[task.id] = int(getattr(task, "total_annotations", 0) or 0)
+        tasks.skipped[task.id] = int(getattr(task, "cancelled_annotations", 0) or 0)
     return tasks
 
 

@@ -129,13 +129,11 @@ def _train(
     settings = context.settings
     report = TrainReport()
     stances, entities, documents, splits = _read_gold(store, context)
-    trainable = [d for d in splits if splits[d] != "test"]
-    if not trainable:
-        where = f"all {len(splits)} in the test split, which is never trained on" if splits else ""
+    if splits and all(split == "test" for split in splits.values()):
         raise UsageError(
-            f"no gold to train on ({where or 'the store holds no gold'}); adjudicate annotations "
-            "(`curate adjudicate --auto`, `curate review`) or import gold for training "
-            "(`curate import-gold FILE --split train`)"
+            f"no gold to train on (all {len(splits)} in the test split, which is never trained "
+            "on); adjudicate annotations (`curate adjudicate --auto`, `curate review`) or import "
+            "gold for training (`curate import-gold FILE --split train`)"
         )
     trained_on = _gold_fingerprint(stances, entities, splits)
     gold = [GoldText(d, documents[d].text, tuple(entities[d])) for d in sorted(entities)]

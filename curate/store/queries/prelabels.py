@@ -86,3 +86,19 @@ def record_prelabel_runs(connection: Connection, labeller: str, counts: dict[str
                 for d, n in counts.items()
             ],
         )
+
+
+def newest_labeller_versions(connection: Connection) -> list[str]:
+    """The newest version of each labeller (the family before "+"), by its latest run; what a
+    Label Studio prediction's model_version names."""
+    latest = connection.execute(
+        select(prelabel_runs.c.labeller, func.max(prelabel_runs.c.id)).group_by(
+            prelabel_runs.c.labeller
+        )
+    )
+    newest: dict[str, tuple[int, str]] = {}
+    for labeller, last in latest:
+        family = labeller.split("+", 1)[0]
+        if family not in newest or newest[family][0] < last:
+            newest[family] = (last, labeller)
+    return sorted(labeller for _, labeller in newest.values())

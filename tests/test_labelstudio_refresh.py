@@ -1,0 +1,143 @@
+"""The learning loop reaches Label Studio (a real server): a push refreshes the predictions of
+tasks nobody has worked on, spares annotated ones, survives kill -9, and Label Studio itself
+serves the most uncertain open task next."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from test_train import weapon_story
+from test_train_runs import _small_training
+
+from curate.ingest import ingest
+from curate.labelstudio.client import connect
+from curate.labelstudio.push import push
+from curate.prelabel import prelabel
+from curate.prelabel.train import train
+from curate.project import Project
+from curate.store import Store, queries
+from curate.suggestions import shown
+
+CURATE = [sys.executable, "-m", "curate.cli"]
+ORDER = ["gazetteer.v1", "spacy-ner.v2", "stance-learned.v1", "stance-cues.v2"]
+
+
+def _use_server(project_dir: Path, url: str) -> None:
+    config = project_dir / "curate.toml"
+    text = config.read_text("utf-8")
+    config.write_text(text.replace("[labelstudio]", f'[labelstudio]\nurl = "{url}"', 1), "utf-8")
+
+
+def _predictions(client: Any, project_id: int) -> dict[int, list[Any]]:
+    """task id -> its predictions, oldest first."""
+    found: dict[int, list[Any]] = {}
+    for p in sorted(client.predictions.list(project=project_id), key=lambda p: p.id):
+        found.setdefault(int(p.task), []).append(p)
+    return found
+
+
+def _open_tasks(client: Any, project_id: int) -> dict[str, Any]:
+    """doc id -> task, for tasks nobody annotated or skipped."""
+    return {
+        t.data["doc_id"]: t
+        for t in client.tasks.list(project=project_id, fields="all")
+        if not t.total_annotations and not t.cancelled_annotations
+    }
+
+
+def _without_predictions(store: Store, annotator: str) -> set[str]:
+    with store.connect() as connection:
+        controls = {d for d, who in queries.control_pairs(connection) if who == annotator}
+        return queries.blind_documents(connection) | controls
+
+
+def _every_open_task_holds_one(
+    client: Any, store: Store, projects: dict[str, int], model_version: str
+) -> int:
+    """Each open task holds exactly one prediction, of model_version (none when blind or a
+    control); returns how many open tasks hold one."""
+    holding = 0
+    for annotator, project_id in projects.items():
+        quiet = _without_predictions(store, annotator)
+        predictions = _predictions(client, project_id)
+        for document_id, task in _open_tasks(client, project_id).items():
+            held = predictions.get(task.id, [])
+            with store.connect() as connection:
+                suggested = shown(queries.prelabels_for(connection, document_id), ORDER)
+            if document_id in quiet or not suggested:
+                assert held == [], (annotator, document_id)
+            else:
+                assert [p.model_version for p in held] == [model_version], (annotator, held)
+                holding += 1
+    return holding
+
+
+def test_a_retrained_model_reaches_every_open_task_and_the_annotated_one_keeps_its_own(
+    project_dir: Path, labelstudio: tuple[str, str]
+) -> None:
+    url, token = labelstudio
+    _small_training(project_dir, steps=30)
+    project = Project.load(project_dir)
+    store = project.open_store()
+    ingest(store, [project_dir / "seeds"], base_dir=project_dir)
+    context = project.labeller_context()
+    prelabel(store, context)
+    with connect(url, token) as client:
+        first = push(store, project, client, url, blind_fraction=0.25)
+        assert sum(first.refreshed.values()) == 0  # every task was new
+        alice = first.projects["alice"]
+        quiet = _without_predictions(store, "alice")
+        opened = next(t for d, t in _open_tasks(client, alice).items() if d not in quiet)
+        seen = _predictions(client, alice)[opened.id]
+        users = {u.email: u.id for u in client.users.list()}
+        client.annotations.create(
+            id=opened.id, result=list(seen[0].result), completed_by=users["alice@example.org"]
+        )
+
+        # Gold arrives, the entity model is trained on it, the documents are labelled again.
+        gold = project_dir / "gold.jsonl"
+        lines = []
+        for n in range(16):
+            text, spans = weapon_story(n)
+            kept = [
+                {"start": s.start, "end": s.end, "label": s.label, "text": s.text}
+                for s in spans
+                if s.label != "WEAPON"
+            ]
+            lines.append(json.dumps({"text": text, "spans": kept}))
+        gold.write_text("\n".join(lines) + "\n", "utf-8")
+        imported = subprocess.run(
+            [*CURATE, "--project", str(project_dir), "import-gold", str(gold)],
+            capture_output=True,
+            text=True,
+        )
+        assert imported.returncode == 0, imported.stdout + imported.stderr
+        trained = train(store, context)
+        assert trained.ner.folder is not None
+        relabelled = prelabel(store, context)
+        assert any(f"ner-{trained.ner.version}" in r.labeller for r in relabelled.labellers)
+
+        waiting = 0  # open tasks with predictions before the second push
+        for annotator, project_id in first.projects.items():
+            quiet = _without_predictions(store, annotator)
+            with store.connect() as connection:
+                waiting += len(
+                    [
+                        d
+                        for d in _open_tasks(client, project_id)
+                        if d not in quiet and shown(queries.prelabels_for(connection, d), ORDER)
+                    ]
+                )
+        second = push(store, project, client, url)
+        assert f"ner-{trained.ner.version}" in second.model_version
+        holding = _every_open_task_holds_one(client, store, second.projects, second.model_version)
+        assert sum(second.refreshed.values()) == waiting > 0 and holding >= waiting
+        # The annotated task keeps what alice was shown.
+        assert [p.id for p in _predictions(client, alice)[opened.id]] == [p.id for p in seen]
+        again = push(store, project, client, url)
+        assert sum(again.refreshed.values()) == 0 and sum(again.new_tasks.values()) == 0
+    store.close()
