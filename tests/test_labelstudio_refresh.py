@@ -5,11 +5,15 @@ serves the most uncertain open task next."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from test_train import weapon_story
 from test_train_runs import _small_training
 
@@ -18,6 +22,7 @@ from curate.labelstudio.client import connect
 from curate.labelstudio.push import push
 from curate.prelabel import prelabel
 from curate.prelabel.train import train
+from curate.prelabel.uncertainty import document_uncertainty
 from curate.project import Project
 from curate.store import Store, queries
 from curate.suggestions import shown
@@ -140,4 +145,110 @@ def test_a_retrained_model_reaches_every_open_task_and_the_annotated_one_keeps_i
         assert [p.id for p in _predictions(client, alice)[opened.id]] == [p.id for p in seen]
         again = push(store, project, client, url)
         assert sum(again.refreshed.values()) == 0 and sum(again.new_tasks.values()) == 0
+    store.close()
+
+
+def test_a_push_killed_mid_refresh_then_run_again_leaves_one_prediction_per_task(
+    project_dir: Path, labelstudio: tuple[str, str]
+) -> None:
+    url, token = labelstudio
+    _use_server(project_dir, url)
+    seeds = sorted((project_dir / "seeds").glob("*.txt"))
+    more = project_dir / "more"
+    more.mkdir()
+    for n in range(50):  # enough open tasks that the refresh takes a few seconds
+        text = seeds[n % len(seeds)].read_text("utf-8")
+        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    project = Project.load(project_dir)
+    store = project.open_store()
+    ingest(store, [project_dir / "seeds", more], base_dir=project_dir)
+    labellers = ["gazetteer.v1", "stance-cues.v2"]
+    prelabel(store, project.labeller_context(), labellers)
+    with connect(url, token) as client:
+        first = push(store, project, client, url)
+    # The curated gazetteer grows: every document gets a new gazetteer version.
+    with (project_dir / "gazetteer.jsonl").open("a", encoding="utf-8") as gazetteer:
+        gazetteer.write(json.dumps({"name": "Popular Mobilization Forces", "label": "ORG"}) + "\n")
+    prelabel(store, project.labeller_context(), labellers)
+    environment = os.environ | {"LABEL_STUDIO_API_KEY": token}
+    running = subprocess.Popen(
+        [*CURATE, "--project", str(project_dir), "push"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    alice = first.projects["alice"]
+    deadline = time.monotonic() + 120
+    with connect(url, token) as client:
+        while True:  # until the first new prediction is on the server
+            versions = {p.model_version for p in client.predictions.list(project=alice)}
+            if len(versions) > 1:
+                break
+            assert running.poll() is None, "push ended before the refresh was seen"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    running.send_signal(signal.SIGKILL)
+    running.wait()
+    again = subprocess.run(
+        [*CURATE, "--project", str(project_dir), "push"],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr
+    with connect(url, token) as client:
+        with store.connect() as connection:
+            newest = ", ".join(queries.newest_labeller_versions(connection))
+        order = project.settings.prelabel.labellers
+        for annotator, project_id in first.projects.items():
+            quiet = _without_predictions(store, annotator)
+            predictions = _predictions(client, project_id)
+            for document_id, task in _open_tasks(client, project_id).items():
+                with store.connect() as connection:
+                    suggested = shown(queries.prelabels_for(connection, document_id), order)
+                held = [p.model_version for p in predictions.get(task.id, [])]
+                wanted = [] if document_id in quiet or not suggested else [newest]
+                assert held == wanted, (annotator, document_id, held)
+        third = push(store, project, client, url)
+        assert sum(third.refreshed.values()) == 0
+    store.close()
+
+
+def test_label_studio_serves_the_most_uncertain_open_task_next(
+    project_dir: Path, labelstudio: tuple[str, str]
+) -> None:
+    """Each annotator has a project of their own, so Label Studio's uncertainty sampling takes
+    the open task with the lowest prediction score (1 - uncertainty) of the project's
+    model_version; asked twice, after the first is annotated, it serves the next one."""
+    url, token = labelstudio
+    config = project_dir / "curate.toml"
+    config.write_text(config.read_text().replace('order = "id"', 'order = "uncertain"'))
+    project = Project.load(project_dir)
+    store = project.open_store()
+    ingest(store, [project_dir / "seeds"], base_dir=project_dir)
+    prelabel(store, project.labeller_context(), ["gazetteer.v1", "spacy-ner.v1", "stance-cues.v1"])
+    with connect(url, token) as client:
+        report = push(store, project, client, url)
+        alice = report.projects["alice"]
+        settings = client.projects.get(id=alice)
+        assert settings.sampling == "Uncertainty sampling"
+        assert settings.model_version == report.model_version
+        users = {u.email: u.id for u in client.users.list()}
+        quiet = _without_predictions(store, "alice")
+        for _ in range(2):
+            with store.connect() as connection:
+                uncertainty = {
+                    d: document_uncertainty(queries.prelabels_for(connection, d), project.settings)
+                    for d in _open_tasks(client, alice)
+                    if d not in quiet
+                }
+            served = httpx.get(
+                f"{url}/api/projects/{alice}/next", headers={"Authorization": f"Token {token}"}
+            )
+            assert served.status_code == 200, served.text
+            task = served.json()
+            assert uncertainty[task["data"]["doc_id"]] == max(uncertainty.values())
+            client.annotations.create(
+                id=task["id"], result=[], completed_by=users["alice@example.org"]
+            )
     store.close()
