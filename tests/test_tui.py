@@ -555,3 +555,37 @@ async def test_a_control_document_comes_without_suggestions(project: Project) ->
         assert report.recomputed == 0 and not report.decided
         assert queries.gold_entities(connection) == gold_before
     store.close()
+
+
+def test_a_started_draft_keeps_its_suggestions_and_unopened_documents_show_the_newest(
+    project: Project,
+) -> None:
+    """A labeller retrained while alice works: the document she has a draft of keeps what it
+    opened with (nothing changes under her cursor); the others show the new suggestions."""
+    from curate.records import Prelabel as Suggested
+    from curate.store import queries as q
+    from tui.session import AnnotationSession
+
+    store = project.open_store()
+    session = AnnotationSession(project, store, "alice")
+    first = session.open(0)
+    before = [(s.span, s.labeller) for s in first.state.suggestions]
+    assert before, "the seed document has suggestions"
+    first.state.cursor = 1
+    session.save_draft(first)
+    newer = "gazetteer.v1+retrained"
+    with store.transaction() as connection:
+        found = {}
+        for document_id in session.assigned:
+            text = q.get_document(connection, document_id).text  # type: ignore[union-attr]
+            end = next(i for i, c in enumerate(text) if c == " ")
+            found[document_id] = [
+                Suggested(document_id, "entity", "ORG", newer, 0.9, 0, end, text[:end])
+            ]
+        q.insert_prelabels(connection, [p for ps in found.values() for p in ps])
+        q.record_prelabel_runs(connection, newer, {d: 1 for d in found})
+    again = session.open(0)
+    assert again.draft and [(s.span, s.labeller) for s in again.state.suggestions] == before
+    other = session.open(1)
+    assert [s.labeller for s in other.state.suggestions] == [newer]
+    store.close()

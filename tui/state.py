@@ -292,6 +292,13 @@ class AnnotationState:
             "spans": [[s.start, s.end, s.label] for s in self.spans],
             "stances": dict(self.stances),
             "statuses": [s.status for s in self.suggestions],
+            # The suggestions it opened with: a retrained labeller never changes them under
+            # the annotator's cursor; a document not opened yet shows the newest.
+            "suggestions": [
+                [s.span.start, s.span.end, s.span.label, s.labeller, s.score]
+                for s in self.suggestions
+            ],
+            "suggested_stances": dict(self.suggested_stances),
         }
 
     def restore(self, saved: dict[str, Any], keep_undo: bool = False) -> None:
@@ -299,6 +306,12 @@ class AnnotationState:
         self.target = int(saved.get("target", 0)) % len(self.targets)
         self.spans = [Span(s, e, label, self.text[s:e]) for s, e, label in saved["spans"]]
         self.stances = dict(saved["stances"])
+        if "suggestions" in saved:
+            self.suggestions = [
+                Suggestion(Span(a, b, label, self.text[a:b]), labeller, score=score)
+                for a, b, label, labeller, score in saved["suggestions"]
+            ]
+            self.suggested_stances = dict(saved.get("suggested_stances", {}))
         statuses = saved.get("statuses", [])
         if len(statuses) == len(self.suggestions):
             self.suggestions = [
