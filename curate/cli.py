@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -50,6 +51,7 @@ from curate.labelstudio.push import push
 from curate.labelstudio.reconcile import doctor
 from curate.labelstudio.server import Server, credentials, serve, stop
 from curate.labelstudio.server import healthy_url as httpx_healthy
+from curate.loop import run_cycle
 from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.tables import print_evaluation, print_training
@@ -648,6 +650,48 @@ def push_command(
             f"{name}; `curate labelstudio doctor --fix` removes the unlabelled copies",
             highlight=False,
         )
+
+
+DURATION = re.compile(r"^(\d+)([smhd])$")
+SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@app.command("loop")
+def loop_command(
+    ctx: typer.Context,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the cycle again after this long, until stopped (e.g. 30m, 2h, 90s); "
+            "a failing step stops it."
+        ),
+    ] = None,
+) -> None:
+    """One turn of the learning loop: pull, adjudicate --auto, train when the gold grew by
+    [train] retrain_after documents, prelabel when a model changed, push (refreshing open
+    tasks). Safe to kill and run again."""
+    pause = None
+    if every is not None:
+        matched = DURATION.match(every.strip())
+        if not matched or int(matched.group(1)) == 0:
+            raise _fail(
+                UsageError(f"--every {every!r}: give a duration such as 90s, 30m, 2h or 1d")
+            )
+        pause = int(matched.group(1)) * SECONDS[matched.group(2)]
+    project = _project(ctx)
+    url, token = _client_args(project)
+    while True:
+        table = Table("step", "what it did", title="curate loop")
+        with _opened_store(project) as store, connect(url, token) as client:
+            try:
+                run_cycle(store, project, client, url, table.add_row)
+            finally:
+                if table.row_count:  # what ran before a failing step
+                    out.print(table)
+        if pause is None:
+            return
+        out.print(f"next turn in {every}", highlight=False)
+        time.sleep(pause)
 
 
 @app.command("pull")

@@ -307,6 +307,12 @@ class TrainSettings(_Section):
         400, ge=1, description="Steps without a better dev score before training stops early."
     )
     eval_frequency: int = Field(100, ge=1, description="Steps between dev evaluations.")
+    retrain_after: int = Field(
+        20,
+        ge=1,
+        description="New gold documents (outside the test split) since the model in use that "
+        "make `curate loop` train again.",
+    )
     dev_share: float = Field(
         0.2,
         gt=0,

@@ -252,3 +252,85 @@ def test_label_studio_serves_the_most_uncertain_open_task_next(
                 id=task["id"], result=[], completed_by=users["alice@example.org"]
             )
     store.close()
+
+
+def _loop(project_dir: Path, token: str) -> str:
+    done = subprocess.run(
+        [*CURATE, "--project", str(project_dir), "loop"],
+        env=os.environ | {"LABEL_STUDIO_API_KEY": token, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _row(output: str, step: str) -> str:
+    """The table row of a step, as "step what it did"."""
+    rows = [line.replace("│", " ").split() for line in output.splitlines()]
+    [row] = [row for row in rows if row and row[0] == step]
+    return " ".join(row)
+
+
+def test_the_loop_over_two_cycles_trains_on_the_new_gold_and_refreshes_open_tasks(
+    project_dir: Path, labelstudio: tuple[str, str]
+) -> None:
+    url, token = labelstudio
+    _use_server(project_dir, url)
+    _small_training(project_dir, steps=30)
+    config = project_dir / "curate.toml"
+    config.write_text(config.read_text().replace("retrain_after = 20", "retrain_after = 2"))
+    seeds = sorted((project_dir / "seeds").glob("*.txt"))
+    more = project_dir / "more"
+    more.mkdir()
+    for n in range(24):
+        text = seeds[n % len(seeds)].read_text("utf-8")
+        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    project = Project.load(project_dir)
+    store = project.open_store()
+    ingest(store, [project_dir / "seeds", more], base_dir=project_dir)
+    prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v2"])
+    store.close()
+
+    first = _loop(project_dir, token)
+    assert _row(first, "pull").startswith("pull 0 new annotation revisions")
+    assert "not trained" in _row(first, "train")  # no gold yet
+    assert _row(first, "push").startswith("push 64 new tasks")  # 32 documents x overlap 2
+
+    # alice and bob accept every suggestion of their tasks; carol has not started.
+    store = project.open_store()
+    with connect(url, token) as client:
+        users = {u.email: u.id for u in client.users.list()}
+        with store.connect() as connection:
+            projects = {
+                who: int(ext)
+                for ext, who in queries.external_ids(connection, "labelstudio", "project").items()
+            }
+        for who in ("alice", "bob"):
+            predictions = _predictions(client, projects[who])
+            for task in client.tasks.list(project=projects[who]):
+                held = predictions.get(task.id, [])
+                client.annotations.create(
+                    id=task.id,
+                    result=list(held[0].result) if held else [],
+                    completed_by=users[f"{who}@example.org"],
+                )
+        carol_open = len(_open_tasks(client, projects["carol"]))
+    second = _loop(project_dir, token)
+    assert "new annotation revisions" in _row(second, "pull")
+    assert not _row(second, "pull").startswith("pull 0 ")
+    assert not _row(second, "adjudicate").startswith("adjudicate 0 ")
+    assert _row(second, "train").startswith("train entity model")
+    assert not _row(second, "prelabel").startswith("prelabel skipped")
+    with store.connect() as connection:
+        newest = ", ".join(queries.newest_labeller_versions(connection))
+    assert "ner-" in newest
+    with connect(url, token) as client:
+        held = _predictions(client, projects["carol"])
+        assert {p.model_version for ps in held.values() for p in ps} == {newest}
+        assert all(len(ps) == 1 for ps in held.values())
+    # Every open task of carol's holding a prediction got the new one (the model version
+    # changed for all); tasks of documents with nothing to suggest stay without.
+    assert 0 < len(held) <= carol_open
+    assert _row(second, "push") == f"push 0 new tasks, {len(held)} open tasks refreshed"
+    store.close()

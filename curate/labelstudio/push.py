@@ -48,6 +48,7 @@ class PushReport:
     controls: int = 0  # of the new assignments, control documents (sent without pre-labels)
     blind: int = 0
     refreshed: dict[str, int] = field(default_factory=dict)  # open tasks given new suggestions
+    predicted: dict[str, int] = field(default_factory=dict)  # new tasks sent with a prediction
     model_version: str = ""
 
 
@@ -250,6 +251,9 @@ def push(
                 if document_id not in blind and (document_id, name) not in controls:
                     given = suggestions.get(document_id, [])
                     task["predictions"] = offered(given, settings, report.model_version)
+                    report.predicted[name] = report.predicted.get(name, 0) + bool(
+                        task["predictions"]
+                    )
                 else:
                     report.blind += 1
                 tasks.append(task)
@@ -300,7 +304,7 @@ def _refresh(
     current = call(lambda: client.projects.get(id=project_id), "read a project", url)
     sampling = UNCERTAINTY_SAMPLING if uncertain else SEQUENTIAL_SAMPLING
     settled = (current.model_version or "") == report.model_version
-    done = 0
+    done, holding = 0, report.predicted.get(name, 0)
     if before and not (settled and current.sampling == sampling):
         with store.connect() as connection:
             blind = queries.blind_documents(connection)
@@ -311,6 +315,8 @@ def _refresh(
             d: offered(suggestions.get(d, []), settings, report.model_version) for d in open_ids
         }
         tasks = server_tasks(client, project_id, url)
-        done = refresh(client, project_id, tasks, wanted, url).tasks
-    set_project_version(client, project_id, report.model_version, uncertain, url)
+        refreshed = refresh(client, project_id, tasks, wanted, url)
+        done, holding = refreshed.tasks, holding + refreshed.holding
+    if holding:  # else no task holds this version (all done): the next push tries again
+        set_project_version(client, project_id, report.model_version, uncertain, url)
     return done

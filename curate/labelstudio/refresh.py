@@ -33,6 +33,7 @@ SEQUENTIAL_SAMPLING = "Sequential sampling"
 class Refreshed:
     tasks: int = 0  # open tasks given a new prediction (or their stale one removed)
     deleted: int = 0  # stale predictions deleted
+    holding: int = 0  # open tasks that now hold a prediction of this push
 
 
 def content(prediction: dict[str, Any]) -> str:
@@ -54,6 +55,7 @@ def _as_dict(item: Any) -> dict[str, Any]:
 def set_project_version(
     client: Any, project_id: int, model_version: str, uncertain: bool, url: str
 ) -> None:
+    """Label Studio accepts a project model_version only once a prediction of it exists."""
     sampling = UNCERTAINTY_SAMPLING if uncertain else SEQUENTIAL_SAMPLING
     current = call(lambda: client.projects.get(id=project_id), "read a project", url)
     if (current.model_version or "") == model_version and current.sampling == sampling:
@@ -118,5 +120,6 @@ def refresh(
                     url,
                 )
             report.deleted += len(stale)
+            report.holding += bool(keep)
             report.tasks += bool(stale) or (bool(predictions) and not held)
     return report

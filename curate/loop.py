@@ -1,0 +1,137 @@
+"""`curate loop`: one turn of the learning loop, every step safe to re-run.
+
+pull -> adjudicate --auto -> train, when the gold grew by `[train] retrain_after` documents
+since the entity model in use (or there is none) -> prelabel, when a model changed -> push
+(new tasks, and open tasks refreshed with the new suggestions).
+
+Each step is one of curate's own commands, so killing the loop anywhere leaves what they leave
+(nothing half-written) and the next turn goes on from there. A failing step stops the turn; its
+error says which step it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curate.adjudicate.auto import auto_adjudicate
+from curate.errors import CurateError
+from curate.labelstudio.pull import pull
+from curate.labelstudio.push import push
+from curate.prelabel import prelabel
+from curate.prelabel.base import current_artefact
+from curate.prelabel.ner_model import FOLDER as NER
+from curate.prelabel.ner_model import TEST
+from curate.prelabel.train import train
+from curate.project import Project
+from curate.release.splits import document_splits
+from curate.store import Store, queries
+
+STEPS = ("pull", "adjudicate", "train", "prelabel", "push")
+
+
+@dataclass
+class Step:
+    name: str
+    did: str  # what it did, in a few words ("skipped: ..." when it did not run)
+
+
+@dataclass
+class CycleReport:
+    steps: list[Step] = field(default_factory=list)
+
+
+class StepFailed(CurateError):
+    """A step of the loop refused or failed: the message and exit code are the step's own."""
+
+    def __init__(self, step: str, error: CurateError):
+        super().__init__(f"curate loop stopped at {step}: {error}")
+        self.exit_code = error.exit_code
+
+
+def gold_for_training(store: Store, project: Project) -> set[str]:
+    """Gold documents outside the test split (what training may learn from)."""
+    with store.connect() as connection:
+        ids = sorted(queries.gold_entities(connection).keys() | queries.gold_stances(connection))
+        splits = document_splits(connection, ids, project.settings.release.splits)
+    return {d for d in ids if splits[d] != TEST}
+
+
+def trained_on(models: Path) -> set[str] | None:
+    """The documents the entity model in use learned from (train and dev), None without one."""
+    folder = current_artefact(models / NER)
+    if folder is None:
+        return None
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return set(manifest["train_documents"]) | set(manifest["dev_documents"])
+
+
+def _models_in_use(models: Path) -> list[str]:
+    return [str(current_artefact(kind)) for kind in sorted(models.glob("*")) if kind.is_dir()]
+
+
+def run_cycle(
+    store: Store,
+    project: Project,
+    client: Any,
+    url: str,
+    on_step: Callable[[str, str], object] | None = None,
+) -> CycleReport:
+    """on_step(step, what it did) after each step that finished."""
+    report = CycleReport()
+    context = project.labeller_context()
+
+    def done(name: str, did: str) -> None:
+        step = Step(name, did)
+        report.steps.append(step)
+        if on_step is not None:
+            on_step(name, did)
+
+    def step(name: str, work: Callable[[], str]) -> None:
+        try:
+            done(name, work())
+        except CurateError as error:
+            raise StepFailed(name, error) from None
+
+    def pulled() -> str:
+        got = pull(store, project, client, url)
+        return f"{got.new_annotations} new annotation revisions from {got.tasks_read} tasks"
+
+    def adjudicated() -> str:
+        with store.transaction() as connection:
+            got = auto_adjudicate(connection, project.settings, project.guideline_version())
+        return f"{sum(got.decided.values())} items decided"
+
+    before = _models_in_use(context.models_dir)
+
+    def trained() -> str:
+        gold = gold_for_training(store, project)
+        known = trained_on(context.models_dir)
+        grown = len(gold - known) if known is not None else len(gold)
+        needed = project.settings.train.retrain_after
+        if known is not None and grown < needed:
+            return f"skipped: {grown} new gold documents since the model in use (needs {needed})"
+        got = train(store, context)
+        if got.ner.skipped:
+            return f"entity model not trained: {got.ner.skipped}"
+        return f"entity model {got.ner.version} ({len(gold)} gold documents, {grown} new)"
+
+    def relabelled() -> str:
+        if _models_in_use(context.models_dir) == before:
+            return "skipped: no model changed"
+        got = prelabel(store, context)
+        return f"{sum(r.documents for r in got.labellers)} document runs"
+
+    def pushed() -> str:
+        got = push(store, project, client, url)
+        return (
+            f"{sum(got.new_tasks.values())} new tasks, "
+            f"{sum(got.refreshed.values())} open tasks refreshed"
+        )
+
+    for name, work in zip(STEPS, (pulled, adjudicated, trained, relabelled, pushed), strict=True):
+        step(name, work)
+    return report
