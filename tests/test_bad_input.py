@@ -487,6 +487,10 @@ CASES: dict[str, tuple[Case, str]] = {
         lambda root: (["import-gold", *released_elsewhere(root)], {}),
         "were released in another split already",
     ),
+    "loop every a word": (
+        lambda root: (["loop", "--every", "soon"], {}),
+        "--every 'soon': give a duration such as 90s, 30m, 2h or 1d",
+    ),
     "labels that differ only by case": (
         config_case(
             "[[entity_labels]]",
