@@ -58,6 +58,17 @@ def project_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def copies_of_seeds(root: Path, copies: int) -> Path:
+    """A folder `more/` of `copies` numbered copies of the project's seeds (not ingested)."""
+    seeds = sorted((root / "seeds").glob("*.txt"))
+    more = root / "more"
+    more.mkdir()
+    for n in range(copies):
+        text = seeds[n % len(seeds)].read_text("utf-8")
+        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    return more
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import agree_on_the_suggestions
+from conftest import agree_on_the_suggestions, copies_of_seeds
 
 from curate.project import Project
 from curate.store import queries
@@ -61,12 +61,7 @@ def intact(root: Path) -> None:
 @pytest.fixture
 def many(project_dir: Path) -> Path:
     """The seeds and 400 more documents made from them: runs that last a few seconds."""
-    seeds = sorted((project_dir / "seeds").glob("*.txt"))
-    more = project_dir / "more"
-    more.mkdir()
-    for n in range(400):
-        text = seeds[n % len(seeds)].read_text("utf-8")
-        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    more = copies_of_seeds(project_dir, 400)
     assert run(project_dir, project_dir, "ingest", str(project_dir / "seeds")) == 0
     assert run(project_dir, project_dir, "ingest", str(more)) == 0
     return project_dir

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from conftest import copies_of_seeds
 from test_train import weapon_story
 from test_train_runs import _small_training
 
@@ -153,12 +154,9 @@ def test_a_push_killed_mid_refresh_then_run_again_leaves_one_prediction_per_task
 ) -> None:
     url, token = labelstudio
     _use_server(project_dir, url)
-    seeds = sorted((project_dir / "seeds").glob("*.txt"))
-    more = project_dir / "more"
-    more.mkdir()
-    for n in range(50):  # enough open tasks that the refresh takes a few seconds
-        text = seeds[n % len(seeds)].read_text("utf-8")
-        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    more = copies_of_seeds(
+        project_dir, 50
+    )  # enough open tasks that the refresh takes a few seconds
     project = Project.load(project_dir)
     store = project.open_store()
     ingest(store, [project_dir / "seeds", more], base_dir=project_dir)
@@ -280,12 +278,7 @@ def test_the_loop_over_two_cycles_trains_on_the_new_gold_and_refreshes_open_task
     _small_training(project_dir, steps=30)
     config = project_dir / "curate.toml"
     config.write_text(config.read_text().replace("retrain_after = 20", "retrain_after = 2"))
-    seeds = sorted((project_dir / "seeds").glob("*.txt"))
-    more = project_dir / "more"
-    more.mkdir()
-    for n in range(24):
-        text = seeds[n % len(seeds)].read_text("utf-8")
-        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    more = copies_of_seeds(project_dir, 24)
     project = Project.load(project_dir)
     store = project.open_store()
     ingest(store, [project_dir / "seeds", more], base_dir=project_dir)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import copies_of_seeds
 from sqlalchemy import select
 
 from curate.prelabel import prelabel
@@ -23,12 +24,7 @@ LABELLERS = ["gazetteer.v1", "stance-cues.v1"]
 
 def corpus(root: Path, copies: int) -> None:
     """The seeds and `copies` numbered copies of them, ingested."""
-    seeds = sorted((root / "seeds").glob("*.txt"))
-    more = root / "more"
-    more.mkdir()
-    for n in range(copies):
-        text = seeds[n % len(seeds)].read_text("utf-8")
-        (more / f"copy{n:03d}.txt").write_text(f"Copy {n}.\n\n{text}", "utf-8")
+    more = copies_of_seeds(root, copies)
     for folder in (root / "seeds", more):
         done = subprocess.run(
             [sys.executable, "-m", "curate.cli", "--project", str(root), "ingest", str(folder)],
