@@ -10,7 +10,7 @@ start_session "curate-review-smoke-$$" 160 40 "$curate -C '$project' review --as
 
 wait_for "in queue"
 wait_for "4 "
-sleep 1  # let the panes finish their first layout
+wait_until_still  # the panes finish their first layout
 echo "--- screen"
 tmux capture-pane -p -t "$session"
 echo "--- end"
