@@ -25,10 +25,9 @@ from curate.prelabel import prelabel
 from curate.prelabel.base import current_artefact
 from curate.prelabel.ner_model import FOLDER as NER
 from curate.prelabel.ner_model import TEST
-from curate.prelabel.train import train
+from curate.prelabel.train import gold_state, train
 from curate.project import Project
-from curate.release.splits import document_splits
-from curate.store import Store, queries
+from curate.store import Store
 
 STEPS = ("pull", "adjudicate", "train", "prelabel", "push")
 
@@ -54,10 +53,8 @@ class StepFailed(CurateError):
 
 def gold_for_training(store: Store, project: Project) -> set[str]:
     """Gold documents outside the test split (what training may learn from)."""
-    with store.connect() as connection:
-        ids = sorted(queries.gold_entities(connection).keys() | queries.gold_stances(connection))
-        splits = document_splits(connection, ids, project.settings.release.splits)
-    return {d for d in ids if splits[d] != TEST}
+    _, _, splits = gold_state(store, project.settings.release.splits)
+    return {d for d, split in splits.items() if split != TEST}
 
 
 def trained_on(models: Path) -> set[str] | None:
@@ -70,7 +67,8 @@ def trained_on(models: Path) -> set[str] | None:
 
 
 def _models_in_use(models: Path) -> list[str]:
-    return [str(current_artefact(kind)) for kind in sorted(models.glob("*")) if kind.is_dir()]
+    found = (current_artefact(kind) for kind in sorted(models.glob("*")) if kind.is_dir())
+    return [str(folder) for folder in found if folder is not None]
 
 
 def run_cycle(

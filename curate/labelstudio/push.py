@@ -22,12 +22,7 @@ from curate.labelstudio.label_config import (
     label_config,
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, server_tasks, settle
-from curate.labelstudio.refresh import (
-    SEQUENTIAL_SAMPLING,
-    UNCERTAINTY_SAMPLING,
-    refresh,
-    set_project_version,
-)
+from curate.labelstudio.refresh import refresh, sampling, set_project_version
 from curate.prelabel.uncertainty import document_uncertainty, queue_order
 from curate.project import Project
 from curate.records import Prelabel
@@ -280,8 +275,9 @@ def push(
             if progress is not None:
                 progress(done, total)
         before = [local.split("/", 1)[1] for local in pushed if local.startswith(f"{name}/")]
+        quiet = blind | {d for d, who in controls if who == name}
         report.refreshed[name] = _refresh(
-            store, project, client, url, name, project_id, before, report
+            store, project, client, url, name, project_id, before, quiet, report
         )
     return report
 
@@ -294,22 +290,22 @@ def _refresh(
     name: str,
     project_id: int,
     before: list[str],
+    quiet: set[str],
     report: PushReport,
 ) -> int:
     """Give the open tasks pushed before this run the store's newest suggestions, when the
     labeller versions changed since the project's last refresh (refresh.py); then mark the
     project's model version, so a kill before the end refreshes again."""
     settings = project.settings
-    uncertain = settings.assignment.order == "uncertain"
+    order = sampling(settings.assignment.order == "uncertain")
     current = call(lambda: client.projects.get(id=project_id), "read a project", url)
-    sampling = UNCERTAINTY_SAMPLING if uncertain else SEQUENTIAL_SAMPLING
-    settled = (current.model_version or "") == report.model_version
+    settled = (current.model_version or "", current.sampling) == (report.model_version, order)
+    if settled:
+        return 0
     done, holding = 0, report.predicted.get(name, 0)
-    if before and not (settled and current.sampling == sampling):
+    if before:
+        open_ids = [d for d in before if d not in quiet]
         with store.connect() as connection:
-            blind = queries.blind_documents(connection)
-            controls = queries.control_pairs(connection)
-            open_ids = [d for d in before if d not in blind and (d, name) not in controls]
             suggestions = queries.prelabels_for_many(connection, open_ids)
         wanted = {
             d: offered(suggestions.get(d, []), settings, report.model_version) for d in open_ids
@@ -318,5 +314,5 @@ def _refresh(
         refreshed = refresh(client, project_id, tasks, wanted, url)
         done, holding = refreshed.tasks, holding + refreshed.holding
     if holding:  # else no task holds this version (all done): the next push tries again
-        set_project_version(client, project_id, report.model_version, uncertain, url)
+        set_project_version(client, project_id, report.model_version, order, url)
     return done

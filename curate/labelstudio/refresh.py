@@ -32,7 +32,6 @@ SEQUENTIAL_SAMPLING = "Sequential sampling"
 @dataclass
 class Refreshed:
     tasks: int = 0  # open tasks given a new prediction (or their stale one removed)
-    deleted: int = 0  # stale predictions deleted
     holding: int = 0  # open tasks that now hold a prediction of this push
 
 
@@ -52,14 +51,14 @@ def _as_dict(item: Any) -> dict[str, Any]:
     return dict(item.model_dump() if hasattr(item, "model_dump") else item)
 
 
+def sampling(uncertain: bool) -> str:
+    return UNCERTAINTY_SAMPLING if uncertain else SEQUENTIAL_SAMPLING
+
+
 def set_project_version(
-    client: Any, project_id: int, model_version: str, uncertain: bool, url: str
+    client: Any, project_id: int, model_version: str, sampling: str, url: str
 ) -> None:
     """Label Studio accepts a project model_version only once a prediction of it exists."""
-    sampling = UNCERTAINTY_SAMPLING if uncertain else SEQUENTIAL_SAMPLING
-    current = call(lambda: client.projects.get(id=project_id), "read a project", url)
-    if (current.model_version or "") == model_version and current.sampling == sampling:
-        return
     call(
         lambda: client.projects.update(
             id=project_id, model_version=model_version, sampling=sampling
@@ -93,11 +92,12 @@ def refresh(
             found.setdefault(int(task), []).append(prediction)
     report = Refreshed()
     for document_id, predictions in wanted.items():
+        want = content(predictions[0]) if predictions else None
         for task_id in tasks.by_document.get(document_id, []):
             if not tasks.is_open(task_id):
                 continue
             held = sorted(found.get(task_id, []), key=lambda p: int(p["id"]))
-            keep = [p for p in held if predictions and content(p) == content(predictions[0])]
+            keep = [p for p in held if content(p) == want]
             if predictions and not keep:
                 made = call(
                     lambda p=predictions[0], t=task_id: client.predictions.create(  # type: ignore[misc]
@@ -119,7 +119,6 @@ def refresh(
                     f"delete an old prediction of task {task_id}",
                     url,
                 )
-            report.deleted += len(stale)
             report.holding += bool(keep)
             report.tasks += bool(stale) or (bool(predictions) and not held)
     return report

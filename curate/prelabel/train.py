@@ -88,14 +88,17 @@ def _gold_fingerprint(
     return _hash([stances, spans, splits])
 
 
-def _read_gold(store: Store, context: LabellerContext) -> tuple[Any, ...]:
+def gold_state(
+    store: Store, shares: dict[str, float]
+) -> tuple[dict[str, dict[str, str]], dict[str, list[Any]], dict[str, str]]:
+    """(gold stances, gold entities, split of each gold document): what training learns from,
+    read at its start and again before publishing."""
     with store.connect() as connection:
         stances = queries.gold_stances(connection)
         entities = queries.gold_entities(connection)
         ids = sorted(stances.keys() | entities.keys())
-        documents = queries.documents_by_ids(connection, ids)
-        splits = document_splits(connection, ids, context.settings.release.splits)
-    return stances, entities, documents, splits
+        splits = document_splits(connection, ids, shares)
+    return stances, entities, splits
 
 
 def remove_dead_scratch(models_dir: Path) -> int:
@@ -128,7 +131,7 @@ def _train(
 ) -> TrainReport:
     settings = context.settings
     report = TrainReport()
-    stances, entities, documents, splits = _read_gold(store, context)
+    stances, entities, splits = gold_state(store, settings.release.splits)
     if splits and all(split == "test" for split in splits.values()):
         raise UsageError(
             f"no gold to train on (all {len(splits)} in the test split, which is never trained "
@@ -136,6 +139,8 @@ def _train(
             "gold for training (`curate import-gold FILE --split train`)"
         )
     trained_on = _gold_fingerprint(stances, entities, splits)
+    with store.connect() as connection:
+        documents = queries.documents_by_ids(connection, sorted(splits))
     gold = [GoldText(d, documents[d].text, tuple(entities[d])) for d in sorted(entities)]
     train_part, dev_part, held_out = partition(gold, splits, settings.train.dev_share)
     report.ner = train_ner(
@@ -151,9 +156,8 @@ def _train(
     _learn_patterns(context, train_part, dev_part, report)
     texts = {d: documents[d].text for d in stances}
     _train_stance(context, stances, texts, splits, report)
-    now = _read_gold(store, context)
     models = context.models_dir
-    if _gold_fingerprint(now[0], now[1], now[3]) != trained_on:
+    if _gold_fingerprint(*gold_state(store, settings.release.splits)) != trained_on:
         report.gold_changed = True  # a newer gold deserves a newer model: this one waits
         for kind in (NER_FOLDER, PATTERNS, FOLDER):
             if not (models / kind / "CURRENT").exists():  # else "newest" would pick this one
