@@ -12,7 +12,7 @@ docs/api.md, which a test keeps equal).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -20,16 +20,17 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, Text, cast, select
 
 from curate.agreement import describe
-from curate.agreement.data import load
+from curate.agreement.data import AgreementData, load
 from curate.agreement.frames import COLUMNS as AGREEMENT_COLUMNS
 from curate.agreement.frames import document_frame, report_frame
 from curate.agreement.report import renamed
 from curate.errors import UsageError
 from curate.frames import STRING, TEXT, WHEN, to_frame
 from curate.project import Project
-from curate.release import folder_bytes, folder_of, release_salt
+from curate.pseudonyms import namer, project_salt
+from curate.release import folder_bytes, folder_of
 from curate.release.gold import stance_column
-from curate.release.rows import collect_rows, pseudonym, pseudonymized
+from curate.release.rows import collect_rows, pseudonymized
 from curate.release.splits import document_splits
 from curate.store import Store, queries
 from curate.store.annotation_table import read_annotations
@@ -150,6 +151,9 @@ class ProjectFrames:
         self.project = Project.load(root)
         self.real_names = real_names
         self._store: Store | None = None
+        # The agreement report, computed once per store state (annotations are append-only).
+        self._agreement_data: tuple[tuple[int, int], AgreementData] | None = None
+        self._agreement_reports: dict[tuple[int, int], dict[str, Any]] = {}
 
     def __enter__(self) -> ProjectFrames:
         return self
@@ -168,7 +172,7 @@ class ProjectFrames:
         return self._store.engine.connect()
 
     def _salt(self) -> str | None:
-        return None if self.real_names else release_salt(self.project)
+        return None if self.real_names else project_salt(self.project.root)
 
     def documents(self) -> pd.DataFrame:
         """One row per document."""
@@ -379,12 +383,19 @@ class ProjectFrames:
         if by not in ("document", "target", "label", "pair"):
             raise UsageError(f"agreement(by={by!r}): by is 'document', 'target', 'label' or 'pair'")
         with self._read() as connection:
-            data = load(connection, self.project.settings)
-            report = describe(connection, data, resamples, seed) if by != "document" else {}
-        salt = self._salt()
-        if salt is not None and report:
-            report = renamed(report, lambda name: pseudonym(name, salt))
-        return document_frame(data) if by == "document" else report_frame(by, report)
+            state = queries.annotation_state(connection)
+            if self._agreement_data is None or self._agreement_data[0] != state:
+                self._agreement_data = state, load(connection, self.project.settings)
+                self._agreement_reports.clear()
+            data = self._agreement_data[1]
+            if by == "document":
+                return document_frame(data)
+            if (resamples, seed) not in self._agreement_reports:
+                report = describe(connection, data, resamples, seed)
+                self._agreement_reports[resamples, seed] = renamed(
+                    report, namer(self.project.root, self.real_names)
+                )
+        return report_frame(by, self._agreement_reports[resamples, seed])
 
     def releases(self) -> pd.DataFrame:
         """One row per release of the project's dataset, oldest first; bytes is NA when the

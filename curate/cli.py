@@ -57,6 +57,7 @@ from curate.prelabel.evaluate import evaluate_file, evaluate_store
 from curate.prelabel.tables import print_evaluation, print_training
 from curate.prelabel.train import train
 from curate.project import Project, init_project
+from curate.pseudonyms import namer
 from curate.quality.annotators import control_warnings
 from curate.store import Store, open_store, queries
 from curate.store.database import DB_URL_VARIABLE, explain
@@ -762,11 +763,7 @@ def agreement_command(
     if report["documents"] == 0:
         raise UsageError("no annotations to measure; run `curate pull` or `curate import-ls` first")
     if not show_annotators:  # the same pseudonyms as in the project's releases
-        from curate.release import release_salt
-        from curate.release.rows import pseudonym
-
-        salt = release_salt(project)
-        report = renamed(report, lambda name: pseudonym(name, salt))
+        report = renamed(report, namer(project.root, real_names=False))
     if html is not None:
         title = f"curate agreement: {project.settings.project.name}"
         _write_text(html, render_html(report, title))
@@ -801,7 +798,12 @@ def adjudicate_command(
     with _opened_store(project) as store:
         if auto:
             with store.transaction() as connection:
-                report = auto_adjudicate(connection, project.settings, project.guideline_version())
+                report = auto_adjudicate(
+                    connection,
+                    project.settings,
+                    project.guideline_version(),
+                    namer(project.root, real_names=False),
+                )
         with store.connect() as connection:
             queue = review_queue(connection)
     if as_json:
@@ -822,6 +824,14 @@ def adjudicate_command(
             f"{report.kept_human} items a reviewer decided kept",
             highlight=False,
         )
+        if report.ties_to_review:
+            rule = project.settings.adjudication.tie_breaker
+            why = "no pre-label on either side" if rule == "prelabel" else "no senior among them"
+            out.print(
+                f"{report.ties_to_review} even splits went to review: tie_breaker = {rule!r} "
+                f"could not settle them ({why})",
+                highlight=False,
+            )
     shown = 20
     table = Table(
         "document",

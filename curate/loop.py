@@ -27,6 +27,7 @@ from curate.prelabel.ner_model import FOLDER as NER
 from curate.prelabel.ner_model import TEST
 from curate.prelabel.train import gold_state, train
 from curate.project import Project
+from curate.pseudonyms import namer
 from curate.store import Store
 
 STEPS = ("pull", "adjudicate", "train", "prelabel", "push")
@@ -100,7 +101,12 @@ def run_cycle(
 
     def adjudicated() -> str:
         with store.transaction() as connection:
-            got = auto_adjudicate(connection, project.settings, project.guideline_version())
+            got = auto_adjudicate(
+                connection,
+                project.settings,
+                project.guideline_version(),
+                namer(project.root, real_names=False),
+            )
         return f"{sum(got.decided.values())} items decided"
 
     before = _models_in_use(context.models_dir)

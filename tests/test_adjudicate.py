@@ -8,10 +8,12 @@ from curate.adjudicate.auto import AUTO, auto_adjudicate
 from curate.adjudicate.review import align, decide, next_document, review_queue
 from curate.adjudicate.spans import merge_spans
 from curate.config import AdjudicationSettings
-from curate.errors import InputError, SpanError
+from curate.errors import InputError, SpanError, UsageError
 from curate.project import Project
 from curate.records import Annotation, Document, Prelabel, Span, StanceLabel
 from curate.store import queries
+from curate.store.schema import prelabel_runs as prelabel_run_rows
+from curate.store.schema import prelabels as prelabel_rows
 from tui.resolution import Resolution
 
 AGREE = "Iran and the United States met in Oman."
@@ -409,9 +411,71 @@ def test_an_even_split_goes_to_the_tie_breaker(  # type: ignore[no-untyped-def]
     assert "even split (favor 2, against 2)" in (stance_decision.note or "")
     entity = next(d for d in decisions if d.kind == "entity")
     putin = [s for s in entity.payload["spans"] + entity.payload.get("rejected", [])]
-    assert {s["text"]: s.get("method") for s in putin if s["text"] == "Putin"} == {
-        "Putin": method if "Putin" in spans else None
-    }
+    # Putin was settled by the tie rule whichever side won (gold or rejected), and so was the item.
+    assert {s["text"]: s.get("method") for s in putin if s["text"] == "Putin"} == {"Putin": method}
+    assert entity.method == method
+
+
+def test_the_prelabel_rule_without_a_prelabel_sends_the_tie_to_review(project_dir) -> None:  # type: ignore[no-untyped-def]
+    """No pre-label on either side: the rule cannot apply, so nothing is silently rejected."""
+    project = four_way_split(project_dir, "prelabel")
+    with project.open_store().transaction() as connection:
+        connection.execute(prelabel_rows.delete())
+        connection.execute(prelabel_run_rows.delete())
+    report = run_auto(project)
+    assert report.ties_to_review == 2  # Putin (marked or not) and Iran's stance
+    with project.open_store().connect() as connection:
+        decisions = queries.decisions_for(connection, [Document(TIE).id])
+        assert [e.document_id for e in review_queue(connection)] == [Document(TIE).id]
+    entity = next(d for d in decisions if d.kind == "entity")
+    assert entity.method == "open"
+    assert [s["text"] for s in entity.payload["open"]] == ["Putin"]
+    assert [s["text"] for s in entity.payload["spans"]] == ["Tehran"]
+    assert "rejected" not in entity.payload
+
+
+def test_the_senior_rule_without_a_senior_present_is_counted(project_dir) -> None:  # type: ignore[no-untyped-def]
+    project = four_way_split(project_dir, "senior", '["erin"]')
+    text = (project_dir / "curate.toml").read_text("utf-8")
+    text += '\n[[annotators]]\nname = "erin"\nemail = "erin@example.org"\n'
+    (project_dir / "curate.toml").write_text(text, "utf-8")
+    with project.open_store().transaction() as connection:
+        other = Document("Erin's own document.")
+        queries.insert_documents(connection, [other])
+        queries.add_annotation(connection, labelled(other.text, "erin", []))
+    report = run_auto(Project.load(project_dir))
+    assert report.ties_to_review == 2
+
+
+@pytest.mark.parametrize("named", ["pseudonym", "email", "curate.toml name"])
+def test_seniors_are_named_as_the_reports_show_them(project_dir, named: str) -> None:  # type: ignore[no-untyped-def]
+    from curate.pseudonyms import namer
+
+    shown_as = namer(project_dir, real_names=False)
+    given = {"pseudonym": shown_as("carol"), "email": "Carol@example.org"}.get(named, "carol")
+    project = four_way_split(project_dir, "senior", f'["{given}"]')
+    with project.open_store().transaction() as connection:
+        report = auto_adjudicate(connection, project.settings, "0.1", shown_as)
+    assert report.ties_to_review == 0
+    with project.open_store().connect() as connection:
+        assert queries.gold_stances(connection)[Document(TIE).id] == {"Iran": "against"}
+
+
+def test_an_unknown_senior_is_refused_with_the_annotators_as_reports_name_them(  # type: ignore[no-untyped-def]
+    project_dir,
+) -> None:
+    from curate.pseudonyms import namer
+
+    shown_as = namer(project_dir, real_names=False)
+    project = four_way_split(project_dir, "senior", '["nobody"]')
+    with pytest.raises(UsageError) as refused, project.open_store().transaction() as connection:
+        auto_adjudicate(connection, project.settings, "0.1", shown_as)
+    message = str(refused.value)
+    assert "senior names annotators this project does not have: nobody" in message
+    for name in ("alice", "bob", "carol", "dave"):
+        assert shown_as(name) in message and f"{name}@" not in message
+    with project.open_store().connect() as connection:
+        assert queries.decisions_for(connection, [Document(TIE).id]) == []  # nothing decided
 
 
 def test_the_senior_rule_needs_names() -> None:

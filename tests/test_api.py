@@ -333,3 +333,35 @@ def documented() -> dict[str, dict[str, str]]:
 
 def test_docs_list_every_frame_and_column_with_its_dtype() -> None:
     assert documented() == COLUMNS
+
+
+def test_the_agreement_report_is_computed_once_per_store_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every `by` of one report reuses it; a new annotation revision computes it again."""
+    import curate.api
+
+    calls = []
+    real = curate.api.describe
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[2:])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(curate.api, "describe", counted)
+    root = seeded(tmp_path / "seeds")
+    with curate.open(root) as frames:
+        first = {by: frames.agreement(by, resamples=20) for by in ("target", "label", "pair")}
+        frames.agreement("document")
+        assert len(calls) == 1
+        assert frames.agreement("pair", resamples=20).equals(first["pair"])
+        frames.agreement("pair", resamples=30)  # other resamples: another report
+        assert len(calls) == 2
+        store = frames.project.open_store()
+        with store.transaction() as connection:
+            document_id = queries.document_ids(connection)[0]
+            queries.add_annotation(connection, Annotation(document_id, "carol", "test", [], []))
+        store.close()
+        frames.agreement("pair", resamples=20)
+        assert len(calls) == 3
+        assert "carol" not in set(frames.agreement("pair", resamples=20)["annotator_a"])

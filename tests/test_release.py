@@ -572,9 +572,8 @@ def test_control_scores_reach_the_card_and_control_labels_stay_out(
     annotator table shows her failed control score under her pseudonym; her control labels
     are neither gold nor in the annotations config; load_dataset reads it all."""
     from curate.assign import assign
+    from curate.pseudonyms import project_salt, pseudonym
     from curate.records import Annotation
-    from curate.release import release_salt
-    from curate.release.rows import pseudonym
 
     store = adjudicated.open_store()
     names = [a.name for a in adjudicated.settings.annotators]
@@ -588,7 +587,7 @@ def test_control_scores_reach_the_card_and_control_labels_stay_out(
     curate(adjudicated.root, "release", "--version", "1.0.0")
     folder = folder_of(adjudicated, "1.0.0")
     card = (folder / "README.md").read_text("utf-8")
-    carol = pseudonym("carol", release_salt(adjudicated))
+    carol = pseudonym("carol", project_salt(adjudicated.root))
     row = next(line for line in card.splitlines() if line.startswith(f"| {carol}"))
     assert "FAIL" in row and f"({len(controls)} docs)" in row
     annotations = load(folder, "annotations")

@@ -15,10 +15,11 @@ from sqlalchemy import Connection, Text, cast, event, select
 
 from curate.errors import SpanError
 from curate.project import Project
+from curate.pseudonyms import pseudonym
 from curate.records import Annotation, Decision, Document, Provenance, Span, StanceLabel
 from curate.release import release
 from curate.release.gold import read_gold
-from curate.release.rows import collect_rows, pseudonym, pseudonymized
+from curate.release.rows import collect_rows, pseudonymized
 from curate.store import Store, arrow, queries
 from curate.store.annotation_table import ANNOTATION_TABLE, read_annotations
 from curate.store.schema import annotations, decisions

@@ -48,6 +48,7 @@ class AutoReport:
     pending: int = 0  # documents still waiting for annotators
     decided: Counter[str] = field(default_factory=Counter)  # method -> items
     kept_human: int = 0  # items a reviewer decided: left alone
+    ties_to_review: int = 0  # even splits `tie_breaker` could not settle (sent to review)
 
     @property
     def opened(self) -> int:
@@ -71,13 +72,44 @@ def require_known_labels(found: list[Annotation], settings: Settings, command: s
         )
 
 
+def seniors_by_stored_name(
+    settings: Settings, annotators: set[str], shown_as: Callable[[str], str]
+) -> list[str]:
+    """`[adjudication] senior` as stored annotator names. A senior may be named as the reports
+    show them (`shown_as`: the project's pseudonyms), by their curate.toml name or e-mail, or as
+    stored; any other name is refused with the list of this project's annotators."""
+    configured = {a.email.lower(): a.name for a in settings.annotators}
+    aliases = {shown_as(name): name for name in annotators} | {name: name for name in annotators}
+    aliases |= {email: name for email, name in configured.items() if name in annotators}
+    found: list[str] = []
+    unknown: list[str] = []
+    for given in settings.adjudication.senior:
+        name = aliases.get(given) or aliases.get(given.lower())
+        (found if name else unknown).append(name or given)
+    if unknown and annotators:
+        listed = ", ".join(sorted(shown_as(name) for name in annotators)) or "none yet"
+        raise UsageError(
+            f"[adjudication] senior names annotators this project does not have: "
+            f"{', '.join(unknown)}; its annotators (as the reports name them): {listed}. Use "
+            "those names (or an [[annotators]] name from curate.toml) in curate.toml, then run "
+            "`curate adjudicate --auto` again"
+        )
+    return found
+
+
 def auto_adjudicate(
-    connection: Connection, settings: Settings, guideline_version: str | None
+    connection: Connection,
+    settings: Settings,
+    guideline_version: str | None,
+    shown_as: Callable[[str], str] = str,
 ) -> AutoReport:
+    """shown_as: how reports name an annotator (the project's pseudonyms), so `senior` may use
+    those names."""
     report = AutoReport()
     by_document: dict[str, list[Annotation]] = {}
     newest = queries.newest_annotations(connection)
     require_known_labels(newest, settings, "adjudicate --auto")
+    seniors = seniors_by_stored_name(settings, {a.annotator for a in newest}, shown_as)
     for annotation in newest:
         if annotation.skipped_reason is None:
             by_document.setdefault(annotation.document_id, []).append(annotation)
@@ -98,7 +130,7 @@ def auto_adjudicate(
     for document_id in sorted(ready):
         found = ready[document_id]
         based_on = tuple(sorted(a.id for a in found if a.id is not None))
-        ties = TieRule(settings, found, suggested.get(document_id, []))
+        ties = TieRule(settings, found, suggested.get(document_id, []), seniors)
         posterior = (
             (lambda target, d=document_id: competence.stance_posterior(d, target))
             if competence is not None and settings.adjudication.stance_policy == "weighted"
@@ -107,6 +139,7 @@ def auto_adjudicate(
         proposals = _stance_proposals(found, settings, ties, posterior) + [
             _entity_proposal(found, settings, ties, competence)
         ]
+        report.ties_to_review += ties.unsettled
         touched = False
         for kind, target, method, payload, reason in proposals:
             held = current.get((document_id, kind, target))
@@ -155,23 +188,35 @@ def _competence(connection: Connection, settings: Settings) -> Competence | None
 
 
 class TieRule:
-    """`[adjudication] tie_breaker` for one document: which side of an even split wins."""
+    """`[adjudication] tie_breaker` for one document: which side of an even split wins. A rule
+    that cannot apply (no pre-label on either side, no senior among the annotators) settles
+    nothing: the split goes to a reviewer and is counted in `unsettled`."""
 
-    def __init__(self, settings: Settings, found: list[Annotation], suggested: list[Prelabel]):
+    def __init__(
+        self,
+        settings: Settings,
+        found: list[Annotation],
+        suggested: list[Prelabel],
+        seniors: list[str],
+    ):
         self.rule = settings.adjudication.tie_breaker
         present = {a.annotator for a in found}
-        self.senior = next((n for n in settings.adjudication.senior if n in present), None)
+        self.senior = next((n for n in seniors if n in present), None)
         self.suggested = suggested
+        self.unsettled = 0
 
     @property
     def active(self) -> bool:
-        return self.rule == "prelabel" or (self.rule == "senior" and self.senior is not None)
+        return self.rule != "review"
 
     def spans(self, tied: list[Key], voters: dict[Key, set[str]]) -> set[Key] | None:
         if self.rule == "senior":
-            return {key for key in tied if self.senior in voters[key]}
-        offered = {(p.start, p.end, p.label) for p in self.suggested if p.kind == "entity"}
-        return {key for key in tied if key in offered}
+            chosen = None if self.senior is None else {k for k in tied if self.senior in voters[k]}
+        else:
+            offered = {(p.start, p.end, p.label) for p in self.suggested if p.kind == "entity"}
+            chosen = {key for key in tied if key in offered} or None
+        self.unsettled += chosen is None
+        return chosen
 
     def stance(self, target: str, labels: list[str], found: list[Annotation]) -> str | None:
         if self.rule == "senior":
@@ -186,7 +231,9 @@ class TieRule:
             offered = [p for p in self.suggested if p.kind == "stance" and p.target == target]
             offered.sort(key=lambda p: -(p.score or 0))
             chosen = [p.label for p in offered[:1]]
-        return chosen[0] if chosen and chosen[0] in labels else None
+        side = chosen[0] if chosen and chosen[0] in labels else None
+        self.unsettled += side is None
+        return side
 
 
 def _stance_proposals(
@@ -269,7 +316,10 @@ def _entity_proposal(
     unanimous = not merge.rejected and all(s["method"] == "unanimous" for s in merge.gold)
     reason = f"{counts} of {merge.annotators} annotators' spans ({rules.entity_policy} policy)"
     weighted = any("posterior" in s for s in merge.gold + merge.rejected)
+    tied = any(s.get("method", "").startswith("tie-") for s in merge.gold + merge.rejected)
     method = "unanimous" if unanimous else ("weighted" if weighted else "majority")
+    if tied:
+        method = f"tie-{rules.tie_breaker}"  # a tie rule, not the votes, settled part of it
     return "entity", None, method, payload, reason
 
 

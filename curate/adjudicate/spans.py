@@ -132,6 +132,8 @@ def _record(
             merge.gold.append(record | {"method": f"tie-{rules.tie_breaker}"})
         elif verdicts[key] == "open":
             merge.open.append(record)
+        elif verdicts[key] == "tie-rejected":
+            merge.rejected.append(record | {"method": f"tie-{rules.tie_breaker}"})
         else:
             merge.rejected.append(record)
 
@@ -181,7 +183,7 @@ def _break_tie(
     ):
         return  # no side to take, or the chosen side overlaps gold: a reviewer decides
     for key in tied:
-        verdicts[key] = "tie" if key in chosen else "rejected"
+        verdicts[key] = "tie" if key in chosen else "tie-rejected"
 
 
 def _verdict(votes: int, everyone: int, rules: AdjudicationSettings) -> str:

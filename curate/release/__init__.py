@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import tempfile
 import time
@@ -15,6 +14,7 @@ from sqlalchemy import Connection
 
 from curate.errors import UsageError
 from curate.project import Project
+from curate.pseudonyms import project_salt
 from curate.release.compare import GoldDiff
 from curate.release.folder import agreement, export
 from curate.release.rows import collect_rows
@@ -26,7 +26,6 @@ from curate.store import queries
 # (semantic versioning: 01.0.0 would name the same release as 1.0.0).
 PART = r"(0|[1-9][0-9]{0,5})"
 VERSION = re.compile(rf"^{PART}\.{PART}\.{PART}$")
-SALT_FILE = "release-salt"
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -49,17 +48,6 @@ def bump(previous: str | None, part: str) -> str:
     if part == "patch":
         return f"{major}.{minor}.{patch + 1}"
     raise UsageError(f"--bump {part!r} must be major, minor or patch")
-
-
-def release_salt(project: Project) -> str:
-    """The project's pseudonym salt: made once, kept in .curate/ (git-ignored) with mode 0600."""
-    path = project.root / ".curate" / SALT_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(16))
-    return path.read_text(encoding="utf-8").strip()
 
 
 @dataclass(frozen=True)
@@ -115,7 +103,7 @@ def release(
         raise UsageError(
             f"version {version} must be newer than the last release, v{last['version']}"
         )
-    salt = None if real_names else release_salt(project)
+    salt = None if real_names else project_salt(project.root)
     rows = collect_rows(connection, settings, salt, with_prelabels)
     if rows.unresolved and not allow_unresolved:
         raise UsageError(

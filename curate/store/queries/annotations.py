@@ -258,6 +258,13 @@ def labels_in_use(connection: Connection) -> set[str]:
     return used
 
 
+def annotation_state(connection: Connection) -> tuple[int, int]:
+    """How many revisions there are and the newest id: annotations are append-only, so this
+    pair changes whenever anything derived from them may have."""
+    count, newest = connection.execute(select(func.count(), func.max(annotation_rows.c.id))).one()
+    return int(count), int(newest or 0)
+
+
 def count_annotated(connection: Connection, annotator: str) -> int:
     """Documents this annotator has submitted (labelled or skipped)."""
     query = select(func.count(func.distinct(annotation_rows.c.document_id))).where(
