@@ -361,7 +361,7 @@ def test_the_agreement_report_is_computed_once_per_store_state(
         store = frames.project.open_store()
         with store.transaction() as connection:
             document_id = queries.document_ids(connection)[0]
-            queries.add_annotation(connection, Annotation(document_id, "carol", "test", [], []))
+            queries.add_annotation(connection, Annotation(document_id, "carol", "test", (), ()))
         store.close()
         frames.agreement("pair", resamples=20)
         assert len(calls) == 3
