@@ -879,6 +879,10 @@ def _need_terminal(command: str) -> None:
 def review_command(
     ctx: typer.Context,
     reviewer: Annotated[str, typer.Option("--as", help="Your name, stored with each decision.")],
+    show_annotators: Annotated[
+        bool,
+        typer.Option(help="Show annotator names, not the pseudonyms reports and releases use."),
+    ] = False,
 ) -> None:
     """Resolve conflicts in the terminal, lowest agreement first (? lists the keys)."""
     from tui.review import ReviewApp
@@ -887,7 +891,7 @@ def review_command(
     if not PERSON_NAME.match(reviewer):
         raise UsageError(f"--as {reviewer!r}: use letters, digits, '.', '_' and '-' in the name")
     with _opened_store(project) as store:
-        app_ = ReviewApp(project, store, reviewer)
+        app_ = ReviewApp(project, store, reviewer, show_annotators)
         _need_terminal("review")
         app_.run()
     if app_.unstored:

@@ -189,9 +189,11 @@ async def test_review_panes_show_every_character_at_any_width(
                 assert piece in (line, line + "\n")
                 rebuilt += piece
             assert rebuilt == plain
-            # A line ends at a space (or a line break) unless one word is wider than the line.
+            # A line ends at a space (or a line break) unless one word is wider than the line,
+            # and a wrapped line never starts with a space.
             for k in range(1, len(lines)):
                 cut = starts[k]
+                assert plain[cut - 1] == "\n" or not plain[cut].isspace(), (lines[k - 1], lines[k])
                 if plain[cut - 1].isspace() or plain[cut].isspace():
                     continue
                 word = re.search(r"\S+$", plain[starts[k - 1] : cut])
@@ -200,6 +202,62 @@ async def test_review_panes_show_every_character_at_any_width(
             for y in range(min(pane.size.height, len(lines))):
                 drawn = pane.render_line(y).text
                 assert drawn[: len(lines[y])] == lines[y] and not drawn[len(lines[y]) :].strip()
+    store.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("show_annotators", [False, True])
+async def test_the_reviewer_names_annotators_as_the_reports_do(
+    tmp_path: Path, show_annotators: bool
+) -> None:
+    """Pseudonyms in pane titles and the conflict line, as in `curate agreement`; real names
+    (here e-mail addresses) only with --show-annotators."""
+    project = one_task(tmp_path, 4)
+    store = project.open_store()
+    with store.connect() as connection:
+        names = {a.annotator for a in queries.newest_annotations(connection)}
+    report = json.loads(curate(project.root, "agreement", "--json", "--resamples", "10"))
+    review = ReviewApp(project, store, "rita", show_annotators=show_annotators)
+    async with review.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        titles = [str(pane.border_title) for pane in review.query(DocumentView)]
+        shown = " ".join([*titles, str(review.query_one("#info").render())])
+    store.close()
+    assert len(names) == 4 and all("@" in name for name in names)
+    expected = names if show_annotators else set(report["annotators"])
+    assert {title.split(" ", 1)[1] for title in titles} == expected
+    assert all(name in shown for name in expected)
+    if not show_annotators:
+        assert "@" not in shown
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("columns", [80, 100, 160])
+async def test_the_review_footer_fits_and_help_lists_every_key(
+    tmp_path: Path, columns: int
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    from tui.review import KEYS
+    from tui.screens import HelpScreen
+
+    project = one_task(tmp_path, 4)
+    store = project.open_store()
+    review = ReviewApp(project, store, "rita")
+    async with review.run_test(size=(columns, 30)) as pilot:
+        await pilot.pause()
+        keys = sorted(review.query(FooterKey), key=lambda k: k.region.x)
+        shown = [(k.key_display, k.description) for k in keys]
+        assert ("?", "all keys") in shown and ("^s", "decide") in shown
+        for key in keys:  # each whole, inside the screen, none over another
+            assert 0 <= key.region.x and key.region.right <= columns, shown
+            assert key.region.width >= cell_len(f" {key.key_display} {key.description} ")
+        assert all(a.region.right <= b.region.x for a, b in zip(keys, keys[1:], strict=False))
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(review.screen, HelpScreen)
+        listed = {description for _, description in review.screen.rows}
+        assert {b.description for b in KEYS} <= listed
     store.close()
 
 

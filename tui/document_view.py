@@ -85,26 +85,31 @@ class DocumentView(ScrollView, can_focus=False):
 
 def wrap_exactly(plain: str, width: int) -> tuple[int, ...]:
     """Where each line starts when `plain` is wrapped to `width` cells keeping every character:
-    a line ends after its last space that fits, or mid-word only when the word alone is wider
-    than the line. Spaces that do not fit start the next line (never dropped)."""
+    a wrapped line starts at a word, never at a space. A line ends after its last space that
+    fits (the word that does not fit starts the next line), mid-word only when one word fills
+    the line; only a run of spaces wider than the line starts a line with spaces."""
     starts = [0]
     start = 0
     while start < len(plain):
-        cells, end, after_space = 0, start, None
+        cells, end, word_start = 0, start, None
         while end < len(plain) and plain[end] != "\n":
             cells += cell_len(plain[end])
             if cells > width and end > start:
                 break
+            if end > start and plain[end - 1].isspace() and not plain[end].isspace():
+                word_start = end
             end += 1
-            if plain[end - 1].isspace():
-                after_space = end
         if end >= len(plain):
             break
         if plain[end] == "\n":
             start = end + 1
-        elif plain[end].isspace() or after_space is None:
-            start = end  # the line is full at a space, or one word is wider than the line
+        elif plain[end - 1].isspace() and not plain[end].isspace():
+            start = end  # full just before a word
+        elif word_start is not None:
+            start = word_start  # the last word that does not fit in full starts the next line
+        elif plain[end].isspace() and end - 1 > start and not plain[end - 1].isspace():
+            start = end - 1  # one word fills the line: its last letter goes on, not the space
         else:
-            start = after_space
+            start = end  # one word wider than the line, or a run of spaces
         starts.append(start)
     return tuple(starts)

@@ -16,6 +16,7 @@ from curate.adjudicate.auto import require_known_labels
 from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
 from curate.errors import CurateError
 from curate.project import Project
+from curate.pseudonyms import namer
 from curate.records import Span
 from curate.store import Store, queries
 from tui.document_view import DocumentView
@@ -31,30 +32,33 @@ CONFLICT_STYLES = {
     BOUNDARY: Style(underline=True, color="yellow", bold=True),
     MISSING: Style(underline=True, color="red", bold=True),
 }
+# The footer shows the keys a review needs at every document, and fits 80 columns; `?` lists
+# them all (the help is made from these bindings).
 KEYS = [
+    Binding("question_mark", "help", "all keys"),
     Binding("down", "step(1)", "next conflict"),
-    Binding("up", "step(-1)", "previous"),
+    Binding("up", "step(-1)", "previous conflict", show=False),
     Binding("space", "next_open", "next open"),
-    Binding("ctrl+t", "cycle_stance", "set stance"),
-    Binding("tab", "focus_toggle", "spans/stance", priority=True),
-    Binding("0", "drop", "no span"),
-    Binding("m", "draw", "draw span"),
+    Binding("ctrl+t", "cycle_stance", "set stance", show=False),
+    Binding("tab", "focus_toggle", "spans/stance", priority=True, show=False),
+    Binding("0", "drop", "no span", show=False),
+    Binding("m", "draw", "draw span", show=False),
     Binding("left", "draw_move(-1)", "draw: token", show=False),
     Binding("right", "draw_move(1)", "draw: token", show=False),
     Binding("shift+left", "draw_move(-1, True)", "draw: extend", show=False),
     Binding("shift+right", "draw_move(1, True)", "draw: extend", show=False),
     Binding("x", "remove_drawn", "remove your span", show=False),
     Binding("escape", "stop_drawing", "stop drawing", show=False),
-    Binding("N", "note", "note"),
+    Binding("N", "note", "note", show=False),
     Binding("ctrl+s", "submit", "decide"),
     Binding("right_square_bracket", "next_document", "next doc"),
-    Binding("question_mark", "help", "help"),
     Binding("ctrl+q", "quit", "quit"),
 ]
 
 
 class ReviewApp(App[None]):
     TITLE = "curate review"
+    ENABLE_COMMAND_PALETTE = False  # no command in it a reviewer needs; its key took footer room
     CSS = """
     #panes { height: 1fr; }
     .pane { width: 1fr; border: round $primary; padding: 0 1; }
@@ -62,9 +66,13 @@ class ReviewApp(App[None]):
     """
     BINDINGS = [*KEYS]
 
-    def __init__(self, project: Project, store: Store, reviewer: str):
+    def __init__(
+        self, project: Project, store: Store, reviewer: str, show_annotators: bool = False
+    ):
         super().__init__()
         self.project, self.store, self.reviewer = project, store, reviewer
+        # The same pseudonyms as the reports and releases, unless real names are asked for.
+        self.shown_as = namer(project.root, show_annotators)
         self.settings = project.settings
         self.colours = {label.name: label.colour for label in self.settings.entity_labels}
         self.hotkeys = {label.hotkey: label.name for label in self.settings.entity_labels}
@@ -127,7 +135,9 @@ class ReviewApp(App[None]):
             DocumentView(id=f"pane-{i}", classes="pane") for i in range(len(alignment.annotators))
         )
         for i, who in enumerate(alignment.annotators):
-            self.query_one(f"#pane-{i}", DocumentView).border_title = f"{i + 1} {who}"
+            self.query_one(
+                f"#pane-{i}", DocumentView
+            ).border_title = f"{i + 1} {self.shown_as(who)}"
         self.refresh_view(restored)
 
     def refresh_view(self, message: str = "") -> None:
@@ -195,7 +205,7 @@ class ReviewApp(App[None]):
         for number, who in enumerate(resolution.annotators, 1):
             version = group.versions.get(who)
             text = f"{version.label} {version.text!r}" if version else "nothing"
-            panel.append(f" {number} {who}: ")
+            panel.append(f" {number} {self.shown_as(who)}: ")
             style = label_style(self.colours.get(version.label, "#aaaaaa")) if version else ""
             panel.append(text, style=style)
         if resolution.added:
@@ -213,11 +223,13 @@ class ReviewApp(App[None]):
     def _stance_rows(self) -> Text:
         resolution = self.resolution
         assert resolution is not None
-        rows = Text()
+        rows = Text(
+            "stances (tab moves here, ctrl+t sets one)\n" if resolution.alignment.stances else ""
+        )
         for i, row in enumerate(resolution.alignment.stances):
             focus = "▶" if resolution.on_stances and i == resolution.row else " "
             versions = " | ".join(
-                f"{n} {who}: {row.versions.get(who) or '–'}"
+                f"{n} {self.shown_as(who)}: {row.versions.get(who) or '–'}"
                 for n, who in enumerate(resolution.annotators, 1)
             )
             kind = f" [{', '.join(row.conflicts)}]" if row.conflicts else ""
