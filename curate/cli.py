@@ -761,7 +761,9 @@ def agreement_command(
         with _opened_store(project) as store, store.transaction() as connection:
             report = measure(connection, project.settings, resamples, seed)
     if report["documents"] == 0:
-        raise UsageError("no annotations to measure; run `curate pull` or `curate import-ls` first")
+        raise UsageError(
+            "no annotations to measure; run `curate pull` or `curate import-ls FILE` first"
+        )
     if not show_annotators:  # the same pseudonyms as in the project's releases
         report = renamed(report, namer(project.root, real_names=False))
     if html is not None:

@@ -3,8 +3,11 @@ refused with the two ways to fix it (map them, or adopt them into curate.toml)."
 
 from __future__ import annotations
 
+import difflib
 import re
+import shlex
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from curate.errors import InputError
@@ -37,13 +40,54 @@ def resolve_labels(
     return mapping, unknown
 
 
-def unknown_labels_error(path: Path, unknown: Counter[str]) -> InputError:
+def labels_to_adopt(found: Counter[str], known: list[str], label_map: dict[str, str]) -> list[str]:
+    """What --adopt-labels adds to curate.toml: --label-map targets it lacks, and outside labels
+    neither known nor mapped."""
+    targets = {target for target in label_map.values() if target not in known}
+    _, unknown = resolve_labels(found, [*known, *targets], label_map)
+    return sorted(targets | set(unknown))
+
+
+def suggested_map(outside: Iterable[str], known: list[str]) -> dict[str, str] | None:
+    """Each outside label's closest project label (Persons -> PERSON), or None when one of them
+    has no close match: a map that leaves a label out would be refused again."""
+    chosen = {}
+    for label in outside:
+        close = [k for k in known if _close(label.casefold(), k.casefold())]
+        if not close:
+            return None
+        chosen[label] = max(close, key=lambda k: _similarity(label, k))
+    return chosen
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
+
+
+def _close(a: str, b: str) -> bool:
+    """Same word, one a prefix of the other (PER, PERSON), or nearly the same spelling."""
+    prefix = min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a))
+    return prefix or _similarity(a, b) >= 0.8
+
+
+def map_option(mapping: dict[str, str]) -> str:
+    """`--label-map` with `mapping`, quoted for a shell."""
+    value = ",".join(f"{a}={b}" for a, b in sorted(mapping.items()))
+    return "--label-map " + (f"'{value}'" if "'" not in value else shlex.quote(value))
+
+
+def unknown_labels_error(path: Path, unknown: Counter[str], known: list[str]) -> InputError:
     listed = ", ".join(f"{label} ({n} spans)" for label, n in unknown.most_common())
-    example = ",".join(f"{label}={label.upper()}" for label in list(unknown)[:2])
+    close = suggested_map(unknown, known)
+    fixes = (
+        f"map them onto curate.toml's labels by adding `{map_option(close)}` to the command, "
+        "or add them to curate.toml by adding `--adopt-labels`"
+        if close
+        else "add them to curate.toml by adding `--adopt-labels` to the command (or map each "
+        f"onto one of curate.toml's labels, {', '.join(known)}, with --label-map OUTSIDE=LABEL)"
+    )
     return InputError(
-        f"{path} uses labels that are not in curate.toml: {listed}. Map them to your labels "
-        f"with --label-map '{example}', or add them to curate.toml with --adopt-labels; "
-        "nothing was imported"
+        f"{path} uses labels that are not in curate.toml: {listed}; {fixes}; nothing was imported"
     )
 
 

@@ -20,6 +20,7 @@ from curate.config import (
     template,
 )
 from curate.errors import UsageError
+from curate.labels import map_option
 from curate.prelabel.base import LabellerContext
 from curate.store import Store, default_url, open_store
 
@@ -101,9 +102,10 @@ def add_entity_labels(root: Path, names: list[str]) -> Settings:
     settings = load_settings(root)
     bad = [name for name in names if not LABEL_NAME.match(name)]
     if bad:
+        fit = {name: re.sub(r"[\s\[\]]+", "_", name).strip("_") or "LABEL" for name in bad}
         raise UsageError(
-            f"label {bad[0]!r} cannot be a curate label (no spaces or brackets); map it with "
-            f"--label-map '{bad[0]}=NAME' instead"
+            f"label {bad[0]!r} cannot be a curate label (no spaces or brackets); rename it by "
+            f"adding `{map_option(fit)}` to the command"
         )
     keys = {label.hotkey for label in settings.entity_labels} | COMMAND_KEYS
     colours = {label.colour.lower() for label in settings.entity_labels}

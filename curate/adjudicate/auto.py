@@ -67,8 +67,8 @@ def require_known_labels(found: list[Annotation], settings: Settings, command: s
         listed = ", ".join(f"{label} ({n} spans)" for label, n in unknown.most_common())
         raise UsageError(
             f"annotations use entity labels that are not in curate.toml: {listed}; add them "
-            "under [[entity_labels]] in curate.toml (or import again with `curate import-ls "
-            f"--adopt-labels`), then run `curate {command}` again"
+            "under [[entity_labels]] in curate.toml (or import the file again with `curate "
+            f"import-ls FILE --adopt-labels`), then run `curate {command}` again"
         )
 
 

@@ -99,7 +99,7 @@ class Alignment:
 def align(connection: Connection, settings: Settings, document_id: str) -> Alignment:
     document = queries.get_document(connection, document_id)
     if document is None:
-        raise InputError(f"no document {document_id}; `curate review` lists the queue")
+        raise InputError(f"no document {document_id}; `curate adjudicate` lists the queue")
     found = [
         a for a in queries.newest_annotations(connection, [document_id]) if a.skipped_reason is None
     ]
@@ -213,7 +213,7 @@ def decide(
     gold span a rule had settled keeps its method; everything else is the reviewer's."""
     document = queries.get_document(connection, document_id)
     if document is None:
-        raise InputError(f"no document {document_id}; `curate review` lists the queue")
+        raise InputError(f"no document {document_id}; `curate adjudicate` lists the queue")
     known = set(settings.entity_label_names())
     for span in spans:
         check_span(document.text, span.start, span.end, span.text, f"document {document_id}")

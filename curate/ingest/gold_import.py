@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from curate.errors import InputError
 from curate.ingest import source_name
 from curate.ingest.gold import GoldDocument, map_labels, read_gold
-from curate.labels import resolve_labels, unknown_labels_error
+from curate.labels import labels_to_adopt, resolve_labels, unknown_labels_error
 from curate.project import Project, add_entity_labels
 from curate.records import Decision, Provenance
 from curate.release.splits import document_splits
@@ -62,15 +62,15 @@ def import_gold(
         s.label for g in documents for s in g.spans if s.label not in (drop or set())
     )
     if adopt:
-        _, unknown = resolve_labels(kept_labels, settings.entity_label_names(), label_map or {})
-        report.adopted = sorted(unknown)
+        names = settings.entity_label_names()
+        report.adopted = labels_to_adopt(kept_labels, names, label_map or {})
         if report.adopted:
             settings = add_entity_labels(project.root, report.adopted)
     report.mapped, unknown = resolve_labels(
         kept_labels, settings.entity_label_names(), label_map or {}
     )
     if unknown:
-        raise unknown_labels_error(path, unknown)
+        raise unknown_labels_error(path, unknown, settings.entity_label_names())
     renaming = {label: report.mapped.get(label, label) for label in kept_labels}
     documents, report.dropped = map_labels(documents, renaming)
     _check_stances(path, documents, settings.target_names(), settings.stance.labels)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from curate import jsontext
 from curate.config import Settings
 from curate.errors import InputError
-from curate.labels import resolve_labels, unknown_labels_error
+from curate.labels import labels_to_adopt, resolve_labels, unknown_labels_error
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
 from curate.labelstudio.schema import LSAnnotation, Task
 from curate.project import Project, add_entity_labels
@@ -129,7 +129,7 @@ def import_into_project(
     adopted: list[str] = []
     if adopt:
         known = settings.entity_label_names()
-        adopted = sorted(resolve_labels(labels_in(tasks), known, label_map or {})[1])
+        adopted = labels_to_adopt(labels_in(tasks), known, label_map or {})
     if adopted:
         settings = add_entity_labels(project.root, adopted)
     # import_export refuses any label still unknown, before it stores anything.
@@ -160,7 +160,7 @@ def import_export(
         labels_in(tasks), settings.entity_label_names(), label_map or {}
     )
     if unknown and not keep_unknown_labels:
-        raise unknown_labels_error(path, unknown)
+        raise unknown_labels_error(path, unknown, settings.entity_label_names())
     by_email = {a.email.lower(): a.name for a in settings.annotators}
     targets = {stance_control(t): t for t in settings.target_names()}
     trim = settings.adjudication.trim_span_whitespace

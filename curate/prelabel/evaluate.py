@@ -25,6 +25,7 @@ from curate.ingest.gold import (
     parse_label_map,
     read_gold,
 )
+from curate.labels import map_option, suggested_map
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.registry import check_names, create
 from curate.records import Prelabel, Span
@@ -152,9 +153,16 @@ def evaluate_file(
     kept, dropped = map_labels(documents, {label: label for label in mapping})
     if dropped and not any(g.spans for g in kept):
         listed = ", ".join(f"{label} ({n})" for label, n in dropped.most_common())
+        known = context.settings.entity_label_names()
+        close = suggested_map(dropped, known)
+        fix = (
+            f"`{map_option(close)}`"
+            if close
+            else f"--label-map GOLD=LABEL with LABEL one of {', '.join(known)}"
+        )
         raise InputError(
             f"--label-map keeps none of {gold_path}'s gold spans (it has {listed}); map those "
-            "labels, e.g. --label-map PER=PERSON,ORG=ORG"
+            f"labels with {fix}"
         )
     gold = {g.document.id: g for g in kept}
     if predictions_path is not None:
@@ -199,7 +207,8 @@ def evaluate_store(
         ids = sorted(entities.keys() | stances.keys())
         if not ids:
             raise UsageError(
-                "the store has no gold yet; run `curate adjudicate` or `curate import-gold`"
+                "the store has no gold yet; run `curate adjudicate --auto` or "
+                "`curate import-gold FILE`"
             )
         documents = queries.documents_by_ids(connection, ids)
         gold = {

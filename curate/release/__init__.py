@@ -108,8 +108,8 @@ def release(
     if rows.unresolved and not allow_unresolved:
         raise UsageError(
             f"{len(rows.unresolved)} documents have unresolved conflicts (first: "
-            f"{rows.unresolved[0]}); resolve them with `curate review`, or pass "
-            "--allow-unresolved to leave them out"
+            f"{rows.unresolved[0]}); resolve them with `curate review --as NAME` (NAME: "
+            "yours), or add `--allow-unresolved` to leave them out"
         )
     if rows.gold.num_rows == 0:
         raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
