@@ -44,7 +44,8 @@ TIME = pa.timestamp("us", tz="UTC")
 
 # frame -> column -> dtype. "category" columns have the project's labels as categories, in
 # curate.toml's order (then any other label found, sorted). gold() adds, per stance target T,
-# `stance_T` (category) and `stance_T_method` (string) after `entities`.
+# `stance_T` (category) and `stance_T_method` (string) after `entities`; none when no target
+# has a gold stance (as in releases).
 COLUMNS: dict[str, dict[str, str]] = {
     "documents": {
         "id": TEXT,

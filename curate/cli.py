@@ -487,6 +487,15 @@ def import_ls_command(
         out.print(f"results curate does not read were left out: {ignored}", highlight=False)
     _print_labels(report.mapped, report.adopted)
     _print_warnings(c.warnings)
+    targets = project.settings.target_names()
+    if targets and not report.stances:
+        err.print(
+            f"warning: the export holds no stance, but curate.toml lists stance targets "
+            f"({', '.join(targets)}); if this project has no stance, delete their "
+            "[[stance.targets]] blocks from curate.toml, so annotators are not asked for one",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 labelstudio_app = typer.Typer(
@@ -992,12 +1001,10 @@ def diff_command(
 ) -> None:
     """Show label-level differences between two releases' gold data."""
     from curate.release import release_folder
-    from curate.release.compare import diff_gold, read_gold
+    from curate.release.compare import diff_releases
 
     project = _project(ctx)
-    changes = diff_gold(
-        read_gold(release_folder(project, old)), read_gold(release_folder(project, new))
-    )
+    changes = diff_releases(release_folder(project, old), release_folder(project, new))
     for line in changes.lines():
         out.print(line, highlight=False, soft_wrap=True)
     summary = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in changes.counts().items() if n)

@@ -25,6 +25,17 @@ class _Section(BaseModel):
 class ProjectSettings(_Section):
     name: str = Field(description="Project name, shown in the UI and used for exports.")
     guidelines: str = Field("guidelines.md", description="Annotation guidelines (Markdown).")
+    description: str = Field(
+        "",
+        description="What the texts are, in a sentence; the dataset card opens with it (an "
+        "empty one says only what the labels are).",
+    )
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}$",
+        description="Language of the texts as an ISO 639 code (e.g. en); the dataset card's "
+        "language tag. Unset: the card names no language.",
+    )
 
 
 # Keys the terminal annotator needs for its own commands (tui/annotate.py binds exactly these):
@@ -87,13 +98,15 @@ class StanceSettings(_Section):
     labels: list[str] = Field(
         default=["favor", "against", "neutral", "none"], description="Stance labels."
     )
-    targets: list[StanceTarget] = Field(description="Stance targets, one [[stance.targets]] each.")
+    targets: list[StanceTarget] = Field(
+        default_factory=list,
+        description="Stance targets, one [[stance.targets]] each; none for a project without "
+        "stance.",
+    )
 
     @field_validator("targets")
     @classmethod
-    def _not_empty(cls, value: list[StanceTarget]) -> list[StanceTarget]:
-        if not value:
-            raise ValueError("is empty; add at least one [[stance.targets]] with a name")
+    def _unique(cls, value: list[StanceTarget]) -> list[StanceTarget]:
         _refuse_duplicates([t.name for t in value], "target")
         return value
 

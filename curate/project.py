@@ -62,7 +62,9 @@ def init_project(root: Path, force: bool = False, name: str | None = None) -> Pa
     path = root / CONFIG_NAME
     if path.exists() and not force:
         raise UsageError(f"{path} already exists; edit it, or pass --force to overwrite it")
-    config = config_template()
+    # The seeds' description is not a new project's: its card says nothing of the texts until
+    # someone writes what they are.
+    config = re.sub(r'(?m)^description = ".*"$', 'description = ""', config_template(), count=1)
     if name is not None:
         if not SAFE_NAME.match(name) or ".." in name:
             raise UsageError(

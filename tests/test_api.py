@@ -107,7 +107,9 @@ def expected_columns(name: str, frames: ProjectFrames) -> dict[str, str]:
     out: dict[str, str] = {}
     for column, dtype in spec.items():
         out[column] = dtype
-        if column == "entities":
+        # Stance columns as in the release: none when no target has a gold stance (LEOKA).
+        stances = frames.gold("stances")
+        if column == "entities" and len(stances):
             for target in frames.project.settings.target_names():
                 stance = "stance_" + re.sub(r"[^0-9a-z]+", "_", target.lower()).strip("_")
                 out |= {stance: "category", stance + "_method": "string"}

@@ -74,10 +74,6 @@ def _break(edit: Any) -> str:
             "curate.toml: entity_labels hotkey 'p' appears more than once; make each hotkey unique",
         ),
         (
-            lambda d: d["stance"].update(targets=[]),
-            "curate.toml: stance.targets is empty; add at least one [[stance.targets]] with a name",
-        ),
-        (
             lambda d: d["assignment"].update(overlap=4),
             "curate.toml: assignment.overlap is 4 but only 3 annotators are listed; "
             "lower the overlap or add [[annotators]]",

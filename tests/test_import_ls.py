@@ -337,3 +337,28 @@ def _annotation(annotation_id: int, start: int, end: int) -> dict[str, object]:
             }
         ],
     }
+
+
+def test_an_export_without_stance_warns_of_the_targets_and_the_fix_works(
+    project_dir: Path,
+) -> None:
+    import re
+
+    result = CliRunner().invoke(
+        app, ["--project", str(project_dir), "import-ls", str(FIXTURE), "--adopt-labels"]
+    )
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert (
+        "warning: the export holds no stance, but curate.toml lists stance targets (Iran, "
+        "United States); if this project has no stance, delete their [[stance.targets]] blocks"
+    ) in output
+    config = project_dir / "curate.toml"
+    text = config.read_text("utf-8")
+    text = re.sub(r'\[\[stance\.targets\]\]\nname = "[^"]+"\naliases = .*\n', "", text)
+    config.write_text(text, "utf-8")
+    assert Project.load(project_dir).settings.target_names() == []
+    again = CliRunner().invoke(app, ["--project", str(project_dir), "import-ls", str(FIXTURE)])
+    assert again.exit_code == 0 and "no stance" not in again.output
+    adjudicated = CliRunner().invoke(app, ["--project", str(project_dir), "adjudicate", "--auto"])
+    assert adjudicated.exit_code == 0, adjudicated.output

@@ -535,6 +535,9 @@ def test_the_card_describes_process_splits_labels_and_what_was_left_out(
     from curate.records import Document
 
     set_splits(adjudicated.root, "train = 0.9, validation = 0.1, test = 0.0")
+    config = adjudicated.root / "curate.toml"
+    text = config.read_text("utf-8")
+    config.write_text(text.replace('description = ""', 'description = "Short items."'), "utf-8")
     project = Project.load(adjudicated.root)
     lone = Document("Zarif flew to Oman on Tuesday.")
     with project.open_store().transaction() as connection:
@@ -545,6 +548,16 @@ def test_the_card_describes_process_splits_labels_and_what_was_left_out(
     card = (folder_of(project, "1.0.0") / "README.md").read_text("utf-8")
     header = yaml.safe_load(card.split("---")[1])
     assert header["size_categories"] == ["n<1K"]
+    # What the texts are comes from curate.toml; tags and claims from what was released.
+    flat = " ".join(card.split())
+    assert (
+        "Short items. Each text is labelled with named entities and the stance each text " in flat
+    )
+    assert header["task_categories"] == ["token-classification", "text-classification"]
+    assert header["tags"] == ["named-entity-recognition", "stance-detection", "curate"]
+    assert header["language"] == ["en"]
+    assert "stance by a 0.66 majority" in flat and "(label definitions above)" in flat
+    assert "news only" not in flat and "in news," not in flat  # no domain the project did not state
     splits = card.split("## Splits")[1].split("##")[0]
     empty = next(line for line in splits.splitlines() if line.startswith("Empty split"))
     assert "| test | 0 |" in splits and "test" in empty  # a 0.0 share: named, no file
@@ -598,3 +611,27 @@ def test_control_scores_reach_the_card_and_control_labels_stay_out(
 def queries_gold(project: Project) -> dict[str, object]:
     with project.open_store().connect() as connection:
         return dict(queries.gold_entities(connection))
+
+
+def test_a_release_without_stance_columns_says_so_in_its_changes(
+    adjudicated: Project, offline: None
+) -> None:
+    """The stance targets leave curate.toml: the next release has no stance columns, and its
+    card's changes and `curate diff` name the columns that went."""
+    import re
+
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    config = adjudicated.root / "curate.toml"
+    text = config.read_text("utf-8")
+    config.write_text(re.sub(r'\[\[stance\.targets\]\]\nname = "[^"]+"\naliases = .*\n', "", text))
+    project = Project.load(adjudicated.root)
+    assert project.settings.target_names() == []
+    curate(project.root, "release", "--version", "2.0.0")
+    card = (folder_of(project, "2.0.0") / "README.md").read_text("utf-8")
+    changes = card.split("## Changes")[1].split("##")[0]
+    assert "- gold column removed: stance_iran" in changes
+    assert "- gold column removed: stance_united_states_method" in changes
+    assert "Stance labels" not in card and "stance-detection" not in card
+    assert not [c for c in load(folder_of(project, "2.0.0"))["train"].features if "stance" in c]
+    diff = curate(project.root, "diff", "v1.0.0", "v2.0.0")
+    assert "gold column removed: stance_iran" in diff

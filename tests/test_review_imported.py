@@ -15,6 +15,7 @@ import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
+from curate.adjudicate.review import review_queue
 from curate.cli import app
 from curate.errors import StoreError
 from curate.project import Project, init_project
@@ -300,6 +301,9 @@ def test_the_card_of_an_imported_project_says_what_the_store_holds(
 ) -> None:
     from collections import Counter
 
+    import yaml
+    from datasets import load_dataset
+
     curate(leoka.root, "release", "--version", "1.0.0", "--allow-unresolved")
     card = (leoka.root / "exports" / "leoka" / "v1.0.0" / "README.md").read_text("utf-8")
     flat = " ".join(card.split())
@@ -319,21 +323,33 @@ def test_the_card_of_an_imported_project_says_what_the_store_holds(
     assert not any(a.from_prelabel for a in every)
     assert f"Pre-labels: none shown; none of the {len(every)} annotations" in flat
     assert "Pre-labels were shown to annotators" not in flat
-    # No stance in a police-report export: no stance claimed.
-    assert "stance each article takes" not in flat
-    assert "No gold stance for Iran, United States" in flat
-    # Only the labels gold uses, defined or said to have no definition.
+    # No stance in a police-report export: no stance claimed, tagged or released as columns.
+    said = " ".join(card.split("---", 2)[2].split())  # the card after its YAML header
+    for claim in ("stance", "news", "English", "Iran", "United States"):
+        assert not re.search(rf"\b{claim}\b", said, re.I), claim
+    header = yaml.safe_load(card.split("---")[1])
+    assert header["task_categories"] == ["token-classification"]
+    assert header["tags"] == ["named-entity-recognition", "curate"]
+    assert header["language"] == ["en"]  # as curate.toml says
+    features = load_dataset(str(leoka.root / "exports" / "leoka" / "v1.0.0"))["train"].features
+    assert not [c for c in features if c.startswith("stance")]
+    assert flat.split("# leoka 1.0.0 ")[1].startswith("Texts labelled with named entities.")
+    # Only the labels gold uses; nobody here labelled under this project's guidelines, so the
+    # template's definitions (PERSON: "Not job titles on their own") are not claimed.
     used = {s.label for d in released for s in gold[d]}
     label_rows = re.findall(
-        r"^\| (\d+) \| (\S+) \| (.+) \|$",
-        card.split("## Labels")[1].split("Stance labels")[0],
-        re.M,
+        r"^\| (\d+) \| (\S+) \| (.+) \|$", card.split("## Labels")[1].split("##")[0], re.M
     )
     assert {label for _, label, _ in label_rows} == used
-    assert all(
-        (definition == "no definition given") == (label != "PERSON")
-        for _, label, definition in label_rows
-    )
+    assert {definition for _, _, definition in label_rows} == {
+        "labelled elsewhere (imported), under that project's guidelines"
+    }
+    assert "job titles" not in card and "label definitions above" not in card
+    # Headings say what their tables show: no claim of intervals over tables without them.
+    assert "bootstrap intervals over documents):" not in card
+    for table in re.findall(r"(?m)^\|.*\| 95% CI.*\|$", card):
+        assert "bootstrap over documents" in table
+    assert "even splits (for example 2-2) went to a reviewer" in flat
     # How the release was chosen: per annotator count, annotated and released.
     for k in per_document:
         documents = {d for d, n in Counter(a.document_id for a in newest).items() if n == k}
@@ -343,7 +359,7 @@ def test_the_card_of_an_imported_project_says_what_the_store_holds(
         f"| documents | {len(Counter(a.document_id for a in newest))} | {len(released)} |" in card
     )
     assert "example.invalid" not in card  # annotators pseudonymised
-    assert "named entities in news, version 1.0.0" in card  # the citation claims no stance
+    assert "{leoka}: named entities, version 1.0.0" in card  # the citation claims no stance
 
 
 def test_trimming_span_edges_raises_exact_agreement_on_the_fixture(tmp_path: Path) -> None:
@@ -363,3 +379,29 @@ def test_trimming_span_edges_raises_exact_agreement_on_the_fixture(tmp_path: Pat
         scores[trim] = report["entities"]["overall"]
     assert scores[True]["exact"]["f1"] > scores[False]["exact"]["f1"] + 0.05
     assert scores[True]["boundary_differences"] < scores[False]["boundary_differences"]
+
+
+def test_the_prelabel_tie_rule_without_prelabels_leaves_ties_to_a_reviewer(tmp_path: Path) -> None:
+    """The export has no pre-labels: `tie_breaker = "prelabel"` cannot apply, so it decides
+    exactly what "review" decides, says how many splits it left, and the card claims none."""
+    outcome = {}
+    for rule in ("review", "prelabel"):
+        root = tmp_path / rule
+        curate(tmp_path, "init", str(root))
+        config = root / "curate.toml"
+        text = config.read_text("utf-8")
+        config.write_text(text.replace('tie_breaker = "review"', f'tie_breaker = "{rule}"'))
+        curate(root, "import-ls", str(FIXTURE), "--adopt-labels")
+        said = " ".join(curate(root, "adjudicate", "--auto").split())
+        with Project.load(root).open_store().connect() as connection:
+            outcome[rule] = (
+                queries.gold_entities(connection),
+                [e.document_id for e in review_queue(connection)],
+            )
+        if rule == "prelabel":
+            found = re.search(r"(\d+) even splits went to review: tie_breaker = 'prelabel'", said)
+            assert found and int(found.group(1)) > 0, said
+            curate(root, "release", "--version", "1.0.0", "--allow-unresolved")
+            card = " ".join((root / "exports" / rule / "v1.0.0" / "README.md").read_text().split())
+            assert "settled by `prelabel` where it could apply (0 released labels)" in card
+    assert outcome["prelabel"] == outcome["review"]

@@ -589,3 +589,27 @@ def test_a_started_draft_keeps_its_suggestions_and_unopened_documents_show_the_n
     other = session.open(1)
     assert [s.labeller for s in other.state.suggestions] == [newer]
     store.close()
+
+
+@pytest.mark.anyio
+async def test_a_project_without_stance_targets_annotates_spans_only(project: Project) -> None:
+    """No [[stance.targets]]: stance keys do nothing (no crash), spans are stored."""
+    import re
+
+    config = project.root / "curate.toml"
+    text = config.read_text("utf-8")
+    config.write_text(re.sub(r'\[\[stance\.targets\]\]\nname = "[^"]+"\naliases = .*\n', "", text))
+    project = Project.load(project.root)
+    assert project.settings.target_names() == []
+    store = project.open_store()
+    app = AnnotateApp(project, store, "alice")
+    async with app.run_test(size=SIZE) as pilot:
+        opened = app.opened
+        assert opened is not None
+        await move_to(pilot, app, opened.state.suggestions[0].span.start)
+        await pilot.press("a", "tab", "1", "tab", "ctrl+s")
+        await pilot.pause()
+        assert app.session.index == 1
+    store.close()
+    [stored] = annotations_of(project, "alice")
+    assert len(stored.spans) == 1 and stored.stances == ()

@@ -262,11 +262,11 @@ class AnnotationState:
     # --- stance ---------------------------------------------------------------------------
 
     def next_target(self) -> None:
-        self.target = (self.target + 1) % len(self.targets)
+        self.target = (self.target + 1) % max(len(self.targets), 1)  # 0 targets: no stance
 
     def set_stance(self, number: int) -> str | None:
         """Set the focused target's stance to the label with this 1-based number."""
-        if not 1 <= number <= len(self.stance_labels):
+        if not self.targets or not 1 <= number <= len(self.stance_labels):
             return None
         self._remember()
         label = self.stance_labels[number - 1]
@@ -303,7 +303,7 @@ class AnnotationState:
 
     def restore(self, saved: dict[str, Any], keep_undo: bool = False) -> None:
         self.cursor = min(int(saved["cursor"]), len(self.tokens) - 1)
-        self.target = int(saved.get("target", 0)) % len(self.targets)
+        self.target = int(saved.get("target", 0)) % max(len(self.targets), 1)
         self.spans = [Span(s, e, label, self.text[s:e]) for s, e, label in saved["spans"]]
         self.stances = dict(saved["stances"])
         if "suggestions" in saved:

@@ -22,7 +22,7 @@ from curate.agreement.formatting import (
 )
 from curate.agreement.frames import report_frame
 from curate.quality.annotators import control_warnings
-from curate.quality.formatting import ANNOTATOR_HEADERS, TIME_HEADERS, annotator_rows, time_rows
+from curate.quality.formatting import TIME_HEADERS, annotator_table, time_rows
 
 FEW_DOCUMENTS = 10  # below this, the page warns that its figures are rough
 
@@ -151,14 +151,14 @@ def _annotators(report: dict[str, Any]) -> list[str]:
     section = report.get("annotator_quality")
     if section is None:
         return []
-    rows = annotator_rows(section)
+    headers, rows = annotator_table(section)
     parts = [
         '<h2 id="annotators">Annotators</h2>',
         f"<p>Competence: {escape(section['competence_model'])}, the model's expected share of "
         "labels an annotator gets right. Control score: mean of span F1 and stance accuracy on "
         f"control documents; below {section['min_control_score']} fails.</p>",
         *(f'<p class="warning">{escape(line)}</p>' for line in control_warnings(section)),
-        _table(ANNOTATOR_HEADERS, rows),
+        _table(headers, rows),
     ]
     times = time_rows(section)
     if times:
@@ -176,7 +176,7 @@ def _annotators(report: dict[str, Any]) -> list[str]:
             f"<h3>{escape(str(name))}</h3>",
             _table(
                 ["figure", "value"],
-                [[h, v] for h, v in zip(ANNOTATOR_HEADERS[1:], values, strict=True)],
+                [[h, v] for h, v in zip(headers[1:], values, strict=True)],
             ),
         ]
     return parts

@@ -16,7 +16,7 @@ from curate.agreement.formatting import (
     estimate,
     stance_targets,
 )
-from curate.quality.formatting import ANNOTATOR_HEADERS, TIME_HEADERS, annotator_rows, time_rows
+from curate.quality.formatting import TIME_HEADERS, annotator_table, time_rows
 
 
 def tables(report: dict[str, Any]) -> list[Table]:
@@ -129,10 +129,9 @@ def quality_tables(report: dict[str, Any]) -> list[Table]:
     section = report.get("annotator_quality")
     if section is None:
         return []
-    people = Table(
-        *ANNOTATOR_HEADERS, title=f"Annotators (competence: {section['competence_model']})"
-    )
-    for row in annotator_rows(section):
+    headers, rows = annotator_table(section)
+    people = Table(*headers, title=f"Annotators (competence: {section['competence_model']})")
+    for row in rows:
         people.add_row(*(cell(value) for value in row))
     times = Table(*TIME_HEADERS, title="Time per annotation")
     for row in time_rows(section):

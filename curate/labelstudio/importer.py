@@ -36,6 +36,7 @@ class ImportReport:
     # Outside label -> project label, for labels that were renamed (--label-map, or case).
     mapped: dict[str, str] = field(default_factory=dict)
     adopted: list[str] = field(default_factory=list)  # labels written into curate.toml
+    stances: int = 0  # stance labels read for curate.toml's targets
 
 
 def read_tasks(path: Path) -> list[Task]:
@@ -213,6 +214,7 @@ def import_export(
                     label_map=report.mapped,
                     task_id=task.id,
                 )
+                report.stances += len(annotation.stances)
                 if known and not _changed(connection, annotation):
                     report.known_annotations += 1
                     continue

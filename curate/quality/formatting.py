@@ -23,6 +23,7 @@ ANNOTATOR_HEADERS = [
     "suggestions accepted",
 ]
 TIME_HEADERS = ["annotations", "count", "median s", "s / 1,000 chars"]
+STANCE_HEADERS = frozenset({"peer stance", "gold stance", "competence stance"})
 
 
 def _get(entry: dict[str, Any] | None, *keys: str) -> Any:
@@ -40,7 +41,19 @@ def _control(entry: dict[str, Any] | None) -> str:
     return f"{estimate(entry['score'])} {verdict} ({entry['documents']} docs)"
 
 
-def annotator_rows(section: dict[str, Any]) -> list[list[Any]]:
+def annotator_table(section: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows; the stance columns only when some annotator has a stance figure (a
+    project without stance shows none)."""
+    rows = _annotator_rows(section)
+    keep = [
+        i
+        for i, header in enumerate(ANNOTATOR_HEADERS)
+        if header not in STANCE_HEADERS or any(row[i] is not None for row in rows)
+    ]
+    return [ANNOTATOR_HEADERS[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
+def _annotator_rows(section: dict[str, Any]) -> list[list[Any]]:
     return [
         [
             name,

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow.compute as pc
 import yaml
 
-from curate.quality.formatting import ANNOTATOR_HEADERS, TIME_HEADERS, annotator_rows, time_rows
+from curate.quality.formatting import TIME_HEADERS, annotator_table, time_rows
 from curate.release.compare import GoldDiff
 from curate.release.gold import value_counts
 from curate.release.rows import ReleaseRows, stance_column
+from curate.release.rows import targets_with_gold as gold_targets
 
 
 def label_definitions(guidelines: str) -> dict[str, str]:
@@ -33,23 +35,40 @@ def label_definitions(guidelines: str) -> dict[str, str]:
     return found
 
 
+@dataclass(frozen=True)
+class About:
+    """What curate.toml says of the dataset; the card claims nothing more about the texts."""
+
+    name: str
+    version: str
+    licence: str
+    description: str = ""  # [project] description: what the texts are ("" when not said)
+    language: str | None = None  # [project] language
+
+
 def yaml_header(
-    name: str,
-    version: str,
-    licence: str,
+    about: About,
+    rows: ReleaseRows,
     configs: dict[str, dict[str, tuple[str, int, int]]],
     features: dict[str, Any],
 ) -> str:
-    """configs: config -> split -> (file, rows, bytes)."""
+    """configs: config -> split -> (file, rows, bytes). Task tags only for what was released."""
     documents = sum(count for _, count, _ in configs.get("gold", {}).values())
+    tasks, tags = [], []
+    if entity_labels_used(rows):
+        tasks.append("token-classification")
+        tags.append("named-entity-recognition")
+    if targets_with_gold(rows):
+        tasks.append("text-classification")
+        tags.append("stance-detection")
     header: dict[str, Any] = {
-        "pretty_name": name,
-        "version": version,
-        "license": licence,
-        "language": ["en"],
+        "pretty_name": about.name,
+        "version": about.version,
+        "license": about.licence,
+        **({"language": [about.language]} if about.language else {}),
         "size_categories": [size_category(documents)],
-        "task_categories": ["token-classification", "text-classification"],
-        "tags": ["named-entity-recognition", "stance-detection", "curate"],
+        **({"task_categories": tasks} if tasks else {}),
+        "tags": [*tags, "curate"],
         "configs": [
             {
                 "config_name": config,
@@ -98,8 +117,7 @@ def _cell(value: Any) -> str:
 
 
 def body(
-    name: str,
-    version: str,
+    about: About,
     rows: ReleaseRows,
     guidelines: str,
     guideline_version: str | None,
@@ -108,69 +126,26 @@ def body(
     previous: str | None,
     notes: str | None,
     fingerprint: str,
-    licence: str,
     splits: dict[str, int] | None = None,
     process: dict[str, Any] | None = None,
 ) -> str:
     """splits: every configured split -> gold documents in it (0 for an empty one);
     process: annotators, overlap, entity policy (how the labels were made)."""
-    definitions = label_definitions(guidelines)
     overlap = annotators_per_document(rows)
     stanced = targets_with_gold(rows)
-    about = (
-        f" and with the stance each article takes towards {', '.join(stanced)}" if stanced else ""
-    )
     parts = [
-        f"# {name} {version}",
+        f"# {about.name} {about.version}",
         "",
-        f"News articles labelled with named entities{about}. {_who_labelled(overlap)} "
-        f"{_how_decided(rows.methods)}Made with curate.",
+        f"{_what(about, rows, stanced)} {_who_labelled(overlap)} {_how_decided(rows.methods)}"
+        "Made with curate.",
         "",
         f"Data sha256: `{fingerprint}` (over the parquet files). Guidelines version: "
         f"{guideline_version or 'not recorded'}.",
     ]
     if notes:
         parts += ["", notes]
-    used = entity_labels_used(rows)
-    parts += ["", "## Labels", "", "Entity labels in gold, with their ClassLabel index:", ""]
-    parts.append(
-        _table(
-            ["index", "label", "definition"],
-            [
-                [i, label, definitions.get(label) or "no definition given"]
-                for i, label in enumerate(rows.entity_labels)
-                if label in used
-            ],
-        )
-        if used
-        else "No gold entity spans."
-    )
-    unused = [label for label in rows.entity_labels if label not in used]
-    if unused:
-        parts += [
-            "",
-            f"Also in the label set (so the indexes stay stable) but with no gold span: "
-            f"{', '.join(unused)}.",
-        ]
-    parts += ["", "Stance labels (one column per target, -1 where there is no gold stance):", ""]
-    parts.append(
-        _table(
-            ["index", "label", "definition"],
-            [
-                [i, label, definitions.get(label) or "no definition given"]
-                for i, label in enumerate(rows.stance_labels)
-            ],
-        )
-    )
-    silent = [t for t in rows.targets if t not in stanced]
-    if silent:
-        columns = ", ".join(f"`{stance_column(t)}`" for t in silent)
-        verb = "is" if len(silent) == 1 else "are"
-        parts += ["", f"No gold stance for {', '.join(silent)}: {columns} {verb} -1 on every row."]
-    columns = ", ".join(f"`{stance_column(t)}` ({t})" for t in rows.targets)
+    parts += _labels_section(rows, guidelines, stanced)
     parts += [
-        "",
-        f"Stance columns: {columns}; each has a `_method` column saying how it was decided.",
         "",
         "## Span convention",
         "",
@@ -190,7 +165,7 @@ def body(
     parts += _splits_section(splits or {})
     parts += _distributions(rows)
     parts += _example(rows)
-    parts += _process_section(rows, overlap, process or {}, guideline_version)
+    parts += _process_section(rows, overlap, process or {}, guideline_version, stanced)
     parts += ["", "## Agreement and adjudication", ""]
     decided = [[method, n] for method, n in rows.methods.items()]
     parts.append(_table(["decided by", "labels"], decided) if decided else "No labels decided.")
@@ -198,22 +173,101 @@ def body(
     if agreement:
         parts += ["", _agreement_tables(agreement, (process or {}).get("released_agreement"))]
         parts += _annotators_section(agreement)
-    parts += ["", "## Changes", ""]
-    if changes is None:
-        parts.append("First release.")
-    else:
-        counts = changes.counts()
-        parts.append(f"Since {previous}:")
-        parts.append("")
-        parts.append(
-            _table(["change", "count"], [[k.replace("_", " "), v] for k, v in counts.items()])
+    parts += _changes_section(changes, previous)
+    parts += _loading_section()
+    parts += _limitations_section(about, rows, stanced)
+    parts += _licence_and_citation(about, rows, stanced)
+    return "\n".join(parts)
+
+
+def _what(about: About, rows: ReleaseRows, stanced: list[str]) -> str:
+    """The card's first sentences: what curate.toml says the texts are, then what is labelled."""
+    labelled = []
+    if entity_labels_used(rows):
+        labelled.append("named entities")
+    if stanced:
+        labelled.append(f"the stance each text takes towards {', '.join(stanced)}")
+    what = " and ".join(labelled) or "no gold label yet"
+    description = about.description.strip()
+    if description:
+        return f"{description} Each text is labelled with {what}."
+    return f"Texts labelled with {what}."
+
+
+def _labels_section(rows: ReleaseRows, guidelines: str, stanced: list[str]) -> list[str]:
+    """Entity labels gold uses (defined where this project's annotators worked under the
+    guidelines), then stance labels and columns only when some target has gold."""
+    definitions = label_definitions(guidelines)
+    here = labels_annotated_here(rows)
+    used = entity_labels_used(rows)
+
+    def defined(label: str) -> str:
+        if label not in here:
+            return "labelled elsewhere (imported), under that project's guidelines"
+        return definitions.get(label) or "no definition given"
+
+    parts = ["", "## Labels", "", "Entity labels in gold, with their ClassLabel index:", ""]
+    parts.append(
+        _table(
+            ["index", "label", "definition"],
+            [
+                [i, label, defined(label)]
+                for i, label in enumerate(rows.entity_labels)
+                if label in used
+            ],
         )
-        listed = changes.lines()
-        if listed:
-            parts += ["", *[f"- {line}" for line in listed[:50]]]
-            if len(listed) > 50:
-                parts.append(f"- … and {len(listed) - 50} more (`curate diff`)")
+        if used
+        else "No gold entity spans."
+    )
+    unused = [label for label in rows.entity_labels if label not in used]
+    if unused:
+        parts += [
+            "",
+            f"Also in the label set (so the indexes stay stable) but with no gold span: "
+            f"{', '.join(unused)}.",
+        ]
+    if not stanced:
+        return parts  # no stance columns were released
+    parts += ["", "Stance labels (one column per target, -1 where there is no gold stance):", ""]
+    parts.append(
+        _table(
+            ["index", "label", "definition"],
+            [
+                [i, label, definitions.get(label) or "no definition given"]
+                for i, label in enumerate(rows.stance_labels)
+            ],
+        )
+    )
+    silent = [t for t in rows.targets if t not in stanced]
+    if silent:
+        columns = ", ".join(f"`{stance_column(t)}`" for t in silent)
+        verb = "is" if len(silent) == 1 else "are"
+        parts += ["", f"No gold stance for {', '.join(silent)}: {columns} {verb} -1 on every row."]
+    columns = ", ".join(f"`{stance_column(t)}` ({t})" for t in rows.targets)
     parts += [
+        "",
+        f"Stance columns: {columns}; each has a `_method` column saying how it was decided.",
+    ]
+    return parts
+
+
+def _changes_section(changes: GoldDiff | None, previous: str | None) -> list[str]:
+    parts = ["", "## Changes", ""]
+    if changes is None:
+        return [*parts, "First release."]
+    counts = changes.counts()
+    parts += [f"Since {previous}:", ""]
+    parts.append(_table(["change", "count"], [[k.replace("_", " "), v] for k, v in counts.items()]))
+    listed = changes.lines()
+    if listed:
+        parts += ["", *[f"- {line}" for line in listed[:50]]]
+        if len(listed) > 50:
+            parts.append(f"- … and {len(listed) - 50} more (`curate diff`)")
+    return parts
+
+
+def _loading_section() -> list[str]:
+    return [
         "",
         "## How to load",
         "",
@@ -223,48 +277,59 @@ def body(
         'gold = load_dataset("path/to/this/folder")  # or the Hub repo id',
         'annotations = load_dataset("path/to/this/folder", "annotations")',
         "```",
-        "",
-        "## Limitations",
-        "",
-        "- English news only"
-        + (
-            "; the stance targets are fixed by the project and other targets mentioned in an "
-            "article are not labelled."
-            if stanced
-            else "."
-        ),
+    ]
+
+
+def _limitations_section(about: About, rows: ReleaseRows, stanced: list[str]) -> list[str]:
+    said = []
+    if about.language:
+        said.append(f"- Texts in one language ({about.language}) only.")
+    if stanced:
+        said.append(
+            "- The stance targets are fixed by the project; other targets a text mentions are "
+            "not labelled."
+        )
+    said.append(
         "- Gold comes from a few annotators per document: labels decided by majority carry the "
-        "view of that majority, and agreement figures rest on the documents listed above.",
-        *(
-            [
-                "- Pre-labels were shown to annotators (except on blind documents), which can "
-                "anchor them; the `annotations` config records how often suggestions were kept."
-            ]
-            if pc.any(rows.annotations["from_prelabel"]).as_py()
-            else []
-        ),
+        "view of that majority, and agreement figures rest on the documents listed above."
+    )
+    if rows.annotations.num_rows and pc.any(rows.annotations["from_prelabel"]).as_py():
+        said.append(
+            "- Pre-labels were shown to annotators (except on blind documents), which can "
+            "anchor them; the `annotations` config records how often suggestions were kept."
+        )
+    said.append(
         "- Documents still in dispute are left out (see above), so hard cases are "
-        "under-represented.",
+        "under-represented."
+    )
+    return ["", "## Limitations", "", *said]
+
+
+def _licence_and_citation(about: About, rows: ReleaseRows, stanced: list[str]) -> list[str]:
+    labelled = " and ".join(
+        (["named entities"] if entity_labels_used(rows) else []) + (["stance"] if stanced else [])
+    )
+    key = f"{re.sub(r'[^0-9A-Za-z]+', '_', about.name)}_{about.version.replace('.', '_')}"
+    return [
         "",
         "## Licence",
         "",
-        f"The labels are released under {licence}. The article texts belong to their publishers; "
-        "they are included for research use, so check each source's terms before redistributing "
-        "the texts themselves.",
+        f"The labels are released under {about.licence}. The texts belong to their authors or "
+        "publishers; they are included for research use, so check each source's terms before "
+        "redistributing the texts themselves.",
         "",
         "## Citation",
         "",
         "```bibtex",
-        f"@misc{{{re.sub(r'[^0-9A-Za-z]+', '_', name)}_{version.replace('.', '_')},",
-        f"  title  = {{{{{name}}}: named entities{' and stance' if stanced else ''} in news, "
-        f"version {version}}},",
+        f"@misc{{{key},",
+        f"  title  = {{{{{about.name}}}: {labelled or 'labelled texts'}, "
+        f"version {about.version}}},",
         "  note   = {Annotated and adjudicated with curate},",
-        f"  version = {{{version}}},",
+        f"  version = {{{about.version}}},",
         "}",
         "```",
         "",
     ]
-    return "\n".join(parts)
 
 
 def _how_decided(methods: Counter[str] | dict[str, int]) -> str:
@@ -348,11 +413,17 @@ def annotators_per_document(rows: ReleaseRows) -> dict[str, int]:
 
 
 def targets_with_gold(rows: ReleaseRows) -> list[str]:
-    return [
-        t
-        for t in rows.targets
-        if rows.gold.num_rows and pc.max(rows.gold.column(stance_column(t))).as_py() >= 0
-    ]
+    return gold_targets(rows.gold, rows.targets)
+
+
+def labels_annotated_here(rows: ReleaseRows) -> set[str]:
+    """Entity labels this project's annotators used (in the terminal or its Label Studio), so
+    under its guidelines; an imported export's annotators followed their own."""
+    here = rows.annotations.filter(pc.not_equal(rows.annotations["origin"], "import"))
+    if here.num_rows == 0:
+        return set()
+    labels = pc.struct_field(pc.list_flatten(here.column("entities")), "label")
+    return set(value_counts(labels))
 
 
 def entity_labels_used(rows: ReleaseRows) -> set[str]:
@@ -378,6 +449,7 @@ def _process_section(
     overlap: dict[str, int],
     process: dict[str, Any],
     guideline_version: str | None,
+    stanced: list[str],
 ) -> list[str]:
     annotations = rows.labelled()
 
@@ -407,12 +479,24 @@ def _process_section(
         f"- {annotators} annotators labelled {len(overlap)} documents "
         f"({annotations.num_rows} annotation revisions). {_who_labelled(overlap)}",
         prelabels,
-        f"- Adjudication: spans under the `{process.get('entity_policy', '?')}` policy, stance by "
-        f"a {process.get('majority', '?')} majority; even splits (for example 2-2) settled by "
-        f"`{tie}`" + (" (a reviewer)" if tie == "review" else "") + "; the rest by a reviewer.",
-        f"- Guidelines version {guideline_version or 'not recorded'} (label definitions above).",
+        f"- Adjudication: spans under the `{process.get('entity_policy', '?')}` policy"
+        + (f", stance by a {process.get('majority', '?')} majority" if stanced else "")
+        + f"; {_ties(rows, tie)}; the rest by a reviewer.",
+        f"- Guidelines version {guideline_version or 'not recorded'}"
+        + (" (label definitions above)." if labels_annotated_here(rows) else "."),
     ]
     return lines + _selection(rows, overlap, tie)
+
+
+def _ties(rows: ReleaseRows, tie: str) -> str:
+    """What settled even splits (2-2), from the released labels' methods."""
+    if tie == "review":
+        return "even splits (for example 2-2) went to a reviewer"
+    settled = rows.methods.get(f"tie-{tie}", 0)
+    return (
+        f"even splits (for example 2-2) settled by `{tie}` where it could apply ({settled} "
+        "released labels), otherwise by a reviewer"
+    )
 
 
 def _selection(rows: ReleaseRows, overlap: dict[str, int], tie: str) -> list[str]:
@@ -478,10 +562,7 @@ def _agreement_tables(report: dict[str, Any], released: dict[str, Any] | None = 
         [pair, p["documents"], p["exact"]["f1"], p["overlap"]["f1"], p["token_kappa"]]
         for pair, p in report["entities"]["pairs"].items()
     ]
-    parts = [
-        f"Inter-annotator agreement over {report['documents']} annotated documents "
-        "(95% bootstrap intervals over documents):",
-    ]
+    parts = [f"Inter-annotator agreement over {report['documents']} annotated documents:"]
     if released is not None:
         summary = [
             ["documents", report["documents"], released["documents"]],
@@ -507,7 +588,15 @@ def _agreement_tables(report: dict[str, Any], released: dict[str, Any] | None = 
         parts += [
             "",
             _table(
-                ["target", "documents", "Krippendorff α", "95% CI", "Fleiss κ", "% agree"], stance
+                [
+                    "target",
+                    "documents",
+                    "Krippendorff α",
+                    "95% CI (bootstrap over documents)",
+                    "Fleiss κ",
+                    "% agree",
+                ],
+                stance,
             ),
         ]
     parts += [
@@ -534,7 +623,7 @@ def _annotators_section(report: dict[str, Any]) -> list[str]:
         f"{section['min_control_score']} to pass), competence estimated by "
         f"{section['competence_model']}, and the share of suggestions they accepted.",
         "",
-        _table(ANNOTATOR_HEADERS, annotator_rows(section)),
+        _table(*annotator_table(section)),
     ]
     times = time_rows(section)
     if times:
@@ -548,7 +637,7 @@ def _annotators_section(report: dict[str, Any]) -> list[str]:
             "",
             "Span agreement as Krippendorff's unitized alpha (αu; boundaries count):",
             "",
-            _table(["label", "αu", "95% CI"], rows),
+            _table(["label", "αu", "95% CI (bootstrap over documents)"], rows),
         ]
     return parts
 

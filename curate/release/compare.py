@@ -19,6 +19,9 @@ class GoldDiff:
     removed_spans: list[tuple[str, int, int, str]] = field(default_factory=list)
     relabelled_spans: list[tuple[str, int, int, str, str]] = field(default_factory=list)
     stance_changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # The gold config's columns: a release without stance gold has no stance columns.
+    added_columns: list[str] = field(default_factory=list)
+    removed_columns: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -34,6 +37,8 @@ class GoldDiff:
         out += [f"{d} span {s}-{e} removed: {label}" for d, s, e, label in self.removed_spans]
         out += [f"{d} span {s}-{e}: {a} -> {b}" for d, s, e, a, b in self.relabelled_spans]
         out += [f"{d} stance {t}: {a} -> {b}" for d, t, a, b in self.stance_changes]
+        out += [f"gold column added: {c}" for c in self.added_columns]
+        out += [f"gold column removed: {c}" for c in self.removed_columns]
         return out
 
 
@@ -83,3 +88,17 @@ def diff_gold(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) ->
             if a != b:
                 result.stance_changes.append((document_id, target, a, b))
     return result
+
+
+def diff_releases(old: Path, new: Path) -> GoldDiff:
+    """Label-level differences between two release folders, and their gold columns."""
+    result = diff_gold(read_gold(old), read_gold(new))
+    before, after = gold_columns(old), gold_columns(new)
+    result.added_columns = [c for c in after if c not in before]
+    result.removed_columns = [c for c in before if c not in after]
+    return result
+
+
+def gold_columns(folder: Path) -> list[str]:
+    files = sorted((folder / "gold").glob("*.parquet"))
+    return pq.read_schema(files[0]).names if files else []

@@ -18,7 +18,7 @@ from curate.config import read_text_file
 from curate.project import Project
 from curate.quality.annotators import annotator_quality
 from curate.release import card
-from curate.release.compare import GoldDiff, diff_gold, read_gold
+from curate.release.compare import GoldDiff, diff_releases
 from curate.release.rows import ReleaseRows, features
 from curate.release.write import (
     data_fingerprint,
@@ -111,17 +111,17 @@ def export(
             files.append(written[0])
     data = digests(folder, files)
     fingerprint = data_fingerprint(data)
-    changes = diff_gold(read_gold(previous[1]), read_gold(folder)) if previous else None
+    changes = diff_releases(previous[1], folder) if previous else None
     guidelines = read_text_file(project.guidelines) if project.guidelines.is_file() else ""
-    text = card.yaml_header(
+    about = card.About(
         settings.release.name,
         version,
         settings.release.licence,
-        layout,
-        {config: features(rows, config) for config in configs},
-    ) + card.body(
-        settings.release.name,
-        version,
+        settings.project.description,
+        settings.project.language,
+    )
+    text = card.yaml_header(about, rows, layout, schemas) + card.body(
+        about,
         rows,
         guidelines,
         project.guideline_version(),
@@ -130,7 +130,6 @@ def export(
         f"v{previous[0]}" if previous else None,
         notes,
         fingerprint,
-        settings.release.licence,
         splits={
             split: layout["gold"].get(split, ("", 0, 0))[1] for split in settings.release.splits
         },

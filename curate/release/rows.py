@@ -73,10 +73,26 @@ def collect_rows(
         annotated = set(pc.unique(rows.labelled()["document_id"]).to_pylist())
         rows.not_adjudicated = sorted(annotated - queries.decided_documents(connection))
     rows.gold = rows.gold.append_column("agreement", scores)
+    if not targets_with_gold(rows.gold, rows.targets):
+        rows.gold = rows.gold.drop_columns(
+            [stance_column(t) + end for t in rows.targets for end in ("", "_method")]
+        )
+        rows.targets = []  # no target has gold: the release has no stance columns
     rows.controls = control_data(connection, settings, lambda table: pseudonymized(table, salt))
     if with_prelabels:
         rows.prelabels = _prelabel_rows(connection, rows.gold["id"].to_pylist())
     return rows
+
+
+def targets_with_gold(gold: pa.Table, targets: list[str]) -> list[str]:
+    """The targets some released document has a gold stance for (-1 is none)."""
+    found = []
+    for target in targets:
+        column = stance_column(target)
+        top = pc.max(gold[column]).as_py() if column in gold.column_names else None
+        if top is not None and top >= 0:
+            found.append(target)
+    return found
 
 
 def pseudonymized(table: pa.Table, salt: str | None) -> pa.Table:
