@@ -180,7 +180,8 @@ def test_agreement_without_annotations_says_what_to_do(project_dir: Path) -> Non
     result = runner.invoke(app, ["--project", str(project_dir), "agreement"])
     assert result.exit_code == 2
     assert (
-        "no annotations to measure; run `curate pull` or `curate import-ls` first" in result.output
+        "no annotations to measure; run `curate pull` or `curate import-ls FILE` first"
+        in result.output
     )
 
 
