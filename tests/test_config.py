@@ -147,11 +147,12 @@ def test_each_mistake_names_the_key_and_the_fix(edit: Any, message: str) -> None
 def test_several_mistakes_give_one_line_each() -> None:
     def edits(data: dict[str, Any]) -> None:
         data["project"]["colour"] = "red"
-        data["stance"]["targets"] = []
+        data["project"]["language"] = "English"  # an ISO 639 code is wanted
 
     lines = _break(edits).splitlines()
     assert len(lines) == 2
     assert any("unknown key 'project.colour'" in line for line in lines)
+    assert any("project.language" in line for line in lines)
 
 
 def test_a_missing_config_points_to_init(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ After an intended change to the screens: pytest tests/test_tui_snapshots.py --sn
 from __future__ import annotations
 
 from curate.project import Project
+from curate.pseudonyms import SALT_FILE
 from tui.annotate import AnnotateApp
 from tui.review import ReviewApp
 
@@ -21,5 +22,7 @@ def test_help_screen(project: Project, snap_compare) -> None:  # type: ignore[no
 
 
 def test_review_screen(project: Project, conflicted: str, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    # A fixed pseudonym salt: the reviewer shows the same pseudonyms at every run.
+    (project.root / ".curate" / SALT_FILE).write_text("snapshot", "utf-8")
     app = ReviewApp(project, project.open_store(), "rita")
     assert snap_compare(app, press=["down"], terminal_size=TERMINAL)

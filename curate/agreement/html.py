@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import io
 from html import escape
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from curate.agreement.formatting import (
     DEGENERATE_NOTE,
@@ -24,7 +22,17 @@ from curate.agreement.frames import report_frame
 from curate.quality.annotators import control_warnings
 from curate.quality.formatting import TIME_HEADERS, annotator_table, time_rows
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 FEW_DOCUMENTS = 10  # below this, the page warns that its figures are rough
+
+
+def new_figure(figsize: tuple[float, float], label: str) -> Figure:
+    """matplotlib is loaded here, when a picture is drawn, not by every command."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, label=label)
 
 
 def _png(figure: Figure) -> str:
@@ -40,7 +48,7 @@ def heatmap(report: dict[str, Any], metric: str, title: str) -> str:
     values = [[float("nan") if v is None else v for v in row] for row in matrix[metric]]
     longest = max((len(c) for c in coders), default=1)
     size = 1.2 + 0.9 * len(coders) + 0.07 * longest  # room for the full names
-    figure = Figure(figsize=(size, size - 0.4), label=title)
+    figure = new_figure(figsize=(size, size - 0.4), label=title)
     axes = figure.subplots()
     # One fixed scale, 0 to 1: 0.86 beside 0.88 looks as close as it is. The values are
     # printed in the cells, so nothing depends on telling colours apart.
@@ -69,7 +77,7 @@ def label_bars_figure(report: dict[str, Any]) -> Figure:
     f1 = report_frame("label", report).pivot(index="label", columns="match", values="f1")
     f1 = f1.reindex(columns=["exact", "overlap"]).sort_index().fillna(0.0)
     labels = list(f1.index)
-    figure = Figure(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.2), label="Span F1 per label")
+    figure = new_figure(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.2), label="Span F1 per label")
     axes = figure.subplots()
     width = 0.4
     for shift, mode in ((-width / 2, "exact"), (width / 2, "overlap")):
@@ -100,10 +108,10 @@ def intervals(report: dict[str, Any]) -> str:
         if (value := section[key])["value"] is not None
     ]
     if not rows:
-        figure = Figure(figsize=(6, 1.0), label="Stance agreement: no stance labels")
+        figure = new_figure(figsize=(6, 1.0), label="Stance agreement: no stance labels")
         figure.text(0.5, 0.5, "no stance labels", ha="center", va="center", color="grey")
         return _png(figure)
-    figure = Figure(figsize=(6, 0.6 + 0.35 * len(rows)), label="Stance agreement, 95% CI")
+    figure = new_figure(figsize=(6, 0.6 + 0.35 * len(rows)), label="Stance agreement, 95% CI")
     axes = figure.subplots()
     for i, (_, value) in enumerate(rows):
         low = value["low"] if value["low"] is not None else value["value"]

@@ -1,6 +1,6 @@
-"""Chance-corrected agreement on categorical labels, from the well-kept libraries:
-Krippendorff's alpha (`krippendorff`), Fleiss' kappa (statsmodels), Cohen's kappa (scikit-learn).
-Intervals come from patterns.py.
+"""Chance-corrected agreement on categorical labels: Krippendorff's alpha and Fleiss' kappa from
+pattern counts (patterns.py, which also gives their intervals; the tests check both against the
+`krippendorff` and statsmodels packages), Cohen's kappa from scikit-learn.
 
 A code table is units (documents) x coders with -1 where a coder did not label the unit, so
 missing data is allowed everywhere. The Ratings form (labels as strings, None for missing) is for
@@ -14,7 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
-from curate.agreement.patterns import Patterns
+from curate.agreement.patterns import Patterns, alpha, fleiss, observed
 from curate.agreement.patterns import percent as percent_of_patterns
 
 Ratings = Sequence[Sequence[str | None]]  # units x coders
@@ -29,30 +29,16 @@ def to_codes(ratings: Ratings) -> tuple[np.ndarray, int]:
 
 def alpha_of_codes(codes: np.ndarray) -> float:
     """Nominal alpha; NaN when fewer than two labels occur among units rated twice or more."""
-    import krippendorff
-
     pairable = codes[(codes >= 0).sum(axis=1) >= 2]
     if len(np.unique(pairable[pairable >= 0])) < 2:
         return float("nan")
-    reliability = np.where(pairable >= 0, pairable, np.nan).T  # coders x units
-    return float(krippendorff.alpha(reliability_data=reliability, level_of_measurement="nominal"))
+    return observed(Patterns.from_codes(codes, int(codes.max()) + 1), alpha)
 
 
 def fleiss_of_codes(codes: np.ndarray, categories: int) -> float:
     """Fleiss' kappa over units with the most common number of raters (the statistic assumes a
     fixed number per unit); NaN when that leaves nothing to compare."""
-    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
-
-    patterns = Patterns.from_codes(codes, categories)
-    values = patterns.value_counts()
-    raters = values.sum(axis=1)
-    if len(raters) == 0:
-        return float("nan")
-    modal = np.bincount(raters, weights=patterns.counts).argmax()
-    keep = raters == modal
-    table = np.repeat(values[keep], patterns.counts[keep], axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return float(statsmodels_fleiss(table))
+    return observed(Patterns.from_codes(codes, categories), fleiss)
 
 
 def cohen_of_codes(first: np.ndarray, second: np.ndarray) -> float:
@@ -84,13 +70,6 @@ def krippendorff_alpha(ratings: Ratings) -> float:
 
 def fleiss_kappa(ratings: Ratings) -> float:
     return fleiss_of_codes(*to_codes(ratings))
-
-
-def fleiss_kappa_table(table: Sequence[Sequence[int]]) -> float:
-    """Fleiss' kappa from a subjects x categories count table."""
-    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
-
-    return float(statsmodels_fleiss(np.array(table)))
 
 
 def cohen_kappa(first: Sequence[str | None], second: Sequence[str | None]) -> float:
