@@ -107,6 +107,22 @@ def test_tokens_cover_emoji_and_non_latin_text() -> None:
     assert counts == [8, 0, 1]
 
 
+@pytest.mark.parametrize("chunk", [1, 5, 12, 1 << 24])
+def test_token_starts_do_not_depend_on_how_texts_are_chunked(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Texts are classified a chunk of whole texts at a time; any chunk size gives the tokens
+    one pass over all of them gives, and every text starts a token of its own."""
+    texts = ["Iran 🇮🇷 said", "", "ok", "Tehran's IRGC", "x", "word", "two words"]
+    whole = TokenIndex(texts)
+    monkeypatch.setattr(TokenIndex, "CHUNK", chunk)
+    chunked = TokenIndex(texts)
+    assert chunked.starts.tolist() == whole.starts.tolist()
+    assert len(whole.starts) == 1 + 2 + 1 + 0 + 1 + 4 + 1 + 1 + 2
+    offsets = np.arange(int(whole.char_base[-1]) + 1)
+    assert chunked.before(offsets).tolist() == whole.before(offsets).tolist()
+
+
 def annotation(document: str, who: str, spans: list[Span], stances: dict[str, str]) -> Annotation:
     return Annotation(
         document_id=document,

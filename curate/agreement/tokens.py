@@ -32,46 +32,51 @@ def _classes() -> np.ndarray:
 
 
 class TokenIndex:
-    """Global token numbers for character offsets of a list of texts."""
+    """Global token numbers for character offsets of a list of texts. Only where each token
+    starts is kept (a token count is a search in it), and texts are classified a chunk at a
+    time: a text always starts a new token, so chunks of whole texts are independent."""
+
+    CHUNK = 1 << 24  # characters classified at once: memory stays small on any corpus
 
     def __init__(self, texts: list[str]):
         lengths = np.fromiter((len(t) for t in texts), np.int64, len(texts))
         self.char_base = np.concatenate([[0], np.cumsum(lengths)])
-        joined = "".join(texts)
-        narrow = joined.encode("utf-16-le", "surrogatepass")
-        if len(narrow) == 2 * len(joined):  # no emoji or other astral characters: 2 bytes each
-            classes = _classes()[np.frombuffer(narrow, np.uint16)]
-        else:
-            codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
-            classes = _classes()[np.minimum(codes, _BMP)]
-            classes[(codes >= 0x1F000) & (codes < 0x1FB00)] = _OTHER  # emoji: one token each
-        starts = classes == _OTHER
-        word = classes == _WORD
-        starts[1:] |= word[1:] & ~word[:-1]
-        starts[:1] |= word[:1]
-        text_starts = self.char_base[:-1][lengths > 0]
-        starts[text_starts] |= word[text_starts]  # a text starts a new token
-        # before[i] = number of token starts before character i of the joined texts.
-        counts = np.cumsum(starts, dtype=np.int32 if len(starts) < 2**31 else np.int64)
-        self.before = np.concatenate([np.zeros(1, counts.dtype), counts])
+        wide = self.char_base[-1] >= 2**31
+        found = [np.zeros(0, np.int64 if wide else np.int32)]
+        first = 0
+        while first < len(texts):
+            # Whole texts up to CHUNK characters (at least one text).
+            last = max(
+                int(np.searchsorted(self.char_base, self.char_base[first] + self.CHUNK, "right"))
+                - 1,
+                first + 1,
+            )
+            starts = _token_starts(texts[first:last], lengths[first:last])
+            found.append((starts + self.char_base[first]).astype(found[0].dtype))
+            first = last
+        self.starts = np.concatenate(found)  # character offset of every token, ascending
         self._token_documents: np.ndarray | None = None
+
+    def before(self, offsets: np.ndarray) -> np.ndarray:
+        """How many tokens start before each character offset (of the joined texts)."""
+        return np.searchsorted(self.starts, offsets)
 
     def tokens_in(self, documents: np.ndarray) -> int:
         """How many tokens the chosen documents hold (documents is a boolean mask)."""
-        first = self.before[self.char_base[:-1][documents]]
-        last = self.before[self.char_base[1:][documents]]
+        first = self.before(self.char_base[:-1][documents])
+        last = self.before(self.char_base[1:][documents])
         return int((last - first).sum())
 
     def token_documents(self) -> np.ndarray:
         """The document index of every token (built on first use)."""
         if self._token_documents is None:
-            per_document = np.diff(self.before[self.char_base])
+            per_document = np.diff(self.before(self.char_base))
             self._token_documents = np.repeat(np.arange(len(per_document)), per_document)
         return self._token_documents
 
     def dense_tags(self, spans: SpanArrays) -> np.ndarray:
         """One tag per token of all texts (0 is O), from one annotator's spans."""
-        dense = np.zeros(int(self.before[-1]), np.int16)
+        dense = np.zeros(len(self.starts), np.int16)
         where, tags = self.tags(spans)
         dense[where] = tags
         return dense
@@ -80,8 +85,8 @@ class TokenIndex:
         """(global token number, tag) for every tagged token; tag 1+2l is B, 2+2l is I."""
         base = self.char_base[spans.doc]
         length = self.char_base[spans.doc + 1] - base
-        first = self.before[base + np.clip(spans.start, 0, length)]
-        count = np.maximum(self.before[base + np.clip(spans.end, 0, length)] - first, 0)
+        first = self.before(base + np.clip(spans.start, 0, length))
+        count = np.maximum(self.before(base + np.clip(spans.end, 0, length)) - first, 0)
         step = np.arange(count.sum(), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
         position = np.repeat(first, count) + step
         label = np.repeat(spans.label, count)
@@ -91,6 +96,25 @@ class TokenIndex:
             position, keep = np.unique(position, return_index=True)
             tag = tag[keep]
         return position, tag
+
+
+def _token_starts(texts: list[str], lengths: np.ndarray) -> np.ndarray:
+    """Offsets (in "".join(texts)) where a token starts."""
+    joined = "".join(texts)
+    narrow = joined.encode("utf-16-le", "surrogatepass")
+    if len(narrow) == 2 * len(joined):  # no emoji or other astral characters: 2 bytes each
+        classes = _classes()[np.frombuffer(narrow, np.uint16)]
+    else:
+        codes = np.frombuffer(joined.encode("utf-32-le"), np.uint32)
+        classes = _classes()[np.minimum(codes, _BMP)]
+        classes[(codes >= 0x1F000) & (codes < 0x1FB00)] = _OTHER  # emoji: one token each
+    starts = classes == _OTHER
+    word = classes == _WORD
+    starts[1:] |= word[1:] & ~word[:-1]
+    starts[:1] |= word[:1]
+    text_starts = (np.cumsum(lengths) - lengths)[lengths > 0]
+    starts[text_starts] |= word[text_starts]  # a text starts a new token
+    return np.flatnonzero(starts)
 
 
 def bio_kappa(
