@@ -59,6 +59,7 @@ from curate.prelabel.train import train
 from curate.project import Project, init_project
 from curate.pseudonyms import namer
 from curate.quality.annotators import control_warnings
+from curate.records import family
 from curate.store import Store, open_store, queries
 from curate.store.database import DB_URL_VARIABLE, explain
 
@@ -283,7 +284,7 @@ def prelabel_command(
 
             def advance(version: str, count: int, total: int) -> None:
                 if version not in tasks:
-                    tasks[version] = bar.add_task(version.split("+")[0], total=total)
+                    tasks[version] = bar.add_task(family(version), total=total)
                 bar.advance(tasks[version], count)
 
             report = prelabel(

@@ -308,6 +308,13 @@ class PrelabelSettings(_Section):
     min_gold_documents: int = Field(
         20, ge=2, description="Adjudicated documents `curate train` needs per stance target."
     )
+    stance_min_precision: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="stance-learned.v1 suggests a stance only where, on held-out folds of the "
+        "gold, its suggestions were right this often; elsewhere it stays quiet.",
+    )
     batch_size: int = Field(64, ge=1, description="Documents per nlp.pipe batch.")
 
 

@@ -89,6 +89,16 @@ class Prelabel:
     text: str | None = None
     target: str | None = None
 
+    @property
+    def family(self) -> str:
+        return family(self.labeller)
+
+
+def family(labeller: str) -> str:
+    """A labeller's name without what its version adds: "spacy-ner.v2+abc123" -> "spacy-ner.v2"
+    (the name curate.toml lists)."""
+    return labeller.split("+", 1)[0]
+
 
 @dataclass(frozen=True)
 class Decision:

@@ -206,16 +206,32 @@ def test_a_learned_name_fills_gaps_and_never_overrides_the_model(tmp_path: Path)
     assert "patterns" not in create("spacy-ner.v2", context).version
 
 
+def stance_texts(count: int, seed: int) -> list[tuple[str, str]]:
+    """Varied texts about Iran, favor (trade, deals) or against (drills, seizures)."""
+    import random
+
+    rng = random.Random(seed)
+    who = ["Tehran", "Iran", "Officials in Tehran", "Iran's government", "The Iranian side"]
+    favor = ["signed a trade agreement with", "welcomed investors from", "hosted a deal with"]
+    against = ["held missile drills near", "seized a tanker from", "threatened the navy of"]
+    whom = ["its neighbours", "Oman", "Qatar", "Iraq", "Turkey", "Armenia", "the region"]
+    found = []
+    for n in range(count):
+        label = "favor" if n % 2 == 0 else "against"
+        verb = rng.choice(favor if label == "favor" else against)
+        found.append((f"{rng.choice(who)} {verb} {rng.choice(whom)} (report {n}).", label))
+    return found
+
+
 def test_stance_model_reports_f1avg_beside_the_baseline(tmp_path: Path) -> None:
     context = _context(tmp_path)
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     assert create("stance-learned.v1", context).version == "stance-learned.v1+untrained"
-    documents = [Document(text=t) for t in FAVOUR * 2 + AGAINST * 2]
-    documents = [Document(text=f"{d.text} Report {n}.") for n, d in enumerate(documents)]
+    labelled = stance_texts(40, seed=0)
+    documents = [Document(text=text) for text, _ in labelled]
     with store.transaction() as connection:
         queries.insert_documents(connection, documents)
-        for n, document in enumerate(documents):
-            label = "favor" if n % 8 < 4 else "against"
+        for document, (_, label) in zip(documents, labelled, strict=True):
             queries.add_decision(
                 connection,
                 Decision(document.id, "stance", "reviewer", "lead", {"label": label}, (), "Iran"),
@@ -226,15 +242,17 @@ def test_stance_model_reports_f1avg_beside_the_baseline(tmp_path: Path) -> None:
     scores = report.stance_scores["Iran"]
     assert scores.baseline_label in ("favor", "against")
     assert 0 <= scores.baseline_f1_avg <= 0.5 and 0 <= scores.f1_avg <= 1
+    chosen = report.stance_thresholds["Iran"]
+    assert chosen.precision >= 0.8 and 0 < chosen.threshold < 1
     learned = create("stance-learned.v1", context)
     assert learned.version != "stance-learned.v1+untrained"
-    new = [
-        Document(text="Tehran signed another trade agreement with Iran's neighbours."),
-        Document(text="Iran's navy began missile drills and stopped a tanker."),
-    ]
-    guesses = {(s.document_id, s.target): s.label for s in learned(new)}
-    assert guesses[(new[0].id, "Iran")] == "favor"
-    assert guesses[(new[1].id, "Iran")] == "against"
+    fresh = stance_texts(10, seed=1)
+    new = [Document(text=text) for text, _ in fresh]
+    truth = {document.id: label for document, (_, label) in zip(new, fresh, strict=True)}
+    guesses = {s.document_id: s.label for s in learned(new) if s.target == "Iran"}
+    assert guesses and all(truth[d] == label for d, label in guesses.items())
+    # A text about something else entirely gets nothing.
+    assert learned([Document(text="The bakery sold bread and cakes all morning.")]) == []
     store.close()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from curate.assign import assign
 from curate.errors import UsageError
+from curate.prelabel import trust
 from curate.prelabel.uncertainty import queue_order
 from curate.project import Project
 from curate.records import Annotation, Document, StanceLabel
@@ -103,6 +104,8 @@ class AnnotationSession:
         self.clock = clock
         self.guideline_version = project.guideline_version()
         self.drafts = Drafts(project.root / ".curate" / "drafts" / annotator)
+        # What `curate train` measured as doing more harm than good is not shown.
+        self.left_out = trust.in_use(project.labeller_context().models_dir).left_out
         with store.connect() as connection:
             self.assigned: list[str] = queries.assignments_of(connection, annotator)
         controls = settings.quality.control_fraction
@@ -142,7 +145,7 @@ class AnnotationSession:
             document.text,
             settings.target_names(),
             settings.stance.labels,
-            shown(suggestions, settings.prelabel.labellers),
+            shown(suggestions, settings.prelabel.labellers, self.left_out),
         )
         draft = self.drafts.load(document_id)
         if draft is not None:

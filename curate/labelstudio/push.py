@@ -23,11 +23,12 @@ from curate.labelstudio.label_config import (
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, server_tasks, settle
 from curate.labelstudio.refresh import refresh, sampling, set_project_version
+from curate.prelabel import trust
 from curate.prelabel.uncertainty import document_uncertainty, queue_order
 from curate.project import Project
 from curate.records import Prelabel
 from curate.store import Store, queries
-from curate.suggestions import shown
+from curate.suggestions import LeftOut, shown
 
 SYSTEM = "labelstudio"
 BATCH = 5000  # tasks per import request
@@ -121,15 +122,17 @@ def predictions(
     order: list[str],
     model_version: str | None = None,
     score: float | None = None,
+    left_out: LeftOut = frozenset(),
 ) -> list[dict[str, Any]]:
     """The suggestions an annotator is shown, as one prediction.
 
     Label Studio opens a task from a single prediction, so the entity and stance suggestions of
     all labellers go together; model_version names the labeller versions (by default those in
     it; a push gives every task the store's newest, see refresh.py), each result keeps its own
-    score, and the prediction's score is `score` or the mean of theirs.
+    score, and the prediction's score is `score` or the mean of theirs. left_out: what
+    `curate train` measured as doing more harm than good (trust.py).
     """
-    chosen = shown(suggestions, order)
+    chosen = shown(suggestions, order, left_out)
     if not chosen:
         return []
     results = [_result(s) for s in chosen]
@@ -146,7 +149,10 @@ def predictions(
 
 
 def offered(
-    suggestions: list[Prelabel], settings: Settings, model_version: str
+    suggestions: list[Prelabel],
+    settings: Settings,
+    model_version: str,
+    left_out: LeftOut = frozenset(),
 ) -> list[dict[str, Any]]:
     """The prediction a task gets in this push: with an uncertain queue order, its score is
     1 - the document's uncertainty, so Label Studio's uncertainty sampling (lowest score first)
@@ -154,7 +160,7 @@ def offered(
     score = None
     if settings.assignment.order == "uncertain":
         score = round(1 - document_uncertainty(suggestions, settings), 4)
-    return predictions(suggestions, settings.prelabel.labellers, model_version, score)
+    return predictions(suggestions, settings.prelabel.labellers, model_version, score, left_out)
 
 
 def _result(s: Prelabel) -> dict[str, Any]:
@@ -189,6 +195,7 @@ def push(
     settings = project.settings
     names = [a.name for a in settings.annotators]
     report = PushReport()
+    trusted = trust.in_use(project.labeller_context().models_dir)
     assigned = assign(
         store,
         names,
@@ -208,7 +215,8 @@ def push(
         blind = queries.blind_documents(connection)
         controls = queries.control_pairs(connection)
         pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
-        report.model_version = ", ".join(queries.newest_labeller_versions(connection))
+        versions = [*queries.newest_labeller_versions(connection), trusted.label()]
+        report.model_version = ", ".join(v for v in versions if v)
         # Label Studio serves tasks in the order they were made: push them in queue order.
         pending = {
             name: queue_order(
@@ -245,7 +253,9 @@ def push(
                 }
                 if document_id not in blind and (document_id, name) not in controls:
                     given = suggestions.get(document_id, [])
-                    task["predictions"] = offered(given, settings, report.model_version)
+                    task["predictions"] = offered(
+                        given, settings, report.model_version, trusted.left_out
+                    )
                     report.predicted[name] = report.predicted.get(name, 0) + bool(
                         task["predictions"]
                     )
@@ -307,8 +317,10 @@ def _refresh(
         open_ids = [d for d in before if d not in quiet]
         with store.connect() as connection:
             suggestions = queries.prelabels_for_many(connection, open_ids)
+        left_out = trust.in_use(project.labeller_context().models_dir).left_out
         wanted = {
-            d: offered(suggestions.get(d, []), settings, report.model_version) for d in open_ids
+            d: offered(suggestions.get(d, []), settings, report.model_version, left_out)
+            for d in open_ids
         }
         tasks = server_tasks(client, project_id, url)
         refreshed = refresh(client, project_id, tasks, wanted, url)

@@ -26,11 +26,12 @@ from curate.ingest.gold import (
     read_gold,
 )
 from curate.labels import map_option, suggested_map
+from curate.prelabel import trust
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.registry import check_names, create
 from curate.records import Prelabel, Span
 from curate.store import Store, queries
-from curate.suggestions import merge_entities, merge_stances
+from curate.suggestions import LeftOut, merge_entities, merge_stances
 
 
 @dataclass
@@ -43,6 +44,9 @@ class Evaluation:
     dropped_gold: Counter[str] = field(default_factory=Counter)  # gold label -> spans unscored
     ignored_predictions: Counter[str] = field(default_factory=Counter)  # label gold lacks
     unmatched_gold: int = 0  # gold documents whose text no prediction has (scored as missed)
+    # What the shown merge leaves out (labeller, kind, label or target): `curate train` found it
+    # did more harm than good on the dev gold (trust.py).
+    left_out: list[tuple[str, str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -59,6 +63,7 @@ class Evaluation:
             "stance": {target: s.as_dict() for target, s in self.stance.items()},
             "dropped_gold_spans": dict(self.dropped_gold),
             "ignored_predicted_spans": dict(self.ignored_predictions),
+            "left_out": [list(item) for item in self.left_out],
         }
 
 
@@ -102,13 +107,15 @@ def score(
     )
 
 
-def _from_prelabels(suggestions: Iterable[Prelabel], order: Sequence[str]) -> Prediction:
+def _from_prelabels(
+    suggestions: Iterable[Prelabel], order: Sequence[str], left_out: LeftOut = frozenset()
+) -> Prediction:
     suggestions = list(suggestions)
     spans = tuple(
         Span(p.start, p.end, p.label, p.text)  # type: ignore[arg-type]
-        for p in merge_entities(suggestions, order)
+        for p in merge_entities(suggestions, order, left_out)
     )
-    stances = {p.target: p.label for p in merge_stances(suggestions, order) if p.target}
+    stances = {p.target: p.label for p in merge_stances(suggestions, order, left_out) if p.target}
     return Prediction(spans, stances)
 
 
@@ -181,11 +188,14 @@ def evaluate_file(
         for runner in runners:
             for s in runner(texts):
                 suggestions[s.document_id].append(s)
-        predicted = {d: _from_prelabels(s, names) for d, s in suggestions.items()}
+        out = frozenset() if labeller else trust.in_use(context.models_dir).left_out
+        predicted = {d: _from_prelabels(s, names, out) for d, s in suggestions.items()}
         system = ", ".join(r.version for r in runners)
         if not labeller:
             system = f"suggestions annotators are shown ({system}), run on the file's texts"
     result = score(system, gold, predicted, back)
+    if predictions_path is None and not labeller:
+        result.left_out = sorted(out)
     result.dropped_gold = dropped
     result.unmatched_gold = sum(d not in predicted for d in gold)
     return result
@@ -235,13 +245,15 @@ def evaluate_store(
         stored = queries.prelabels_for_many(connection, ids)
     # Annotators are shown every stored labeller's newest suggestions, merged in config order.
     chosen = {
-        d: [p for p in stored.get(d, []) if not labeller or p.labeller.split("+", 1)[0] == labeller]
-        for d in ids
+        d: [p for p in stored.get(d, []) if not labeller or p.family == labeller] for d in ids
     }
-    predicted = {d: _from_prelabels(s, names) for d, s in chosen.items()}
+    out = frozenset() if labeller else trust.in_use(context.models_dir).left_out
+    predicted = {d: _from_prelabels(s, names, out) for d, s in chosen.items()}
     versions = sorted({p.labeller for s in chosen.values() for p in s})
     if labeller is not None:
         system = ", ".join(versions) or f"{labeller} (no stored suggestions on gold documents)"
     else:
         system = f"suggestions annotators are shown ({', '.join(versions) or 'none stored'})"
-    return score(system, gold, predicted)
+    result = score(system, gold, predicted)
+    result.left_out = sorted(out)
+    return result

@@ -46,6 +46,19 @@ def print_evaluation(console: Console, result: Evaluation) -> None:
         console.print(f"predicted spans with labels the gold lacks (not scored): {listed}")
     if result.stance:
         console.print(stance_table(result.stance))
+    if result.left_out:
+        console.print(
+            "left out of what annotators are shown (they did more harm than good on the dev "
+            f"gold at the last `curate train`): {described(result.left_out)}",
+            highlight=False,
+        )
+
+
+def described(left_out: list[tuple[str, str, str]]) -> str:
+    return ", ".join(
+        f"{name} {label}" if kind == "entity" else f"{name} stance on {label}"
+        for name, kind, label in left_out
+    )
 
 
 def stance_table(stance: dict[str, StanceScores], title: str = "stance") -> Table:
@@ -53,21 +66,22 @@ def stance_table(stance: dict[str, StanceScores], title: str = "stance") -> Tabl
         "target",
         "F1avg",
         "baseline F1avg",
-        "accuracy",
-        "baseline accuracy",
+        "precision",
         "coverage",
+        "baseline accuracy",
         "documents",
-        title=f"{title} (F1avg: mean F1 of favor and against; baseline: every document "
-        "given the commonest gold label)",
+        title=f"{title} (F1avg: mean F1 of favor and against, an abstention a miss; precision: "
+        "share of suggestions that were right; coverage: share of documents given one; "
+        "baseline: every document given the commonest gold label)",
     )
     for target, s in stance.items():
         table.add_row(
             target,
             f"{s.f1_avg:.3f}",
             f"{s.baseline_f1_avg:.3f} ({s.baseline_label})",
-            f"{s.accuracy:.3f}",
-            f"{s.baseline_accuracy:.3f}",
+            f"{s.accuracy:.3f}" if s.predicted else "–",
             f"{s.coverage:.2f}",
+            f"{s.baseline_accuracy:.3f}",
             str(s.documents),
         )
     return table
@@ -114,13 +128,40 @@ def print_training(console: Console, report: TrainReport) -> None:
             highlight=False,
         )
     for target, count in report.trained_targets.items():
-        console.print(f"stance-learned.v1: trained {target!r} on {count} documents")
+        chosen = report.stance_thresholds.get(target)
+        if chosen is None or chosen.threshold > 1:
+            how = (
+                "never right often enough on held-out folds to reach precision "
+                f"{report.stance_min_precision}: it stays quiet"
+            )
+        else:
+            how = (
+                f"suggests when its probability is at least {chosen.threshold:.2f} (held-out "
+                f"folds: precision {chosen.precision:.2f}, coverage {chosen.coverage:.2f})"
+            )
+        console.print(
+            f"stance-learned.v1: trained {target!r} on {count} documents; {how}", highlight=False
+        )
     for target, why in report.skipped_targets.items():
         console.print(f"stance-learned.v1: {target!r} not trained: {why}", highlight=False)
     if report.stance_scores:
         console.print(stance_table(report.stance_scores, "stance-learned.v1 on dev documents"))
     if report.stance_model:
         console.print(f"stance model: {report.stance_model}", highlight=False)
+    if report.trust is not None:
+        trust = report.trust
+        if trust.merged_f1 is not None:
+            before, after = trust.merged_f1
+            console.print(
+                f"suggestions shown, exact F1 on the dev documents: {before:.3f} with every "
+                f"labeller's labels, {after:.3f} as shown",
+                highlight=False,
+            )
+        console.print(
+            "left out of what annotators are shown: "
+            + (described(trust.left_out) if trust.left_out else "nothing"),
+            highlight=False,
+        )
     if report.gold_changed:
         console.print(
             "[bold]the gold changed while training[/]: these models were kept but not made "

@@ -8,9 +8,10 @@
   twice but written forty times would be wrong most of the time).
   Names of a label are kept only if filling the model's gaps with them does not lower that
   label's F1 on the dev documents (nor add only errors there).
-- stance-learned.v1: one TF-IDF + logistic-regression classifier per stance target, once it has
-  prelabel.min_gold_documents gold documents with at least two different labels; scored on the
-  held-out dev documents (F1avg of favor and against, beside the majority-class baseline).
+- stance-learned.v1: one selective classifier per stance target (stance_learned.py), once it has
+  prelabel.min_gold_documents gold documents and two labels with MIN_PER_LABEL each; scored on
+  the held-out dev documents (F1avg of favor and against beside the majority-class baseline,
+  and the precision and coverage of what it suggests at its threshold).
 
 Test-split documents are never trained on. Artefacts go to .curate/models/KIND/VERSION, VERSION
 being the start of the hash of what was learned from; each has a manifest.json.
@@ -36,12 +37,21 @@ from typing import Any
 from curate.agreement.stance import StanceScores, score_stance
 from curate.errors import UsageError
 from curate.locks import one_run_at_a_time
+from curate.prelabel import trust
 from curate.prelabel.base import LabellerContext, mark_current
 from curate.prelabel.gazetteer import read_gazetteer
 from curate.prelabel.learning_ner import PATTERNS
 from curate.prelabel.ner_model import FOLDER as NER_FOLDER
 from curate.prelabel.ner_model import SCRATCH, GoldText, NerReport, partition, train_ner
-from curate.prelabel.stance_learned import FOLDER, build_classifier
+from curate.prelabel.stance_learned import (
+    FOLDER,
+    FORMAT,
+    MIN_PER_LABEL,
+    Selective,
+    fit_selective,
+    learnable,
+)
+from curate.prelabel.trust import Trust
 from curate.release.splits import document_splits
 from curate.store import Store, queries
 
@@ -58,6 +68,10 @@ class TrainReport:
     trained_targets: dict[str, int] = field(default_factory=dict)  # target -> documents
     skipped_targets: dict[str, str] = field(default_factory=dict)  # target -> why
     stance_scores: dict[str, StanceScores] = field(default_factory=dict)  # on dev documents
+    stance_thresholds: dict[str, Selective] = field(default_factory=dict)  # target -> chosen
+    stance_min_precision: float = 0.0  # the bar the thresholds were chosen for
+    stance_dev: dict[str, dict[str, str]] = field(default_factory=dict)  # document -> target
+    trust: Trust | None = None  # what annotators are shown, measured on dev (trust.py)
     patterns: Path | None = None
     new_patterns: int = 0
     refused_patterns: Counter[str] = field(default_factory=Counter)  # why -> names
@@ -159,7 +173,7 @@ def _train(
     models = context.models_dir
     if _gold_fingerprint(*gold_state(store, settings.release.splits)) != trained_on:
         report.gold_changed = True  # a newer gold deserves a newer model: this one waits
-        for kind in (NER_FOLDER, PATTERNS, FOLDER):
+        for kind in (NER_FOLDER, PATTERNS, FOLDER, trust.FOLDER):
             if not (models / kind / "CURRENT").exists():  # else "newest" would pick this one
                 mark_current(models / kind, None)
         return report
@@ -168,7 +182,14 @@ def _train(
     mark_current(models / PATTERNS, report.patterns)  # names of older gold must not linger
     if report.stance_model is not None:
         mark_current(models / FOLDER, report.stance_model)
+    # With the new models current: which labellers' labels earn a place in what is shown.
+    report.trust = trust.measure(context, dev_part, report.stance_dev, texts_of(documents))
+    mark_current(models / trust.FOLDER, trust.write(models, report.trust, trained_on))
     return report
+
+
+def texts_of(documents: dict[str, Any]) -> dict[str, str]:
+    return {d: document.text for d, document in documents.items()}
 
 
 def _train_stance(
@@ -181,6 +202,7 @@ def _train_stance(
     import joblib
 
     needed = context.settings.prelabel.min_gold_documents
+    bar = report.stance_min_precision = context.settings.prelabel.stance_min_precision
     dev_share = context.settings.train.dev_share
     training: dict[str, list[tuple[str, str]]] = {}
     held: dict[str, list[tuple[str, str]]] = {}
@@ -190,41 +212,55 @@ def _train_stance(
         ]
         train_part, dev_part, _ = partition(labelled, splits, dev_share)
         examples = [(g.id, stances[g.id][target]) for g in train_part]
+        for g in dev_part:
+            report.stance_dev.setdefault(g.id, {})[target] = stances[g.id][target]
+        kept = learnable([label for _, label in examples])
         if len(examples) < needed:
             report.skipped_targets[target] = (
                 f"needs {needed} gold documents outside the test and dev splits, has "
                 f"{len(examples)}"
             )
-        elif len({label for _, label in examples}) < 2:
-            report.skipped_targets[target] = "all gold documents have the same label"
+        elif len(kept) < 2:
+            report.skipped_targets[target] = (
+                f"needs two labels with {MIN_PER_LABEL} gold documents each, has "
+                + (", ".join(f"{label} {n}" for label, n in sorted(kept.items())) or "none")
+            )
         else:
-            training[target] = examples
+            training[target] = [(d, label) for d, label in examples if label in kept]
             held[target] = [(g.id, stances[g.id][target]) for g in dev_part]
     if not training:
         return
-    training_hash = _hash({t: ex for t, ex in training.items()})
+    training_hash = _hash({"format": FORMAT, "min_precision": bar, "examples": training})
     folder = context.models_dir / FOLDER / training_hash[:12]
     models = {}
     for target, examples in training.items():
-        model = build_classifier()
-        model.fit([texts[d] for d, _ in examples], [label for _, label in examples])
-        models[target] = model
+        chosen = fit_selective(
+            [texts[d] for d, _ in examples], [label for _, label in examples], bar
+        )
+        models[target] = chosen
         report.trained_targets[target] = len(examples)
+        report.stance_thresholds[target] = chosen
         if held[target]:
             ids = [d for d, _ in held[target]]
-            guesses = [str(g) for g in model.predict([texts[d] for d in ids])]
-            report.stance_scores[target] = score_stance(
-                dict(held[target]), dict(zip(ids, guesses, strict=True))
-            )
+            found = chosen.suggest([texts[d] for d in ids])
+            guesses = {d: g[0] for d, g in zip(ids, found, strict=True) if g is not None}
+            report.stance_scores[target] = score_stance(dict(held[target]), guesses)
     folder.mkdir(parents=True, exist_ok=True)
-    joblib.dump(models, folder / "model.joblib")
+    joblib.dump({"format": FORMAT, "targets": models}, folder / "model.joblib")
     _write_artefact(
         folder,
         training_hash,
         {
             "labeller": "stance-learned.v1",
+            "features": "TF-IDF word 1-3-grams + character 2-5-grams",
+            "model": "LinearSVC, sigmoid-calibrated (CalibratedClassifierCV)",
+            "min_precision": bar,
             "documents": {t: len(ex) for t, ex in training.items()},
             "labels": {t: dict(Counter(label for _, label in ex)) for t, ex in training.items()},
+            "thresholds": {
+                t: {"probability": m.threshold, "coverage": m.coverage, "precision": m.precision}
+                for t, m in models.items()
+            },
             "dev_scores": {t: s.as_dict() for t, s in report.stance_scores.items()},
         },
     )

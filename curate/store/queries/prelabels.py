@@ -11,7 +11,7 @@ from sqlalchemy import (
     select,
 )
 
-from curate.records import Document, Prelabel
+from curate.records import Document, Prelabel, family
 from curate.store.chunks import in_chunks
 from curate.store.queries.base import now
 from curate.store.schema import (
@@ -44,7 +44,7 @@ def prelabels_for_many(connection: Connection, ids: list[str]) -> dict[str, list
             .order_by(prelabel_runs.c.id)
         )
         for document_id, labeller in runs:
-            newest.setdefault(document_id, {})[labeller.split("+", 1)[0]] = labeller
+            newest.setdefault(document_id, {})[family(labeller)] = labeller
         rows = connection.execute(
             select(prelabels).where(prelabels.c.document_id.in_(chunk)).order_by(prelabels.c.id)
         )
@@ -98,7 +98,7 @@ def newest_labeller_versions(connection: Connection) -> list[str]:
     )
     newest: dict[str, tuple[int, str]] = {}
     for labeller, last in latest:
-        family = labeller.split("+", 1)[0]
-        if family not in newest or newest[family][0] < last:
-            newest[family] = (last, labeller)
+        name = family(labeller)
+        if name not in newest or newest[name][0] < last:
+            newest[name] = (last, labeller)
     return sorted(labeller for _, labeller in newest.values())
