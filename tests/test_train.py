@@ -264,3 +264,53 @@ def test_train_says_how_much_gold_it_needs(tmp_path: Path) -> None:
     assert report.ner.skipped is not None and "needs 4 gold documents" in report.ner.skipped
     assert report.skipped_targets["Iran"].startswith("needs 4 gold documents")
     store.close()
+
+
+def test_a_label_the_base_pipeline_knew_is_kept_when_training_starts_from_its_ner(
+    tmp_path: Path,
+) -> None:
+    """PERSON is half the training spans (WEAPON, new, the other half): training fine-tunes the
+    installed pipeline's own NER, and on reports it never saw, with names it never saw, PERSON
+    is found at least as well as the untouched pipeline finds it; WEAPON is learned too."""
+    from curate.agreement.spans import compare_exact
+
+    context = _context(tmp_path, max_steps=100)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    stories = [weapon_story(n) for n in range(24)]
+    _store_gold(store, [(text, [s for s in spans if s.label != "GPE"]) for text, spans in stories])
+    report = train(store, context)
+    assert report.ner.start == "base-ner" and report.ner.known_share == 0.5
+    assert report.ner.folder is not None
+    manifest = json.loads((report.ner.folder / "manifest.json").read_text())
+    assert manifest["start"] == "base-ner" and manifest["label_map"]["PERSON"] == "PERSON"
+
+    others = ["Robert Taylor", "Linda Garcia", "James Wilson", "Karen Moore", "Thomas Clark"]
+    held_back, gold = [], []
+    for n, name in enumerate(others * 2):
+        text = f"Deputy {name} stopped a car near the highway on night {n} and called for help."
+        document = Document(text=text)
+        held_back.append(document)
+        start = text.index(name)
+        gold.append((document.id, start, start + len(name), "PERSON"))
+
+    def person_f1(labeller: str) -> float:
+        found = create(labeller, context)(held_back)
+        shown = [(p.document_id, p.start, p.end, p.label) for p in found if p.label == "PERSON"]
+        return compare_exact(gold, shown).table()["PERSON"].f1
+
+    assert person_f1("spacy-ner.v2") >= person_f1("spacy-ner.v1") > 0.5
+    weapons = create("spacy-ner.v2", context)([Document(text=weapon_story(30)[0])])
+    assert any(p.label == "WEAPON" for p in weapons)
+    store.close()
+
+
+def test_labels_the_base_pipeline_mostly_lacks_start_a_fresh_ner(tmp_path: Path) -> None:
+    context = _context(tmp_path, max_steps=30)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    stories = [weapon_story(n) for n in range(12)]
+    _store_gold(
+        store, [(text, [s for s in spans if s.label == "WEAPON"]) for text, spans in stories]
+    )
+    report = train(store, context)
+    assert report.ner.start == "fresh-ner" and report.ner.known_share == 0.0
+    store.close()

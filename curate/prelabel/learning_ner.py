@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from curate.prelabel import spacy_ner
 from curate.prelabel.base import LabellerContext, current_artefact
 from curate.prelabel.gazetteer import Gazetteer, load_gazetteer, read_gazetteer
-from curate.prelabel.ner_model import FOLDER
+from curate.prelabel.ner_model import FOLDER, model_labels
 from curate.records import Document, Prelabel
 
 NAME = "spacy-ner.v2"
@@ -34,9 +34,8 @@ class LearningNer(spacy_ner.SpacyNer):
             )
             described = self.version.split("+", 1)[1]
         else:
-            labels = context.settings.entity_label_names()
-            models = [str(model / "model")]
-            super().__init__(models, {lab: lab for lab in labels}, curated, settings.batch_size)
+            labels = model_labels(model, context.settings.entity_label_names())
+            super().__init__([str(model / "model")], labels, curated, settings.batch_size)
             described = f"ner-{model.name}" + (
                 f"+{curated.version.split('+', 1)[1]}" if curated else ""
             )

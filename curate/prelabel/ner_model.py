@@ -1,12 +1,16 @@
 """Fine-tune the entity model on gold with spaCy's own training loop.
 
-The config is `spacy init config --pipeline ner`'s; when an installed pipeline is found, its
-tok2vec is sourced instead of starting from random weights (a fresh NER listens to it, so it
-predicts the project's labels and no others). Documents in the "test" split are never trained
-on; the validation split (or, when it holds no gold, a deterministic share of the training
-documents) is the dev set for early stopping. The model lands in .curate/models/ner/VERSION,
-VERSION being the start of the hash of the gold, the config and the base pipeline: the same gold
-trains the same version once.
+The config is `spacy init config --pipeline ner`'s, started from the installed pipeline in one
+of two ways (START_RULE):
+- "base-ner": its own NER is fine-tuned (new labels added), keeping what it knew about the
+  labels `[prelabel] label_map` maps onto the project's. Gold labels are renamed to the
+  pipeline's (the map, inverted) for training and mapped back when it predicts.
+- "fresh-ner": its tok2vec is sourced and a fresh NER listens to it, so it predicts the
+  project's labels and no others.
+Documents in the "test" split are never trained on; the validation split (or, when it holds no
+gold, a deterministic share of the training documents) is the dev set for early stopping. The
+model lands in .curate/models/ner/VERSION, VERSION being the start of the hash of the gold, the
+config and the base pipeline: the same gold trains the same version once.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,9 @@ FOLDER = "ner"
 SCRATCH = ".training-"  # a training's work folder under FOLDER, renamed into place when done
 LOGGER = "curate.TrainingProgress.v1"
 TEST, DEV_SPLITS = "test", ("validation", "dev")
+# Start from the pipeline's own NER when at least this share of the training gold spans carry
+# labels it already knows (through label_map); measured in bench/train.py (README).
+START_RULE = 0.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,9 @@ class NerReport:
     dev_documents: int = 0
     held_out: int = 0  # test documents, never trained on
     spans: int = 0
+    start: str = "fresh-ner"  # or "base-ner": see START_RULE
+    known_share: float = 0.0  # of the training gold spans, those with labels the base knows
+    label_map: dict[str, str] = field(default_factory=dict)  # model label -> project label
     unaligned: int = 0  # spans whose ends fall inside a token: widened to whole tokens
     overlapping: int = 0  # spans dropped because they overlap a longer one
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # label -> p, r, f
@@ -94,12 +104,44 @@ def tok2vec_width(base: str) -> int:
     return int(config["components"]["tok2vec"]["model"]["encode"]["width"])
 
 
-def training_config(base: str | None, settings: TrainSettings) -> Any:
-    """`spacy init config --pipeline ner`, sourcing the installed pipeline's tok2vec when given."""
+def base_labels(base: str) -> set[str]:
+    """The entity labels the installed pipeline's NER predicts (from its meta.json)."""
+    from curate.prelabel.spacy_ner import find_pipeline
+
+    _, meta = find_pipeline([base])
+    return set(meta.get("labels", {}).get("ner", []))
+
+
+def known_labels(
+    label_map: dict[str, str], known: set[str], labels: Sequence[str]
+) -> dict[str, str]:
+    """Project label -> the base pipeline label it comes from, where exactly one does."""
+    sources: dict[str, list[str]] = {}
+    for source, target in label_map.items():
+        if source in known and target in labels:
+            sources.setdefault(target, []).append(source)
+    return {target: found[0] for target, found in sources.items() if len(found) == 1}
+
+
+def choose_start(train: Sequence[GoldText], renamed: dict[str, str]) -> tuple[str, float]:
+    """("base-ner" or "fresh-ner", share of training spans whose label the base knows)."""
+    spans = [s.label for g in train for s in g.spans]
+    share = sum(label in renamed for label in spans) / len(spans) if spans else 0.0
+    return ("base-ner" if share >= START_RULE else "fresh-ner"), share
+
+
+def training_config(base: str | None, settings: TrainSettings, start: str = "fresh-ner") -> Any:
+    """`spacy init config --pipeline ner`, sourcing the installed pipeline's NER ("base-ner")
+    or its tok2vec under a fresh NER ("fresh-ner") when one is installed."""
     from spacy.cli.init_config import init_config
 
     config = init_config(lang="en", pipeline=["ner"], optimize="efficiency")
-    if base is not None:
+    if base is not None and start == "base-ner":
+        # The pipeline's NER carries its own tok2vec: nothing else is needed.
+        config["nlp"]["pipeline"] = ["ner"]
+        del config["components"]["tok2vec"]
+        config["components"]["ner"] = {"source": base}
+    elif base is not None:
         # The installed pipeline's tok2vec (trained on OntoNotes) starts the shared embedding;
         # the NER on top is new, so it knows the project's labels and no others.
         config["components"]["tok2vec"] = {"source": base}
@@ -173,6 +215,24 @@ def _register_logger() -> None:
         return setup
 
 
+def relabelled(gold: Sequence[GoldText], renamed: dict[str, str]) -> list[GoldText]:
+    """The gold with project labels renamed to the base pipeline's (training from its NER)."""
+    if not renamed:
+        return list(gold)
+    return [
+        GoldText(
+            g.id, g.text, tuple(replace(s, label=renamed.get(s.label, s.label)) for s in g.spans)
+        )
+        for g in gold
+    ]
+
+
+def model_labels(folder: Path, labels: Sequence[str]) -> dict[str, str]:
+    """A trained model's label -> project label (identity for models that did not record it)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return dict(manifest.get("label_map") or {label: label for label in labels})
+
+
 def train_ner(
     train: Sequence[GoldText],
     dev: Sequence[GoldText],
@@ -182,10 +242,13 @@ def train_ner(
     candidates: Sequence[str],
     settings: TrainSettings,
     on_step: Callable[[int, float | None], None] | None = None,
+    label_map: dict[str, str] | None = None,
 ) -> NerReport:
     """Train (or find already trained) the NER model on train, stopping early on dev (see
     partition); held_out counts the test documents left out. on_step(step, dev score or None)
-    is called after every optimizer step."""
+    is called after every optimizer step. label_map: `[prelabel] label_map` (base pipeline
+    label -> project label), which decides where training starts (START_RULE)."""
+    label_map = label_map or {}
     import spacy
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
@@ -200,13 +263,20 @@ def train_ner(
         return report
     found = base_pipeline(candidates)
     base_name, report.base = found if found else (None, "blank")
-    config = training_config(base_name, settings)
+    renamed = known_labels(label_map, base_labels(base_name), labels) if base_name else {}
+    report.start, report.known_share = choose_start(train, renamed)
+    if report.start == "fresh-ner":
+        renamed = {}
+    report.label_map = {renamed.get(label, label): label for label in labels}
+    config = training_config(base_name, settings, report.start)
     report.version = fingerprint(train, dev, config.to_str() + report.base)[:12]
     folder = models_dir / FOLDER / report.version
     if (folder / "manifest.json").is_file():
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         report.folder, report.reused, report.scores = folder, True, manifest["scores"]
+        report.start = manifest.get("start", report.start)
         return report
+    train, dev = relabelled(train, renamed), relabelled(dev, renamed)
     _register_logger()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=SCRATCH, dir=folder.parent) as scratch:
@@ -224,8 +294,9 @@ def train_ner(
         best = work / "output" / "model-best"
         performance = json.loads((best / "meta.json").read_text(encoding="utf-8"))["performance"]
         report.scores = {
-            label: {k: round(v, 4) for k, v in values.items()}
+            report.label_map[label]: {k: round(v, 4) for k, v in values.items()}
             for label, values in (performance.get("ents_per_type") or {}).items()
+            if label in report.label_map  # the base's other labels are not the project's
         }
         report.scores["overall"] = {
             key[-1]: round(performance.get(f"ents_{key[-1]}", 0.0) or 0.0, 4)
@@ -239,6 +310,9 @@ def train_ner(
             "gold_sha256": fingerprint(train, dev, ""),
             "created": datetime.now(UTC).isoformat(),
             "base_pipeline": report.base,
+            "start": report.start,
+            "known_share": round(report.known_share, 4),
+            "label_map": report.label_map,
             "config": "config.cfg",
             "train_documents": sorted(g.id for g in train),
             "dev_documents": sorted(g.id for g in dev),

@@ -98,8 +98,15 @@ def print_training(console: Console, report: TrainReport) -> None:
         console.print(f"spacy-ner.v2: entity model not trained: {ner.skipped}", highlight=False)
     else:
         done = "already trained on this gold, kept" if ner.reused else "trained"
+        start = (
+            f"fine-tuning its NER, which knows the labels of {ner.known_share:.0%} of the "
+            "training spans"
+            if ner.start == "base-ner"
+            else f"a new NER on its tok2vec: {ner.known_share:.0%} of the training spans have "
+            "labels its NER knows"
+        )
         console.print(
-            f"spacy-ner.v2: entity model {ner.version} {done} (from {ner.base}; "
+            f"spacy-ner.v2: entity model {ner.version} {done} (from {ner.base}, {start}; "
             f"{ner.train_documents} train, {ner.dev_documents} dev documents; "
             f"{ner.held_out} test documents held out) in {ner.folder}",
             highlight=False,

@@ -42,7 +42,14 @@ from curate.prelabel.base import LabellerContext, mark_current
 from curate.prelabel.gazetteer import read_gazetteer
 from curate.prelabel.learning_ner import PATTERNS
 from curate.prelabel.ner_model import FOLDER as NER_FOLDER
-from curate.prelabel.ner_model import SCRATCH, GoldText, NerReport, partition, train_ner
+from curate.prelabel.ner_model import (
+    SCRATCH,
+    GoldText,
+    NerReport,
+    model_labels,
+    partition,
+    train_ner,
+)
 from curate.prelabel.stance_learned import (
     FOLDER,
     FORMAT,
@@ -166,6 +173,7 @@ def _train(
         settings.prelabel.spacy_models,
         settings.train,
         on_step,
+        settings.prelabel.label_map,
     )
     _learn_patterns(context, train_part, dev_part, report)
     texts = {d: documents[d].text for d in stances}
@@ -359,7 +367,7 @@ def _helpful_on_dev(
         return learned, []
     settings = context.settings
     if model is not None:
-        labels = {label: label for label in settings.entity_label_names()}
+        labels = model_labels(model, settings.entity_label_names())
         ner = SpacyNer([str(model / "model")], labels, None, settings.prelabel.batch_size)
     else:
         prelabel = settings.prelabel
