@@ -54,7 +54,12 @@ from curate.labelstudio.server import healthy_url as httpx_healthy
 from curate.loop import run_cycle
 from curate.prelabel import prelabel
 from curate.prelabel.evaluate import evaluate_file, evaluate_store
-from curate.prelabel.tables import print_evaluation, print_training
+from curate.prelabel.tables import (
+    curve_table,
+    print_evaluation,
+    print_training,
+    training_summary,
+)
 from curate.prelabel.train import train
 from curate.project import Project, init_project
 from curate.pseudonyms import namer
@@ -316,10 +321,35 @@ def prelabel_command(
 
 
 @app.command("train")
-def train_command(ctx: typer.Context) -> None:
+def train_command(
+    ctx: typer.Context,
+    curve: Annotated[
+        bool,
+        typer.Option(
+            "--curve",
+            help="Train on 25/50/75/100% of the training gold, score each on the same dev "
+            "documents, and print the learning curve; the models in use stay as they are.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
     """Learn from the store's gold: fine-tune the entity model with spaCy's training loop,
     learn names, and train stance classifiers; `curate prelabel` then uses them."""
     project = _project(ctx)
+    if curve:
+        from curate.prelabel.curve import learning_curve
+
+        with _opened_store(project) as store:
+            points = learning_curve(
+                store,
+                project.labeller_context(),
+                lambda point: err.print(f"trained on {point.share:.0%} of the gold"),
+            )
+        if as_json:
+            typer.echo(json.dumps([point.as_dict() for point in points], indent=2))
+        else:
+            out.print(curve_table(points))
+        return
     limit = project.settings.train.max_steps
     with _opened_store(project) as store:
         with Progress(
@@ -339,6 +369,9 @@ def train_command(ctx: typer.Context) -> None:
                     bar.update(task, score=f"dev F1 {score:.3f}")
 
             report = train(store, project.labeller_context(), step)
+    if as_json:
+        typer.echo(json.dumps(training_summary(report), indent=2))
+        return
     print_training(out, report)
 
 

@@ -314,3 +314,49 @@ def test_labels_the_base_pipeline_mostly_lacks_start_a_fresh_ner(tmp_path: Path)
     report = train(store, context)
     assert report.ner.start == "fresh-ner" and report.ner.known_share == 0.0
     store.close()
+
+
+def test_the_learning_curve_has_four_points_on_one_dev_set(project_dir: Path) -> None:
+    """`curate train --curve --json`: 25/50/75/100% of the training gold, the same dev
+    documents, entity F1 per label and stance F1avg at each; the models in use are untouched."""
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+    from curate.project import Project
+
+    config = project_dir / "curate.toml"
+    text = config.read_text("utf-8")
+    for old, new in (
+        ("min_entity_documents = 10", "min_entity_documents = 4"),
+        ("max_steps = 2000", "max_steps = 30"),
+        ("eval_frequency = 100", "eval_frequency = 10"),
+        ("min_gold_documents = 20", "min_gold_documents = 4"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    event = 'name = "EVENT"\nhotkey = "e"\ncolour = "#8c564b"\n'
+    assert event in text
+    weapon = '\n[[entity_labels]]\nname = "WEAPON"\nhotkey = "w"\ncolour = "#000000"\n'
+    config.write_text(text.replace(event, event + weapon))
+    project = Project.load(project_dir)
+    store = project.open_store()
+    _store_gold(store, [weapon_story(n) for n in range(24)])
+    labelled = stance_texts(40, seed=0)
+    documents = [Document(text=t) for t, _ in labelled]
+    with store.transaction() as connection:
+        queries.insert_documents(connection, documents)
+        for document, (_, label) in zip(documents, labelled, strict=True):
+            queries.add_decision(
+                connection,
+                Decision(document.id, "stance", "reviewer", "lead", {"label": label}, (), "Iran"),
+            )
+    store.close()
+    result = CliRunner().invoke(app, ["--project", str(project_dir), "train", "--curve", "--json"])
+    assert result.exit_code == 0, result.output
+    points = json.loads(result.stdout[result.stdout.index("[") :])
+    assert [p["share"] for p in points] == [0.25, 0.5, 0.75, 1.0]
+    sizes = [p["entity_documents"] for p in points]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    assert all("WEAPON" in p["entity_scores"] for p in points if not p["entity_skipped"])
+    assert "Iran" in points[-1]["stance_f1_avg"]
+    assert not (project_dir / ".curate" / "models" / "ner").exists()  # nothing kept

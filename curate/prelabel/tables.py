@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from curate.agreement.stance import StanceScores
+from curate.prelabel.curve import CurvePoint
 from curate.prelabel.evaluate import Evaluation
 from curate.prelabel.train import TrainReport
 
@@ -176,3 +177,64 @@ def print_training(console: Console, report: TrainReport) -> None:
             "train on the gold as it is now",
             highlight=False,
         )
+
+
+def curve_table(points: list[CurvePoint]) -> Table:
+    """One row per share of the training gold: entity F1 per label, stance F1avg per target."""
+    labels = sorted({label for p in points for label in p.entity_scores if label != "overall"})
+    targets = sorted({target for p in points for target in p.stance_documents})
+    table = Table(
+        "training gold",
+        "entity documents",
+        "entity F1 (all)",
+        *(f"{label} F1" for label in labels),
+        *(f"stance F1avg {target}" for target in targets),
+        title="learning curve on the dev documents (the same at every share)",
+    )
+    for p in points:
+        overall = p.entity_scores.get("overall")
+        table.add_row(
+            f"{p.share:.0%}",
+            str(p.entity_documents),
+            f"{overall['f']:.3f}" if overall else (p.entity_skipped and "not trained") or "–",
+            *(
+                f"{p.entity_scores[label]['f']:.3f}" if label in p.entity_scores else "–"
+                for label in labels
+            ),
+            *(
+                f"{p.stance_f1_avg[t]:.3f} (baseline {p.stance_baseline[t]:.3f})"
+                if t in p.stance_f1_avg
+                else "–"
+                for t in targets
+            ),
+        )
+    return table
+
+
+def training_summary(report: TrainReport) -> dict[str, object]:
+    """`curate train --json`: what was trained, how it scores on dev, what is left out."""
+    ner = report.ner
+    return {
+        "entities": {
+            "version": ner.version,
+            "skipped": ner.skipped,
+            "reused": ner.reused,
+            "base": ner.base,
+            "start": ner.start,
+            "known_share": round(ner.known_share, 4),
+            "scores": ner.scores,
+        },
+        "stance": {
+            target: {
+                "documents": report.trained_targets[target],
+                "threshold": report.stance_thresholds[target].threshold,
+                "dev": report.stance_scores[target].as_dict()
+                if target in report.stance_scores
+                else None,
+            }
+            for target in report.trained_targets
+        },
+        "stance_skipped": report.skipped_targets,
+        "left_out": [list(item) for item in report.trust.left_out] if report.trust else [],
+        "gold_changed": report.gold_changed,
+    }

@@ -200,6 +200,54 @@ def texts_of(documents: dict[str, Any]) -> dict[str, str]:
     return {d: document.text for d, document in documents.items()}
 
 
+@dataclass
+class StanceGold:
+    """Per target: training examples (labels with enough documents), dev examples, or why the
+    target is not trained."""
+
+    train: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    dev: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def stance_gold(
+    context: LabellerContext, stances: dict[str, dict[str, str]], splits: dict[str, str]
+) -> StanceGold:
+    needed = context.settings.prelabel.min_gold_documents
+    found = StanceGold()
+    for target in context.settings.target_names():
+        labelled = [
+            GoldText(d, "", ()) for d, labels in sorted(stances.items()) if target in labels
+        ]
+        train_part, dev_part, _ = partition(labelled, splits, context.settings.train.dev_share)
+        examples = [(g.id, stances[g.id][target]) for g in train_part]
+        found.dev[target] = [(g.id, stances[g.id][target]) for g in dev_part]
+        kept = learnable([label for _, label in examples])
+        if len(examples) < needed:
+            found.skipped[target] = (
+                f"needs {needed} gold documents outside the test and dev splits, has "
+                f"{len(examples)}"
+            )
+        elif len(kept) < 2:
+            found.skipped[target] = (
+                f"needs two labels with {MIN_PER_LABEL} gold documents each, has "
+                + (", ".join(f"{label} {n}" for label, n in sorted(kept.items())) or "none")
+            )
+        else:
+            found.train[target] = [(d, label) for d, label in examples if label in kept]
+    return found
+
+
+def dev_scores(
+    chosen: Selective, dev: list[tuple[str, str]], texts: dict[str, str]
+) -> StanceScores:
+    """The classifier's suggestions on the dev documents (an abstention a miss) against gold."""
+    ids = [d for d, _ in dev]
+    found = chosen.suggest([texts[d] for d in ids])
+    guesses = {d: g[0] for d, g in zip(ids, found, strict=True) if g is not None}
+    return score_stance(dict(dev), guesses)
+
+
 def _train_stance(
     context: LabellerContext,
     stances: dict[str, dict[str, str]],
@@ -209,33 +257,13 @@ def _train_stance(
 ) -> None:
     import joblib
 
-    needed = context.settings.prelabel.min_gold_documents
     bar = report.stance_min_precision = context.settings.prelabel.stance_min_precision
-    dev_share = context.settings.train.dev_share
-    training: dict[str, list[tuple[str, str]]] = {}
-    held: dict[str, list[tuple[str, str]]] = {}
-    for target in context.settings.target_names():
-        labelled = [
-            GoldText(d, "", ()) for d, labels in sorted(stances.items()) if target in labels
-        ]
-        train_part, dev_part, _ = partition(labelled, splits, dev_share)
-        examples = [(g.id, stances[g.id][target]) for g in train_part]
-        for g in dev_part:
-            report.stance_dev.setdefault(g.id, {})[target] = stances[g.id][target]
-        kept = learnable([label for _, label in examples])
-        if len(examples) < needed:
-            report.skipped_targets[target] = (
-                f"needs {needed} gold documents outside the test and dev splits, has "
-                f"{len(examples)}"
-            )
-        elif len(kept) < 2:
-            report.skipped_targets[target] = (
-                f"needs two labels with {MIN_PER_LABEL} gold documents each, has "
-                + (", ".join(f"{label} {n}" for label, n in sorted(kept.items())) or "none")
-            )
-        else:
-            training[target] = [(d, label) for d, label in examples if label in kept]
-            held[target] = [(g.id, stances[g.id][target]) for g in dev_part]
+    gold = stance_gold(context, stances, splits)
+    report.skipped_targets = gold.skipped
+    for target, examples in gold.dev.items():
+        for d, label in examples:
+            report.stance_dev.setdefault(d, {})[target] = label
+    training = gold.train
     if not training:
         return
     training_hash = _hash({"format": FORMAT, "min_precision": bar, "examples": training})
@@ -248,11 +276,8 @@ def _train_stance(
         models[target] = chosen
         report.trained_targets[target] = len(examples)
         report.stance_thresholds[target] = chosen
-        if held[target]:
-            ids = [d for d, _ in held[target]]
-            found = chosen.suggest([texts[d] for d in ids])
-            guesses = {d: g[0] for d, g in zip(ids, found, strict=True) if g is not None}
-            report.stance_scores[target] = score_stance(dict(held[target]), guesses)
+        if gold.dev[target]:
+            report.stance_scores[target] = dev_scores(chosen, gold.dev[target], texts)
     folder.mkdir(parents=True, exist_ok=True)
     joblib.dump({"format": FORMAT, "targets": models}, folder / "model.joblib")
     _write_artefact(
