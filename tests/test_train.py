@@ -223,11 +223,8 @@ def stance_texts(count: int, seed: int) -> list[tuple[str, str]]:
     return found
 
 
-def test_stance_model_reports_f1avg_beside_the_baseline(tmp_path: Path) -> None:
-    context = _context(tmp_path)
-    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    assert create("stance-learned.v1", context).version == "stance-learned.v1+untrained"
-    labelled = stance_texts(40, seed=0)
+def _store_stance_gold(store: Store, labelled: list[tuple[str, str]]) -> None:
+    """Each text a document with a reviewer's stance on Iran."""
     documents = [Document(text=text) for text, _ in labelled]
     with store.transaction() as connection:
         queries.insert_documents(connection, documents)
@@ -236,6 +233,13 @@ def test_stance_model_reports_f1avg_beside_the_baseline(tmp_path: Path) -> None:
                 connection,
                 Decision(document.id, "stance", "reviewer", "lead", {"label": label}, (), "Iran"),
             )
+
+
+def test_stance_model_reports_f1avg_beside_the_baseline(tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert create("stance-learned.v1", context).version == "stance-learned.v1+untrained"
+    _store_stance_gold(store, stance_texts(40, seed=0))
     report = train(store, context)
     assert set(report.trained_targets) == {"Iran"}
     assert report.skipped_targets["United States"].startswith("needs 4 gold documents")
@@ -341,15 +345,7 @@ def test_the_learning_curve_has_four_points_on_one_dev_set(project_dir: Path) ->
     project = Project.load(project_dir)
     store = project.open_store()
     _store_gold(store, [weapon_story(n) for n in range(24)])
-    labelled = stance_texts(40, seed=0)
-    documents = [Document(text=t) for t, _ in labelled]
-    with store.transaction() as connection:
-        queries.insert_documents(connection, documents)
-        for document, (_, label) in zip(documents, labelled, strict=True):
-            queries.add_decision(
-                connection,
-                Decision(document.id, "stance", "reviewer", "lead", {"label": label}, (), "Iran"),
-            )
+    _store_stance_gold(store, stance_texts(40, seed=0))
     store.close()
     result = CliRunner().invoke(app, ["--project", str(project_dir), "train", "--curve", "--json"])
     assert result.exit_code == 0, result.output

@@ -34,9 +34,10 @@ FOLDER = "ner"
 SCRATCH = ".training-"  # a training's work folder under FOLDER, renamed into place when done
 LOGGER = "curate.TrainingProgress.v1"
 TEST, DEV_SPLITS = "test", ("validation", "dev")
-# Start from the pipeline's own NER when at least this share of the training gold spans carry
-# labels it already knows (through label_map); measured in bench/train.py (README).
-START_RULE = 0.5
+# Start from the pipeline's own NER when more than this share of the training gold spans carry
+# labels it already knows (through label_map): on the LEOKA fixture, where 14% do, fine-tuning
+# its NER beat a fresh one (bench/train.py, README), as it does on news, where nearly all do.
+START_RULE = 0.0
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def choose_start(train: Sequence[GoldText], renamed: dict[str, str]) -> tuple[st
     """("base-ner" or "fresh-ner", share of training spans whose label the base knows)."""
     spans = [s.label for g in train for s in g.spans]
     share = sum(label in renamed for label in spans) / len(spans) if spans else 0.0
-    return ("base-ner" if share >= START_RULE else "fresh-ner"), share
+    return ("base-ner" if share > START_RULE else "fresh-ner"), share
 
 
 def training_config(base: str | None, settings: TrainSettings, start: str = "fresh-ner") -> Any:
