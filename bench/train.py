@@ -12,7 +12,8 @@ deterministic splits. Then, alternating sides each round:
   (`[components.ner] source`, no separate tok2vec), with curate's step budget (max_steps,
   patience, eval_frequency from curate.toml).
 - curate: `train()` (what `curate train` runs): the same gold read, training with spaCy's loop
-  from the installed pipeline (its NER or its tok2vec, ner_model.START_RULE), learning names,
+  from the installed pipeline (its NER and a fresh NER on its tok2vec, the better on dev
+  kept; ner_model.py), learning names,
   measuring what annotators are shown, writing the versioned models.
 
 Both models are scored on the test documents (never trained on) with spaCy's scorer (exact
@@ -181,7 +182,8 @@ def main() -> None:
                 report = train(store, context)
                 assert report.ner.folder is not None, report.ner.skipped
                 model = report.ner.folder / "model"
-                starts.add(f"{report.ner.start} ({report.ner.known_share:.0%} of spans known)")
+                dev = ", ".join(f"{k} {v:.3f}" for k, v in report.ner.dev_f1.items())
+                starts.add(f"{report.ner.start} (dev F1 {dev})")
             times[side].append(time.perf_counter() - start)
             scores[side].append(score_model(model, test))
             if side == "curate":

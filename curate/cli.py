@@ -350,7 +350,6 @@ def train_command(
         else:
             out.print(curve_table(points))
         return
-    limit = project.settings.train.max_steps
     with _opened_store(project) as store:
         with Progress(
             TextColumn("{task.description}"),
@@ -361,7 +360,8 @@ def train_command(
             disable=not err.is_terminal,
             transient=True,
         ) as bar:
-            task = bar.add_task("training entities (steps; stops early)", total=limit, score="")
+            # One run of at most max_steps, or two (from the pipeline's NER and a fresh one).
+            task = bar.add_task("training entities (steps; stops early)", total=None, score="")
 
             def step(number: int, score: float | None) -> None:
                 bar.update(task, completed=number)

@@ -95,7 +95,7 @@ def test_train_prelabel_round_trip_learns_a_custom_label(tmp_path: Path) -> None
     assert ner.skipped is None and ner.folder is not None and not ner.reused
     assert ner.base.startswith("en_core_web_sm")
     assert ner.train_documents + ner.dev_documents + ner.held_out == 24
-    assert steps and steps == sorted(steps) and max(steps) <= 150
+    assert steps and steps == sorted(steps) and max(steps) <= 2 * 150  # from its NER, fresh
     manifest = json.loads((ner.folder / "manifest.json").read_text())
     assert manifest["version"] == ner.folder.name and manifest["base_pipeline"] == ner.base
     assert "WEAPON" in manifest["scores"] and (ner.folder / "model" / "meta.json").is_file()

@@ -1,12 +1,14 @@
 """Fine-tune the entity model on gold with spaCy's own training loop.
 
 The config is `spacy init config --pipeline ner`'s, started from the installed pipeline in one
-of two ways (START_RULE):
+of two ways:
 - "base-ner": its own NER is fine-tuned (new labels added), keeping what it knew about the
   labels `[prelabel] label_map` maps onto the project's. Gold labels are renamed to the
   pipeline's (the map, inverted) for training and mapped back when it predicts.
 - "fresh-ner": its tok2vec is sourced and a fresh NER listens to it, so it predicts the
   project's labels and no others.
+When the training gold has labels the base knows, both are trained and the one with the higher
+exact F1 on the dev documents (in the project's labels) is kept; otherwise only "fresh-ner".
 Documents in the "test" split are never trained on; the validation split (or, when it holds no
 gold, a deterministic share of the training documents) is the dev set for early stopping. The
 model lands in .curate/models/ner/VERSION, VERSION being the start of the hash of the gold, the
@@ -34,10 +36,7 @@ FOLDER = "ner"
 SCRATCH = ".training-"  # a training's work folder under FOLDER, renamed into place when done
 LOGGER = "curate.TrainingProgress.v1"
 TEST, DEV_SPLITS = "test", ("validation", "dev")
-# Start from the pipeline's own NER when more than this share of the training gold spans carry
-# labels it already knows (through label_map): on the LEOKA fixture, where 14% do, fine-tuning
-# its NER beat a fresh one (bench/train.py, README), as it does on news, where nearly all do.
-START_RULE = 0.0
+BASE, FRESH = "base-ner", "fresh-ner"
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,8 @@ class NerReport:
     dev_documents: int = 0
     held_out: int = 0  # test documents, never trained on
     spans: int = 0
-    start: str = "fresh-ner"  # or "base-ner": see START_RULE
+    start: str = "fresh-ner"  # or "base-ner" (see the module's doc)
+    dev_f1: dict[str, float] = field(default_factory=dict)  # start -> exact F1 on dev
     known_share: float = 0.0  # of the training gold spans, those with labels the base knows
     label_map: dict[str, str] = field(default_factory=dict)  # model label -> project label
     unaligned: int = 0  # spans whose ends fall inside a token: widened to whole tokens
@@ -124,20 +124,13 @@ def known_labels(
     return {target: found[0] for target, found in sources.items() if len(found) == 1}
 
 
-def choose_start(train: Sequence[GoldText], renamed: dict[str, str]) -> tuple[str, float]:
-    """("base-ner" or "fresh-ner", share of training spans whose label the base knows)."""
-    spans = [s.label for g in train for s in g.spans]
-    share = sum(label in renamed for label in spans) / len(spans) if spans else 0.0
-    return ("base-ner" if share > START_RULE else "fresh-ner"), share
-
-
-def training_config(base: str | None, settings: TrainSettings, start: str = "fresh-ner") -> Any:
+def training_config(base: str | None, settings: TrainSettings, start: str = FRESH) -> Any:
     """`spacy init config --pipeline ner`, sourcing the installed pipeline's NER ("base-ner")
     or its tok2vec under a fresh NER ("fresh-ner") when one is installed."""
     from spacy.cli.init_config import init_config
 
     config = init_config(lang="en", pipeline=["ner"], optimize="efficiency")
-    if base is not None and start == "base-ner":
+    if base is not None and start == BASE:
         # The pipeline's NER carries its own tok2vec: nothing else is needed.
         config["nlp"]["pipeline"] = ["ner"]
         del config["components"]["tok2vec"]
@@ -248,12 +241,8 @@ def train_ner(
     """Train (or find already trained) the NER model on train, stopping early on dev (see
     partition); held_out counts the test documents left out. on_step(step, dev score or None)
     is called after every optimizer step. label_map: `[prelabel] label_map` (base pipeline
-    label -> project label), which decides where training starts (START_RULE)."""
-    label_map = label_map or {}
-    import spacy
-    from spacy.training.initialize import init_nlp
-    from spacy.training.loop import train as spacy_train
-
+    label -> project label): where the training gold has labels the base pipeline knows, both
+    starts are trained and the one with the higher dev F1 is kept (see the module's doc)."""
     report = NerReport(held_out=held_out, train_documents=len(train), dev_documents=len(dev))
     with_entities = [g for g in [*train, *dev] if any(s.label in labels for s in g.spans)]
     if len(with_entities) < settings.min_entity_documents or not dev or not train:
@@ -264,54 +253,64 @@ def train_ner(
         return report
     found = base_pipeline(candidates)
     base_name, report.base = found if found else (None, "blank")
-    renamed = known_labels(label_map, base_labels(base_name), labels) if base_name else {}
-    report.start, report.known_share = choose_start(train, renamed)
-    if report.start == "fresh-ner":
-        renamed = {}
-    report.label_map = {renamed.get(label, label): label for label in labels}
-    config = training_config(base_name, settings, report.start)
-    report.version = fingerprint(train, dev, config.to_str() + report.base)[:12]
+    renamed = known_labels(label_map or {}, base_labels(base_name), labels) if base_name else {}
+    spans = [s.label for g in train for s in g.spans]
+    report.known_share = sum(label in renamed for label in spans) / len(spans) if spans else 0.0
+    starts = [BASE, FRESH] if base_name and report.known_share > 0 else [FRESH]
+    configs = {start: training_config(base_name, settings, start) for start in starts}
+    described = "".join(config.to_str() for config in configs.values()) + report.base
+    report.version = fingerprint(train, dev, described)[:12]
     folder = models_dir / FOLDER / report.version
     if (folder / "manifest.json").is_file():
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         report.folder, report.reused, report.scores = folder, True, manifest["scores"]
         report.start = manifest.get("start", report.start)
+        report.dev_f1 = manifest.get("dev_f1", {})
         return report
-    train, dev = relabelled(train, renamed), relabelled(dev, renamed)
     _register_logger()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=SCRATCH, dir=folder.parent) as scratch:
         work = Path(scratch)
-        blank = spacy.blank("en")
-        _doc_bin(blank, train, report).to_disk(work / "train.spacy")
-        dev_report = NerReport()  # dev spans are not training spans: counted apart
-        _doc_bin(blank, dev, dev_report).to_disk(work / "dev.spacy")
-        config["paths"]["train"] = str(work / "train.spacy")
-        config["paths"]["dev"] = str(work / "dev.spacy")
-        nlp = init_nlp(config)
-        progress = _Progress(on_step)
-        (work / "output").mkdir()
-        spacy_train(nlp, work / "output", stdout=progress, stderr=io.StringIO())
-        best = work / "output" / "model-best"
-        performance = json.loads((best / "meta.json").read_text(encoding="utf-8"))["performance"]
+        trained = {}
+        done = 0  # steps of the runs before: progress counts on across both
+        for start in starts:
+            names = renamed if start == BASE else {}
+            model_labels = {names.get(label, label): label for label in labels}
+
+            def step(number: int, score: float | None, before: int = done) -> None:
+                if on_step is not None:
+                    on_step(before + number, score)
+
+            best, scores, steps = _fit(
+                configs[start],
+                relabelled(train, names),
+                relabelled(dev, names),
+                work / start,
+                report,
+                step,
+            )
+            done += steps
+            report.dev_f1[start] = round(_dev_f1(best, dev, model_labels), 4)
+            trained[start] = (best, scores, model_labels)
+        # The higher exact F1 on dev, in the project's labels, as the labeller would suggest;
+        # a tie keeps what the base pipeline knew.
+        report.start = max(starts, key=lambda start: report.dev_f1[start])
+        best, scores, report.label_map = trained[report.start]
         report.scores = {
-            report.label_map[label]: {k: round(v, 4) for k, v in values.items()}
-            for label, values in (performance.get("ents_per_type") or {}).items()
+            report.label_map[label]: values
+            for label, values in scores.items()
             if label in report.label_map  # the base's other labels are not the project's
-        }
-        report.scores["overall"] = {
-            key[-1]: round(performance.get(f"ents_{key[-1]}", 0.0) or 0.0, 4)
-            for key in ("p", "r", "f")
-        }
+        } | {"overall": scores["overall"]}
         staged = work / "model"
         shutil.copytree(best, staged / "model")
-        (staged / "config.cfg").write_text(config.to_str(), encoding="utf-8")
+        (staged / "config.cfg").write_text(configs[report.start].to_str(), encoding="utf-8")
         manifest = {
             "version": report.version,
             "gold_sha256": fingerprint(train, dev, ""),
             "created": datetime.now(UTC).isoformat(),
             "base_pipeline": report.base,
             "start": report.start,
+            "dev_f1": report.dev_f1,
             "known_share": round(report.known_share, 4),
             "label_map": report.label_map,
             "config": "config.cfg",
@@ -324,3 +323,74 @@ def train_ner(
         staged.rename(folder)  # the whole model appears at once, or not at all
     report.folder = folder
     return report
+
+
+def _fit(
+    config: Any,
+    train: Sequence[GoldText],
+    dev: Sequence[GoldText],
+    work: Path,
+    report: NerReport,
+    on_step: Callable[[int, float | None], None],
+) -> tuple[Path, dict[str, dict[str, float]], int]:
+    """One run of spaCy's training loop: (the best model's folder, its dev scores per model
+    label and overall, the steps it took)."""
+    import spacy
+    from spacy.training.initialize import init_nlp
+    from spacy.training.loop import train as spacy_train
+
+    work.mkdir()
+    blank = spacy.blank("en")
+    counted = NerReport()
+    _doc_bin(blank, train, counted).to_disk(work / "train.spacy")
+    _doc_bin(blank, dev, NerReport()).to_disk(work / "dev.spacy")  # dev spans counted apart
+    report.spans, report.unaligned, report.overlapping = (
+        counted.spans,
+        counted.unaligned,
+        counted.overlapping,
+    )
+    config["paths"]["train"] = str(work / "train.spacy")
+    config["paths"]["dev"] = str(work / "dev.spacy")
+    nlp = init_nlp(config)
+    if "ner" in nlp.pipe_names:
+        # A sourced NER learns new labels as batches show them, in an order that changes from
+        # one process to the next; adding them sorted first makes the same gold train the same.
+        ner: Any = nlp.get_pipe("ner")
+        for label in sorted({s.label for g in train for s in g.spans}):
+            ner.add_label(label)
+    (work / "output").mkdir()
+    taken = [0]
+
+    def counted_step(number: int, score: float | None) -> None:
+        taken[0] = number
+        on_step(number, score)
+
+    spacy_train(nlp, work / "output", stdout=_Progress(counted_step), stderr=io.StringIO())
+    best = work / "output" / "model-best"
+    performance = json.loads((best / "meta.json").read_text(encoding="utf-8"))["performance"]
+    scores = {
+        label: {k: round(v, 4) for k, v in values.items()}
+        for label, values in (performance.get("ents_per_type") or {}).items()
+    }
+    scores["overall"] = {
+        key[-1]: round(performance.get(f"ents_{key[-1]}", 0.0) or 0.0, 4) for key in ("p", "r", "f")
+    }
+    return best, scores, taken[0]
+
+
+def _dev_f1(model: Path, dev: Sequence[GoldText], model_labels: dict[str, str]) -> float:
+    """Exact character-span F1 on dev of the model's entities in the project's labels (the
+    base's other labels dropped), as spacy-ner.v2 would suggest them."""
+    import spacy
+
+    from curate.agreement.spans import compare_exact
+
+    nlp = spacy.load(model)
+    gold = [(g.id, s.start, s.end, s.label) for g in dev for s in g.spans]
+    found = [
+        (g.id, e.start_char, e.end_char, model_labels[e.label_])
+        for g, doc in zip(dev, nlp.pipe(g.text for g in dev), strict=True)
+        for e in doc.ents
+        if e.label_ in model_labels
+    ]
+    return compare_exact(gold, found).overall.f1

@@ -99,12 +99,11 @@ def print_training(console: Console, report: TrainReport) -> None:
         console.print(f"spacy-ner.v2: entity model not trained: {ner.skipped}", highlight=False)
     else:
         done = "already trained on this gold, kept" if ner.reused else "trained"
+        how = "fine-tuning its NER" if ner.start == "base-ner" else "a new NER on its tok2vec"
+        tried = ", ".join(f"{name} {f1:.3f}" for name, f1 in ner.dev_f1.items())
         start = (
-            f"fine-tuning its NER, which knows the labels of {ner.known_share:.0%} of the "
-            "training spans"
-            if ner.start == "base-ner"
-            else f"a new NER on its tok2vec: {ner.known_share:.0%} of the training spans have "
-            "labels its NER knows"
+            f"{how}; its NER knows the labels of {ner.known_share:.0%} of the training spans"
+            + (f"; exact F1 on dev: {tried}" if len(ner.dev_f1) > 1 else "")
         )
         console.print(
             f"spacy-ner.v2: entity model {ner.version} {done} (from {ner.base}, {start}; "
