@@ -21,7 +21,7 @@ from test_train_runs import _small_training
 from curate.ingest import ingest
 from curate.labelstudio.client import connect
 from curate.labelstudio.push import push
-from curate.prelabel import prelabel
+from curate.prelabel import prelabel, trust
 from curate.prelabel.train import train
 from curate.prelabel.uncertainty import document_uncertainty
 from curate.project import Project
@@ -128,6 +128,7 @@ def test_a_retrained_model_reaches_every_open_task_and_the_annotated_one_keeps_i
         assert any(f"ner-{trained.ner.version}" in r.labeller for r in relabelled.labellers)
 
         waiting = 0  # open tasks with predictions before the second push
+        left_out = trust.in_use(context.models_dir).left_out  # what training found unhelpful
         for annotator, project_id in first.projects.items():
             quiet = _without_predictions(store, annotator)
             with store.connect() as connection:
@@ -135,7 +136,8 @@ def test_a_retrained_model_reaches_every_open_task_and_the_annotated_one_keeps_i
                     [
                         d
                         for d in _open_tasks(client, project_id)
-                        if d not in quiet and shown(queries.prelabels_for(connection, d), ORDER)
+                        if d not in quiet
+                        and shown(queries.prelabels_for(connection, d), ORDER, left_out)
                     ]
                 )
         second = push(store, project, client, url)
@@ -315,9 +317,13 @@ def test_the_loop_over_two_cycles_trains_on_the_new_gold_and_refreshes_open_task
     assert not _row(second, "adjudicate").startswith("adjudicate 0 ")
     assert _row(second, "train").startswith("train entity model")
     assert not _row(second, "prelabel").startswith("prelabel skipped")
+    # The model version names every labeller's newest version and what training measured as
+    # worth showing (a new measure refreshes open tasks too).
+    in_use = trust.in_use(Project.load(project_dir).labeller_context().models_dir)
+    assert in_use.version is not None
     with store.connect() as connection:
-        newest = ", ".join(queries.newest_labeller_versions(connection))
-    assert "ner-" in newest
+        newest = ", ".join([*queries.newest_labeller_versions(connection), in_use.label()])
+    assert "ner-" in newest and "trust+" in newest
     with connect(url, token) as client:
         held = _predictions(client, projects["carol"])
         assert {p.model_version for ps in held.values() for p in ps} == {newest}
