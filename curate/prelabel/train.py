@@ -192,7 +192,8 @@ def _train(
         mark_current(models / FOLDER, report.stance_model)
     # With the new models current: which labellers' labels earn a place in what is shown.
     report.trust = trust.measure(context, dev_part, report.stance_dev, texts_of(documents))
-    mark_current(models / trust.FOLDER, trust.write(models, report.trust, trained_on))
+    measured = _hash([trained_on, report.trust.as_dict()])  # a new measure, a new version
+    mark_current(models / trust.FOLDER, trust.write(models, report.trust, measured))
     return report
 
 
