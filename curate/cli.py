@@ -32,7 +32,7 @@ from rich.text import Text
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
 
-from curate.adjudicate.auto import auto_adjudicate, describe
+from curate.adjudicate.auto import adjudicate_project, describe
 from curate.adjudicate.review import review_queue
 from curate.agreement import measure
 from curate.agreement.html import render as render_html
@@ -843,12 +843,7 @@ def adjudicate_command(
     with _opened_store(project) as store:
         if auto:
             with store.transaction() as connection:
-                report = auto_adjudicate(
-                    connection,
-                    project.settings,
-                    project.guideline_version(),
-                    namer(project.root, real_names=False),
-                )
+                report = adjudicate_project(connection, project)
         with store.connect() as connection:
             queue = review_queue(connection)
     if as_json:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curate.adjudicate.auto import auto_adjudicate
+from curate.adjudicate.auto import adjudicate_project
 from curate.errors import CurateError
 from curate.labelstudio.pull import pull
 from curate.labelstudio.push import push
@@ -27,7 +27,6 @@ from curate.prelabel.ner_model import FOLDER as NER
 from curate.prelabel.ner_model import TEST
 from curate.prelabel.train import gold_state, train
 from curate.project import Project
-from curate.pseudonyms import namer
 from curate.store import Store
 
 STEPS = ("pull", "adjudicate", "train", "prelabel", "push")
@@ -101,12 +100,7 @@ def run_cycle(
 
     def adjudicated() -> str:
         with store.transaction() as connection:
-            got = auto_adjudicate(
-                connection,
-                project.settings,
-                project.guideline_version(),
-                namer(project.root, real_names=False),
-            )
+            got = adjudicate_project(connection, project)
         return f"{sum(got.decided.values())} items decided"
 
     before = _models_in_use(context.models_dir)

@@ -32,6 +32,8 @@ from curate.agreement import store_scores
 from curate.agreement.data import load
 from curate.config import Settings
 from curate.errors import UsageError
+from curate.project import Project
+from curate.pseudonyms import namer
 from curate.quality.competence import Competence, estimate
 from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
@@ -321,6 +323,17 @@ def _entity_proposal(
     if tied:
         method = f"tie-{rules.tie_breaker}"  # a tie rule, not the votes, settled part of it
     return "entity", None, method, payload, reason
+
+
+def adjudicate_project(connection: Connection, project: Project) -> AutoReport:
+    """`curate adjudicate --auto` for a project: its settings, guideline version, and seniors
+    named as its reports name them."""
+    return auto_adjudicate(
+        connection,
+        project.settings,
+        project.guideline_version(),
+        namer(project.root, real_names=False),
+    )
 
 
 def describe(report: AutoReport) -> dict[str, Any]:

@@ -287,7 +287,7 @@ def push(
         before = [local.split("/", 1)[1] for local in pushed if local.startswith(f"{name}/")]
         quiet = blind | {d for d, who in controls if who == name}
         report.refreshed[name] = _refresh(
-            store, project, client, url, name, project_id, before, quiet, report
+            store, project, client, url, name, project_id, before, quiet, report, trusted.left_out
         )
     return report
 
@@ -302,6 +302,7 @@ def _refresh(
     before: list[str],
     quiet: set[str],
     report: PushReport,
+    left_out: LeftOut,
 ) -> int:
     """Give the open tasks pushed before this run the store's newest suggestions, when the
     labeller versions changed since the project's last refresh (refresh.py); then mark the
@@ -317,7 +318,6 @@ def _refresh(
         open_ids = [d for d in before if d not in quiet]
         with store.connect() as connection:
             suggestions = queries.prelabels_for_many(connection, open_ids)
-        left_out = trust.in_use(project.labeller_context().models_dir).left_out
         wanted = {
             d: offered(suggestions.get(d, []), settings, report.model_version, left_out)
             for d in open_ids

@@ -17,7 +17,7 @@ from curate.locks import one_run_at_a_time
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.ner_model import GoldText, partition, train_ner
 from curate.prelabel.stance_learned import fit_selective, learnable
-from curate.prelabel.train import dev_scores, gold_state, stance_gold
+from curate.prelabel.train import dev_scores, gold_state, stance_gold, texts_of
 from curate.store import Store, queries
 
 SHARES = (0.25, 0.5, 0.75, 1.0)
@@ -60,7 +60,7 @@ def _curve(
     stances, entities, splits = gold_state(store, settings.release.splits)
     with store.connect() as connection:
         documents = queries.documents_by_ids(connection, sorted(splits))
-    texts = {d: document.text for d, document in documents.items()}
+    texts = texts_of(documents)
     gold = [GoldText(d, texts[d], tuple(entities[d])) for d in sorted(entities)]
     train_part, dev_part, held_out = partition(gold, splits, settings.train.dev_share)
     stance = stance_gold(context, stances, splits)

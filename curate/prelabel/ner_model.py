@@ -59,7 +59,7 @@ class NerReport:
     dev_documents: int = 0
     held_out: int = 0  # test documents, never trained on
     spans: int = 0
-    start: str = "fresh-ner"  # or "base-ner" (see the module's doc)
+    start: str = FRESH  # or BASE (see the module's doc)
     dev_f1: dict[str, float] = field(default_factory=dict)  # start -> exact F1 on dev
     known_share: float = 0.0  # of the training gold spans, those with labels the base knows
     label_map: dict[str, str] = field(default_factory=dict)  # model label -> project label

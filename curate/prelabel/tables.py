@@ -8,6 +8,7 @@ from rich.table import Table
 from curate.agreement.stance import StanceScores
 from curate.prelabel.curve import CurvePoint
 from curate.prelabel.evaluate import Evaluation
+from curate.prelabel.ner_model import BASE
 from curate.prelabel.train import TrainReport
 
 
@@ -99,7 +100,7 @@ def print_training(console: Console, report: TrainReport) -> None:
         console.print(f"spacy-ner.v2: entity model not trained: {ner.skipped}", highlight=False)
     else:
         done = "already trained on this gold, kept" if ner.reused else "trained"
-        how = "fine-tuning its NER" if ner.start == "base-ner" else "a new NER on its tok2vec"
+        how = "fine-tuning its NER" if ner.start == BASE else "a new NER on its tok2vec"
         tried = ", ".join(f"{name} {f1:.3f}" for name, f1 in ner.dev_f1.items())
         start = (
             f"{how}; its NER knows the labels of {ner.known_share:.0%} of the training spans"

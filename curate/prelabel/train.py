@@ -176,7 +176,7 @@ def _train(
         settings.prelabel.label_map,
     )
     _learn_patterns(context, train_part, dev_part, report)
-    texts = {d: documents[d].text for d in stances}
+    texts = texts_of(documents)
     _train_stance(context, stances, texts, splits, report)
     models = context.models_dir
     if _gold_fingerprint(*gold_state(store, settings.release.splits)) != trained_on:
@@ -191,7 +191,7 @@ def _train(
     if report.stance_model is not None:
         mark_current(models / FOLDER, report.stance_model)
     # With the new models current: which labellers' labels earn a place in what is shown.
-    report.trust = trust.measure(context, dev_part, report.stance_dev, texts_of(documents))
+    report.trust = trust.measure(context, dev_part, report.stance_dev, texts)
     measured = _hash([trained_on, report.trust.as_dict()])  # a new measure, a new version
     mark_current(models / trust.FOLDER, trust.write(models, report.trust, measured))
     return report

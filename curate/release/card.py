@@ -133,10 +133,12 @@ def body(
     process: annotators, overlap, entity policy (how the labels were made)."""
     overlap = annotators_per_document(rows)
     stanced = targets_with_gold(rows)
+    used = entity_labels_used(rows)  # labels with a gold span
+    here = labels_annotated_here(rows)  # labels this project's annotators used
     parts = [
         f"# {about.name} {about.version}",
         "",
-        f"{_what(about, rows, stanced)} {_who_labelled(overlap)} {_how_decided(rows.methods)}"
+        f"{_what(about, used, stanced)} {_who_labelled(overlap)} {_how_decided(rows.methods)}"
         "Made with curate.",
         "",
         f"Data sha256: `{fingerprint}` (over the parquet files). Guidelines version: "
@@ -144,7 +146,7 @@ def body(
     ]
     if notes:
         parts += ["", notes]
-    parts += _labels_section(rows, guidelines, stanced)
+    parts += _labels_section(rows, guidelines, stanced, used, here)
     parts += [
         "",
         "## Span convention",
@@ -165,7 +167,7 @@ def body(
     parts += _splits_section(splits or {})
     parts += _distributions(rows)
     parts += _example(rows)
-    parts += _process_section(rows, overlap, process or {}, guideline_version, stanced)
+    parts += _process_section(rows, overlap, process or {}, guideline_version, stanced, here)
     parts += ["", "## Agreement and adjudication", ""]
     decided = [[method, n] for method, n in rows.methods.items()]
     parts.append(_table(["decided by", "labels"], decided) if decided else "No labels decided.")
@@ -176,14 +178,14 @@ def body(
     parts += _changes_section(changes, previous)
     parts += _loading_section()
     parts += _limitations_section(about, rows, stanced)
-    parts += _licence_and_citation(about, rows, stanced)
+    parts += _licence_and_citation(about, used, stanced)
     return "\n".join(parts)
 
 
-def _what(about: About, rows: ReleaseRows, stanced: list[str]) -> str:
+def _what(about: About, used: set[str], stanced: list[str]) -> str:
     """The card's first sentences: what curate.toml says the texts are, then what is labelled."""
     labelled = []
-    if entity_labels_used(rows):
+    if used:
         labelled.append("named entities")
     if stanced:
         labelled.append(f"the stance each text takes towards {', '.join(stanced)}")
@@ -194,12 +196,12 @@ def _what(about: About, rows: ReleaseRows, stanced: list[str]) -> str:
     return f"Texts labelled with {what}."
 
 
-def _labels_section(rows: ReleaseRows, guidelines: str, stanced: list[str]) -> list[str]:
+def _labels_section(
+    rows: ReleaseRows, guidelines: str, stanced: list[str], used: set[str], here: set[str]
+) -> list[str]:
     """Entity labels gold uses (defined where this project's annotators worked under the
     guidelines), then stance labels and columns only when some target has gold."""
     definitions = label_definitions(guidelines)
-    here = labels_annotated_here(rows)
-    used = entity_labels_used(rows)
 
     def defined(label: str) -> str:
         if label not in here:
@@ -305,10 +307,8 @@ def _limitations_section(about: About, rows: ReleaseRows, stanced: list[str]) ->
     return ["", "## Limitations", "", *said]
 
 
-def _licence_and_citation(about: About, rows: ReleaseRows, stanced: list[str]) -> list[str]:
-    labelled = " and ".join(
-        (["named entities"] if entity_labels_used(rows) else []) + (["stance"] if stanced else [])
-    )
+def _licence_and_citation(about: About, used: set[str], stanced: list[str]) -> list[str]:
+    labelled = " and ".join((["named entities"] if used else []) + (["stance"] if stanced else []))
     key = f"{re.sub(r'[^0-9A-Za-z]+', '_', about.name)}_{about.version.replace('.', '_')}"
     return [
         "",
@@ -450,6 +450,7 @@ def _process_section(
     process: dict[str, Any],
     guideline_version: str | None,
     stanced: list[str],
+    here: set[str],
 ) -> list[str]:
     annotations = rows.labelled()
 
@@ -483,7 +484,7 @@ def _process_section(
         + (f", stance by a {process.get('majority', '?')} majority" if stanced else "")
         + f"; {_ties(rows, tie)}; the rest by a reviewer.",
         f"- Guidelines version {guideline_version or 'not recorded'}"
-        + (" (label definitions above)." if labels_annotated_here(rows) else "."),
+        + (" (label definitions above)." if here else "."),
     ]
     return lines + _selection(rows, overlap, tie)
 
