@@ -76,7 +76,9 @@ def _current(project_dir: Path) -> dict[str, object] | None:
 def test_a_second_training_is_refused_and_a_model_of_older_gold_never_becomes_current(
     project_dir: Path,
 ) -> None:
-    _small_training(project_dir, steps=500)  # the first run lasts while the second starts
+    # Two runs of up to 250 steps (from the pipeline's NER, then a fresh one): the first
+    # training lasts while the second starts.
+    _small_training(project_dir, steps=250)
     _gold(project_dir, range(20))
     splits = Project.load(project_dir).settings.release.splits
     first = _start(project_dir)
@@ -116,6 +118,7 @@ def test_a_killed_trainings_scratch_folder_is_removed_by_the_next_training(
     os.kill(killed.pid, signal.SIGKILL)
     killed.communicate()
     assert len(_scratch(project_dir)) == 1  # left behind by the dead run
+    _small_training(project_dir, steps=100)  # the next training need not be long
     again = subprocess.run(
         [*CURATE, "--project", str(project_dir), "train"], capture_output=True, text=True
     )
