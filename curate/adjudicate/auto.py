@@ -34,7 +34,7 @@ from curate.config import Settings
 from curate.errors import UsageError
 from curate.project import Project
 from curate.pseudonyms import namer
-from curate.quality.competence import Competence, estimate
+from curate.quality.competence import Competence, estimate, require
 from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
 from curate.store.current import OPEN, current_decisions
@@ -186,6 +186,7 @@ def _competence(connection: Connection, settings: Settings) -> Competence | None
     rules = settings.adjudication
     if "weighted" not in (rules.stance_policy, rules.entity_policy):
         return None
+    require("a `weighted` policy in [adjudication]")
     return estimate(load(connection, settings))
 
 

@@ -4,7 +4,6 @@ score, competence and suggestion acceptance, for the agreement report and the da
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import version
 from typing import Any
 
 import pyarrow as pa
@@ -14,7 +13,7 @@ from sqlalchemy import Connection
 from curate.agreement.data import MISSING, AgreementData, from_store
 from curate.config import Settings
 from curate.quality import against_gold
-from curate.quality.competence import estimate
+from curate.quality.competence import estimate, model_name
 from curate.quality.timing import labelling_times
 from curate.store import queries
 from curate.store.annotation_table import read_annotations
@@ -138,7 +137,7 @@ def annotator_quality(
         entry["suggestions"] = suggestions.get(name)
         annotators[name] = entry
     return {
-        "competence_model": f"Dawid-Skene (crowd-kit {version('crowd-kit')})",
+        "competence_model": model_name(),
         "min_control_score": floor,
         "annotators": annotators,
         "time": {k: v for k, v in times.items() if k != "per_annotator"},

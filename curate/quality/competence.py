@@ -1,6 +1,9 @@
 """How reliable each annotator is, estimated from the labels alone with Dawid and Skene's model
 (crowd-kit's `DawidSkene`: a confusion matrix per annotator, fitted by EM).
 
+crowd-kit is the optional extra `curate[quality]` (it brings transformers with it): without it
+the reports leave competence out and say how to install it, and a `weighted` policy is refused.
+
 Stance: a task is one (document, target), its labels the stances given. Entities: a task is one
 token that some annotator of its document tagged, its labels the BIO tags (O where an annotator
 of the document left it untagged); tokens nobody tagged carry no disagreement and are left out.
@@ -10,19 +13,43 @@ the chance they give that label when it is true, summed.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field, replace
+from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
 
 from curate.agreement.data import MISSING, AgreementData
 from curate.agreement.tokens import TokenIndex
+from curate.errors import UsageError
 
+INSTALL = "pip install 'curate[quality]'"
 ITERATIONS = 100
 # Seeded samples keep a fit to seconds on 100,000 documents: stance tasks when only competence
 # is wanted (no posterior per task), and documents whose tokens the entity fit reads.
 SAMPLE_TASKS = 50_000
 SAMPLE_DOCUMENTS = 2_000
+
+
+def installed() -> bool:
+    return importlib.util.find_spec("crowdkit") is not None
+
+
+def model_name() -> str:
+    """What the reports name as the competence model, or how to get it."""
+    if not installed():
+        return f"not estimated: Dawid-Skene needs crowd-kit (`{INSTALL}`)"
+    return f"Dawid-Skene (crowd-kit {version('crowd-kit')})"
+
+
+def require(setting: str) -> None:
+    """Refuse a setting that needs the fit when crowd-kit is missing."""
+    if not installed():
+        raise UsageError(
+            f"{setting} needs annotator competence (Dawid-Skene, from crowd-kit), which is not "
+            f"installed: run `{INSTALL}`, or choose another policy in curate.toml"
+        )
 
 
 @dataclass(frozen=True)
@@ -129,8 +156,10 @@ class Competence:
 
 
 def estimate(data: AgreementData, posteriors: bool = True) -> Competence:
-    """Both fits. Entity competence comes from a sample of documents; stance is fitted on
-    every task, or with posteriors False (competence only) on a sample of them."""
+    """Both fits (empty without crowd-kit). Entity competence comes from a sample of documents;
+    stance is fitted on every task, or with posteriors False (competence only) on a sample."""
+    if not installed():
+        return Competence(Fit(), Fit())
     sample = None if posteriors else SAMPLE_TASKS
     return Competence(
         dawid_skene(stance_labels(data), sample),

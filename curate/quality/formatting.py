@@ -24,6 +24,9 @@ ANNOTATOR_HEADERS = [
 ]
 TIME_HEADERS = ["annotations", "count", "median s", "s / 1,000 chars"]
 STANCE_HEADERS = frozenset({"peer stance", "gold stance", "competence stance"})
+# Shown only when some annotator has a figure: a project without stance, an install without
+# crowd-kit (competence).
+OPTIONAL_HEADERS = STANCE_HEADERS | {"competence entities"}
 
 
 def _get(entry: dict[str, Any] | None, *keys: str) -> Any:
@@ -42,13 +45,12 @@ def _control(entry: dict[str, Any] | None) -> str:
 
 
 def annotator_table(section: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows; the stance columns only when some annotator has a stance figure (a
-    project without stance shows none)."""
+    """Headers and rows; the optional columns only when some annotator has a figure there."""
     rows = _annotator_rows(section)
     keep = [
         i
         for i, header in enumerate(ANNOTATOR_HEADERS)
-        if header not in STANCE_HEADERS or any(row[i] is not None for row in rows)
+        if header not in OPTIONAL_HEADERS or any(row[i] is not None for row in rows)
     ]
     return [ANNOTATOR_HEADERS[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
