@@ -148,7 +148,7 @@ def run_anchor(root: Path, version: str) -> float:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from curate.release.splits import splits_of
+    from curate.domain.splits import splits_of
 
     entity_labels = ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"]
     stance_labels = ["favor", "against", "neutral", "none"]

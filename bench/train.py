@@ -16,6 +16,12 @@ deterministic splits. Then, alternating sides each round:
   kept; ner_model.py), learning names,
   measuring what annotators are shown, writing the versioned models.
 
+Each side's model is one draw of a random training: the sourced anchor's spaCy adds the new
+labels in an order that changes from one process to the next, and so its F1 changes from run to
+run; curate adds them sorted, so it trains the same model every time unless `[train] seed`
+changes. So that both sides are sampled, curate's round N trains with seed N (the anchors keep
+their defaults, as a user would run them).
+
 Both models are scored on the test documents (never trained on) with spaCy's scorer (exact
 spans), as is what annotators would be shown: the untrained pre-labeller (the installed
 pipeline, which knows none of these labels) and spacy-ner.v2 after training (model + learned
@@ -36,13 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from curate.adjudicate.auto import auto_adjudicate
+from curate.domain.splits import document_splits
 from curate.labelstudio.importer import import_into_project
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.learning_ner import LearningNer
 from curate.prelabel.ner_model import GoldText, base_pipeline, partition
 from curate.prelabel.train import train
 from curate.project import Project, init_project
-from curate.release.splits import document_splits
 from curate.store import Store, open_store, queries
 from curate.store.database import default_url
 
@@ -120,6 +126,15 @@ def anchor(store: Store, project: Project, work: Path, sourced: str | None = Non
     return work / "out" / "model-best"
 
 
+def seeded(context: LabellerContext, seed: int) -> LabellerContext:
+    """The project's context with `[train] seed` set (what editing curate.toml does)."""
+    settings = context.settings
+    changed = settings.model_copy(
+        update={"train": settings.train.model_copy(update={"seed": seed})}
+    )
+    return LabellerContext(changed, context.root)
+
+
 def score_model(model: Path, test: list[GoldText]) -> float:
     import spacy
     from spacy.training import Example
@@ -179,7 +194,7 @@ def main() -> None:
             if side != "curate":
                 model = anchor(store, project, work, found[0] if side == "sourced" else None)
             else:
-                report = train(store, context)
+                report = train(store, seeded(context, round_number))
                 assert report.ner.folder is not None, report.ner.skipped
                 model = report.ner.folder / "model"
                 dev = ", ".join(f"{k} {v:.3f}" for k, v in report.ner.dev_f1.items())

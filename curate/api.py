@@ -24,21 +24,21 @@ from curate.agreement.data import AgreementData, load
 from curate.agreement.frames import COLUMNS as AGREEMENT_COLUMNS
 from curate.agreement.frames import document_frame, report_frame
 from curate.agreement.report import renamed
+from curate.domain.gold import stance_column
+from curate.domain.pseudonyms import namer, project_salt
+from curate.domain.splits import document_splits
 from curate.errors import UsageError
 from curate.frames import STRING, TEXT, WHEN, to_frame
 from curate.project import Project
-from curate.pseudonyms import namer, project_salt
 from curate.release import folder_bytes, folder_of
-from curate.release.gold import stance_column
 from curate.release.rows import collect_rows, pseudonymized
-from curate.release.splits import document_splits
 from curate.store import Store, queries
 from curate.store.annotation_table import read_annotations
-from curate.store.arrow import last_of_runs, read_table
+from curate.store.arrow import read_table
 from curate.store.current import OPEN, current_table
 from curate.store.database import default_url, open_store
 from curate.store.schema import decisions as decision_rows
-from curate.store.schema import documents, prelabel_runs, prelabels
+from curate.store.schema import documents, prelabels
 
 TIME = pa.timestamp("us", tz="UTC")
 
@@ -245,16 +245,17 @@ class ProjectFrames:
                 ("created_at", TIME),
             ]
         )
-        runs = pa.schema([("id", pa.int64()), ("document_id", STRING), ("labeller", STRING)])
-        p, r = prelabels.c, prelabel_runs.c
+        p = prelabels.c
         with self._read() as connection:
             found = read_table(connection, select(*(p[f.name] for f in schema)), schema)
-            ran = read_table(connection, select(r.id, r.document_id, r.labeller), runs)
-        # The newest run of each labeller family (name before "+") on each document.
-        ran = ran.append_column(
-            "family", pc.replace_substring_regex(ran["labeller"], r"\+.*$", "")
-        ).sort_by([("document_id", "ascending"), ("family", "ascending"), ("id", "ascending")])
-        newest = last_of_runs(ran, ["document_id", "family"]).select(["document_id", "labeller"])
+            runs = queries.newest_runs(connection)
+        pairs = [(d, labeller) for d, labellers in runs.items() for labeller in labellers]
+        newest = pa.table(
+            {
+                "document_id": pa.array([d for d, _ in pairs], STRING),
+                "labeller": pa.array([labeller for _, labeller in pairs], STRING),
+            }
+        )
         shown = found.join(newest, ["document_id", "labeller"], join_type="inner")
         shown = shown.select(schema.names).sort_by(
             [(name, "ascending") for name in ("document_id", "kind", "labeller", "start", "label")]

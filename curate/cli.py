@@ -34,11 +34,9 @@ from typer.core import TyperGroup
 
 from curate.adjudicate.auto import adjudicate_project, describe
 from curate.adjudicate.review import review_queue
-from curate.agreement import measure
-from curate.agreement.html import render as render_html
 from curate.agreement.report import renamed
-from curate.agreement.tables import tables as agreement_tables
 from curate.config import PERSON_NAME
+from curate.domain.pseudonyms import namer
 from curate.errors import CurateError, InputError, StoreError, UsageError
 from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
 from curate.ingest.gold import DEFAULT_CONLL_MAP, parse_label_map
@@ -62,9 +60,11 @@ from curate.prelabel.tables import (
 )
 from curate.prelabel.train import train
 from curate.project import Project, init_project
-from curate.pseudonyms import namer
 from curate.quality.annotators import control_warnings
 from curate.records import family
+from curate.report import measure
+from curate.report.html import render as render_html
+from curate.report.tables import tables as agreement_tables
 from curate.store import Store, open_store, queries
 from curate.store.database import DB_URL_VARIABLE, explain
 

@@ -327,6 +327,12 @@ class TrainSettings(_Section):
         400, ge=1, description="Steps without a better dev score before training stops early."
     )
     eval_frequency: int = Field(100, ge=1, description="Steps between dev evaluations.")
+    seed: int = Field(
+        0,
+        ge=0,
+        description="spaCy's training seed: the same gold and settings train the same model; "
+        "another seed trains another draw of it.",
+    )
     retrain_after: int = Field(
         20,
         ge=1,

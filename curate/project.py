@@ -21,11 +21,26 @@ from curate.config import (
 )
 from curate.errors import UsageError
 from curate.labels import map_option
-from curate.prelabel.base import LabellerContext
 from curate.store import Store, default_url, open_store
 
 GAZETTEER_NAME = "gazetteer.jsonl"
 GUIDELINES_NAME = "guidelines.md"
+
+
+@dataclass(frozen=True)
+class LabellerContext:
+    """What a labeller starts from: the settings and where the models are."""
+
+    settings: Settings
+    root: Path
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / ".curate" / "models"
+
+    @property
+    def gazetteer_path(self) -> Path:
+        return self.root / self.settings.prelabel.gazetteer
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def test_decide_refuses_spans_that_do_not_match_the_text(project: Project) -> No
 
 def test_rules_queue_and_scores_on_sqlite_and_postgresql(project_dir, store) -> None:  # type: ignore[no-untyped-def]
     """The same adjudication on both back ends (the queries use joins and JSON payloads)."""
-    from curate.agreement import measure
+    from curate.report import measure
 
     settings = Project.load(project_dir).settings
     with store.transaction() as connection:
@@ -449,7 +449,7 @@ def test_the_senior_rule_without_a_senior_present_is_counted(project_dir) -> Non
 
 @pytest.mark.parametrize("named", ["pseudonym", "email", "curate.toml name"])
 def test_seniors_are_named_as_the_reports_show_them(project_dir, named: str) -> None:  # type: ignore[no-untyped-def]
-    from curate.pseudonyms import namer
+    from curate.domain.pseudonyms import namer
 
     shown_as = namer(project_dir, real_names=False)
     given = {"pseudonym": shown_as("carol"), "email": "Carol@example.org"}.get(named, "carol")
@@ -464,7 +464,7 @@ def test_seniors_are_named_as_the_reports_show_them(project_dir, named: str) -> 
 def test_an_unknown_senior_is_refused_with_the_annotators_as_reports_name_them(  # type: ignore[no-untyped-def]
     project_dir,
 ) -> None:
-    from curate.pseudonyms import namer
+    from curate.domain.pseudonyms import namer
 
     shown_as = namer(project_dir, real_names=False)
     project = four_way_split(project_dir, "senior", '["nobody"]')

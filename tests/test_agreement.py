@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
-from curate.agreement import measure
 from curate.agreement.data import collect
 from curate.agreement.matching import SpanArrays, count_pairs, exact_pairs, overlap_pairs
 from curate.agreement.report import build_report, document_scores
 from curate.agreement.tokens import TokenIndex, bio_kappa
 from curate.project import Project
 from curate.records import Annotation, Document, Span, StanceLabel
+from curate.report import measure
 from curate.store import queries
 
 TEXT = "Ali Khamenei met Joe Biden in Tehran on Monday."

@@ -188,7 +188,7 @@ def test_agreement_without_annotations_says_what_to_do(project_dir: Path) -> Non
 def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> None:
     """The LEOKA export has no stance and no pre-labels: no stance tables of zeros, no
     anchoring section, a sentence saying why instead; annotators under pseudonyms."""
-    from curate.agreement.html import label_bars_figure
+    from curate.report.html import label_bars_figure
 
     html = project_dir / "plain.html"
     result = curate(
@@ -236,7 +236,7 @@ def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> 
 def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
     project_dir: Path,
 ) -> None:
-    from curate.agreement.html import HEAT_RANGE
+    from curate.report.html import HEAT_RANGE
 
     project = seeds_annotated(project_dir)
     html = project_dir / "few.html"
@@ -272,13 +272,13 @@ def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
     ],
 )
 def test_an_interval_on_its_estimate_is_marked(value: dict[str, float], shown: str) -> None:
-    from curate.agreement.formatting import estimate
+    from curate.report.formatting import estimate
 
     assert estimate(value) == shown
 
 
 def test_a_target_left_out_of_the_interval_plot_is_named() -> None:
-    from curate.agreement.html import dropped_targets
+    from curate.report.html import dropped_targets
 
     empty = {"value": None, "low": None, "high": None}
     some = {"value": 0.4, "low": 0.1, "high": 0.7}

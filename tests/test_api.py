@@ -173,7 +173,7 @@ def test_row_counts_agree_with_status_and_agreement_json(leoka_project: ProjectF
 def _newest_annotations(frames: ProjectFrames) -> list[Annotation]:
     store = frames.project.open_store()
     with store.connect() as connection:
-        found = queries.newest_annotations(connection)
+        found = queries.newest_evidence(connection)
     store.close()
     return found
 

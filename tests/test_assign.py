@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from curate.assign import assign, is_blind, plan, plan_controls
+from curate.domain.assign import assign, is_blind, plan, plan_controls
 from curate.errors import UsageError
 from curate.records import Document
 from curate.store import Store, queries

@@ -388,7 +388,7 @@ def test_suggestion_use_comes_from_result_origins_without_parent_prediction(
 ) -> None:
     """Label Studio 1.23's web UI leaves parent_prediction empty and marks each result copied from
     a prediction with origin "prediction" (or "prediction-changed" once edited)."""
-    from curate.agreement import measure
+    from curate.report import measure
 
     project, store, client, url = pushed
     users = _user_ids(client)

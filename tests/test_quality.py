@@ -10,11 +10,11 @@ from simulation import fill, fill_some, gold_and_controls, project_toml, scores,
 
 from curate.adjudicate.auto import auto_adjudicate
 from curate.adjudicate.review import align, review_queue
-from curate.agreement import measure
 from curate.agreement.data import load
 from curate.project import Project
 from curate.quality.annotators import control_warnings
 from curate.quality.competence import estimate
+from curate.report import measure
 from curate.store import Store, queries
 from curate.store.current import current_decisions
 
@@ -132,7 +132,7 @@ def test_without_crowd_kit_competence_is_left_out_and_weighted_refused(
     import sys
 
     from curate.errors import UsageError
-    from curate.quality.formatting import annotator_table
+    from curate.report.annotator_table import annotator_table
 
     monkeypatch.setitem(sys.modules, "crowdkit", None)  # what import finds when not installed
     root, store = simulated

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from curate.adjudicate.auto import auto_adjudicate
 from curate.adjudicate.review import decide
 from curate.cli import app
+from curate.domain.splits import split_of, splits_of
 from curate.errors import SpanError, UsageError
 from curate.project import Project, init_project
 from curate.records import Annotation, Decision, Document, Span
@@ -26,7 +27,6 @@ from curate.release import release
 from curate.release.folder import agreement, export
 from curate.release.publish import publish
 from curate.release.rows import collect_rows, pseudonym
-from curate.release.splits import split_of, splits_of
 from curate.store import queries
 
 runner = CliRunner()
@@ -584,8 +584,8 @@ def test_control_scores_reach_the_card_and_control_labels_stay_out(
     """carol labels control documents (gold from alice and bob) and finds nothing: the card's
     annotator table shows her failed control score under her pseudonym; her control labels
     are neither gold nor in the annotations config; load_dataset reads it all."""
-    from curate.assign import assign
-    from curate.pseudonyms import project_salt, pseudonym
+    from curate.domain.assign import assign
+    from curate.domain.pseudonyms import project_salt, pseudonym
     from curate.records import Annotation
 
     store = adjudicated.open_store()

@@ -13,12 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Connection, Text, cast, event, select
 
+from curate.domain.gold import read_gold
+from curate.domain.pseudonyms import pseudonym
 from curate.errors import SpanError
 from curate.project import Project
-from curate.pseudonyms import pseudonym
 from curate.records import Annotation, Decision, Document, Provenance, Span, StanceLabel
 from curate.release import release
-from curate.release.gold import read_gold
 from curate.release.rows import collect_rows, pseudonymized
 from curate.store import Store, arrow, queries
 from curate.store.annotation_table import ANNOTATION_TABLE, read_annotations
@@ -213,7 +213,7 @@ def test_the_gold_agreement_column_is_the_score_agreement_stores(
 ) -> None:
     """The release computes each document's score from the annotations it exports: the same
     figure `curate agreement` stores for the review queue."""
-    from curate.agreement import measure
+    from curate.report import measure
 
     settings = Project.load(project_dir).settings
     plain, accents, emoji, _ = fill(store)

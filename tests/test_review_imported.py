@@ -216,7 +216,7 @@ async def test_the_reviewer_names_annotators_as_the_reports_do(
     project = one_task(tmp_path, 4)
     store = project.open_store()
     with store.connect() as connection:
-        names = {a.annotator for a in queries.newest_annotations(connection)}
+        names = {a.annotator for a in queries.newest_evidence(connection)}
     report = json.loads(curate(project.root, "agreement", "--json", "--resamples", "10"))
     review = ReviewApp(project, store, "rita", show_annotators=show_annotators)
     async with review.run_test(size=(160, 40)) as pilot:
@@ -308,7 +308,7 @@ def test_the_card_of_an_imported_project_says_what_the_store_holds(
     card = (leoka.root / "exports" / "leoka" / "v1.0.0" / "README.md").read_text("utf-8")
     flat = " ".join(card.split())
     with leoka.open_store().connect() as connection:
-        newest = [a for a in queries.newest_annotations(connection) if a.skipped_reason is None]
+        newest = [a for a in queries.newest_evidence(connection) if a.skipped_reason is None]
         every = queries.all_annotations(connection)
         gold = queries.gold_entities(connection)
         released = set(queries.release_splits(connection))

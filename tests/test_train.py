@@ -129,7 +129,7 @@ def test_test_documents_are_never_trained_on(tmp_path: Path) -> None:
     assert report.ner.folder is not None
     manifest = json.loads((report.ner.folder / "manifest.json").read_text())
     trained = set(manifest["train_documents"]) | set(manifest["dev_documents"])
-    from curate.release.splits import splits_of
+    from curate.domain.splits import splits_of
 
     splits = dict(
         zip(

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from test_train import weapon_story
 
+from curate.domain.splits import splits_of
 from curate.project import Project
 from curate.records import Decision, Document
-from curate.release.splits import splits_of
 from curate.store import queries
 
 CURATE = [sys.executable, "-m", "curate.cli"]

@@ -21,7 +21,7 @@ SIZE = (100, 30)
 
 def annotations_of(project: Project, annotator: str) -> list[Annotation]:
     with project.open_store().connect() as connection:
-        return [a for a in queries.newest_annotations(connection) if a.annotator == annotator]
+        return [a for a in queries.newest_evidence(connection) if a.annotator == annotator]
 
 
 async def move_to(pilot, app: AnnotateApp, start: int) -> None:  # type: ignore[no-untyped-def]

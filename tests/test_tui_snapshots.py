@@ -3,8 +3,8 @@ After an intended change to the screens: pytest tests/test_tui_snapshots.py --sn
 
 from __future__ import annotations
 
+from curate.domain.pseudonyms import SALT_FILE
 from curate.project import Project
-from curate.pseudonyms import SALT_FILE
 from tui.annotate import AnnotateApp
 from tui.review import ReviewApp
 

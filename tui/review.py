@@ -14,9 +14,9 @@ from textual.widgets import Footer, Header, Static
 
 from curate.adjudicate.auto import require_known_labels
 from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
+from curate.domain.pseudonyms import namer
 from curate.errors import CurateError
 from curate.project import Project
-from curate.pseudonyms import namer
 from curate.records import Span
 from curate.store import Store, queries
 from tui.document_view import DocumentView
@@ -89,7 +89,7 @@ class ReviewApp(App[None]):
         self.unstored: set[str] = set()  # documents whose decision the store refused
         with store.connect() as connection:
             queued = [entry.document_id for entry in review_queue(connection)]
-            found = queries.newest_annotations(connection, queued) if queued else []
+            found = queries.newest_evidence(connection, queued) if queued else []
         require_known_labels(found, self.settings, f"review --as {reviewer}")
 
     def compose(self) -> ComposeResult:

@@ -11,7 +11,7 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 
-from curate.assign import assign
+from curate.domain.assign import assign
 from curate.errors import UsageError
 from curate.prelabel import trust
 from curate.prelabel.uncertainty import queue_order
@@ -139,7 +139,8 @@ class AnnotationSession:
             # Blind and control documents are labelled without suggestions.
             plain = queries.without_prelabels(connection, document_id, self.annotator)
             suggestions = [] if plain else queries.prelabels_for(connection, document_id)
-            history = queries.annotation_history(connection, document_id, self.annotator)
+            newest = queries.newest_of_annotator(connection, self.annotator, [document_id])
+            last = newest.get(document_id)
         assert document is not None  # assignments reference stored documents
         state = AnnotationState(
             document.text,
@@ -150,8 +151,7 @@ class AnnotationSession:
         draft = self.drafts.load(document_id)
         if draft is not None:
             state.restore(draft)
-        elif history:
-            last = history[-1]
+        elif last is not None:
             state.restore(
                 {
                     "cursor": 0,
@@ -161,12 +161,12 @@ class AnnotationSession:
                 }
             )
         self.drafts.set_position(document_id)
-        skipped = history[-1].skipped_reason if history else None
+        skipped = last.skipped_reason if last is not None else None
         return Opened(
             document_id,
             document,
             state,
-            bool(history),
+            last is not None,
             ActiveTime(settings.quality.pause_limit_seconds, self.clock),
             skipped,
             draft=draft is not None,

@@ -31,9 +31,9 @@ from curate.adjudicate.spans import Key, merge_spans
 from curate.agreement import store_scores
 from curate.agreement.data import load
 from curate.config import Settings
+from curate.domain.pseudonyms import namer
 from curate.errors import UsageError
 from curate.project import Project
-from curate.pseudonyms import namer
 from curate.quality.competence import Competence, estimate, require
 from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
@@ -109,7 +109,7 @@ def auto_adjudicate(
     those names."""
     report = AutoReport()
     by_document: dict[str, list[Annotation]] = {}
-    newest = queries.newest_annotations(connection)
+    newest = queries.newest_evidence(connection)
     require_known_labels(newest, settings, "adjudicate --auto")
     seniors = seniors_by_stored_name(settings, {a.annotator for a in newest}, shown_as)
     for annotation in newest:

@@ -101,7 +101,7 @@ def align(connection: Connection, settings: Settings, document_id: str) -> Align
     if document is None:
         raise InputError(f"no document {document_id}; `curate adjudicate` lists the queue")
     found = [
-        a for a in queries.newest_annotations(connection, [document_id]) if a.skipped_reason is None
+        a for a in queries.newest_evidence(connection, [document_id]) if a.skipped_reason is None
     ]
     annotators = tuple(a.annotator for a in found)
     newest = current_decisions(connection, [document_id])
@@ -227,7 +227,7 @@ def decide(
         if label not in settings.stance.labels:
             raise InputError(f"stance {label!r} is not one of {settings.stance.labels}")
     based_on = tuple(
-        sorted(a.id for a in queries.newest_annotations(connection, [document_id]) if a.id)
+        sorted(a.id for a in queries.newest_evidence(connection, [document_id]) if a.id)
     )
     current = current_decisions(connection, [document_id])
     items: list[tuple[str, str | None, dict[str, Any]]] = []

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
 
-from curate.agreement.data import AgreementData, load
+from curate.agreement.data import AgreementData
 from curate.agreement.report import build_report, document_scores
-from curate.config import Settings
 from curate.store import queries
 
 
@@ -35,30 +33,6 @@ def store_scores(connection: Connection, data: AgreementData) -> int:
     ]
     queries.store_document_scores(connection, rows)
     return len(rows)
-
-
-def measure(
-    connection: Connection,
-    settings: Settings,
-    resamples: int = 1000,
-    seed: int = 0,
-    document_ids: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """The full report for the store (or some documents), with the per-annotator figures;
-    stores per-document scores too."""
-    # Imported here: curate.release (the gold reader) imports this module.
-    from curate.quality.annotators import annotator_quality, control_data
-    from curate.release.gold import read_gold
-
-    data = load(connection, settings, document_ids)
-    store_scores(connection, data)
-    report = describe(connection, data, resamples, seed)
-    controls = control_data(connection, settings)
-    gold = read_gold(connection, settings).table
-    report["annotator_quality"] = annotator_quality(
-        connection, settings, data, report, controls, gold, resamples, seed
-    )
-    return report
 
 
 def describe(

@@ -99,9 +99,9 @@ def collect(
     return from_table(annotation_table(annotations), texts, suggestions, blind, settings)
 
 
-def newest_revisions(table: pa.Table) -> pa.Table:
-    """The newest revision of each (document, annotator), as rows come sorted by document,
-    annotator and revision."""
+def newest_rows(table: pa.Table) -> pa.Table:
+    """The rule of curate.store.queries.newest_revisions on a table already read with every
+    revision (the release's), its rows sorted by document, annotator and revision."""
     return last_of_runs(table, ["document_id", "annotator"])
 
 
@@ -118,7 +118,7 @@ def from_table(
     settings: Settings,
 ) -> AgreementData:
     """Arrays from an annotation table (curate.store.annotation_table), in bulk."""
-    table = newest_revisions(table)
+    table = newest_rows(table)
     documents = sorted(set(table["document_id"].to_pylist()))
     coders = sorted(set(table["annotator"].to_pylist()))
     spans = table["entities"].combine_chunks()

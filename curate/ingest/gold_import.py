@@ -12,13 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
+from curate.domain.splits import document_splits
 from curate.errors import InputError
 from curate.ingest import source_name
 from curate.ingest.gold import GoldDocument, map_labels, read_gold
 from curate.labels import labels_to_adopt, resolve_labels, unknown_labels_error
 from curate.project import Project, add_entity_labels
 from curate.records import Decision, Provenance
-from curate.release.splits import document_splits
 from curate.store import Store, gold_imports, queries
 
 IMPORTED = "imported"

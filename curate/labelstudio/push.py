@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from curate.assign import assign
 from curate.config import Settings
+from curate.domain.assign import assign
 from curate.labelstudio.client import NO_RETRY, call
 from curate.labelstudio.convert import stance_control
 from curate.labelstudio.label_config import (

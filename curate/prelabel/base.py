@@ -5,26 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from curate.config import Settings
+from curate.project import LabellerContext as LabellerContext  # what every labeller starts from
 from curate.records import Document, Prelabel
-
-
-@dataclass(frozen=True)
-class LabellerContext:
-    settings: Settings
-    root: Path
-
-    @property
-    def models_dir(self) -> Path:
-        return self.root / ".curate" / "models"
-
-    @property
-    def gazetteer_path(self) -> Path:
-        return self.root / self.settings.prelabel.gazetteer
 
 
 class Labeller(Protocol):

@@ -226,7 +226,7 @@ def evaluate_store(
             for d in ids
         }
         if annotator is not None:
-            latest = queries.latest_annotations(connection, annotator)
+            latest = queries.newest_of_annotator(connection, annotator)
             predicted = {
                 d: Prediction(a.spans, {s.target: s.label for s in a.stances})
                 for d, a in latest.items()

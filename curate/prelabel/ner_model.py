@@ -29,8 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from curate.agreement.spans import compare_exact
 from curate.config import TrainSettings
 from curate.errors import UsageError
+from curate.prelabel.spacy_ner import find_pipeline
 from curate.records import Span
 
 FOLDER = "ner"
@@ -86,7 +88,6 @@ def partition(
 def base_pipeline(candidates: Sequence[str]) -> tuple[str, str] | None:
     """(name, "lang_name-version") of the first installed pipeline with a tok2vec and NER (the
     kind `spacy init config` makes for CPU), else None: training then starts from scratch."""
-    from curate.prelabel.spacy_ner import find_pipeline
 
     try:
         name, meta = find_pipeline(candidates)
@@ -109,7 +110,6 @@ def tok2vec_width(base: str) -> int:
 
 def base_labels(base: str) -> set[str]:
     """The entity labels the installed pipeline's NER predicts (from its meta.json)."""
-    from curate.prelabel.spacy_ner import find_pipeline
 
     _, meta = find_pipeline([base])
     return set(meta.get("labels", {}).get("ner", []))
@@ -146,6 +146,7 @@ def training_config(base: str | None, settings: TrainSettings, start: str = FRES
     config["training"]["max_steps"] = settings.max_steps
     config["training"]["patience"] = settings.patience
     config["training"]["eval_frequency"] = settings.eval_frequency
+    config["training"]["seed"] = settings.seed
     config["training"]["logger"] = {"@loggers": LOGGER}
     return config
 
@@ -387,8 +388,6 @@ def _dev_f1(model: Path, dev: Sequence[GoldText], model_labels: dict[str, str]) 
     """Exact character-span F1 on dev of the model's entities in the project's labels (the
     base's other labels dropped), as spacy-ner.v2 would suggest them."""
     import spacy
-
-    from curate.agreement.spans import compare_exact
 
     nlp = spacy.load(model)
     gold = [(g.id, s.start, s.end, s.label) for g in dev for s in g.spans]

@@ -34,12 +34,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from curate.agreement.spans import Scores, compare_exact
 from curate.agreement.stance import StanceScores, score_stance
+from curate.domain.splits import document_splits
 from curate.errors import UsageError
 from curate.locks import one_run_at_a_time
 from curate.prelabel import trust
 from curate.prelabel.base import LabellerContext, mark_current
-from curate.prelabel.gazetteer import read_gazetteer
+from curate.prelabel.gazetteer import Entry, Gazetteer, read_gazetteer
 from curate.prelabel.learning_ner import PATTERNS
 from curate.prelabel.ner_model import FOLDER as NER_FOLDER
 from curate.prelabel.ner_model import (
@@ -50,6 +52,7 @@ from curate.prelabel.ner_model import (
     partition,
     train_ner,
 )
+from curate.prelabel.spacy_ner import SpacyNer
 from curate.prelabel.stance_learned import (
     FOLDER,
     FORMAT,
@@ -59,7 +62,6 @@ from curate.prelabel.stance_learned import (
     learnable,
 )
 from curate.prelabel.trust import Trust
-from curate.release.splits import document_splits
 from curate.store import Store, queries
 
 MIN_COUNT = 2  # a name gold labelled once may be a one-off
@@ -385,9 +387,6 @@ def _helpful_on_dev(
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """(names kept, labels dropped): a label's names go when filling the model's gaps with them
     lowers that label's exact F1 on the dev documents, or adds only false positives there."""
-    from curate.agreement.spans import Scores, compare_exact
-    from curate.prelabel.gazetteer import Entry, Gazetteer
-    from curate.prelabel.spacy_ner import SpacyNer
 
     if not learned or not dev:
         return learned, []

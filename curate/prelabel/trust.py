@@ -21,6 +21,7 @@ from typing import Any
 from curate.agreement.spans import compare_exact
 from curate.prelabel.base import LabellerContext, current_artefact
 from curate.prelabel.ner_model import GoldText
+from curate.prelabel.registry import create
 from curate.records import Document, Prelabel, family
 from curate.suggestions import LeftOut, merge_entities
 
@@ -70,7 +71,6 @@ def measure(
     texts: dict[str, str],
 ) -> Trust:
     """Run every configured labeller on the dev documents and decide what to leave out."""
-    from curate.prelabel.registry import create
 
     order = list(context.settings.prelabel.labellers)
     ids = sorted({g.id for g in dev} | set(dev_stances))

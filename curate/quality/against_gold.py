@@ -28,7 +28,7 @@ class GoldArrays:
 
     @classmethod
     def build(cls, table: pa.Table, data: AgreementData) -> GoldArrays:
-        """table: gold rows as curate.release.gold reads them (id, entities, stance columns)."""
+        """table: gold rows as curate.domain.gold reads them (id, entities, stance columns)."""
         at = pc.index_in(table["id"], value_set=pa.array(data.documents, pa.string()))
         keep = pc.is_valid(at)
         table, where = table.filter(keep), pc.drop_null(at).to_numpy().astype(np.int64)

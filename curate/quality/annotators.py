@@ -93,7 +93,7 @@ def annotator_quality(
 ) -> dict[str, Any]:
     """The per-annotator section; `report` is the agreement report on `data`, `controls` the
     control documents' annotations under the same names (control_data), gold the gold rows
-    (curate.release.gold.read_gold)."""
+    (curate.domain.gold.read_gold)."""
     on_controls = (
         against_gold.scores(
             controls, against_gold.GoldArrays.build(gold, controls), resamples, seed

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
+from curate.domain.pseudonyms import project_salt
+from curate.domain.splits import document_splits
 from curate.errors import UsageError
 from curate.project import Project
-from curate.pseudonyms import project_salt
 from curate.release.compare import GoldDiff
 from curate.release.folder import agreement, export
 from curate.release.rows import collect_rows
-from curate.release.splits import document_splits
 from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
 from curate.store import queries
 

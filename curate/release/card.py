@@ -12,11 +12,11 @@ from typing import Any
 import pyarrow.compute as pc
 import yaml
 
-from curate.quality.formatting import TIME_HEADERS, annotator_table, time_rows
+from curate.domain.gold import value_counts
 from curate.release.compare import GoldDiff
-from curate.release.gold import value_counts
 from curate.release.rows import ReleaseRows, stance_column
 from curate.release.rows import targets_with_gold as gold_targets
+from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
 
 
 def label_definitions(guidelines: str) -> dict[str, str]:

@@ -16,9 +16,9 @@ from sqlalchemy import Connection
 from curate.agreement.data import AgreementData, from_store
 from curate.agreement.report import document_scores
 from curate.config import Settings
-from curate.pseudonyms import pseudonym
+from curate.domain.gold import read_gold, stance_column
+from curate.domain.pseudonyms import pseudonym
 from curate.quality.annotators import control_data
-from curate.release.gold import read_gold, stance_column
 from curate.store import queries
 from curate.store.annotation_table import ANNOTATION_TABLE, ORDER, read_annotations
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Select, Text, and_, cast, func, select
+from sqlalchemy import Connection, Select, Text, cast, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from curate.store.arrow import read_table
 from curate.store.chunks import in_chunks
-from curate.store.queries.annotations import is_control
+from curate.store.queries.annotations import is_control, is_newest, newest_revisions
 from curate.store.schema import annotations as annotation_rows
 
 STRING = pa.string()
@@ -89,19 +89,8 @@ def _query(
     if evidence_only:
         query = query.where(~is_control())
     if newest_only:
-        newest = (
-            select(a.document_id, a.annotator, func.max(a.revision).label("revision"))
-            .group_by(a.document_id, a.annotator)
-            .subquery()
-        )
-        query = query.join(
-            newest,
-            and_(
-                a.document_id == newest.c.document_id,
-                a.annotator == newest.c.annotator,
-                a.revision == newest.c.revision,
-            ),
-        )
+        newest = newest_revisions(evidence_only)
+        query = query.join(newest, is_newest(newest))
     return query
 
 

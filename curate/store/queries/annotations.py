@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Subquery,
+    and_,
     exists,
     func,
     insert,
@@ -205,40 +207,59 @@ def annotation_history(
     return [_annotation(row._mapping) for row in rows]
 
 
-def newest_annotations(
-    connection: Connection, document_ids: Sequence[str] | None = None
-) -> list[Annotation]:
-    """The newest revision of every (document, annotator), optionally for some documents: the
-    evidence adjudication weighs, so annotations of control documents are left out."""
-    newest = (
-        select(
-            annotation_rows.c.document_id,
-            annotation_rows.c.annotator,
-            func.max(annotation_rows.c.revision).label("revision"),
-        )
-        .where(~is_control())
-        .group_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+def newest_revisions(evidence_only: bool = False, annotator: str | None = None) -> Subquery:
+    """The one definition of what counts of an annotator's work on a document: its newest
+    revision (the highest number; revisions are append-only). Rows (document_id, annotator,
+    revision); evidence_only leaves out control documents (they measure annotators, never gold);
+    annotator: only theirs."""
+    a = annotation_rows.c
+    query = select(a.document_id, a.annotator, func.max(a.revision).label("revision"))
+    if evidence_only:
+        query = query.where(~is_control())
+    if annotator is not None:
+        query = query.where(a.annotator == annotator)
+    return query.group_by(a.document_id, a.annotator).subquery("newest")
+
+
+def is_newest(newest: Subquery) -> Any:
+    """SQL: the annotation row is the revision `newest` (newest_revisions) names."""
+    a = annotation_rows.c
+    return and_(
+        a.document_id == newest.c.document_id,
+        a.annotator == newest.c.annotator,
+        a.revision == newest.c.revision,
     )
+
+
+def _newest(
+    connection: Connection, newest: Subquery, document_ids: Sequence[str] | None
+) -> list[Annotation]:
+    query = select(annotation_rows).join(newest, is_newest(newest))
+    query = query.order_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
     if document_ids is None:
-        chunks: list[Sequence[str] | None] = [None]
-    else:
-        chunks = list(in_chunks(document_ids))
+        return [_annotation(row._mapping) for row in connection.execute(query)]
     found: list[Annotation] = []
-    for chunk in chunks:
-        query = newest if chunk is None else newest.where(annotation_rows.c.document_id.in_(chunk))
-        latest = query.subquery()
-        rows = connection.execute(
-            select(annotation_rows)
-            .join(
-                latest,
-                (annotation_rows.c.document_id == latest.c.document_id)
-                & (annotation_rows.c.annotator == latest.c.annotator)
-                & (annotation_rows.c.revision == latest.c.revision),
-            )
-            .order_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
-        )
+    for chunk in in_chunks(document_ids):
+        rows = connection.execute(query.where(annotation_rows.c.document_id.in_(chunk)))
         found.extend(_annotation(row._mapping) for row in rows)
     return found
+
+
+def newest_evidence(
+    connection: Connection, document_ids: Sequence[str] | None = None
+) -> list[Annotation]:
+    """Every annotator's newest revision of every document (or of some) outside their control
+    documents: the evidence adjudication weighs and reviewers see."""
+    return _newest(connection, newest_revisions(evidence_only=True), document_ids)
+
+
+def newest_of_annotator(
+    connection: Connection, annotator: str, document_ids: Sequence[str] | None = None
+) -> dict[str, Annotation]:
+    """This annotator's newest revision of each document they labelled (or of some), control
+    documents included: what they see again and how they are scored."""
+    found = _newest(connection, newest_revisions(annotator=annotator), document_ids)
+    return {a.document_id: a for a in found}
 
 
 def all_annotations(connection: Connection) -> list[Annotation]:
@@ -271,13 +292,3 @@ def count_annotated(connection: Connection, annotator: str) -> int:
         annotation_rows.c.annotator == annotator
     )
     return int(connection.scalar(query) or 0)
-
-
-def latest_annotations(connection: Connection, annotator: str) -> dict[str, Annotation]:
-    """The newest revision of each document this annotator labelled."""
-    rows = connection.execute(
-        select(annotation_rows)
-        .where(annotation_rows.c.annotator == annotator)
-        .order_by(annotation_rows.c.revision)
-    )
-    return {row.document_id: _annotation(row._mapping) for row in rows}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from sqlalchemy import (
@@ -32,24 +33,30 @@ def prelabels_for(connection: Connection, document_id: str) -> list[Prelabel]:
     return prelabels_for_many(connection, [document_id]).get(document_id, [])
 
 
+def newest_runs(connection: Connection, ids: Sequence[str] | None = None) -> dict[str, set[str]]:
+    """The one definition of which suggestions are current: on each document (of ids, default
+    all), the labeller versions that ran last of their family (records.family). Older
+    versions' suggestions stay stored."""
+    newest: dict[str, dict[str, str]] = {}
+    query = select(prelabel_runs.c.document_id, prelabel_runs.c.labeller)
+    for chunk in [None] if ids is None else in_chunks(ids):
+        chosen = query if chunk is None else query.where(prelabel_runs.c.document_id.in_(chunk))
+        for document_id, labeller in connection.execute(chosen.order_by(prelabel_runs.c.id)):
+            newest.setdefault(document_id, {})[family(labeller)] = labeller
+    return {document_id: set(found.values()) for document_id, found in newest.items()}
+
+
 def prelabels_for_many(connection: Connection, ids: list[str]) -> dict[str, list[Prelabel]]:
     """prelabels_for, for many documents in a few queries."""
-    newest: dict[str, dict[str, str]] = {}
     found: dict[str, list[Prelabel]] = {}
     fields = Prelabel.__dataclass_fields__
     for chunk in in_chunks(ids):
-        runs = connection.execute(
-            select(prelabel_runs.c.document_id, prelabel_runs.c.labeller)
-            .where(prelabel_runs.c.document_id.in_(chunk))
-            .order_by(prelabel_runs.c.id)
-        )
-        for document_id, labeller in runs:
-            newest.setdefault(document_id, {})[family(labeller)] = labeller
+        newest = newest_runs(connection, chunk)
         rows = connection.execute(
             select(prelabels).where(prelabels.c.document_id.in_(chunk)).order_by(prelabels.c.id)
         )
         for row in rows:
-            if row.labeller in newest.get(row.document_id, {}).values():
+            if row.labeller in newest.get(row.document_id, ()):
                 values = {k: v for k, v in row._mapping.items() if k in fields}
                 found.setdefault(row.document_id, []).append(Prelabel(**values))
     return found

@@ -6,7 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
-from curate.agreement.formatting import (
+from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
+from curate.report.formatting import (
     DEGENERATE_NOTE,
     METRICS,
     anchoring_cells,
@@ -16,7 +17,6 @@ from curate.agreement.formatting import (
     estimate,
     stance_targets,
 )
-from curate.quality.formatting import TIME_HEADERS, annotator_table, time_rows
 
 
 def tables(report: dict[str, Any]) -> list[Table]:

@@ -8,7 +8,10 @@ import io
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from curate.agreement.formatting import (
+from curate.agreement.frames import report_frame
+from curate.quality.annotators import control_warnings
+from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
+from curate.report.formatting import (
     DEGENERATE_NOTE,
     METRICS,
     anchoring_cells,
@@ -18,9 +21,6 @@ from curate.agreement.formatting import (
     estimate,
     stance_targets,
 )
-from curate.agreement.frames import report_frame
-from curate.quality.annotators import control_warnings
-from curate.quality.formatting import TIME_HEADERS, annotator_table, time_rows
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

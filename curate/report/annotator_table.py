@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curate.agreement.formatting import estimate
+from curate.report.formatting import estimate
 
 ANNOTATOR_HEADERS = [
     "annotator",
