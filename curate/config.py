@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from curate.errors import ConfigError
+from curate.keys import COMMAND_KEYS
 
 CONFIG_NAME = "curate.toml"
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -38,9 +39,6 @@ class ProjectSettings(_Section):
     )
 
 
-# Keys the terminal annotator needs for its own commands (tui/annotate.py binds exactly these):
-# an entity label's hotkey must not be one of them.
-COMMAND_KEYS = frozenset("mxaArkuG[]?") | frozenset("123456789")
 LABEL_NAME = re.compile(r"^[^\s\[\]]+$")  # no spaces, no brackets (the TUI shows [LABEL])
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -76,7 +74,8 @@ class EntityLabel(_Section):
         if value in COMMAND_KEYS:
             taken = "".join(sorted(COMMAND_KEYS))
             raise ValueError(
-                f"hotkey {value!r} is a command key of the terminal annotator ({taken}); "
+                f"hotkey {value!r} is a command key of the terminal annotator or reviewer "
+                f"({taken}); "
                 "choose another key"
             )
         return value

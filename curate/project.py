@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from curate.config import (
     template,
 )
 from curate.errors import UsageError
-from curate.labels import map_option
+from curate.labels import labels_to_adopt, map_option, resolve_labels, unknown_labels_error
 from curate.store import Store, default_url, open_store
 
 GAZETTEER_NAME = "gazetteer.jsonl"
@@ -154,3 +155,31 @@ def add_entity_labels(root: Path, names: list[str]) -> Settings:
     scratch.write_text(text, encoding="utf-8")
     scratch.replace(path)
     return updated
+
+
+@dataclass(frozen=True)
+class TakenLabels:
+    settings: Settings  # as they are after adopting
+    adopted: list[str]  # labels written into curate.toml
+    mapped: dict[str, str]  # outside label -> project label, for those renamed
+
+
+def take_labels(
+    project: Project,
+    found: Counter[str],
+    label_map: dict[str, str] | None,
+    adopt: bool,
+    source: Path,
+) -> TakenLabels:
+    """The one flow for the entity labels an import brings (gold files, Label Studio exports):
+    with adopt, those curate.toml lacks (after the map) are written into it; then each maps onto
+    a project label. One still unknown stops the import with its fix, before anything is
+    stored."""
+    settings, mapping = project.settings, label_map or {}
+    adopted = labels_to_adopt(found, settings.entity_label_names(), mapping) if adopt else []
+    if adopted:
+        settings = add_entity_labels(project.root, adopted)
+    mapped, unknown = resolve_labels(found, settings.entity_label_names(), mapping)
+    if unknown:
+        raise unknown_labels_error(source, unknown, settings.entity_label_names())
+    return TakenLabels(settings, adopted, mapped)

@@ -127,6 +127,10 @@ def _break(edit: Any) -> str:
             "hotkey '3' is a command key of the terminal annotator",
         ),
         (
+            lambda d: d["entity_labels"][0].update(hotkey="N"),  # the reviewer's note
+            "hotkey 'N' is a command key of the terminal annotator or reviewer",
+        ),
+        (
             lambda d: d["release"].update(name="../../etc"),
             "release.name name '../../etc' must be one folder name",
         ),
@@ -175,11 +179,14 @@ def test_init_writes_a_loadable_commented_config_and_refuses_to_overwrite(tmp_pa
     init_project(tmp_path / "new", force=True)
 
 
-def test_the_reserved_keys_are_exactly_the_annotators_one_key_commands() -> None:
-    """Config refuses a label hotkey the terminal annotator uses: the two lists must agree."""
+def test_the_reserved_keys_are_exactly_the_apps_one_key_commands() -> None:
+    """Config refuses a label hotkey the terminal annotator or reviewer uses: what they bind
+    and what config reserves must agree."""
     from curate.config import COMMAND_KEYS
-    from tui.annotate import KEYS
+    from tui.annotate import KEYS as ANNOTATOR_KEYS
+    from tui.review import KEYS as REVIEWER_KEYS
 
     names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
-    single = {names.get(b.key, b.key) for b in KEYS if len(names.get(b.key, b.key)) == 1}
+    bound = [names.get(b.key, b.key) for b in [*ANNOTATOR_KEYS, *REVIEWER_KEYS]]
+    single = {key for key in bound if len(key) == 1}
     assert single == COMMAND_KEYS - set("123456789")  # digits pick a stance label

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.geometry import Region
 from textual.widgets import Footer, Header, Markdown, Static
 
+from curate import keys
 from curate.project import Project
 from curate.store import Store
 from tui.render import annotation_text, label_style, line_of, shown_offset
@@ -20,7 +21,12 @@ from tui.screens import HelpScreen, ReasonScreen
 from tui.session import AnnotationSession, Clock, Opened
 from tui.state import AnnotationState
 
-# Command keys; label hotkeys from curate.toml must not take them.
+
+def _key(action: str) -> str:
+    return keys.key_name(keys.ANNOTATOR[action])
+
+
+# Command keys (the one-key ones from curate.keys, which label hotkeys may not take).
 KEYS = [
     Binding("left", "move(-1)", "token", show=False),
     Binding("right", "move(1)", "token", show=False),
@@ -35,19 +41,19 @@ KEYS = [
     Binding("home", "edge(-1)", "first token", show=False),
     Binding("end", "edge(1)", "last token", show=False),
     Binding("escape", "clear_selection", "clear selection", show=False),
-    Binding("m", "mark", "mark"),
-    Binding("x", "remove", "remove", show=False),
-    Binding("a", "accept", "accept"),
-    Binding("A", "accept_all", "accept all", show=False),
-    Binding("r", "reject", "reject", show=False),
+    Binding(_key("mark"), "mark", "mark"),
+    Binding(_key("remove"), "remove", "remove", show=False),
+    Binding(_key("accept"), "accept", "accept"),
+    Binding(_key("accept_all"), "accept_all", "accept all", show=False),
+    Binding(_key("reject"), "reject", "reject", show=False),
     Binding("tab", "next_target", "target", priority=True),
-    Binding("u", "undo", "undo", show=False),
+    Binding(_key("undo"), "undo", "undo", show=False),
     Binding("ctrl+s", "submit", "submit"),
-    Binding("k", "skip", "skip", show=False),
-    Binding("right_square_bracket", "document(1)", "next"),
-    Binding("left_square_bracket", "document(-1)", "prev", show=False),
-    Binding("G", "guidelines", "guidelines", show=False),
-    Binding("question_mark", "help", "help"),
+    Binding(_key("skip"), "skip", "skip", show=False),
+    Binding(_key("next"), "document(1)", "next"),
+    Binding(_key("previous"), "document(-1)", "prev", show=False),
+    Binding(_key("guidelines"), "guidelines", "guidelines", show=False),
+    Binding(_key("help"), "help", "help"),
     Binding("ctrl+q", "quit", "quit"),
 ]
 

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
+from curate import keys
 from curate.adjudicate.auto import require_known_labels
 from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
 from curate.domain.pseudonyms import namer
@@ -32,26 +33,32 @@ CONFLICT_STYLES = {
     BOUNDARY: Style(underline=True, color="yellow", bold=True),
     MISSING: Style(underline=True, color="red", bold=True),
 }
+
+
+def _key(action: str) -> str:
+    return keys.key_name(keys.REVIEWER[action])
+
+
 # The footer shows the keys a review needs at every document, and fits 80 columns; `?` lists
 # them all (the help is made from these bindings).
 KEYS = [
-    Binding("question_mark", "help", "all keys"),
+    Binding(_key("help"), "help", "all keys"),
     Binding("down", "step(1)", "next conflict"),
     Binding("up", "step(-1)", "previous conflict", show=False),
     Binding("space", "next_open", "next open"),
     Binding("ctrl+t", "cycle_stance", "set stance", show=False),
     Binding("tab", "focus_toggle", "spans/stance", priority=True, show=False),
-    Binding("0", "drop", "no span", show=False),
-    Binding("m", "draw", "draw span", show=False),
+    Binding(_key("drop"), "drop", "no span", show=False),
+    Binding(_key("draw"), "draw", "draw span", show=False),
     Binding("left", "draw_move(-1)", "draw: token", show=False),
     Binding("right", "draw_move(1)", "draw: token", show=False),
     Binding("shift+left", "draw_move(-1, True)", "draw: extend", show=False),
     Binding("shift+right", "draw_move(1, True)", "draw: extend", show=False),
-    Binding("x", "remove_drawn", "remove your span", show=False),
+    Binding(_key("remove_drawn"), "remove_drawn", "remove your span", show=False),
     Binding("escape", "stop_drawing", "stop drawing", show=False),
-    Binding("N", "note", "note", show=False),
+    Binding(_key("note"), "note", "note", show=False),
     Binding("ctrl+s", "submit", "decide"),
-    Binding("right_square_bracket", "next_document", "next doc"),
+    Binding(_key("next"), "next_document", "next doc"),
     Binding("ctrl+q", "quit", "quit"),
 ]
 

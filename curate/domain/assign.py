@@ -13,20 +13,14 @@ annotator and never count towards gold.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from curate.domain.hashing import unit
 from curate.errors import UsageError
 from curate.store import Store, queries
-
-
-def unit(*parts: str) -> float:
-    """A deterministic number in [0, 1) from the parts (sha256)."""
-    digest = hashlib.sha256("\0".join(parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def is_blind(document_id: str, fraction: float) -> bool:

@@ -18,7 +18,7 @@ from curate.config import Settings
 from curate.errors import SpanError
 from curate.labels import stance_column
 from curate.store.arrow import read_table
-from curate.store.current import OPEN, current_table
+from curate.store.current import OPEN, current_table, documents_waiting
 from curate.store.queries.documents import first_source
 from curate.store.schema import documents
 
@@ -60,16 +60,13 @@ def _in_byte_order(connection: Connection, column: Any) -> ColumnElement[Any]:
 
 
 def _unresolved(connection: Connection) -> list[str]:
-    """Documents with an item whose current decision is open."""
-    current = current_table()
-    query = select(current.c.document_id).where(current.c.method == OPEN).distinct()
-    return sorted(connection.scalars(query))
+    return sorted(connection.scalars(documents_waiting()))
 
 
 def _entity_rows(connection: Connection) -> pa.Table:
     """The current entity decision of every settled document, with its text and first source,
     sorted by id."""
-    current, waiting = current_table(), current_table("waiting")
+    current = current_table()
     query = (
         select(
             current.c.document_id,
@@ -82,9 +79,7 @@ def _entity_rows(connection: Connection) -> pa.Table:
         .join(documents, documents.c.id == current.c.document_id)
         .where(
             current.c.kind == "entity",
-            current.c.document_id.not_in(
-                select(waiting.c.document_id).where(waiting.c.method == OPEN)
-            ),
+            current.c.document_id.not_in(documents_waiting()),
         )
         .order_by(_in_byte_order(connection, current.c.document_id))
     )

@@ -3,12 +3,12 @@ so every release and every machine agrees, in curate.toml's split order."""
 
 from __future__ import annotations
 
-from hashlib import sha256
 from itertools import accumulate
 
 import numpy as np
 from sqlalchemy import Connection
 
+from curate.domain.hashing import units
 from curate.store import gold_imports, queries
 
 
@@ -20,10 +20,7 @@ def split_of(document_id: str, splits: dict[str, float]) -> str:
 def splits_of(document_ids: list[str], splits: dict[str, float]) -> list[str]:
     """split_of for many ids at once (a release has 100,000s): each id's hash is a position in
     [0, 1); the split is the first whose running total of shares passes it."""
-    units = np.array(
-        [sha256(f"{i}\0split".encode()).digest()[:8] for i in document_ids], dtype="S8"
-    )
-    positions = units.view(">u8").astype(np.float64) / 2**64
+    positions = units(document_ids, "split")
     names = list(splits)
     bounds = list(accumulate(splits.values()))
     at = np.minimum(np.searchsorted(bounds, positions, side="right"), len(names) - 1)

@@ -200,7 +200,7 @@ CONLL_SUFFIXES = (".conll", ".txt", ".iob", ".bio", ".tsv")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
-def read_gold(path: Path) -> list[GoldDocument]:
+def read_gold_file(path: Path) -> list[GoldDocument]:
     """A gold file by its suffix, with its own labels; an empty one is refused."""
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file; check the path")

@@ -15,9 +15,8 @@ from sqlalchemy import Connection
 from curate.domain.splits import document_splits
 from curate.errors import InputError
 from curate.ingest import source_name
-from curate.ingest.gold import GoldDocument, map_labels, read_gold
-from curate.labels import labels_to_adopt, resolve_labels, unknown_labels_error
-from curate.project import Project, add_entity_labels
+from curate.ingest.gold import GoldDocument, map_labels, read_gold_file
+from curate.project import Project, take_labels
 from curate.records import Decision, Provenance
 from curate.store import Store, gold_imports, queries
 
@@ -56,21 +55,13 @@ def import_gold(
     choices = [AUTO, *settings.release.splits]
     if split not in choices:
         raise InputError(f"--split {split!r} is not a split; choose one of {', '.join(choices)}")
-    documents = read_gold(path)
+    documents = read_gold_file(path)
     report = GoldImportReport(source_name(path, project.root), _sha256(path))
     kept_labels = Counter(
         s.label for g in documents for s in g.spans if s.label not in (drop or set())
     )
-    if adopt:
-        names = settings.entity_label_names()
-        report.adopted = labels_to_adopt(kept_labels, names, label_map or {})
-        if report.adopted:
-            settings = add_entity_labels(project.root, report.adopted)
-    report.mapped, unknown = resolve_labels(
-        kept_labels, settings.entity_label_names(), label_map or {}
-    )
-    if unknown:
-        raise unknown_labels_error(path, unknown, settings.entity_label_names())
+    taken = take_labels(project, kept_labels, label_map, adopt, path)
+    settings, report.adopted, report.mapped = taken.settings, taken.adopted, taken.mapped
     renaming = {label: report.mapped.get(label, label) for label in kept_labels}
     documents, report.dropped = map_labels(documents, renaming)
     _check_stances(path, documents, settings.target_names(), settings.stance.labels)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection
@@ -12,12 +14,13 @@ from sqlalchemy import Connection
 from curate import jsontext
 from curate.config import Settings
 from curate.errors import InputError
-from curate.labels import labels_to_adopt, resolve_labels, unknown_labels_error
+from curate.labels import resolve_labels, unknown_labels_error
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
 from curate.labelstudio.schema import LSAnnotation, Task
-from curate.project import Project, add_entity_labels
+from curate.project import Project, take_labels
 from curate.records import Annotation, Document, Provenance
-from curate.store import Store, queries
+from curate.report import measure
+from curate.store import Store, open_store, queries
 
 SYNC_KIND = "import-annotation"
 
@@ -126,16 +129,11 @@ def import_into_project(
     """`curate import-ls`: every label is mapped, known, or (adopt) written into curate.toml
     before anything is stored; otherwise the import stops with the fix."""
     tasks = read_tasks(path)
-    settings = project.settings
-    adopted: list[str] = []
-    if adopt:
-        known = settings.entity_label_names()
-        adopted = labels_to_adopt(labels_in(tasks), known, label_map or {})
-    if adopted:
-        settings = add_entity_labels(project.root, adopted)
-    # import_export refuses any label still unknown, before it stores anything.
-    report = import_export(store, path, settings, text_field, label_map=label_map, tasks=tasks)
-    report.adopted = adopted
+    taken = take_labels(project, labels_in(tasks), label_map, adopt, path)
+    report = import_export(
+        store, path, taken.settings, text_field, label_map=label_map, tasks=tasks
+    )
+    report.adopted = taken.adopted
     return report
 
 
@@ -252,3 +250,18 @@ def _content(annotation: Annotation) -> tuple[object, ...]:
         sorted((s.target, s.label) for s in annotation.stances),
         annotation.skipped_reason,
     )
+
+
+def measure_export(
+    path: Path, settings: Settings, resamples: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """The agreement report on a Label Studio export, read into a throwaway store so the
+    project's own store is untouched (labels curate.toml lacks are kept)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        store = open_store(f"sqlite:///{Path(scratch) / 'export.db'}")
+        try:
+            import_export(store, path, settings, keep_unknown_labels=True)
+            with store.transaction() as connection:
+                return measure(connection, settings, resamples, seed)
+        finally:
+            store.close()

@@ -6,13 +6,13 @@ scratch folder, and the project's current models stay as they are."""
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curate.domain.hashing import unit
 from curate.locks import one_run_at_a_time
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.ner_model import GoldText, partition, train_ner
@@ -39,7 +39,7 @@ class CurvePoint:
 
 def _first(items: list[Any], share: float, key: Callable[[Any], str]) -> list[Any]:
     """The first share of items in a fixed order by hash: every smaller share is inside it."""
-    ranked = sorted(items, key=lambda item: hashlib.sha256(f"{key(item)}\0curve".encode()).digest())
+    ranked = sorted(items, key=lambda item: unit(key(item), "curve"))
     return ranked[: max(1, round(share * len(ranked)))] if ranked else []
 
 

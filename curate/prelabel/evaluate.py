@@ -23,7 +23,7 @@ from curate.ingest.gold import (
     GoldDocument,
     map_labels,
     parse_label_map,
-    read_gold,
+    read_gold_file,
 )
 from curate.labels import map_option, suggested_map
 from curate.prelabel import trust
@@ -147,7 +147,7 @@ def evaluate_file(
 ) -> Evaluation:
     """Score a labeller (run on the file's texts), the merged suggestions of the configured
     labellers (the default), or a JSONL of predictions against a gold file."""
-    documents = read_gold(gold_path)
+    documents = read_gold_file(gold_path)
     jsonl = gold_path.suffix.lower() in JSONL_SUFFIXES
     if label_map is None and jsonl:
         mapping = {s.label: s.label for g in documents for s in g.spans}
@@ -174,7 +174,7 @@ def evaluate_file(
     gold = {g.document.id: g for g in kept}
     if predictions_path is not None:
         predicted = {
-            g.document.id: Prediction(g.spans, g.stances) for g in read_gold(predictions_path)
+            g.document.id: Prediction(g.spans, g.stances) for g in read_gold_file(predictions_path)
         }
         system = str(predictions_path)
         if back is not None and predictions_path.suffix.lower() not in JSONL_SUFFIXES:

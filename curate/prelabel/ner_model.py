@@ -31,6 +31,7 @@ from typing import Any
 
 from curate.agreement.spans import compare_exact
 from curate.config import TrainSettings
+from curate.domain.hashing import unit
 from curate.errors import UsageError
 from curate.prelabel.spacy_ner import find_pipeline
 from curate.records import Span
@@ -79,7 +80,7 @@ def partition(
     dev = [g for g in gold if splits[g.id] in DEV_SPLITS]
     held_out = sum(splits[g.id] == TEST for g in gold)
     if not dev and len(train) > 1:
-        ranked = sorted(train, key=lambda g: hashlib.sha256(f"{g.id}\0dev".encode()).digest())
+        ranked = sorted(train, key=lambda g: unit(g.id, "dev"))
         cut = max(1, round(len(train) * dev_share))
         dev, train = ranked[:cut], ranked[cut:]
     return train, dev, held_out

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from curate.config import Settings
-from curate.domain.assign import unit
+from curate.domain.hashing import unit
 from curate.records import Prelabel
 from curate.store import queries
 from curate.suggestions import merge_stances

@@ -42,7 +42,7 @@ class GoldDiff:
         return out
 
 
-def read_gold(folder: Path) -> dict[str, dict[str, Any]]:
+def released_gold(folder: Path) -> dict[str, dict[str, Any]]:
     """document id -> {"spans": {(start, end): label}, "stance": {target: label}}."""
     files = sorted((folder / "gold").glob("*.parquet"))
     gold: dict[str, dict[str, Any]] = {}
@@ -92,7 +92,7 @@ def diff_gold(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) ->
 
 def diff_releases(old: Path, new: Path) -> GoldDiff:
     """Label-level differences between two release folders, and their gold columns."""
-    result = diff_gold(read_gold(old), read_gold(new))
+    result = diff_gold(released_gold(old), released_gold(new))
     before, after = gold_columns(old), gold_columns(new)
     result.added_columns = [c for c in after if c not in before]
     result.removed_columns = [c for c in before if c not in after]

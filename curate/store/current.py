@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Subquery, func, select
+from sqlalchemy import Connection, Select, Subquery, func, select
 
 from curate.records import Decision
 from curate.store.chunks import in_chunks
@@ -33,6 +33,23 @@ def current_table(name: str = "current") -> Subquery:
     """The current decisions as a table (the decisions table's columns): one row per item."""
     newest = newest_ids()
     return select(decisions).join(newest, newest.c.id == decisions.c.id).subquery(name)
+
+
+def documents_waiting() -> Select[Any]:
+    """Documents with an item whose current decision is open: they wait for review and have no
+    gold; every other document with a decision is settled."""
+    current = current_table("waiting")
+    return select(current.c.document_id).where(current.c.method == OPEN).distinct()
+
+
+def documents_settled() -> Select[Any]:
+    """Documents with gold: some current decision, none open."""
+    current = current_table("settled")
+    return (
+        select(current.c.document_id)
+        .where(current.c.document_id.not_in(documents_waiting()))
+        .distinct()
+    )
 
 
 def decision_from_row(row: Any) -> Decision:

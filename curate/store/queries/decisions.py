@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
-    case,
     delete,
     func,
     insert,
@@ -19,10 +18,10 @@ from sqlalchemy import (
 from curate.records import Decision, Span
 from curate.store.chunks import in_chunks
 from curate.store.current import (
-    OPEN,
     current_decisions,
-    current_table,
     decision_from_row,
+    documents_settled,
+    documents_waiting,
     is_open,
 )
 from curate.store.queries.base import inserted_id, now
@@ -119,15 +118,7 @@ def gold_entities(connection: Connection) -> dict[str, list[Span]]:
 
 
 def _decided(settled: bool) -> Select[Any]:
-    """Documents whose items are all settled (no item's newest decision is `open`), or with
-    settled False, documents with an item waiting for review."""
-    current = current_table()
-    still_open = func.sum(case((current.c.method == OPEN, 1), else_=0))
-    return (
-        select(current.c.document_id)
-        .group_by(current.c.document_id)
-        .having(still_open == 0 if settled else still_open > 0)
-    )
+    return documents_settled() if settled else documents_waiting()
 
 
 def _decided_documents(connection: Connection, settled: bool) -> int:
@@ -137,7 +128,7 @@ def _decided_documents(connection: Connection, settled: bool) -> int:
 
 def settled_documents(connection: Connection) -> list[str]:
     """Documents with gold: every item decided, none waiting for review."""
-    return sorted(connection.scalars(_decided(settled=True)))
+    return sorted(connection.scalars(documents_settled()))
 
 
 def stage_counts(connection: Connection) -> dict[str, int]:
