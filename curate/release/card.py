@@ -6,17 +6,23 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow.compute as pc
 import yaml
 
 from curate.domain.gold import value_counts
+from curate.release.card_facts import (
+    annotators_per_document,
+    entity_labels_used,
+    labels_annotated_here,
+    size_category,
+    targets_with_gold,
+)
 from curate.release.compare import GoldDiff
 from curate.release.rows import ReleaseRows, stance_column
-from curate.release.rows import targets_with_gold as gold_targets
-from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
+from curate.report.card_sections import agreement_tables, annotators_section, table
 
 
 def label_definitions(guidelines: str) -> dict[str, str]:
@@ -96,58 +102,77 @@ def yaml_header(
     return "---\n" + yaml.safe_dump(header, sort_keys=False, allow_unicode=True) + "---\n"
 
 
-def size_category(count: int) -> str:
-    """The Hub's size bucket for a number of examples."""
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
-        if count < limit:
-            return name
-    return "100K<n<1M" if count < 1_000_000 else "1M<n<10M"
+@dataclass(frozen=True)
+class CardInputs:
+    """Everything a card is written from, besides the released rows."""
+
+    about: About
+    guidelines: str  # guidelines.md as written
+    guideline_version: str | None
+    fingerprint: str  # sha256 over the parquet files
+    agreement: dict[str, Any] | None = None  # the agreement report, annotator figures included
+    changes: GoldDiff | None = None  # against the previous release
+    previous: str | None = None  # its version
+    notes: str | None = None  # the --notes paragraph
+    splits: dict[str, int] = field(default_factory=dict)  # every split -> gold documents
+    process: dict[str, Any] = field(default_factory=dict)  # adjudication rules, released figures
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class Facts:
+    """What the sections say about the rows, computed once per card."""
+
+    overlap: dict[str, int]  # document -> annotators who labelled it
+    stanced: list[str]  # targets with gold
+    used: set[str]  # entity labels with a gold span
+    here: set[str]  # labels this project's annotators used
+
+    @classmethod
+    def of(cls, rows: ReleaseRows) -> Facts:
+        return cls(
+            annotators_per_document(rows),
+            targets_with_gold(rows),
+            entity_labels_used(rows),
+            labels_annotated_here(rows),
+        )
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3f}" if isinstance(value, float) else str(value).replace("|", "\\|")
+def body(inputs: CardInputs, rows: ReleaseRows) -> str:
+    """The card's Markdown after its YAML header, one function per section."""
+    facts = Facts.of(rows)
+    parts = _summary(inputs, rows, facts)
+    parts += _labels_section(rows, inputs.guidelines, facts.stanced, facts.used, facts.here)
+    parts += _convention_and_configs(rows)
+    parts += _splits_section(inputs.splits)
+    parts += _distributions(rows)
+    parts += _example(rows)
+    parts += _process_section(
+        rows, facts.overlap, inputs.process, inputs.guideline_version, facts.stanced, facts.here
+    )
+    parts += _agreement_section(inputs, rows)
+    parts += _changes_section(inputs.changes, inputs.previous)
+    parts += _loading_section()
+    parts += _limitations_section(inputs.about, rows, facts.stanced)
+    parts += _licence_and_citation(inputs.about, facts.used, facts.stanced)
+    return "\n".join(parts)
 
 
-def body(
-    about: About,
-    rows: ReleaseRows,
-    guidelines: str,
-    guideline_version: str | None,
-    agreement: dict[str, Any] | None,
-    changes: GoldDiff | None,
-    previous: str | None,
-    notes: str | None,
-    fingerprint: str,
-    splits: dict[str, int] | None = None,
-    process: dict[str, Any] | None = None,
-) -> str:
-    """splits: every configured split -> gold documents in it (0 for an empty one);
-    process: annotators, overlap, entity policy (how the labels were made)."""
-    overlap = annotators_per_document(rows)
-    stanced = targets_with_gold(rows)
-    used = entity_labels_used(rows)  # labels with a gold span
-    here = labels_annotated_here(rows)  # labels this project's annotators used
+def _summary(inputs: CardInputs, rows: ReleaseRows, facts: Facts) -> list[str]:
+    about = inputs.about
     parts = [
         f"# {about.name} {about.version}",
         "",
-        f"{_what(about, used, stanced)} {_who_labelled(overlap)} {_how_decided(rows.methods)}"
-        "Made with curate.",
+        f"{_what(about, facts.used, facts.stanced)} {_who_labelled(facts.overlap)} "
+        f"{_how_decided(rows.methods)}Made with curate.",
         "",
-        f"Data sha256: `{fingerprint}` (over the parquet files). Guidelines version: "
-        f"{guideline_version or 'not recorded'}.",
+        f"Data sha256: `{inputs.fingerprint}` (over the parquet files). Guidelines version: "
+        f"{inputs.guideline_version or 'not recorded'}.",
     ]
-    if notes:
-        parts += ["", notes]
-    parts += _labels_section(rows, guidelines, stanced, used, here)
-    parts += [
+    return parts + (["", inputs.notes] if inputs.notes else [])
+
+
+def _convention_and_configs(rows: ReleaseRows) -> list[str]:
+    parts = [
         "",
         "## Span convention",
         "",
@@ -164,22 +189,19 @@ def body(
     ]
     if rows.prelabels:
         parts.append("- `prelabels`: the machine suggestions annotators were shown.")
-    parts += _splits_section(splits or {})
-    parts += _distributions(rows)
-    parts += _example(rows)
-    parts += _process_section(rows, overlap, process or {}, guideline_version, stanced, here)
-    parts += ["", "## Agreement and adjudication", ""]
+    return parts
+
+
+def _agreement_section(inputs: CardInputs, rows: ReleaseRows) -> list[str]:
+    parts = ["", "## Agreement and adjudication", ""]
     decided = [[method, n] for method, n in rows.methods.items()]
-    parts.append(_table(["decided by", "labels"], decided) if decided else "No labels decided.")
+    parts.append(table(["decided by", "labels"], decided) if decided else "No labels decided.")
     parts += _left_out(rows)
-    if agreement:
-        parts += ["", _agreement_tables(agreement, (process or {}).get("released_agreement"))]
-        parts += _annotators_section(agreement)
-    parts += _changes_section(changes, previous)
-    parts += _loading_section()
-    parts += _limitations_section(about, rows, stanced)
-    parts += _licence_and_citation(about, used, stanced)
-    return "\n".join(parts)
+    if inputs.agreement:
+        released = inputs.process.get("released_agreement")
+        parts += ["", agreement_tables(inputs.agreement, released)]
+        parts += annotators_section(inputs.agreement)
+    return parts
 
 
 def _what(about: About, used: set[str], stanced: list[str]) -> str:
@@ -210,7 +232,7 @@ def _labels_section(
 
     parts = ["", "## Labels", "", "Entity labels in gold, with their ClassLabel index:", ""]
     parts.append(
-        _table(
+        table(
             ["index", "label", "definition"],
             [
                 [i, label, defined(label)]
@@ -232,7 +254,7 @@ def _labels_section(
         return parts  # no stance columns were released
     parts += ["", "Stance labels (one column per target, -1 where there is no gold stance):", ""]
     parts.append(
-        _table(
+        table(
             ["index", "label", "definition"],
             [
                 [i, label, definitions.get(label) or "no definition given"]
@@ -259,7 +281,7 @@ def _changes_section(changes: GoldDiff | None, previous: str | None) -> list[str
         return [*parts, "First release."]
     counts = changes.counts()
     parts += [f"Since {previous}:", ""]
-    parts.append(_table(["change", "count"], [[k.replace("_", " "), v] for k, v in counts.items()]))
+    parts.append(table(["change", "count"], [[k.replace("_", " "), v] for k, v in counts.items()]))
     listed = changes.lines()
     if listed:
         parts += ["", *[f"- {line}" for line in listed[:50]]]
@@ -362,7 +384,7 @@ def _splits_section(splits: dict[str, int]) -> list[str]:
         if empty
         else []
     )
-    return ["", "## Splits", "", _table(["split", "documents"], rows), *note]
+    return ["", "## Splits", "", table(["split", "documents"], rows), *note]
 
 
 def _distributions(rows: ReleaseRows) -> list[str]:
@@ -371,7 +393,7 @@ def _distributions(rows: ReleaseRows) -> list[str]:
         return []
     labels = value_counts(pc.struct_field(pc.list_flatten(gold.column("entities")), "label"))
     parts = ["", "## Label distribution", "", "Gold entity spans per label:", ""]
-    parts.append(_table(["label", "spans"], [[k, v] for k, v in sorted(labels.items())]))
+    parts.append(table(["label", "spans"], [[k, v] for k, v in sorted(labels.items())]))
     for target in targets_with_gold(rows):
         counted = Counter(
             {
@@ -380,7 +402,7 @@ def _distributions(rows: ReleaseRows) -> list[str]:
             }
         )
         parts += ["", f"Stance towards {target}:", ""]
-        parts.append(_table(["label", "documents"], [[k, v] for k, v in sorted(counted.items())]))
+        parts.append(table(["label", "documents"], [[k, v] for k, v in sorted(counted.items())]))
     return parts
 
 
@@ -398,39 +420,6 @@ def _example(rows: ReleaseRows) -> list[str]:
         shown,
         "```",
     ]
-
-
-def annotators_per_document(rows: ReleaseRows) -> dict[str, int]:
-    """Document -> how many people labelled it (skips not counted)."""
-    counted = rows.labelled().group_by("document_id").aggregate([("annotator", "count_distinct")])
-    return dict(
-        zip(
-            counted["document_id"].to_pylist(),
-            counted["annotator_count_distinct"].to_pylist(),
-            strict=True,
-        )
-    )
-
-
-def targets_with_gold(rows: ReleaseRows) -> list[str]:
-    return gold_targets(rows.gold, rows.targets)
-
-
-def labels_annotated_here(rows: ReleaseRows) -> set[str]:
-    """Entity labels this project's annotators used (in the terminal or its Label Studio), so
-    under its guidelines; an imported export's annotators followed their own."""
-    here = rows.annotations.filter(pc.not_equal(rows.annotations["origin"], "import"))
-    if here.num_rows == 0:
-        return set()
-    labels = pc.struct_field(pc.list_flatten(here.column("entities")), "label")
-    return set(value_counts(labels))
-
-
-def entity_labels_used(rows: ReleaseRows) -> set[str]:
-    if rows.gold.num_rows == 0:
-        return set()
-    labels = pc.struct_field(pc.list_flatten(rows.gold.column("entities")), "label")
-    return set(value_counts(labels))
 
 
 def _who_labelled(overlap: dict[str, int]) -> str:
@@ -519,7 +508,7 @@ def _selection(rows: ReleaseRows, overlap: dict[str, int], tie: str) -> list[str
         f"{len(released & set(overlap))} of {len(overlap)} annotated documents are released: "
         "those whose every item was decided (by a rule or a reviewer).",
         "",
-        _table(["annotators", "annotated documents", "released", "share"], table_rows),
+        table(["annotators", "annotated documents", "released", "share"], table_rows),
     ]
     even = [k for k in rates if k % 2 == 0 and k > 2]
     if tie == "review" and even and min(rates[k] for k in even) < max(rates.values()):
@@ -543,107 +532,3 @@ def _left_out(rows: ReleaseRows) -> list[str]:
             listed = ", ".join(documents[:20]) + (" …" if len(documents) > 20 else "")
             parts += ["", f"Left out: {len(documents)} documents {why}: {listed}."]
     return parts
-
-
-def _agreement_tables(report: dict[str, Any], released: dict[str, Any] | None = None) -> str:
-    """released: the same report on the released documents only, shown beside the whole set."""
-    stance = [
-        [
-            target,
-            s["units"],
-            s["alpha"]["value"],
-            _interval(s["alpha"]),
-            s["fleiss_kappa"]["value"],
-            s["percent_agreement"]["value"],
-        ]
-        for target, s in report["stance"].items()
-        if s["units"]
-    ]
-    pairs = [
-        [pair, p["documents"], p["exact"]["f1"], p["overlap"]["f1"], p["token_kappa"]]
-        for pair, p in report["entities"]["pairs"].items()
-    ]
-    parts = [f"Inter-annotator agreement over {report['documents']} annotated documents:"]
-    if released is not None:
-        summary = [
-            ["documents", report["documents"], released["documents"]],
-            *[
-                [
-                    f"{mode} span F1",
-                    report["entities"]["overall"][mode]["f1"],
-                    released["entities"]["overall"][mode]["f1"],
-                ]
-                for mode in ("exact", "overlap")
-            ],
-            *[
-                [f"stance α ({t})", s["alpha"]["value"], released["stance"][t]["alpha"]["value"]]
-                for t, s in report["stance"].items()
-                if s["units"] and t in released["stance"]
-            ],
-        ]
-        parts += [
-            "",
-            _table(["measure", "all annotated documents", "released documents"], summary),
-        ]
-    if stance:
-        parts += [
-            "",
-            _table(
-                [
-                    "target",
-                    "documents",
-                    "Krippendorff α",
-                    "95% CI (bootstrap over documents)",
-                    "Fleiss κ",
-                    "% agree",
-                ],
-                stance,
-            ),
-        ]
-    parts += [
-        "",
-        _table(
-            ["annotator pair", "documents", "exact span F1", "overlap span F1", "token κ"], pairs
-        ),
-    ]
-    return "\n".join(parts)
-
-
-def _annotators_section(report: dict[str, Any]) -> list[str]:
-    """Who labelled how well and how fast, under the release's pseudonyms."""
-    section = report.get("annotator_quality")
-    if section is None:
-        return []
-    parts = [
-        "",
-        "## Annotators",
-        "",
-        f"Per annotator: documents labelled, median time per annotation, agreement with the "
-        "other annotators and with gold (gold partly rests on their own labels), the score on "
-        "control documents (gold they had not seen, shown without pre-labels; "
-        f"{section['min_control_score']} to pass), competence estimated by "
-        f"{section['competence_model']}, and the share of suggestions they accepted.",
-        "",
-        _table(*annotator_table(section)),
-    ]
-    times = time_rows(section)
-    if times:
-        parts += ["", "Time per annotation:", "", _table(TIME_HEADERS, times)]
-    alpha = report["entities"].get("unitized_alpha", {})
-    if "overall" in alpha:
-        rows = [["all labels", alpha["overall"]["value"], _interval(alpha["overall"])]] + [
-            [label, value["value"], _interval(value)] for label, value in alpha["by_label"].items()
-        ]
-        parts += [
-            "",
-            "Span agreement as Krippendorff's unitized alpha (αu; boundaries count):",
-            "",
-            _table(["label", "αu", "95% CI (bootstrap over documents)"], rows),
-        ]
-    return parts
-
-
-def _interval(estimate: dict[str, float | None]) -> str:
-    if estimate["low"] is None or estimate["high"] is None:
-        return "–"
-    return f"[{estimate['low']:.3f}, {estimate['high']:.3f}]"

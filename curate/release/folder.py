@@ -120,16 +120,15 @@ def export(
         settings.project.description,
         settings.project.language,
     )
-    text = card.yaml_header(about, rows, layout, schemas) + card.body(
+    inputs = card.CardInputs(
         about,
-        rows,
         guidelines,
         project.guideline_version(),
-        report,
-        changes,
-        f"v{previous[0]}" if previous else None,
-        notes,
         fingerprint,
+        agreement=report,
+        changes=changes,
+        previous=f"v{previous[0]}" if previous else None,
+        notes=notes,
         splits={
             split: layout["gold"].get(split, ("", 0, 0))[1] for split in settings.release.splits
         },
@@ -140,6 +139,7 @@ def export(
             "released_agreement": (report or {}).get("released"),
         },
     )
+    text = card.yaml_header(about, rows, layout, schemas) + card.body(inputs, rows)
     (folder / "README.md").write_text(text, encoding="utf-8")
     write_checksums(folder, data)
     counts = {c: {s: n for s, (_, n, _) in splits_.items()} for c, splits_ in layout.items()}
