@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Text, cast, select
+from sqlalchemy import Connection
 
 from curate.agreement import describe
 from curate.agreement.data import AgreementData, load
@@ -34,11 +34,9 @@ from curate.release import folder_bytes, folder_of
 from curate.release.rows import collect_rows, pseudonymized
 from curate.store import Store, queries
 from curate.store.annotation_table import read_annotations
-from curate.store.arrow import read_table
-from curate.store.current import OPEN, current_table
+from curate.store.current import OPEN
 from curate.store.database import default_url, open_store
-from curate.store.schema import decisions as decision_rows
-from curate.store.schema import documents, prelabels
+from curate.store.tables import decision_table, document_table, shown_suggestion_table
 
 TIME = pa.timestamp("us", tz="UTC")
 
@@ -177,24 +175,8 @@ class ProjectFrames:
 
     def documents(self) -> pd.DataFrame:
         """One row per document."""
-        query = select(
-            documents.c.id,
-            documents.c.title,
-            documents.c.text,
-            queries.first_source(documents.c.id),
-            documents.c.created_at,
-        )
-        schema = pa.schema(
-            [
-                ("id", STRING),
-                ("title", STRING),
-                ("text", pa.large_string()),
-                ("source", STRING),
-                ("created_at", TIME),
-            ]
-        )
         with self._read() as connection:
-            table = read_table(connection, query, schema).sort_by("id")
+            table = document_table(connection)
         table = table.append_column("characters", pc.utf8_length(table["text"]))
         return to_frame(table, COLUMNS["documents"])
 
@@ -231,35 +213,8 @@ class ProjectFrames:
     def suggestions(self) -> pd.DataFrame:
         """The machine suggestions annotators are shown: of each labeller, the newest version
         run on the document."""
-        schema = pa.schema(
-            [
-                ("document_id", STRING),
-                ("kind", STRING),
-                ("labeller", STRING),
-                ("label", STRING),
-                ("target", STRING),
-                ("start", pa.int64()),
-                ("end", pa.int64()),
-                ("text", STRING),
-                ("score", pa.float64()),
-                ("created_at", TIME),
-            ]
-        )
-        p = prelabels.c
         with self._read() as connection:
-            found = read_table(connection, select(*(p[f.name] for f in schema)), schema)
-            runs = queries.newest_runs(connection)
-        pairs = [(d, labeller) for d, labellers in runs.items() for labeller in labellers]
-        newest = pa.table(
-            {
-                "document_id": pa.array([d for d, _ in pairs], STRING),
-                "labeller": pa.array([labeller for _, labeller in pairs], STRING),
-            }
-        )
-        shown = found.join(newest, ["document_id", "labeller"], join_type="inner")
-        shown = shown.select(schema.names).sort_by(
-            [(name, "ascending") for name in ("document_id", "kind", "labeller", "start", "label")]
-        )
+            shown = shown_suggestion_table(connection)
         settings = self.project.settings
         labels = [*settings.entity_label_names(), *settings.stance.labels]
         return to_frame(shown, COLUMNS["suggestions"], {"label": labels})
@@ -267,39 +222,8 @@ class ProjectFrames:
     def decisions(self, current: bool = True) -> pd.DataFrame:
         """Adjudication decisions: each item's current one (the store's one definition), or
         with current False every decision ever made. `open` items wait for review."""
-        table = current_table() if current else decision_rows
-        c = table.c
-        payload = pa.struct(
-            [("spans", pa.list_(pa.struct([("start", pa.int64())]))), ("label", STRING)]
-        )
-        schema = pa.schema(
-            [
-                ("id", pa.int64()),
-                ("document_id", STRING),
-                ("kind", STRING),
-                ("target", STRING),
-                ("method", STRING),
-                ("payload", payload),
-                ("decided_by", STRING),
-                ("note", STRING),
-                ("guideline_version", STRING),
-                ("created_at", TIME),
-            ]
-        )
-        query = select(
-            c.id,
-            c.document_id,
-            c.kind,
-            c.target,
-            c.method,
-            cast(c.payload, Text),
-            c.decided_by,
-            c.note,
-            c.guideline_version,
-            c.created_at,
-        ).order_by(c.id)
         with self._read() as connection:
-            found = read_table(connection, query, schema)
+            found = decision_table(connection, current)
         given = found["payload"].combine_chunks()
         spans = pc.list_value_length(given.field("spans"))
         found = found.drop_columns(["payload"])

@@ -113,12 +113,12 @@ async def test_a_refused_store_keeps_the_decision_as_a_draft_restored_with_a_not
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = one_task(tmp_path, 3)
-    import tui.review
+    import tui.review_session
 
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise StoreError("database is locked; try again")
 
-    monkeypatch.setattr(tui.review, "decide", refuse)
+    monkeypatch.setattr(tui.review_session, "decide", refuse)
     store = project.open_store()
     first = ReviewApp(project, store, "rita")
     async with first.run_test(size=(120, 40)) as pilot:

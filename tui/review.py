@@ -13,19 +13,18 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
 from curate import keys
-from curate.adjudicate.auto import require_known_labels
-from curate.adjudicate.review import BOUNDARY, LABEL, MISSING, align, decide, review_queue
+from curate.adjudicate.review import BOUNDARY, LABEL, MISSING
 from curate.domain.pseudonyms import namer
 from curate.errors import CurateError
 from curate.project import Project
 from curate.records import Span
-from curate.store import Store, queries
+from curate.store import Store
 from tui.document_view import DocumentView
 from tui.render import SELECTION, document_text, label_style, show, tagged_offset
 from tui.resolution import UNDECIDED, Resolution
+from tui.review_session import ReviewSession
 from tui.screens import HelpScreen, ReasonScreen
-from tui.session import Drafts
-from tui.state import Token, tokenize
+from tui.state import Token, TokenSelection, tokenize
 
 # Conflict types get a style and, because colour is not enough, their name in the panel.
 CONFLICT_STYLES = {
@@ -77,27 +76,24 @@ class ReviewApp(App[None]):
         self, project: Project, store: Store, reviewer: str, show_annotators: bool = False
     ):
         super().__init__()
-        self.project, self.store, self.reviewer = project, store, reviewer
+        self.project, self.reviewer = project, reviewer
+        self.session = ReviewSession(project, store, reviewer)
         # The same pseudonyms as the reports and releases, unless real names are asked for.
         self.shown_as = namer(project.root, show_annotators)
         self.settings = project.settings
         self.colours = {label.name: label.colour for label in self.settings.entity_labels}
         self.hotkeys = {label.hotkey: label.name for label in self.settings.entity_labels}
         self.resolution: Resolution | None = None
-        self.skipped: set[str] = set()
         self.sub_title = reviewer
         self._repaint_due, self._message = False, ""
         self._quit_armed = False
         self.tokens: list[Token] = []
-        # Drawing a span no annotator gave: (anchor, cursor) token indexes, or None.
-        self.drawing: tuple[int, int] | None = None
-        # Choices not stored yet survive a crash or a refused store: restored with a notice.
-        self.drafts = Drafts(project.root / ".curate" / "review-drafts" / reviewer)
-        self.unstored: set[str] = set()  # documents whose decision the store refused
-        with store.connect() as connection:
-            queued = [entry.document_id for entry in review_queue(connection)]
-            found = queries.newest_evidence(connection, queued) if queued else []
-        require_known_labels(found, self.settings, f"review --as {reviewer}")
+        self.drawing: TokenSelection | None = None  # a span no annotator gave, being drawn
+
+    @property
+    def unstored(self) -> set[str]:
+        """Documents whose decision the store refused in this session (kept as drafts)."""
+        return self.session.unstored
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,30 +107,27 @@ class ReviewApp(App[None]):
         await self.next_document()
 
     async def next_document(self) -> None:
-        with self.store.connect() as connection:
-            queue = [e for e in review_queue(connection) if e.document_id not in self.skipped]
-            alignment = align(connection, self.settings, queue[0].document_id) if queue else None
-        self.queue_size = len(queue)
+        alignment, self.queue_size = self.session.next()
         self._quit_armed = False
         panes = self.query_one("#panes", Horizontal)
         await panes.remove_children()
         if alignment is None:
             self.resolution = None
             self.title = "curate review · queue empty"
-            skipped = f" ({len(self.skipped)} skipped with ]: run again to see them)"
+            skipped = f" ({len(self.session.skipped)} skipped with ]: run again to see them)"
             self.query_one("#info", Static).update(
-                "The review queue is empty." + (skipped if self.skipped else "")
+                "The review queue is empty." + (skipped if self.session.skipped else "")
             )
             self.query_one("#stances", Static).update("")
             return
         self.resolution = Resolution(alignment)
         restored = ""
-        draft = self.drafts.load(alignment.document_id)
+        draft = self.session.drafts.load(alignment.document_id)
         if draft is not None:
             if self.resolution.restore(draft):
                 restored = "restored your unstored choices for this document from a draft"
             else:
-                self.drafts.discard(alignment.document_id)
+                self.session.drafts.discard(alignment.document_id)
                 restored = "a draft for this document was made on older annotations; set aside"
             self.notify(restored, severity="warning", timeout=8)
         self.tokens, self.drawing = tokenize(alignment.document.text), None
@@ -182,7 +175,7 @@ class ReviewApp(App[None]):
         note = f"note: {resolution.note}" if resolution.note else ""
         show(self.query_one("#status", Static), Text(message or note))
         if resolution.changed:  # a crash or a refused store loses nothing
-            self.drafts.save(alignment.document_id, resolution.snapshot())
+            self.session.drafts.save(alignment.document_id, resolution.snapshot())
 
     def request_view(self, message: str = "") -> None:
         """Repaint once for a burst of keys: the repaint runs after the keys already queued."""
@@ -277,11 +270,8 @@ class ReviewApp(App[None]):
     # --- drawing a span no annotator gave ---------------------------------------------------
 
     def _drawn(self) -> tuple[int, int] | None:
-        """The characters the drawing covers: from its anchor token to its cursor token."""
-        if self.drawing is None or not self.tokens:
-            return None
-        first, last = sorted(self.drawing)
-        return self.tokens[first].start, self.tokens[last].end
+        """The characters the drawing covers: its selection, or the token at its cursor."""
+        return self.drawing.covered if self.drawing is not None else None
 
     def action_draw(self) -> None:
         """Start drawing at the span in focus (the document's start when there is none)."""
@@ -289,16 +279,14 @@ class ReviewApp(App[None]):
         if resolution is None or not self.tokens:
             return
         at = resolution.groups[resolution.group].start if resolution.groups else 0
-        index = next((i for i, t in enumerate(self.tokens) if t.end > at), 0)
-        self.drawing = (index, index)
+        self.drawing = TokenSelection(self.tokens)
+        self.drawing.move_to(at)
         self.request_view("←/→ move, shift+←/→ extend, a label key adds the span, esc stops")
 
     def action_draw_move(self, steps: int, extend: bool = False) -> None:
         if self.drawing is None:
             return
-        anchor, cursor = self.drawing
-        cursor = min(max(cursor + steps, 0), len(self.tokens) - 1)
-        self.drawing = (anchor if extend else cursor, cursor)
+        self.drawing.move(steps, extend)
         self.request_view()
 
     def action_remove_drawn(self) -> None:
@@ -356,34 +344,19 @@ class ReviewApp(App[None]):
         if resolution.left():
             self.refresh_view(f"{resolution.left()} conflicts left; resolve them first")
             return
-        document_id = resolution.alignment.document_id
-        self.drafts.save(document_id, resolution.snapshot())
         try:
-            with self.store.transaction() as connection:
-                decide(
-                    connection,
-                    self.settings,
-                    document_id,
-                    self.reviewer,
-                    resolution.spans(),
-                    resolution.decided_stances(),
-                    note=resolution.note,
-                    guideline_version=self.project.guideline_version(),
-                )
+            self.session.decide(resolution)
         except (CurateError, DBAPIError) as error:
-            self.unstored.add(document_id)
             why = str(error).splitlines()[0]
             self.notify(f"not stored: {why}", severity="error", timeout=15)
             self.refresh_view(f"NOT STORED ({why}); your choices are kept as a draft")
             return
-        self.unstored.discard(document_id)
-        self.drafts.discard(document_id)
         self.notify("decision stored")
         await self.next_document()
 
     async def action_next_document(self) -> None:
         if self.resolution:
-            self.skipped.add(self.resolution.alignment.document_id)
+            self.session.skipped.add(self.resolution.alignment.document_id)
         await self.next_document()
 
     def action_help(self) -> None:

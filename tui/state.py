@@ -44,7 +44,60 @@ def _overlaps(a: Span, start: int, end: int) -> bool:
     return a.start < end and start < a.end
 
 
-class AnnotationState:
+class TokenSelection:
+    """A cursor on a text's tokens and an optional anchor: the tokens from one to the other are
+    selected. The annotator labels with it, and the reviewer draws a span no annotator gave."""
+
+    def __init__(self, tokens: list[Token]):
+        self.tokens = tokens
+        self.cursor = 0
+        self.anchor: int | None = None
+
+    def move(self, steps: int, extend: bool = False) -> None:
+        """By token; with extend, the selection grows from where it started."""
+        self._select(extend)
+        self.cursor = max(0, min(len(self.tokens) - 1, self.cursor + steps))
+
+    def move_to(self, position: int) -> None:
+        """To the token at (or the last one before) character `position`."""
+        self._select(False)
+        starts = [token.start for token in self.tokens]
+        self.cursor = max(0, bisect.bisect_right(starts, position) - 1)
+
+    def _select(self, extend: bool) -> None:
+        if extend and self.anchor is None:
+            self.anchor = self.cursor
+        elif not extend and self.anchor is not None and not self._marking:
+            self.anchor = None
+
+    _marking = False
+
+    def mark(self) -> None:
+        """Start (or drop) a selection at the cursor; moving then extends it."""
+        if self.anchor is None:
+            self.anchor, self._marking = self.cursor, True
+        else:
+            self.anchor, self._marking = None, False
+
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        """Character range of the selected tokens (cursor and anchor included)."""
+        if self.anchor is None:
+            return None
+        first, last = sorted((self.anchor, self.cursor))
+        return self.tokens[first].start, self.tokens[last].end
+
+    @property
+    def token(self) -> Token:
+        return self.tokens[self.cursor]
+
+    @property
+    def covered(self) -> tuple[int, int]:
+        """Character range of the selection, or of the token at the cursor when none."""
+        return self.selection or (self.token.start, self.token.end)
+
+
+class AnnotationState(TokenSelection):
     """One document being labelled. Spans never overlap: a new span replaces what it covers."""
 
     def __init__(
@@ -54,12 +107,10 @@ class AnnotationState:
         stance_labels: Sequence[str],
         suggestions: Sequence[Prelabel] = (),
     ):
+        super().__init__(tokenize(text) or [Token(0, 0, "")])
         self.text = text
-        self.tokens = tokenize(text) or [Token(0, 0, "")]
         self.targets = list(targets)
         self.stance_labels = list(stance_labels)
-        self.cursor = 0
-        self.anchor: int | None = None
         self.spans: list[Span] = []
         self.stances: dict[str, str] = {}
         self.target = 0
@@ -78,17 +129,6 @@ class AnnotationState:
         self._undo: list[dict[str, Any]] = []
 
     # --- moving ---------------------------------------------------------------------------
-
-    def move(self, steps: int, extend: bool = False) -> None:
-        """By token; with extend, the selection grows from where it started."""
-        self._select(extend)
-        self.cursor = max(0, min(len(self.tokens) - 1, self.cursor + steps))
-
-    def move_to(self, position: int) -> None:
-        """To the token at (or the last one before) character `position`."""
-        self._select(False)
-        starts = [token.start for token in self.tokens]
-        self.cursor = max(0, bisect.bisect_right(starts, position) - 1)
 
     def move_word(self, steps: int, extend: bool = False) -> None:
         """By word: punctuation tokens are passed over."""
@@ -126,33 +166,6 @@ class AnnotationState:
         while position < len(self.tokens) - 1 and self.tokens[position].text in CLOSERS:
             position += 1
         return position
-
-    def _select(self, extend: bool) -> None:
-        if extend and self.anchor is None:
-            self.anchor = self.cursor
-        elif not extend and self.anchor is not None and not self._marking:
-            self.anchor = None
-
-    _marking = False
-
-    def mark(self) -> None:
-        """Start (or drop) a selection at the cursor; moving then extends it."""
-        if self.anchor is None:
-            self.anchor, self._marking = self.cursor, True
-        else:
-            self.anchor, self._marking = None, False
-
-    @property
-    def selection(self) -> tuple[int, int] | None:
-        """Character range of the selected tokens (cursor and anchor included)."""
-        if self.anchor is None:
-            return None
-        first, last = sorted((self.anchor, self.cursor))
-        return self.tokens[first].start, self.tokens[last].end
-
-    @property
-    def token(self) -> Token:
-        return self.tokens[self.cursor]
 
     # --- spans ----------------------------------------------------------------------------
 
