@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from curate.agreement.data import AgreementData
+from curate.agreement.pairs import pair_names
 from curate.agreement.report import document_scores
 from curate.frames import STRING, TEXT, to_frame
 
@@ -105,7 +106,7 @@ def _label_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def _pair_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for pair, p in report["entities"]["pairs"].items():
-        a, b = pair.split(" | ", 1)
+        a, b = pair_names(pair)
         rows.append(
             {
                 "annotator_a": a,
@@ -121,7 +122,7 @@ def _pair_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
         )
     for target, figures in report["stance"].items():
         for pair, kappa in figures["cohen_kappa"].items():
-            a, b = pair.split(" | ", 1)
+            a, b = pair_names(pair)
             rows.append(
                 {
                     "annotator_a": a,

@@ -15,6 +15,7 @@ from curate.agreement import patterns
 from curate.agreement.data import MISSING, AgreementData
 from curate.agreement.matching import PairCounts, SpanArrays, count_pairs, exact_pairs
 from curate.agreement.metrics import alpha_of_codes, cohen_of_codes, fleiss_of_codes
+from curate.agreement.pairs import pair_key, pair_names
 from curate.agreement.spans import Scores, comparison_from
 from curate.agreement.tokens import TokenIndex, bio_kappa
 from curate.agreement.unitized import unitized_alpha
@@ -33,7 +34,7 @@ def _pairs(data: AgreementData) -> list[tuple[int, int]]:
 
 
 def _pair_name(data: AgreementData, a: int, b: int) -> str:
-    return f"{data.coders[a]} | {data.coders[b]}"
+    return pair_key(data.coders[a], data.coders[b])
 
 
 def stance_section(data: AgreementData, resamples: int, seed: int) -> dict[str, Any]:
@@ -295,8 +296,8 @@ def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> d
 def renamed(report: dict[str, Any], rename: Callable[[str], str]) -> dict[str, Any]:
     """The report with every annotator name passed through `rename` (pseudonyms)."""
 
-    def pair(name: str) -> str:
-        return " | ".join(rename(n) for n in name.split(" | "))
+    def pair(key: str) -> str:
+        return pair_key(*(rename(name) for name in pair_names(key)))
 
     out = dict(report)
     out["annotators"] = [rename(n) for n in report["annotators"]]

@@ -29,6 +29,7 @@ import numpy as np
 
 from curate.agreement.data import AgreementData
 from curate.agreement.matching import SpanArrays
+from curate.agreement.pairs import pair_key
 
 
 def _merged(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -235,7 +236,7 @@ def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) ->
             sums[0] += np.where(used, observed * length, 0)
             sums[1] += np.where(used, expected * length, 0)
             sums[2] += length
-            by_pair.setdefault(f"{data.coders[a]} | {data.coders[b]}", []).append(
+            by_pair.setdefault(pair_key(data.coders[a], data.coders[b]), []).append(
                 (observed[:1], expected[:1])
             )
 

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from curate.agreement.data import MISSING, AgreementData, from_store
+from curate.agreement.pairs import pair_names
 from curate.config import Settings
 from curate.quality import against_gold
 from curate.quality.competence import estimate, model_name
@@ -53,7 +54,7 @@ def _peers(data: AgreementData, report: dict[str, Any]) -> dict[str, dict[str, A
     stances a peer gave the same."""
     found = {}
     for c, coder in enumerate(data.coders):
-        mine = [p for n, p in report["entities"]["pairs"].items() if coder in n.split(" | ")]
+        mine = [p for n, p in report["entities"]["pairs"].items() if coder in pair_names(n)]
         others = [o for o in range(len(data.coders)) if o != c]
         given = (data.stances[:, :, [c]] != MISSING) & (data.stances[:, :, others] != MISSING)
         same = given & (data.stances[:, :, [c]] == data.stances[:, :, others])
