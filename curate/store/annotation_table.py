@@ -89,7 +89,7 @@ def _query(
     if evidence_only:
         query = query.where(~is_control())
     if newest_only:
-        newest = newest_revisions(evidence_only)
+        newest = newest_revisions(evidence_only, document_ids=document_ids)
         query = query.join(newest, is_newest(newest))
     return query
 

@@ -207,17 +207,23 @@ def annotation_history(
     return [_annotation(row._mapping) for row in rows]
 
 
-def newest_revisions(evidence_only: bool = False, annotator: str | None = None) -> Subquery:
+def newest_revisions(
+    evidence_only: bool = False,
+    annotator: str | None = None,
+    document_ids: Sequence[str] | None = None,
+) -> Subquery:
     """The one definition of what counts of an annotator's work on a document: its newest
     revision (the highest number; revisions are append-only). Rows (document_id, annotator,
     revision); evidence_only leaves out control documents (they measure annotators, never gold);
-    annotator: only theirs."""
+    annotator, document_ids (one chunk): only those."""
     a = annotation_rows.c
     query = select(a.document_id, a.annotator, func.max(a.revision).label("revision"))
     if evidence_only:
         query = query.where(~is_control())
     if annotator is not None:
         query = query.where(a.annotator == annotator)
+    if document_ids is not None:
+        query = query.where(a.document_id.in_(document_ids))
     return query.group_by(a.document_id, a.annotator).subquery("newest")
 
 
@@ -232,15 +238,21 @@ def is_newest(newest: Subquery) -> Any:
 
 
 def _newest(
-    connection: Connection, newest: Subquery, document_ids: Sequence[str] | None
+    connection: Connection,
+    document_ids: Sequence[str] | None,
+    evidence_only: bool = False,
+    annotator: str | None = None,
 ) -> list[Annotation]:
-    query = select(annotation_rows).join(newest, is_newest(newest))
-    query = query.order_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
-    if document_ids is None:
-        return [_annotation(row._mapping) for row in connection.execute(query)]
+    chunks: list[Sequence[str] | None] = (
+        [None] if document_ids is None else list(in_chunks(document_ids))
+    )
     found: list[Annotation] = []
-    for chunk in in_chunks(document_ids):
-        rows = connection.execute(query.where(annotation_rows.c.document_id.in_(chunk)))
+    for chunk in chunks:
+        newest = newest_revisions(evidence_only, annotator, chunk)
+        query = select(annotation_rows).join(newest, is_newest(newest))
+        rows = connection.execute(
+            query.order_by(annotation_rows.c.document_id, annotation_rows.c.annotator)
+        )
         found.extend(_annotation(row._mapping) for row in rows)
     return found
 
@@ -250,7 +262,7 @@ def newest_evidence(
 ) -> list[Annotation]:
     """Every annotator's newest revision of every document (or of some) outside their control
     documents: the evidence adjudication weighs and reviewers see."""
-    return _newest(connection, newest_revisions(evidence_only=True), document_ids)
+    return _newest(connection, document_ids, evidence_only=True)
 
 
 def newest_of_annotator(
@@ -258,7 +270,7 @@ def newest_of_annotator(
 ) -> dict[str, Annotation]:
     """This annotator's newest revision of each document they labelled (or of some), control
     documents included: what they see again and how they are scored."""
-    found = _newest(connection, newest_revisions(annotator=annotator), document_ids)
+    found = _newest(connection, document_ids, annotator=annotator)
     return {a.document_id: a for a in found}
 
 
