@@ -36,9 +36,7 @@ from curate.store import Store, queries
 from curate.store.annotation_table import read_annotations
 from curate.store.current import OPEN
 from curate.store.database import default_url, open_store
-from curate.store.tables import decision_table, document_table, shown_suggestion_table
-
-TIME = pa.timestamp("us", tz="UTC")
+from curate.store.tables import TIME, decision_table, document_table, shown_suggestion_table
 
 # frame -> column -> dtype. "category" columns have the project's labels as categories, in
 # curate.toml's order (then any other label found, sorted). gold() adds, per stance target T,

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlalchemy import Connection, Text, cast, select
 
+from curate.frames import STRING
 from curate.store.arrow import read_table
 from curate.store.current import current_table
 from curate.store.queries.documents import first_source
 from curate.store.queries.prelabels import newest_runs
 from curate.store.schema import decisions, documents, prelabels
 
-STRING = pa.string()
 TIME = pa.timestamp("us", tz="UTC")
 
 

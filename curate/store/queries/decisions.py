@@ -117,13 +117,8 @@ def gold_entities(connection: Connection) -> dict[str, list[Span]]:
     }
 
 
-def _decided(settled: bool) -> Select[Any]:
-    return documents_settled() if settled else documents_waiting()
-
-
-def _decided_documents(connection: Connection, settled: bool) -> int:
-    chosen = _decided(settled).subquery()
-    return int(connection.scalar(select(func.count()).select_from(chosen)) or 0)
+def _count(connection: Connection, chosen: Select[Any]) -> int:
+    return int(connection.scalar(select(func.count()).select_from(chosen.subquery())) or 0)
 
 
 def settled_documents(connection: Connection) -> list[str]:
@@ -146,8 +141,8 @@ def stage_counts(connection: Connection) -> dict[str, int]:
         "annotated": distinct_documents(
             annotation_rows, annotation_rows.c.skipped_reason.is_(None)
         ),
-        "waiting for review": _decided_documents(connection, settled=False),
-        "adjudicated": _decided_documents(connection, settled=True),
+        "waiting for review": _count(connection, documents_waiting()),
+        "adjudicated": _count(connection, documents_settled()),
         "released": distinct_documents(
             release_documents, release_documents.c.release_id == latest_release
         ),
