@@ -7,6 +7,9 @@ DEV_STAMP := $(VENV)/.installed-dev
 # Label Studio pins many Django packages: it gets a virtualenv of its own.
 LS_VENV := .venv-labelstudio
 LS_VERSION := 1.23.2
+# Label Studio's database with every migration applied and no user in it: the tests' server
+# starts from a copy (5 s instead of 45 s of migrations on a fresh database).
+LS_MIGRATED := $(LS_VENV)/migrated/label_studio.sqlite3
 
 .PHONY: run test lint install dev ray debian labelstudio clean
 
@@ -46,8 +49,7 @@ run: install
 ## Chromium, tmux), lint, type-check, pytest on both cores (tests sharing a real server run on one worker), with the
 ## slowest tests listed at the end
 test:
-	$(MAKE) --no-print-directory -j3 dev debian labelstudio
-	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory -j3 lint debian labelstudio
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 lint: dev
@@ -71,12 +73,23 @@ $(VENV)/.installed-ray: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[ray]'
 	touch $@
 
-labelstudio: $(LS_VENV)/bin/label-studio
+labelstudio: $(LS_MIGRATED)
 
 $(LS_VENV)/bin/label-studio:
 	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
 	$(LS_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(LS_VENV)/bin/python -m pip install --quiet label-studio==$(LS_VERSION)
+
+# `label-studio version` applies the migrations and makes no user (the tests' server makes its
+# admin with a token of its own on first start). Made aside, then moved: never half made.
+$(LS_MIGRATED): $(LS_VENV)/bin/label-studio
+	rm -rf $(LS_VENV)/migrating
+	LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false SENTRY_DSN= \
+		$(LS_VENV)/bin/label-studio version --data-dir $(abspath $(LS_VENV))/migrating \
+		> $(LS_VENV)/migrating.log 2>&1 || { cat $(LS_VENV)/migrating.log; exit 1; }
+	mkdir -p $(dir $@)
+	mv $(LS_VENV)/migrating/label_studio.sqlite3 $@
+	rm -rf $(LS_VENV)/migrating $(LS_VENV)/migrating.log
 
 clean:
 	rm -rf $(VENV) $(LS_VENV) .curate .pytest_cache .mypy_cache .ruff_cache

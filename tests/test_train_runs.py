@@ -40,7 +40,7 @@ def _small_training(project_dir: Path, steps: int = 300) -> None:
     config = project_dir / "curate.toml"
     text = config.read_text("utf-8")
     values = {"min_entity_documents": 4, "max_steps": steps, "patience": steps}
-    for key, value in (values | {"eval_frequency": 50}).items():
+    for key, value in (values | {"eval_frequency": min(50, steps)}).items():
         text = re.sub(rf"(?m)^{key} = \d+$", f"{key} = {value}", text, count=1)
     config.write_text(text, "utf-8")
 
@@ -97,7 +97,7 @@ def test_a_second_training_is_refused_and_a_model_of_older_gold_never_becomes_cu
     assert first.returncode == 0, output
     assert "the gold changed while training" in " ".join(output.split())
     assert _current(project_dir) is None  # the stale model was kept, not made current
-    _small_training(project_dir, steps=100)
+    _small_training(project_dir, steps=30)
     third = subprocess.run(
         [*CURATE, "--project", str(project_dir), "train"], capture_output=True, text=True
     )
@@ -118,7 +118,7 @@ def test_a_killed_trainings_scratch_folder_is_removed_by_the_next_training(
     os.kill(killed.pid, signal.SIGKILL)
     killed.communicate()
     assert len(_scratch(project_dir)) == 1  # left behind by the dead run
-    _small_training(project_dir, steps=100)  # the next training need not be long
+    _small_training(project_dir, steps=30)  # the next training need not be long
     again = subprocess.run(
         [*CURATE, "--project", str(project_dir), "train"], capture_output=True, text=True
     )
