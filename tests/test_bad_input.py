@@ -539,6 +539,7 @@ def test_bad_input_gets_one_clear_line_and_changes_nothing(
     assert "Traceback" not in output
     assert expected in output, output
     assert snapshot(ready) == before
+    assert not Path("file:").exists()  # a SQLite URI is not taken for a folder to make here
 
 
 def test_there_are_at_least_seventy_cases() -> None:

@@ -150,7 +150,8 @@ def explain(error: DBAPIError, where: str) -> str:
 def open_store(url: str, read_only: bool = False) -> Store:
     """Connect and bring the schema up to date (migrations run only when behind). Read-only:
     nothing is made or migrated, and the database refuses every write."""
-    if url.startswith("sqlite:///"):
+    # A "file:" URI (uri=true) is SQLite's to read: its options are not part of a path to make.
+    if url.startswith("sqlite:///") and "uri=true" not in url.partition("?")[2].lower():
         path = Path(url.removeprefix("sqlite:///"))
         if not read_only:
             _prepare_sqlite_file(path)
