@@ -12,7 +12,7 @@ docs/api.md, which a test keeps equal).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -21,9 +21,9 @@ from sqlalchemy import Connection
 
 from curate.agreement import describe
 from curate.agreement.data import AgreementData, load
+from curate.agreement.figures import AgreementReport
 from curate.agreement.frames import COLUMNS as AGREEMENT_COLUMNS
 from curate.agreement.frames import document_frame, report_frame
-from curate.agreement.report import renamed
 from curate.domain.gold import stance_column
 from curate.domain.pseudonyms import namer, project_salt
 from curate.domain.splits import document_splits
@@ -150,7 +150,7 @@ class ProjectFrames:
         self._store: Store | None = None
         # The agreement report, computed once per store state (annotations are append-only).
         self._agreement_data: tuple[tuple[int, int], AgreementData] | None = None
-        self._agreement_reports: dict[tuple[int, int], dict[str, Any]] = {}
+        self._agreement_reports: dict[tuple[int, int], AgreementReport] = {}
 
     def __enter__(self) -> ProjectFrames:
         return self
@@ -316,8 +316,8 @@ class ProjectFrames:
                 return document_frame(data)
             if (resamples, seed) not in self._agreement_reports:
                 report = describe(connection, data, resamples, seed)
-                self._agreement_reports[resamples, seed] = renamed(
-                    report, namer(self.project.root, self.real_names)
+                self._agreement_reports[resamples, seed] = report.renamed(
+                    namer(self.project.root, self.real_names)
                 )
         return report_frame(by, self._agreement_reports[resamples, seed])
 

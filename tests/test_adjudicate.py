@@ -211,7 +211,7 @@ def test_rules_queue_and_scores_on_sqlite_and_postgresql(project_dir, store) -> 
     with store.connect() as connection:
         assert queries.gold_stances(connection) == {Document(AGREE).id: {"Iran": "neutral"}}
         assert [e.document_id for e in review_queue(connection)] == [Document(SPLIT).id]
-    assert agreement["entities"]["overall"]["label_conflicts"] == 1
+    assert agreement.entities.overall.label_conflicts == 1
 
 
 # --- span-level merge policies ---------------------------------------------------------------

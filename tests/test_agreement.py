@@ -175,24 +175,26 @@ def test_report_on_a_store_with_missing_annotators_and_a_skip(project: Project) 
         again = measure(connection, project.settings, resamples=200, seed=3)
         stored = queries.document_scores(connection)
     assert report == again  # seeded: same intervals on re-run
-    iran, us = report["stance"]["Iran"], report["stance"]["United States"]
-    assert (iran["units"], iran["unpaired"]) == (2, 1)  # d3: only alice labelled (bob skipped)
-    assert iran["percent_agreement"]["value"] == 1.0
-    assert (us["units"], us["unpaired"]) == (1, 0)
-    assert us["percent_agreement"]["value"] == 0.0  # alice neutral, bob favor
-    assert report["skipped"]["bob"] == 1
-    pair = report["entities"]["pairs"]["alice | bob"]
+    iran, us = report.stance["Iran"], report.stance["United States"]
+    assert (iran.units, iran.unpaired) == (2, 1)  # d3: only alice labelled (bob skipped)
+    assert iran.percent_agreement.value == 1.0
+    assert (us.units, us.unpaired) == (1, 0)
+    assert us.percent_agreement.value == 0.0  # alice neutral, bob favor
+    assert report.skipped["bob"] == 1
+    pair = report.entities.pairs["alice", "bob"]
     # d1: alice 2 spans, bob 1 (matched); d2: both Iran. tp 2, fn 1 -> F1 = 4/5
-    assert pair["documents"] == 2 and pair["exact"]["f1"] == pytest.approx(0.8)
-    assert report["entities"]["unpaired_documents"] == 1
-    assert report["entities"]["unpaired_spans"] == 1  # alice's IRGC on d3
-    matrix = report["entities"]["matrix"]
-    assert matrix["coders"] == ["alice", "bob", "carol"]
-    assert matrix["exact_f1"][0][2] == 1.0  # alice and carol agree on d1
+    assert pair.documents == 2 and pair.exact.f1 == pytest.approx(0.8)
+    assert report.entities.unpaired_documents == 1
+    assert report.entities.unpaired_spans == 1  # alice's IRGC on d3
+    matrix = report.entities.matrix
+    assert matrix.coders == ["alice", "bob", "carol"]
+    assert matrix.exact_f1[0][2] == 1.0  # alice and carol agree on d1
     # Per-document scores are stored; d1 (disagreement) scores below d2 (full agreement).
     assert stored[d2] == 1.0 and stored[d1] < stored[d2]
     assert stored[d3] is None  # one annotator: nothing to agree on
-    assert report["lowest_agreement"][0]["document"] == d1
+    assert report.lowest_agreement[0].document == d1
+    # The JSON of `curate agreement --json`: pairs written "a | b".
+    assert report.as_json()["entities"]["pairs"]["alice | bob"]["exact"]["f1"] == pair.exact.f1
 
 
 def test_anchoring_separates_blind_from_suggested_documents(project: Project) -> None:
@@ -222,10 +224,10 @@ def test_anchoring_separates_blind_from_suggested_documents(project: Project) ->
         {ids[1]},
         project.settings,
     )
-    groups = build_report(data, resamples=50)["anchoring"]["alice"]
-    assert groups["suggested"]["suggestions_kept_unchanged"] == 1.0
-    assert groups["blind"]["suggestions_kept_unchanged"] == 0.5
-    assert groups["blind"]["documents"] == groups["suggested"]["documents"] == 1
+    groups = build_report(data, resamples=50).anchoring["alice"]
+    assert groups["suggested"].suggestions_kept_unchanged == 1.0
+    assert groups["blind"].suggestions_kept_unchanged == 0.5
+    assert groups["blind"].documents == groups["suggested"].documents == 1
 
 
 def test_document_scores_are_nan_below_two_annotators(project: Project) -> None:

@@ -188,6 +188,7 @@ def test_agreement_without_annotations_says_what_to_do(project_dir: Path) -> Non
 def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> None:
     """The LEOKA export has no stance and no pre-labels: no stance tables of zeros, no
     anchoring section, a sentence saying why instead; annotators under pseudonyms."""
+    from curate.labelstudio.importer import measure_export
     from curate.report.html import label_bars_figure
 
     html = project_dir / "plain.html"
@@ -225,7 +226,7 @@ def test_without_stance_or_suggestions_the_report_says_so(project_dir: Path) -> 
     ).output
     assert "annotator_6af190d0@example.invalid" in json.loads(named)["annotators"]
     # The legend sits beside the bars, never over one.
-    figure = label_bars_figure(report)
+    figure = label_bars_figure(measure_export(FIXTURE, Project.load(project_dir).settings, 20))
     figure.canvas.draw()
     [axes] = figure.axes
     legend = axes.get_legend().get_window_extent()
@@ -272,20 +273,19 @@ def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
     ],
 )
 def test_an_interval_on_its_estimate_is_marked(value: dict[str, float], shown: str) -> None:
+    from curate.agreement.figures import Estimate
     from curate.report.formatting import estimate
 
-    assert estimate(value) == shown
+    assert estimate(Estimate(**value)) == shown
 
 
 def test_a_target_left_out_of_the_interval_plot_is_named() -> None:
+    from curate.agreement.figures import Estimate, StanceTarget
     from curate.report.html import dropped_targets
 
-    empty = {"value": None, "low": None, "high": None}
-    some = {"value": 0.4, "low": 0.1, "high": 0.7}
-    report = {
-        "stance": {
-            "Iran": {"alpha": some, "fleiss_kappa": some, "percent_agreement": some},
-            "United States": {"alpha": empty, "fleiss_kappa": empty, "percent_agreement": empty},
-        }
-    }
-    assert dropped_targets(report) == ["United States"]
+    def target(figure: Estimate) -> StanceTarget:
+        return StanceTarget(1, 0, figure, figure, figure, cohen_kappa={}, labels={})
+
+    empty, some = Estimate(None, None, None), Estimate(0.4, 0.1, 0.7)
+    stance = {"Iran": target(some), "United States": target(empty)}
+    assert dropped_targets(stance) == ["United States"]

@@ -429,7 +429,7 @@ def test_suggestion_use_comes_from_result_origins_without_parent_prediction(
             assert [[u[0], u[1]] for u in use["rejected"]] == [[dropped["start"], dropped["end"]]]
             assert len(use["accepted"]) == shown - 2
         report = measure(connection, project.settings, resamples=20)
-    assert report["anchoring"]["alice"]["suggested"]["started_from_suggestions"] == len(made)
+    assert report.anchoring["alice"]["suggested"].started_from_suggestions == len(made)
 
 
 def test_the_server_runs_without_outbound_error_reporting(labelstudio_server: Any) -> None:

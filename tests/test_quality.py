@@ -88,16 +88,15 @@ def test_the_spammer_fails_the_control_check(tmp_path: Path, store: Store) -> No
     with store.transaction() as connection:
         auto_adjudicate(connection, project.settings, "1")
         report = measure(connection, project.settings, resamples=200)
-    quality = report["annotator_quality"]
+    quality = report.annotator_quality
+    assert quality is not None
     people = quality["annotators"]
     control = {name: people[name]["control"] for name in people}
     assert all(c["documents"] == 40 for c in control.values())
-    score = {name: c["score"]["value"] for name, c in control.items()}
+    score = {name: c["score"].value for name, c in control.items()}
     assert min(score, key=score.__getitem__) == "spam" and not control["spam"]["passed"]
     assert control["ann"]["passed"] and score["ann"] > score["dan"] > score["spam"]
-    assert all(
-        c["score"]["low"] <= c["score"]["value"] <= c["score"]["high"] for c in control.values()
-    )
+    assert all(c["score"].low <= c["score"].value <= c["score"].high for c in control.values())
     assert "spam" in {w["annotator"] for w in quality["below_min_control_score"]}
     said = control_warnings(quality)
     assert any(
@@ -139,7 +138,8 @@ def test_without_crowd_kit_competence_is_left_out_and_weighted_refused(
     project = adjudicate(root, store, "majority")
     with store.connect() as connection:
         report = measure(connection, project.settings, resamples=20)
-    quality = report["annotator_quality"]
+    quality = report.annotator_quality
+    assert quality is not None
     assert "pip install 'curate[quality]'" in quality["competence_model"]
     headers, rows = annotator_table(quality)
     assert rows and not any(header.startswith("competence") for header in headers)

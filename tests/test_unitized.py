@@ -141,7 +141,7 @@ def _reference(data: AgreementData) -> tuple[dict[str, float], dict[str, float],
             sums[0] += observed * length
             sums[1] += expected * length
             sums[2] += length
-        name = f"{data.coders[a]} | {data.coders[b]}"
+        name = (data.coders[a], data.coders[b])
         per_pair[name] = 1 - np.mean([p[0] for p in pair_parts]) / np.mean(
             [p[1] for p in pair_parts]
         )
@@ -173,17 +173,19 @@ def test_leoka_alpha_u_equals_the_direct_computation(leoka: AgreementData) -> No
     found = unitized_alpha(leoka, resamples=200, seed=0)
     pairs, labels, overall = _reference(leoka)
     assert len(pairs) == 3 and len(labels) >= 3
-    assert found["pairs"] == pytest.approx({k: round(v, 4) for k, v in pairs.items()}, abs=1e-4)
-    assert {k: v["value"] for k, v in found["by_label"].items()} == pytest.approx(
+    assert found.pairs == pytest.approx({k: round(v, 4) for k, v in pairs.items()}, abs=1e-4)
+    assert {k: v.value for k, v in found.by_label.items()} == pytest.approx(
         {k: round(v, 4) for k, v in labels.items()}, abs=1e-4
     )
-    assert found["overall"]["value"] == pytest.approx(overall, abs=1e-4)
+    assert found.overall is not None
+    assert found.overall.value == pytest.approx(overall, abs=1e-4)
     # The fixture's annotators differ on boundaries: agreement is real but not perfect, and
     # the bootstrap interval holds the estimate.
-    estimate = found["overall"]
-    assert 0 < estimate["value"] < 1
-    assert estimate["low"] <= estimate["value"] <= estimate["high"]
-    assert found["resampled_groups"] == len(leoka.documents)
+    estimate = found.overall
+    assert estimate.value is not None and estimate.low is not None and estimate.high is not None
+    assert 0 < estimate.value < 1
+    assert estimate.low <= estimate.value <= estimate.high
+    assert found.resampled_groups == len(leoka.documents)
 
 
 def test_the_interval_narrows_with_more_documents_and_is_seeded() -> None:
@@ -223,6 +225,8 @@ def test_the_interval_narrows_with_more_documents_and_is_seeded() -> None:
     small, large = data(1), data(4)
     one, again = unitized_alpha(small, 300, seed=3), unitized_alpha(small, 300, seed=3)
     assert one == again
-    wide = one["overall"]["high"] - one["overall"]["low"]
-    big = unitized_alpha(large, 300, seed=3)["overall"]
-    assert 0 < big["high"] - big["low"] < wide
+    assert one.overall and one.overall.high is not None and one.overall.low is not None
+    wide = one.overall.high - one.overall.low
+    big = unitized_alpha(large, 300, seed=3).overall
+    assert big and big.high is not None and big.low is not None
+    assert 0 < big.high - big.low < wide

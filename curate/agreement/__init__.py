@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 from sqlalchemy import Connection
 
 from curate.agreement.data import AgreementData
+from curate.agreement.figures import AgreementReport
 from curate.agreement.report import build_report, document_scores
 from curate.store import queries
 
@@ -37,17 +38,23 @@ def store_scores(connection: Connection, data: AgreementData) -> int:
 
 def describe(
     connection: Connection, data: AgreementData, resamples: int = 1000, seed: int = 0
-) -> dict[str, Any]:
+) -> AgreementReport:
     """The report on `data`, its least agreed documents named by title."""
     report = build_report(data, resamples, seed)
-    for row in report["lowest_agreement"]:
+    lowest = []
+    for row in report.lowest_agreement:
         # Reviewers recognise a document by its title, and want to know what is disputed.
-        document = queries.get_document(connection, row["document"])
-        row["title"] = (document.title or document.text[:60]) if document else ""
+        document = queries.get_document(connection, row.document)
         disputed = [
             name
-            for name, value in (("spans", row["entity_f1"]), ("stance", row["stance_agreement"]))
+            for name, value in (("spans", row.entity_f1), ("stance", row.stance_agreement))
             if value is not None and value < 1
         ]
-        row["disagreement"] = " and ".join(disputed) or "none"
-    return report
+        lowest.append(
+            replace(
+                row,
+                title=(document.title or document.text[:60]) if document else "",
+                disagreement=" and ".join(disputed) or "none",
+            )
+        )
+    return replace(report, lowest_agreement=lowest)

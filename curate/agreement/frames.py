@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from curate.agreement.data import AgreementData
-from curate.agreement.pairs import pair_names
+from curate.agreement.figures import AgreementReport
 from curate.agreement.report import document_scores
 from curate.frames import STRING, TEXT, to_frame
 
@@ -70,7 +71,7 @@ def document_frame(data: AgreementData) -> pd.DataFrame:
     return to_frame(table, COLUMNS["document"])
 
 
-def report_frame(by: str, report: dict[str, Any]) -> pd.DataFrame:
+def report_frame(by: str, report: AgreementReport) -> pd.DataFrame:
     """The report's figures per stance target, entity label or annotator pair (by "target",
     "label" or "pair")."""
     rows = {"target": _target_rows, "label": _label_rows, "pair": _pair_rows}[by](report)
@@ -79,57 +80,55 @@ def report_frame(by: str, report: dict[str, Any]) -> pd.DataFrame:
     return to_frame(pa.Table.from_pylist(rows, schema=schema), COLUMNS[by])
 
 
-def _target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _target_rows(report: AgreementReport) -> list[dict[str, Any]]:
     rows = []
-    for target, figures in report["stance"].items():
+    for target, figures in report.stance.items():
         row: dict[str, Any] = {"target": target}
-        row |= {"units": figures["units"], "unpaired": figures["unpaired"]}
+        row |= {"units": figures.units, "unpaired": figures.unpaired}
         for metric in ("alpha", "fleiss_kappa", "percent_agreement"):
-            estimate = figures[metric]
+            estimate = getattr(figures, metric)
             row |= {
-                metric: estimate["value"],
-                f"{metric}_low": estimate["low"],
-                f"{metric}_high": estimate["high"],
+                metric: estimate.value,
+                f"{metric}_low": estimate.low,
+                f"{metric}_high": estimate.high,
             }
         rows.append(row)
     return rows
 
 
-def _label_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _label_rows(report: AgreementReport) -> list[dict[str, Any]]:
     return [
-        {"label": label, "match": match, **figures}
-        for match, labels in report["entities"]["by_label"].items()
+        {"label": label, "match": match, **asdict(figures)}
+        for match, labels in report.entities.by_label.items()
         for label, figures in labels.items()
     ]
 
 
-def _pair_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _pair_rows(report: AgreementReport) -> list[dict[str, Any]]:
     rows = []
-    for pair, p in report["entities"]["pairs"].items():
-        a, b = pair_names(pair)
+    for (a, b), p in report.entities.pairs.items():
         rows.append(
             {
                 "annotator_a": a,
                 "annotator_b": b,
                 "scope": "entities",
-                "documents": p["documents"],
-                "exact_f1": p["exact"]["f1"],
-                "overlap_f1": p["overlap"]["f1"],
-                "label_conflicts": p["label_conflicts"],
-                "boundary_differences": p["boundary_differences"],
-                "token_kappa": p["token_kappa"],
+                "documents": p.documents,
+                "exact_f1": p.exact.f1,
+                "overlap_f1": p.overlap.f1,
+                "label_conflicts": p.label_conflicts,
+                "boundary_differences": p.boundary_differences,
+                "token_kappa": p.token_kappa,
             }
         )
-    for target, figures in report["stance"].items():
-        for pair, kappa in figures["cohen_kappa"].items():
-            a, b = pair_names(pair)
+    for target, figures in report.stance.items():
+        for (a, b), kappa in figures.cohen_kappa.items():
             rows.append(
                 {
                     "annotator_a": a,
                     "annotator_b": b,
                     "scope": target,
-                    "documents": kappa["units"],
-                    "cohen_kappa": kappa["value"],
+                    "documents": kappa.units,
+                    "cohen_kappa": kappa.value,
                 }
             )
     return rows

@@ -1,21 +1,34 @@
 """The agreement report: stance per target, entities per label and per pair, anchoring on
-pre-labels, and a score per document. Everything comes out as plain JSON-ready values."""
+pre-labels, and a score per document, as the typed records of curate.agreement.figures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 
 from curate.agreement import patterns
 from curate.agreement.data import MISSING, AgreementData
+from curate.agreement.figures import (
+    AgreementReport,
+    Anchoring,
+    Bootstrap,
+    DocumentScore,
+    Entities,
+    EntityOverall,
+    EntityPair,
+    Estimate,
+    Matrix,
+    Pair,
+    PairKappa,
+    SpanScores,
+    StanceTarget,
+    UnitizedAlpha,
+)
 from curate.agreement.matching import PairCounts, SpanArrays, count_pairs, exact_pairs
 from curate.agreement.metrics import alpha_of_codes, cohen_of_codes, fleiss_of_codes
-from curate.agreement.pairs import pair_key, pair_names
 from curate.agreement.spans import Scores, comparison_from
 from curate.agreement.tokens import TokenIndex, bio_kappa
 from curate.agreement.unitized import unitized_alpha
@@ -25,20 +38,20 @@ def _number(value: float) -> float | None:
     return None if np.isnan(value) else round(float(value), 4)
 
 
-def _estimate(value: float, interval: tuple[float, float]) -> dict[str, float | None]:
-    return {"value": _number(value), "low": _number(interval[0]), "high": _number(interval[1])}
+def _estimate(value: float, interval: tuple[float, float]) -> Estimate:
+    return Estimate(_number(value), _number(interval[0]), _number(interval[1]))
 
 
 def _pairs(data: AgreementData) -> list[tuple[int, int]]:
     return list(combinations(range(len(data.coders)), 2))
 
 
-def _pair_name(data: AgreementData, a: int, b: int) -> str:
-    return pair_key(data.coders[a], data.coders[b])
+def _pair_name(data: AgreementData, a: int, b: int) -> Pair:
+    return data.coders[a], data.coders[b]
 
 
-def stance_section(data: AgreementData, resamples: int, seed: int) -> dict[str, Any]:
-    section = {}
+def stance_section(data: AgreementData, resamples: int, seed: int) -> dict[str, StanceTarget]:
+    section: dict[str, StanceTarget] = {}
     for t, target in enumerate(data.targets):
         codes = data.stances[t]
         raters = (codes >= 0).sum(axis=1)
@@ -49,28 +62,26 @@ def stance_section(data: AgreementData, resamples: int, seed: int) -> dict[str, 
         ) -> tuple[float, float]:
             return patterns.interval(table, statistic, resamples, seed)
 
-        section[target] = {
-            "units": int((raters >= 2).sum()),
-            "unpaired": int((raters == 1).sum()),  # labelled by one annotator only: reported
-            "alpha": _estimate(alpha_of_codes(codes), interval(patterns.alpha)),
-            "fleiss_kappa": _estimate(
+        section[target] = StanceTarget(
+            units=int((raters >= 2).sum()),
+            unpaired=int((raters == 1).sum()),  # labelled by one annotator only: reported
+            alpha=_estimate(alpha_of_codes(codes), interval(patterns.alpha)),
+            fleiss_kappa=_estimate(
                 fleiss_of_codes(codes, len(data.stance_labels)), interval(patterns.fleiss)
             ),
-            "percent_agreement": _estimate(
+            percent_agreement=_estimate(
                 patterns.observed(table, patterns.percent) if table.units else float("nan"),
                 interval(patterns.percent),
             ),
-            "cohen_kappa": {
-                _pair_name(data, a, b): {
-                    "value": _number(cohen_of_codes(codes[:, a], codes[:, b])),
-                    "units": int(((codes[:, a] >= 0) & (codes[:, b] >= 0)).sum()),
-                }
+            cohen_kappa={
+                _pair_name(data, a, b): PairKappa(
+                    _number(cohen_of_codes(codes[:, a], codes[:, b])),
+                    int(((codes[:, a] >= 0) & (codes[:, b] >= 0)).sum()),
+                )
                 for a, b in _pairs(data)
             },
-            "labels": {
-                label: int((codes == i).sum()) for i, label in enumerate(data.stance_labels)
-            },
-        }
+            labels={label: int((codes == i).sum()) for i, label in enumerate(data.stance_labels)},
+        )
     return section
 
 
@@ -111,12 +122,15 @@ def token_kappas(data: AgreementData) -> dict[tuple[int, int], float]:
 
 
 def entity_section(
-    data: AgreementData, pairs: list[PairSpans], kappas: dict[tuple[int, int], float]
-) -> dict[str, Any]:
+    data: AgreementData,
+    pairs: list[PairSpans],
+    kappas: dict[tuple[int, int], float],
+    unitized: UnitizedAlpha,
+) -> Entities:
     labels = len(data.entity_labels)
     totals = {"exact": _zeros(labels), "overlap": _zeros(labels)}
     conflicts = {"label_conflicts": 0, "boundary_differences": 0}
-    results: dict[str, Any] = {}
+    results: dict[Pair, EntityPair] = {}
     size = len(data.coders)
     matrix = {
         "exact_f1": np.full((size, size), np.nan),
@@ -126,76 +140,76 @@ def entity_section(
         a, b, shared, first, second = pair.a, pair.b, pair.shared, pair.first, pair.second
         if not shared.any():
             continue
-        result: dict[str, Any] = {"documents": int(shared.sum())}
-        for mode in ("exact", "overlap"):
-            if mode == "exact":
-                counts = pair.exact
-            else:
-                counts, _, _ = count_pairs(first, second, labels, overlap=True)
+        overlap, _, _ = count_pairs(first, second, labels, overlap=True)
+        for mode, counts in (("exact", pair.exact), ("overlap", overlap)):
             for name in ("tp", "fp", "fn"):
                 totals[mode][name] += getattr(counts, name)
-            scores = comparison_from(counts, data.entity_labels).overall
-            result[mode] = _scores(scores)
-            if mode == "overlap":
-                conflicts["label_conflicts"] += counts.label_conflicts
-                conflicts["boundary_differences"] += counts.boundary_differences
-                result |= {
-                    "label_conflicts": counts.label_conflicts,
-                    "boundary_differences": counts.boundary_differences,
-                }
-        result["token_kappa"] = _number(kappas[(a, b)])
+        conflicts["label_conflicts"] += overlap.label_conflicts
+        conflicts["boundary_differences"] += overlap.boundary_differences
+        result = EntityPair(
+            documents=int(shared.sum()),
+            exact=_scores(comparison_from(pair.exact, data.entity_labels).overall),
+            overlap=_scores(comparison_from(overlap, data.entity_labels).overall),
+            label_conflicts=overlap.label_conflicts,
+            boundary_differences=overlap.boundary_differences,
+            token_kappa=_number(kappas[(a, b)]),
+        )
         results[_pair_name(data, a, b)] = result
         for x, y in ((a, b), (b, a)):
-            matrix["exact_f1"][x, y] = result["exact"]["f1"]
-            matrix["token_kappa"][x, y] = result["token_kappa"] or np.nan
+            matrix["exact_f1"][x, y] = result.exact.f1
+            matrix["token_kappa"][x, y] = result.token_kappa or np.nan
     for c in range(size):
         matrix["exact_f1"][c, c] = matrix["token_kappa"][c, c] = 1.0
+
+    def summed(mode: str, i: int | None = None) -> SpanScores:
+        part = (lambda n: totals[mode][n].sum()) if i is None else (lambda n: totals[mode][n][i])
+        return _scores(Scores(*(int(part(n)) for n in ("tp", "fp", "fn"))))
+
     by_label = {
-        mode: {
-            label: _scores(Scores(*(int(totals[mode][n][i]) for n in ("tp", "fp", "fn"))))
-            for i, label in enumerate(data.entity_labels)
-        }
+        mode: {label: summed(mode, i) for i, label in enumerate(data.entity_labels)}
         for mode in totals
     }
     alone = data.labelled.sum(axis=1) == 1
-    return {
-        "overall": {
-            mode: _scores(Scores(*(int(totals[mode][n].sum()) for n in ("tp", "fp", "fn"))))
-            for mode in totals
-        }
-        | conflicts,
-        "by_label": {  # labels nobody used are left out
-            mode: {k: v for k, v in scores.items() if v["tp"] or v["fp"] or v["fn"]}
-            for mode, scores in by_label.items()
+    rows = {name: [[_number(v) for v in row] for row in m] for name, m in matrix.items()}
+    return Entities(
+        overall=EntityOverall(summed("exact"), summed("overlap"), **conflicts),
+        # Labels nobody used are left out.
+        by_label={
+            mode: {k: v for k, v in scores.items() if v.used} for mode, scores in by_label.items()
         },
-        "pairs": results,
-        "matrix": {
-            "coders": data.coders,
-            **{name: [[_number(v) for v in row] for row in m] for name, m in matrix.items()},
-        },
+        pairs=results,
+        matrix=Matrix(list(data.coders), rows["exact_f1"], rows["token_kappa"]),
         # Spans on documents only one annotator labelled: compared with nobody, so reported.
-        "unpaired_spans": int(alone[data.spans.doc].sum()),
-        "unpaired_documents": int(alone.sum()),
-    }
+        unpaired_spans=int(alone[data.spans.doc].sum()),
+        unpaired_documents=int(alone.sum()),
+        unitized_alpha=unitized,
+    )
 
 
 def _zeros(labels: int) -> dict[str, np.ndarray]:
     return {name: np.zeros(labels, np.int64) for name in ("tp", "fp", "fn")}
 
 
-def _scores(scores: Scores) -> dict[str, float | int]:
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.as_dict().items()}
+def _scores(scores: Scores) -> SpanScores:
+    return SpanScores(
+        scores.tp,
+        scores.fp,
+        scores.fn,
+        round(scores.precision, 4),
+        round(scores.recall, 4),
+        round(scores.f1, 4),
+    )
 
 
-def anchoring_section(data: AgreementData) -> dict[str, Any]:
+def anchoring_section(data: AgreementData) -> dict[str, dict[str, Anchoring]]:
     """Each annotator against the suggestions, on suggested and on blind documents apart."""
-    section = {}
+    section: dict[str, dict[str, Anchoring]] = {}
     for c, coder in enumerate(data.coders):
         labelled = data.labelled[:, c]
         mine = data.coder_spans(c, labelled)
         offered = data.suggestions.take(labelled[data.suggestions.doc])
         matched, _ = exact_pairs(mine, offered)  # one pass; split by blind below
-        groups = {}
+        groups: dict[str, Anchoring] = {}
         for name, blind in (("suggested", False), ("blind", True)):
             documents = labelled & (data.blind == blind)
             if not documents.any():
@@ -206,21 +220,19 @@ def anchoring_section(data: AgreementData) -> dict[str, Any]:
             stance_given = data.stances[:, documents, c]
             stance_offered = data.suggested_stances[:, documents]
             both = (stance_given != MISSING) & (stance_offered != MISSING)
-            groups[name] = {
-                "documents": int(documents.sum()),
-                "suggested_spans": shown,
-                "suggested_stances": int((stance_offered != MISSING).any(axis=0).sum()),
+            groups[name] = Anchoring(
+                documents=int(documents.sum()),
+                suggested_spans=shown,
+                suggested_stances=int((stance_offered != MISSING).any(axis=0).sum()),
                 # On blind documents nothing was shown: this is how often the annotator
                 # arrived at the suggestion unaided, the baseline for anchoring.
-                "suggestions_kept_unchanged": _number(same / shown if shown else np.nan),
-                "span_f1_with_suggestions": _number(
-                    2 * same / (shown + found) if shown else np.nan
-                ),
-                "stance_agreement_with_suggestions": _number(
+                suggestions_kept_unchanged=_number(same / shown if shown else np.nan),
+                span_f1_with_suggestions=_number(2 * same / (shown + found) if shown else np.nan),
+                stance_agreement_with_suggestions=_number(
                     (stance_given[both] == stance_offered[both]).mean() if both.any() else np.nan
                 ),
-                "started_from_suggestions": int(data.started_from_suggestions[documents, c].sum()),
-            }
+                started_from_suggestions=int(data.started_from_suggestions[documents, c].sum()),
+            )
         section[coder] = groups
     return section
 
@@ -255,7 +267,7 @@ def document_scores(
     return {"score": score, "entity_f1": entity, "stance_agreement": stance}
 
 
-def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> AgreementReport:
     if data.coders:
         data.coder_spans(0)  # split the spans by annotator once, before the threads share them
     # Token kappa reads every character and anchoring is independent of the pairs: both run
@@ -267,61 +279,26 @@ def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> d
         pairs = pair_spans(data)
         scores = document_scores(data, pairs)
         stance = stance_section(data, resamples, seed)
-        entities = entity_section(data, pairs, kappas.result())
-        entities["unitized_alpha"] = unitized.result()
+        entities = entity_section(data, pairs, kappas.result(), unitized.result())
     order = np.argsort(np.nan_to_num(scores["score"], nan=np.inf), kind="stable")
-    return {
-        "documents": len(data.documents),
-        "annotators": data.coders,
-        "labelled": {c: int(data.labelled[:, i].sum()) for i, c in enumerate(data.coders)},
-        "skipped": {c: int(data.skipped[:, i].sum()) for i, c in enumerate(data.coders)},
-        "blind_documents": int(data.blind.sum()),
-        "bootstrap": {"resamples": resamples, "seed": seed, "level": 0.95},
-        "stance": stance,
-        "entities": entities,
-        "anchoring": anchoring.result(),
-        "lowest_agreement": [
-            {
-                "document": data.documents[i],
-                "score": _number(scores["score"][i]),
-                "entity_f1": _number(scores["entity_f1"][i]),
-                "stance_agreement": _number(scores["stance_agreement"][i]),
-            }
+    return AgreementReport(
+        documents=len(data.documents),
+        annotators=list(data.coders),
+        labelled={c: int(data.labelled[:, i].sum()) for i, c in enumerate(data.coders)},
+        skipped={c: int(data.skipped[:, i].sum()) for i, c in enumerate(data.coders)},
+        blind_documents=int(data.blind.sum()),
+        bootstrap=Bootstrap(resamples, seed),
+        stance=stance,
+        entities=entities,
+        anchoring=anchoring.result(),
+        lowest_agreement=[
+            DocumentScore(
+                document=data.documents[i],
+                score=_number(scores["score"][i]),
+                entity_f1=_number(scores["entity_f1"][i]),
+                stance_agreement=_number(scores["stance_agreement"][i]),
+            )
             for i in order[:10]
             if not np.isnan(scores["score"][i])
         ],
-    }
-
-
-def renamed(report: dict[str, Any], rename: Callable[[str], str]) -> dict[str, Any]:
-    """The report with every annotator name passed through `rename` (pseudonyms)."""
-
-    def pair(key: str) -> str:
-        return pair_key(*(rename(name) for name in pair_names(key)))
-
-    out = dict(report)
-    out["annotators"] = [rename(n) for n in report["annotators"]]
-    for key in ("labelled", "skipped"):
-        out[key] = {rename(n): v for n, v in report[key].items()}
-    out["anchoring"] = {rename(n): v for n, v in report["anchoring"].items()}
-    out["stance"] = {
-        target: section | {"cohen_kappa": {pair(p): v for p, v in section["cohen_kappa"].items()}}
-        for target, section in report["stance"].items()
-    }
-    entities = dict(report["entities"])
-    entities["pairs"] = {pair(p): v for p, v in entities["pairs"].items()}
-    entities["unitized_alpha"] = entities["unitized_alpha"] | {
-        "pairs": {pair(p): v for p, v in entities["unitized_alpha"]["pairs"].items()}
-    }
-    entities["matrix"] = entities["matrix"] | {
-        "coders": [rename(n) for n in entities["matrix"]["coders"]]
-    }
-    out["entities"] = entities
-    if "annotator_quality" in report:
-        quality = dict(report["annotator_quality"])
-        quality["annotators"] = {rename(n): v for n, v in quality["annotators"].items()}
-        quality["below_min_control_score"] = [
-            w | {"annotator": rename(w["annotator"])} for w in quality["below_min_control_score"]
-        ]
-        out["annotator_quality"] = quality
-    return out
+    )

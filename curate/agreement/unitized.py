@@ -23,13 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 
 from curate.agreement.data import AgreementData
+from curate.agreement.figures import Estimate, Pair, UnitizedAlpha
 from curate.agreement.matching import SpanArrays
-from curate.agreement.pairs import pair_key
 
 
 def _merged(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -208,7 +207,7 @@ def _interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) -> UnitizedAlpha:
     """αu overall, per label (pairs pooled) and per annotator pair, with bootstrap intervals."""
     base = np.concatenate([[0], np.cumsum([len(t) for t in data.texts])]).astype(np.int64)
     group = resampling_groups(len(data.documents))
@@ -221,7 +220,7 @@ def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) ->
     weights = np.vstack([np.ones((1, groups)), draws]).astype(np.float64)
     # label -> (Σ L·Do, Σ L·De, Σ L) over pairs; pair -> per-label (Do, De)
     pooled: dict[int, list[np.ndarray]] = {}
-    by_pair: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    by_pair: dict[Pair, list[tuple[np.ndarray, np.ndarray]]] = {}
     for a, b in combinations(range(len(data.coders)), 2):
         shared = data.labelled[:, a] & data.labelled[:, b]
         if not shared.any():
@@ -236,35 +235,42 @@ def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) ->
             sums[0] += np.where(used, observed * length, 0)
             sums[1] += np.where(used, expected * length, 0)
             sums[2] += length
-            by_pair.setdefault(pair_key(data.coders[a], data.coders[b]), []).append(
+            by_pair.setdefault((data.coders[a], data.coders[b]), []).append(
                 (observed[:1], expected[:1])
             )
 
-    def estimate(observed: np.ndarray, expected: np.ndarray) -> dict[str, float | None]:
+    def estimate(observed: np.ndarray, expected: np.ndarray) -> Estimate:
         values = alpha_from(observed, expected)
         low, high = _interval(values[1:])
-        return {"value": _rounded(values[0]), "low": _rounded(low), "high": _rounded(high)}
+        return Estimate(_rounded(values[0]), _rounded(low), _rounded(high))
 
     with np.errstate(invalid="ignore", divide="ignore"):
         per_label = {label: (s[0] / s[2], s[1] / s[2]) for label, s in pooled.items()}
-    section: dict[str, Any] = {"resampled_groups": groups}
-    if per_label:
-        section["overall"] = estimate(
+    overall = (
+        estimate(
             np.mean([p[0] for p in per_label.values()], axis=0),
             np.mean([p[1] for p in per_label.values()], axis=0),
         )
-    section["by_label"] = {
-        data.entity_labels[label]: estimate(*parts) for label, parts in sorted(per_label.items())
-    }
-    section["pairs"] = {
-        name: _rounded(
-            alpha_from(
-                np.mean([p[0] for p in parts], axis=0), np.mean([p[1] for p in parts], axis=0)
-            )[0]
-        )
-        for name, parts in by_pair.items()
-    }
-    return section
+        if per_label
+        else None
+    )
+    return UnitizedAlpha(
+        resampled_groups=groups,
+        overall=overall,
+        by_label={
+            data.entity_labels[label]: estimate(*parts)
+            for label, parts in sorted(per_label.items())
+        },
+        pairs={
+            pair: _rounded(
+                alpha_from(
+                    np.mean([p[0] for p in parts], axis=0),
+                    np.mean([p[1] for p in parts], axis=0),
+                )[0]
+            )
+            for pair, parts in by_pair.items()
+        },
+    )
 
 
 def _rounded(value: float) -> float | None:

@@ -13,7 +13,6 @@ from rich.table import Table
 
 from curate.adjudicate.auto import adjudicate_project, describe
 from curate.adjudicate.review import review_queue
-from curate.agreement.report import renamed
 from curate.cli.common import (
     app,
     err,
@@ -84,19 +83,19 @@ def agreement_command(
     else:
         with opened_store(project) as store, store.transaction() as connection:
             report = measure(connection, project.settings, resamples, seed)
-    if report["documents"] == 0:
+    if report.documents == 0:
         raise UsageError(
             "no annotations to measure; run `curate pull` or `curate import-ls FILE` first"
         )
     if not show_annotators:  # the same pseudonyms as in the project's releases
-        report = renamed(report, namer(project.root, real_names=False))
+        report = report.renamed(namer(project.root, real_names=False))
     if html is not None:
         title = f"curate agreement: {project.settings.project.name}"
         write_text(html, render_html(report, title))
-    for line in control_warnings(report["annotator_quality"]):
+    for line in control_warnings(report.annotator_quality):
         err.print(f"warning: {line}", highlight=False, soft_wrap=True)
     if as_json:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(json.dumps(report.as_json(), indent=2))
         return
     for table in agreement_tables(report):
         out.print(table)

@@ -6,12 +6,12 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from curate import jsontext
+from curate.agreement.figures import AgreementReport
 from curate.config import Settings
 from curate.errors import InputError
 from curate.labels import resolve_labels, unknown_labels_error
@@ -254,7 +254,7 @@ def _content(annotation: Annotation) -> tuple[object, ...]:
 
 def measure_export(
     path: Path, settings: Settings, resamples: int = 1000, seed: int = 0
-) -> dict[str, Any]:
+) -> AgreementReport:
     """The agreement report on a Label Studio export, read into a throwaway store so the
     project's own store is untouched (labels curate.toml lacks are kept)."""
     with tempfile.TemporaryDirectory() as scratch:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.agreement.data import MISSING, AgreementData
+from curate.agreement.figures import Estimate
 from curate.agreement.matching import SpanArrays, exact_pairs
 from curate.agreement.unitized import resampling_groups
 from curate.labels import stance_column
@@ -57,22 +58,14 @@ class GoldArrays:
         return cls(has_gold, spans, stances)
 
 
-def _estimate(values: np.ndarray) -> dict[str, float | None]:
+def _estimate(values: np.ndarray) -> Estimate:
     """The observed value (first) and the 95% percentile interval of the resamples (rest)."""
     value, resampled = values[0], values[1:]
     resampled = resampled[np.isfinite(resampled)]
     if not np.isfinite(value) or len(resampled) == 0:
-        return {
-            "value": None if not np.isfinite(value) else round(float(value), 4),
-            "low": None,
-            "high": None,
-        }
+        return Estimate(None if not np.isfinite(value) else round(float(value), 4))
     low, high = np.percentile(resampled, [2.5, 97.5])
-    return {
-        "value": round(float(value), 4),
-        "low": round(float(low), 4),
-        "high": round(float(high), 4),
-    }
+    return Estimate(round(float(value), 4), round(float(low), 4), round(float(high), 4))
 
 
 def scores(

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from curate.agreement.data import MISSING, AgreementData, from_store
-from curate.agreement.pairs import pair_names
+from curate.agreement.figures import AgreementReport, EntityPair
 from curate.config import Settings
 from curate.quality import against_gold
 from curate.quality.competence import estimate, model_name
@@ -40,27 +40,27 @@ def control_data(
 
 
 def _weighted_mean(
-    pairs: list[dict[str, Any]], value: Callable[[dict[str, Any]], float | None]
+    pairs: list[EntityPair], value: Callable[[EntityPair], float | None]
 ) -> float | None:
     """The pairs' values, weighted by the documents each pair shares."""
-    total = sum(p["documents"] for p in pairs)
+    total = sum(p.documents for p in pairs)
     if not total:
         return None
-    return round(sum(p["documents"] * (value(p) or 0) for p in pairs) / total, 4)
+    return round(sum(p.documents * (value(p) or 0) for p in pairs) / total, 4)
 
 
-def _peers(data: AgreementData, report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _peers(data: AgreementData, report: AgreementReport) -> dict[str, dict[str, Any]]:
     """Each annotator's exact span F1 and token kappa with the others, and the share of
     stances a peer gave the same."""
     found = {}
     for c, coder in enumerate(data.coders):
-        mine = [p for n, p in report["entities"]["pairs"].items() if coder in pair_names(n)]
+        mine = [p for pair, p in report.entities.pairs.items() if coder in pair]
         others = [o for o in range(len(data.coders)) if o != c]
         given = (data.stances[:, :, [c]] != MISSING) & (data.stances[:, :, others] != MISSING)
         same = given & (data.stances[:, :, [c]] == data.stances[:, :, others])
         found[coder] = {
-            "exact_f1": _weighted_mean(mine, lambda p: p["exact"]["f1"]),
-            "token_kappa": _weighted_mean(mine, lambda p: p["token_kappa"]),
+            "exact_f1": _weighted_mean(mine, lambda p: p.exact.f1),
+            "token_kappa": _weighted_mean(mine, lambda p: p.token_kappa),
             "stance_agreement": round(float(same.sum() / given.sum()), 4) if given.any() else None,
         }
     return found
@@ -86,7 +86,7 @@ def annotator_quality(
     connection: Connection,
     settings: Settings,
     data: AgreementData,
-    report: dict[str, Any],
+    report: AgreementReport,
     controls: AgreementData | None,
     gold: pa.Table,
     resamples: int = 1000,
@@ -124,7 +124,7 @@ def annotator_quality(
         entry["gold"] = with_gold.get(name)
         control = on_controls.get(name)
         if control is not None:
-            value = control["score"]["value"]
+            value = control["score"].value
             control = control | {"passed": value is not None and value >= floor}
             if not control["passed"]:
                 warnings.append(
@@ -146,8 +146,10 @@ def annotator_quality(
     }
 
 
-def control_warnings(section: dict[str, Any]) -> list[str]:
+def control_warnings(section: dict[str, Any] | None) -> list[str]:
     """What to tell the user about annotators below `min_control_score`."""
+    if section is None:
+        return []
     floor = section["min_control_score"]
     return [
         f"{w['annotator']}: control score {w['score']} is below min_control_score {floor} "

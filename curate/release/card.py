@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow.compute as pc
 import yaml
 
+from curate.agreement.figures import AgreementReport
 from curate.domain.gold import value_counts
 from curate.release.card_facts import (
     annotators_per_document,
@@ -110,12 +111,13 @@ class CardInputs:
     guidelines: str  # guidelines.md as written
     guideline_version: str | None
     fingerprint: str  # sha256 over the parquet files
-    agreement: dict[str, Any] | None = None  # the agreement report, annotator figures included
+    # The agreement report, annotator figures and the released documents' figures included.
+    agreement: AgreementReport | None = None
     changes: GoldDiff | None = None  # against the previous release
     previous: str | None = None  # its version
     notes: str | None = None  # the --notes paragraph
     splits: dict[str, int] = field(default_factory=dict)  # every split -> gold documents
-    process: dict[str, Any] = field(default_factory=dict)  # adjudication rules, released figures
+    process: dict[str, Any] = field(default_factory=dict)  # the adjudication rules
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,7 @@ def _agreement_section(inputs: CardInputs, rows: ReleaseRows) -> list[str]:
     parts.append(table(["decided by", "labels"], decided) if decided else "No labels decided.")
     parts += _left_out(rows)
     if inputs.agreement:
-        released = inputs.process.get("released_agreement")
-        parts += ["", agreement_tables(inputs.agreement, released)]
+        parts += ["", agreement_tables(inputs.agreement)]
         parts += annotators_section(inputs.agreement)
     return parts
 

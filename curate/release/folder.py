@@ -4,6 +4,7 @@ checksums. Touches no store."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 
 from curate.agreement import describe
 from curate.agreement.data import from_store
+from curate.agreement.figures import AgreementReport
 from curate.config import read_text_file
 from curate.project import Project
 from curate.quality.annotators import annotator_quality
@@ -53,21 +55,24 @@ def _rows_in(
     return [r for r in rows if splits.get(r[key]) == split]
 
 
-def agreement(connection: Connection, project: Project, rows: ReleaseRows) -> dict[str, Any] | None:
+def agreement(
+    connection: Connection, project: Project, rows: ReleaseRows
+) -> AgreementReport | None:
     """The card's agreement figures (None without annotations), on the release's annotations
     (annotators already pseudonymized); under "released", the same figures on the released
     documents alone."""
     if rows.agreement is None:
         return None
     report = describe(connection, rows.agreement, resamples=1000, seed=0)
-    report["annotator_quality"] = annotator_quality(
+    quality = annotator_quality(
         connection, project.settings, rows.agreement, report, rows.controls, rows.gold
     )
+    report = replace(report, annotator_quality=quality)
     released = rows.gold["id"]
     if set(released.to_pylist()) != set(rows.agreement.documents):
         chosen = rows.annotations.filter(pc.is_in(rows.annotations["document_id"], released))
         subset = from_store(connection, chosen, project.settings)
-        report["released"] = describe(connection, subset, resamples=200, seed=0)
+        report = replace(report, released=describe(connection, subset, resamples=200, seed=0))
     return report
 
 
@@ -79,7 +84,7 @@ def export(
     splits: dict[str, str],
     previous: tuple[str, Path] | None,
     notes: str | None,
-    report: dict[str, Any] | None,
+    report: AgreementReport | None,
 ) -> tuple[str, dict[str, dict[str, int]], GoldDiff | None]:
     """Write the whole folder from rows; the same rows give the same bytes."""
     settings = project.settings
@@ -136,7 +141,6 @@ def export(
             "entity_policy": settings.adjudication.entity_policy,
             "majority": settings.adjudication.majority,
             "tie_breaker": settings.adjudication.tie_breaker,
-            "released_agreement": (report or {}).get("released"),
         },
     )
     text = card.yaml_header(about, rows, layout, schemas) + card.body(inputs, rows)

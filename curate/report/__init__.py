@@ -4,12 +4,13 @@ its terminal tables, HTML page and annotator rows, shared with the dataset card.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy import Connection
 
 from curate.agreement import describe, store_scores
 from curate.agreement.data import load
+from curate.agreement.figures import AgreementReport
 from curate.config import Settings
 from curate.domain.gold import read_gold
 from curate.quality.annotators import annotator_quality, control_data
@@ -21,7 +22,7 @@ def measure(
     resamples: int = 1000,
     seed: int = 0,
     document_ids: Sequence[str] | None = None,
-) -> dict[str, Any]:
+) -> AgreementReport:
     """The full report for the store (or some documents), with the per-annotator figures;
     stores per-document scores too."""
     data = load(connection, settings, document_ids)
@@ -29,7 +30,5 @@ def measure(
     report = describe(connection, data, resamples, seed)
     controls = control_data(connection, settings)
     gold = read_gold(connection, settings).table
-    report["annotator_quality"] = annotator_quality(
-        connection, settings, data, report, controls, gold, resamples, seed
-    )
-    return report
+    quality = annotator_quality(connection, settings, data, report, controls, gold, resamples, seed)
+    return replace(report, annotator_quality=quality)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curate.agreement.figures import Estimate
 from curate.report.formatting import estimate
 
 ANNOTATOR_HEADERS = [
@@ -37,6 +38,10 @@ def _get(entry: dict[str, Any] | None, *keys: str) -> Any:
     return entry
 
 
+def _value(figure: Estimate | None) -> float | None:
+    return figure.value if figure is not None else None
+
+
 def _control(entry: dict[str, Any] | None) -> str:
     if entry is None:
         return "–"
@@ -65,8 +70,8 @@ def _annotator_rows(section: dict[str, Any]) -> list[list[Any]]:
             _get(entry, "peers", "exact_f1"),
             _get(entry, "peers", "token_kappa"),
             _get(entry, "peers", "stance_agreement"),
-            _get(entry, "gold", "entity_f1", "value"),
-            _get(entry, "gold", "stance_accuracy", "value"),
+            _value(_get(entry, "gold", "entity_f1")),
+            _value(_get(entry, "gold", "stance_accuracy")),
             _control(entry.get("control")),
             _get(entry, "competence", "stance"),
             _get(entry, "competence", "entities"),

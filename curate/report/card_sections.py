@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from curate.agreement.figures import AgreementReport, Estimate, pair_label
 from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
 
 
@@ -20,40 +21,36 @@ def _cell(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value).replace("|", "\\|")
 
 
-def agreement_tables(report: dict[str, Any], released: dict[str, Any] | None = None) -> str:
-    """released: the same report on the released documents only, shown beside the whole set."""
+def agreement_tables(report: AgreementReport) -> str:
+    """With the report's `released` figures (the released documents only) beside the whole set."""
     stance = [
         [
             target,
-            s["units"],
-            s["alpha"]["value"],
-            _interval(s["alpha"]),
-            s["fleiss_kappa"]["value"],
-            s["percent_agreement"]["value"],
+            s.units,
+            s.alpha.value,
+            _interval(s.alpha),
+            s.fleiss_kappa.value,
+            s.percent_agreement.value,
         ]
-        for target, s in report["stance"].items()
-        if s["units"]
+        for target, s in report.stance.items()
+        if s.units
     ]
     pairs = [
-        [pair, p["documents"], p["exact"]["f1"], p["overlap"]["f1"], p["token_kappa"]]
-        for pair, p in report["entities"]["pairs"].items()
+        [pair_label(pair), p.documents, p.exact.f1, p.overlap.f1, p.token_kappa]
+        for pair, p in report.entities.pairs.items()
     ]
-    parts = [f"Inter-annotator agreement over {report['documents']} annotated documents:"]
+    parts = [f"Inter-annotator agreement over {report.documents} annotated documents:"]
+    released = report.released
     if released is not None:
-        summary = [
-            ["documents", report["documents"], released["documents"]],
+        overall, released_overall = report.entities.overall, released.entities.overall
+        summary: list[list[Any]] = [
+            ["documents", report.documents, released.documents],
+            ["exact span F1", overall.exact.f1, released_overall.exact.f1],
+            ["overlap span F1", overall.overlap.f1, released_overall.overlap.f1],
             *[
-                [
-                    f"{mode} span F1",
-                    report["entities"]["overall"][mode]["f1"],
-                    released["entities"]["overall"][mode]["f1"],
-                ]
-                for mode in ("exact", "overlap")
-            ],
-            *[
-                [f"stance α ({t})", s["alpha"]["value"], released["stance"][t]["alpha"]["value"]]
-                for t, s in report["stance"].items()
-                if s["units"] and t in released["stance"]
+                [f"stance α ({t})", s.alpha.value, released.stance[t].alpha.value]
+                for t, s in report.stance.items()
+                if s.units and t in released.stance
             ],
         ]
         parts += [
@@ -84,9 +81,9 @@ def agreement_tables(report: dict[str, Any], released: dict[str, Any] | None = N
     return "\n".join(parts)
 
 
-def annotators_section(report: dict[str, Any]) -> list[str]:
+def annotators_section(report: AgreementReport) -> list[str]:
     """Who labelled how well and how fast, under the release's pseudonyms."""
-    section = report.get("annotator_quality")
+    section = report.annotator_quality
     if section is None:
         return []
     parts = [
@@ -104,10 +101,10 @@ def annotators_section(report: dict[str, Any]) -> list[str]:
     times = time_rows(section)
     if times:
         parts += ["", "Time per annotation:", "", table(TIME_HEADERS, times)]
-    alpha = report["entities"].get("unitized_alpha", {})
-    if "overall" in alpha:
-        rows = [["all labels", alpha["overall"]["value"], _interval(alpha["overall"])]] + [
-            [label, value["value"], _interval(value)] for label, value in alpha["by_label"].items()
+    alpha = report.entities.unitized_alpha
+    if alpha.overall is not None:
+        rows = [["all labels", alpha.overall.value, _interval(alpha.overall)]] + [
+            [label, value.value, _interval(value)] for label, value in alpha.by_label.items()
         ]
         parts += [
             "",
@@ -118,7 +115,7 @@ def annotators_section(report: dict[str, Any]) -> list[str]:
     return parts
 
 
-def _interval(estimate: dict[str, float | None]) -> str:
-    if estimate["low"] is None or estimate["high"] is None:
+def _interval(estimate: Estimate) -> str:
+    if estimate.low is None or estimate.high is None:
         return "–"
-    return f"[{estimate['low']:.3f}, {estimate['high']:.3f}]"
+    return f"[{estimate.low:.3f}, {estimate.high:.3f}]"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-# Stance metrics shown with intervals: report key, display name.
-METRICS = (
-    ("alpha", "Krippendorff α"),
-    ("fleiss_kappa", "Fleiss κ"),
-    ("percent_agreement", "% agree"),
-)
+from curate.agreement.figures import AgreementReport, Anchoring, Estimate, StanceTarget
+
+# Stance metrics shown with intervals, in stance_figures' order.
+METRICS = ("Krippendorff α", "Fleiss κ", "% agree")
 
 
 def cell(value: Any) -> str:
@@ -24,53 +22,49 @@ DEGENERATE_NOTE = (
 )
 
 
-def degenerate(value: dict[str, float | None]) -> bool:
-    """An interval with an end on the point estimate (e.g. α -0.200 [-0.500, -0.200])."""
-    point, low, high = value["value"], value["low"], value["high"]
-    return None not in (point, low, high) and point in (low, high)
-
-
-def estimate(value: dict[str, float | None]) -> str:
+def estimate(value: Estimate) -> str:
     """'0.743 [0.414, 0.941]', or just the value when there is no interval; a * marks an
     interval that touches its estimate (DEGENERATE_NOTE)."""
-    point, low, high = value["value"], value["low"], value["high"]
+    point, low, high = value.value, value.low, value.high
     if point is None:
         return "–"
     if low is None or high is None:
         return f"{point:.3f}"
-    return f"{point:.3f} [{low:.3f}, {high:.3f}]" + (" *" if degenerate(value) else "")
+    return f"{point:.3f} [{low:.3f}, {high:.3f}]" + (" *" if value.degenerate else "")
 
 
-def stance_targets(report: dict[str, Any]) -> list[str]:
-    """Targets some annotator gave a stance for; the others have no table rows."""
-    return [t for t, s in report["stance"].items() if s["units"] or s["unpaired"]]
+def stance_figures(target: StanceTarget) -> list[Estimate]:
+    """The target's METRICS, in their order."""
+    return [target.alpha, target.fleiss_kappa, target.percent_agreement]
 
 
-def any_degenerate(report: dict[str, Any]) -> bool:
+def any_degenerate(report: AgreementReport) -> bool:
     return any(
-        degenerate(report["stance"][t][key]) for t in stance_targets(report) for key, _ in METRICS
+        value.degenerate
+        for target in report.stance_targets
+        for value in stance_figures(report.stance[target])
     )
 
 
-def anchoring_groups(report: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def anchoring_groups(report: AgreementReport) -> list[tuple[str, str, Anchoring]]:
     """(annotator, group, figures) where suggestions were shown, or blind documents to compare
     with: imported work that never saw a suggestion has no anchoring to report."""
     return [
         (coder, group, g)
-        for coder, groups in report["anchoring"].items()
+        for coder, groups in report.anchoring.items()
         for group, g in groups.items()
-        if group == "blind" or g["suggested_spans"] or g.get("suggested_stances", 0)
+        if group == "blind" or g.shown
     ]
 
 
-def anchoring_cells(group: dict[str, Any]) -> list[str]:
+def anchoring_cells(group: Anchoring) -> list[str]:
     """Suggestions kept, span F1 and stance agreement with them; "no suggestions" where none
     was shown (a 0.000 there would read as an annotator who ignored them all)."""
     none = "no suggestions"
-    spans = group["suggested_spans"] > 0
-    stances = group.get("suggested_stances", 0) > 0
+    spans = group.suggested_spans > 0
+    stances = group.suggested_stances > 0
     return [
-        cell(group["suggestions_kept_unchanged"]) if spans else none,
-        cell(group["span_f1_with_suggestions"]) if spans else none,
-        cell(group["stance_agreement_with_suggestions"]) if stances else none,
+        cell(group.suggestions_kept_unchanged) if spans else none,
+        cell(group.span_f1_with_suggestions) if spans else none,
+        cell(group.stance_agreement_with_suggestions) if stances else none,
     ]

@@ -8,6 +8,7 @@ import io
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from curate.agreement.figures import AgreementReport, StanceTarget, pair_label
 from curate.agreement.frames import report_frame
 from curate.quality.annotators import control_warnings
 from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
@@ -19,7 +20,7 @@ from curate.report.formatting import (
     any_degenerate,
     cell,
     estimate,
-    stance_targets,
+    stance_figures,
 )
 
 if TYPE_CHECKING:
@@ -42,10 +43,11 @@ def _png(figure: Figure) -> str:
     return f'<img alt="{escape(str(figure.get_label()))}" src="data:image/png;base64,{encoded}">'
 
 
-def heatmap(report: dict[str, Any], metric: str, title: str) -> str:
-    matrix = report["entities"]["matrix"]
-    coders = matrix["coders"]
-    values = [[float("nan") if v is None else v for v in row] for row in matrix[metric]]
+def heatmap(report: AgreementReport, metric: str, title: str) -> str:
+    matrix = report.entities.matrix
+    coders = matrix.coders
+    rows = matrix.exact_f1 if metric == "exact_f1" else matrix.token_kappa
+    values = [[float("nan") if v is None else v for v in row] for row in rows]
     longest = max((len(c) for c in coders), default=1)
     size = 1.2 + 0.9 * len(coders) + 0.07 * longest  # room for the full names
     figure = new_figure(figsize=(size, size - 0.4), label=title)
@@ -68,11 +70,11 @@ def heatmap(report: dict[str, Any], metric: str, title: str) -> str:
 HEAT_RANGE = (0.0, 1.0)
 
 
-def label_bars(report: dict[str, Any]) -> str:
+def label_bars(report: AgreementReport) -> str:
     return _png(label_bars_figure(report))
 
 
-def label_bars_figure(report: dict[str, Any]) -> Figure:
+def label_bars_figure(report: AgreementReport) -> Figure:
     # label x match (exact, overlap); a label one matching never saw scores 0 there.
     f1 = report_frame("label", report).pivot(index="label", columns="match", values="f1")
     f1 = f1.reindex(columns=["exact", "overlap"]).sort_index().fillna(0.0)
@@ -91,21 +93,21 @@ def label_bars_figure(report: dict[str, Any]) -> Figure:
     return figure
 
 
-def dropped_targets(report: dict[str, Any]) -> list[str]:
+def dropped_targets(stance: dict[str, StanceTarget]) -> list[str]:
     """Targets the interval plot leaves out: no document with two stance labels."""
     return [
         target
-        for target, section in report["stance"].items()
-        if all(section[key]["value"] is None for key, _ in METRICS)
+        for target, section in stance.items()
+        if all(value.value is None for value in stance_figures(section))
     ]
 
 
-def intervals(report: dict[str, Any]) -> str:
+def intervals(report: AgreementReport) -> str:
     rows = [
         (f"{target} · {name}", value)
-        for target, section in report["stance"].items()
-        for key, name in METRICS
-        if (value := section[key])["value"] is not None
+        for target, section in report.stance.items()
+        for name, value in zip(METRICS, stance_figures(section), strict=True)
+        if value.value is not None
     ]
     if not rows:
         figure = new_figure(figsize=(6, 1.0), label="Stance agreement: no stance labels")
@@ -114,14 +116,11 @@ def intervals(report: dict[str, Any]) -> str:
     figure = new_figure(figsize=(6, 0.6 + 0.35 * len(rows)), label="Stance agreement, 95% CI")
     axes = figure.subplots()
     for i, (_, value) in enumerate(rows):
-        low = value["low"] if value["low"] is not None else value["value"]
-        high = value["high"] if value["high"] is not None else value["value"]
-        axes.errorbar(
-            value["value"],
-            i,
-            xerr=[[value["value"] - low], [high - value["value"]]],
-            fmt="o",
-        )
+        point = value.value
+        assert point is not None  # rows hold estimates only
+        low = value.low if value.low is not None else point
+        high = value.high if value.high is not None else point
+        axes.errorbar(point, i, xerr=[[point - low], [high - point]], fmt="o")
     axes.set_yticks(range(len(rows)), [name for name, _ in rows])
     axes.set_xlim(-1, 1)
     axes.axvline(0, color="grey", linewidth=0.5)
@@ -137,26 +136,26 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _unitized(report: dict[str, Any]) -> list[str]:
-    alpha = report["entities"].get("unitized_alpha", {})
-    if "overall" not in alpha:
+def _unitized(report: AgreementReport) -> list[str]:
+    alpha = report.entities.unitized_alpha
+    if alpha.overall is None:
         return []
-    rows = [["all labels", estimate(alpha["overall"])]] + [
-        [label, estimate(value)] for label, value in alpha["by_label"].items()
+    rows = [["all labels", estimate(alpha.overall)]] + [
+        [label, estimate(value)] for label, value in alpha.by_label.items()
     ]
     return [
         "<h2>Span agreement as Krippendorff's αu</h2>",
         "<p>Unitized alpha (Krippendorff 2004) counts how far boundaries differ, not only "
         "whether they match; pairs of annotators pooled, 95% intervals from resampling "
-        f"{alpha['resampled_groups']} groups of documents.</p>",
+        f"{alpha.resampled_groups} groups of documents.</p>",
         _table(["label", "αu [95% CI]"], rows),
-        _table(["pair", "αu"], [[pair, value] for pair, value in alpha["pairs"].items()]),
+        _table(["pair", "αu"], [[pair_label(pair), value] for pair, value in alpha.pairs.items()]),
     ]
 
 
-def _annotators(report: dict[str, Any]) -> list[str]:
+def _annotators(report: AgreementReport) -> list[str]:
     """The per-annotator page: one table for all, then each annotator on their own."""
-    section = report.get("annotator_quality")
+    section = report.annotator_quality
     if section is None:
         return []
     headers, rows = annotator_table(section)
@@ -190,64 +189,57 @@ def _annotators(report: dict[str, Any]) -> list[str]:
     return parts
 
 
-def render(report: dict[str, Any], title: str) -> str:
+def render(report: AgreementReport, title: str) -> str:
     stance_rows = [
-        [target, s["units"], s["unpaired"], *(estimate(s[key]) for key, _ in METRICS)]
-        for target in stance_targets(report)
-        if (s := report["stance"][target])
+        [target, s.units, s.unpaired, *map(estimate, stance_figures(s))]
+        for target in report.stance_targets
+        if (s := report.stance[target])
     ]
-    entities = report["entities"]
+    entities = report.entities
     pair_rows = [
         [
-            pair,
-            p["documents"],
-            p["exact"]["f1"],
-            p["overlap"]["f1"],
-            p["label_conflicts"],
-            p["boundary_differences"],
-            p["token_kappa"],
+            pair_label(pair),
+            p.documents,
+            p.exact.f1,
+            p.overlap.f1,
+            p.label_conflicts,
+            p.boundary_differences,
+            p.token_kappa,
         ]
-        for pair, p in entities["pairs"].items()
+        for pair, p in entities.pairs.items()
     ]
     anchoring_rows = [
-        [coder, group, g["documents"], *anchoring_cells(g)]
+        [coder, group, g.documents, *anchoring_cells(g)]
         for coder, group, g in anchoring_groups(report)
     ]
     lowest = [
-        [
-            d["document"],
-            d.get("title", ""),
-            d.get("disagreement", ""),
-            d["score"],
-            d["entity_f1"],
-            d["stance_agreement"],
-        ]
-        for d in report["lowest_agreement"]
+        [d.document, d.title, d.disagreement, d.score, d.entity_f1, d.stance_agreement]
+        for d in report.lowest_agreement
     ]
     cohen = [
-        [target, pair, value["units"], value["value"]]
-        for target in stance_targets(report)
-        for pair, value in report["stance"][target]["cohen_kappa"].items()
+        [target, pair_label(pair), value.units, value.value]
+        for target in report.stance_targets
+        for pair, value in report.stance[target].cohen_kappa.items()
     ]
-    few = report["documents"] < FEW_DOCUMENTS
+    few = report.documents < FEW_DOCUMENTS
     warning = (
-        f'<p class="warning">Only {report["documents"]} documents: every figure below rests on '
+        f'<p class="warning">Only {report.documents} documents: every figure below rests on '
         f"fewer than {FEW_DOCUMENTS}, so read them as rough.</p>"
         if few
         else ""
     )
     sections = [
         f"<h1>{escape(title)}</h1>",
-        f"<p>{report['documents']} documents; annotators: "
-        f"{escape(', '.join(report['annotators']))}. "
-        f"Intervals: {report['bootstrap']['resamples']} bootstrap resamples of documents, "
-        f"seed {report['bootstrap']['seed']}.</p>",
+        f"<p>{report.documents} documents; annotators: "
+        f"{escape(', '.join(report.annotators))}. "
+        f"Intervals: {report.bootstrap.resamples} bootstrap resamples of documents, "
+        f"seed {report.bootstrap.seed}.</p>",
         warning,
         "<h2>Stance, per target</h2>",
         *(
             [
                 _table(
-                    ["target", "documents", "labelled once", *(n for _, n in METRICS)],
+                    ["target", "documents", "labelled once", *METRICS],
                     stance_rows,
                 ),
                 f"<p>{escape(DEGENERATE_NOTE)}</p>" if any_degenerate(report) else "",
@@ -256,7 +248,7 @@ def render(report: dict[str, Any], title: str) -> str:
                     [
                         f"<p>Not in the plot: {escape(target)} (no document has two stance "
                         "labels for it, so there is nothing to measure).</p>"
-                        for target in dropped_targets(report)
+                        for target in dropped_targets(report.stance)
                     ]
                 ),
                 "<h3>Pairwise Cohen's κ</h3>",

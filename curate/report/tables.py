@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 
+from curate.agreement.figures import AgreementReport, pair_label
 from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
 from curate.report.formatting import (
     DEGENERATE_NOTE,
@@ -15,30 +14,28 @@ from curate.report.formatting import (
     any_degenerate,
     cell,
     estimate,
-    stance_targets,
+    stance_figures,
 )
 
 
-def tables(report: dict[str, Any]) -> list[Table]:
+def tables(report: AgreementReport) -> list[Table]:
     stance = Table(
         "target",
         "documents",
         "labelled once",
-        *(f"{name} [95% CI]" for _, name in METRICS),
+        *(f"{name} [95% CI]" for name in METRICS),
         title="Stance agreement per target",
     )
     stance.caption = DEGENERATE_NOTE if any_degenerate(report) else None
-    for target in stance_targets(report):
-        s = report["stance"][target]
-        stance.add_row(
-            target, str(s["units"]), str(s["unpaired"]), *(estimate(s[k]) for k, _ in METRICS)
-        )
+    for target in report.stance_targets:
+        s = report.stance[target]
+        stance.add_row(target, str(s.units), str(s.unpaired), *map(estimate, stance_figures(s)))
     cohen = Table("target", "pair", "documents", "Cohen κ", title="Stance, pairwise Cohen's κ")
-    for target in stance_targets(report):
-        for pair, value in report["stance"][target]["cohen_kappa"].items():
-            cohen.add_row(target, pair, str(value["units"]), cell(value["value"]))
+    for target in report.stance_targets:
+        for pair, value in report.stance[target].cohen_kappa.items():
+            cohen.add_row(target, pair_label(pair), str(value.units), cell(value.value))
 
-    entities = report["entities"]
+    entities = report.entities
     pairs = Table(
         "pair",
         "documents",
@@ -50,28 +47,28 @@ def tables(report: dict[str, Any]) -> list[Table]:
         "αu",
         title="Entity agreement per annotator pair",
     )
-    unitized = entities.get("unitized_alpha", {})
-    for pair, p in entities["pairs"].items():
+    unitized = entities.unitized_alpha
+    for pair, p in entities.pairs.items():
         pairs.add_row(
-            pair,
-            str(p["documents"]),
-            cell(p["exact"]["f1"]),
-            cell(p["overlap"]["f1"]),
-            str(p["label_conflicts"]),
-            str(p["boundary_differences"]),
-            cell(p["token_kappa"]),
-            cell(unitized.get("pairs", {}).get(pair)),
+            pair_label(pair),
+            str(p.documents),
+            cell(p.exact.f1),
+            cell(p.overlap.f1),
+            str(p.label_conflicts),
+            str(p.boundary_differences),
+            cell(p.token_kappa),
+            cell(unitized.pairs.get(pair)),
         )
-    overall = entities["overall"]
+    overall = entities.overall
     pairs.add_row(
         "all pairs",
         "",
-        cell(overall["exact"]["f1"]),
-        cell(overall["overlap"]["f1"]),
-        str(overall["label_conflicts"]),
-        str(overall["boundary_differences"]),
+        cell(overall.exact.f1),
+        cell(overall.overlap.f1),
+        str(overall.label_conflicts),
+        str(overall.boundary_differences),
         "",
-        estimate(unitized["overall"]) if "overall" in unitized else "",
+        estimate(unitized.overall) if unitized.overall is not None else "",
         style="bold",
     )
     labels = Table(
@@ -83,15 +80,15 @@ def tables(report: dict[str, Any]) -> list[Table]:
         "αu [95% CI]",
         title="Entity agreement per label",
     )
-    for label, exact in entities["by_label"]["exact"].items():
-        overlap = entities["by_label"]["overlap"].get(label, {})
+    for label, exact in entities.by_label["exact"].items():
+        overlap = entities.by_label["overlap"].get(label)
         labels.add_row(
             label,
-            cell(exact["precision"]),
-            cell(exact["recall"]),
-            cell(exact["f1"]),
-            cell(overlap.get("f1")),
-            estimate(unitized["by_label"][label]) if label in unitized.get("by_label", {}) else "",
+            cell(exact.precision),
+            cell(exact.recall),
+            cell(exact.f1),
+            cell(overlap.f1 if overlap else None),
+            estimate(unitized.by_label[label]) if label in unitized.by_label else "",
         )
 
     anchoring = Table(
@@ -104,29 +101,29 @@ def tables(report: dict[str, Any]) -> list[Table]:
         title="Anchoring on pre-labels (blind: pushed without them)",
     )
     for coder, group, g in anchoring_groups(report):
-        anchoring.add_row(coder, group, str(g["documents"]), *anchoring_cells(g))
+        anchoring.add_row(coder, group, str(g.documents), *anchoring_cells(g))
 
     lowest = Table(
         "document", "title", "disagreement", "score", "span F1", "stance", title="Lowest agreement"
     )
-    for d in report["lowest_agreement"]:
+    for d in report.lowest_agreement:
         lowest.add_row(
-            d["document"],
-            d.get("title", "")[:40],
-            d.get("disagreement", ""),
-            cell(d["score"]),
-            cell(d["entity_f1"]),
-            cell(d["stance_agreement"]),
+            d.document,
+            d.title[:40],
+            d.disagreement,
+            cell(d.score),
+            cell(d.entity_f1),
+            cell(d.stance_agreement),
         )
     # No stance data (or no suggestions shown): no tables of zeros and dashes.
-    shown = [stance, cohen] if stance_targets(report) else []
+    shown = [stance, cohen] if report.stance_targets else []
     shown += [pairs, labels]
     shown += [anchoring] if anchoring.row_count else []
     return [*shown, lowest, *quality_tables(report)]
 
 
-def quality_tables(report: dict[str, Any]) -> list[Table]:
-    section = report.get("annotator_quality")
+def quality_tables(report: AgreementReport) -> list[Table]:
+    section = report.annotator_quality
     if section is None:
         return []
     headers, rows = annotator_table(section)
