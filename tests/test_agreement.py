@@ -245,10 +245,12 @@ def test_document_scores_are_nan_below_two_annotators(project: Project) -> None:
 def test_the_store_read_equals_the_in_memory_path_with_revisions_and_skips(
     project: Project,
 ) -> None:
-    """load() picks the newest revision in SQL and reads JSON with Arrow; collect() picks it in
-    Python from records. Both must give the same arrays: a later revision replaces an earlier
-    one (here a labelling by a skip, and a skip by a labelling)."""
-    from curate.agreement.data import load
+    """load() reads the newest revisions' JSON with Arrow; collect() takes them as records; the
+    release reads every revision, marked newest or not. All three must give the same arrays: a
+    later revision replaces an earlier one (here a labelling by a skip, and a skip by a
+    labelling)."""
+    from curate.agreement.data import from_store, load
+    from curate.store.annotation_table import read_annotations
 
     two = "Washington warned Iran again."
     d1, d2 = Document(TEXT).id, Document(two).id
@@ -265,15 +267,19 @@ def test_the_store_read_equals_the_in_memory_path_with_revisions_and_skips(
     store_case(project, [TEXT, two], rows)
     with project.open_store().connect() as connection:
         stored = load(connection, project.settings)
-        everything = queries.all_annotations(connection)
+        newest = queries.newest_evidence(connection)
+        every_revision = read_annotations(connection, evidence_only=True)
+        released = from_store(connection, every_revision, project.settings)
+    assert every_revision.num_rows == len(rows) > len(newest)
     texts = {d1: TEXT, d2: two}
-    memory = collect(everything, texts, {}, set(), project.settings)
-    for name in ("documents", "coders", "entity_labels", "stance_labels", "targets", "texts"):
-        assert getattr(stored, name) == getattr(memory, name), name
-    for name in ("labelled", "skipped", "stances", "span_coder"):
-        assert np.array_equal(getattr(stored, name), getattr(memory, name)), name
-    for column in ("doc", "start", "end", "label"):
-        assert np.array_equal(getattr(stored.spans, column), getattr(memory.spans, column))
+    memory = collect(newest, texts, {}, set(), project.settings)
+    for other in (memory, released):
+        for name in ("documents", "coders", "entity_labels", "stance_labels", "targets", "texts"):
+            assert getattr(stored, name) == getattr(other, name), name
+        for name in ("labelled", "skipped", "stances", "span_coder"):
+            assert np.array_equal(getattr(stored, name), getattr(other, name)), name
+        for column in ("doc", "start", "end", "label"):
+            assert np.array_equal(getattr(stored.spans, column), getattr(other.spans, column))
     coders = stored.coders
     assert stored.skipped[1, coders.index("bob")] and not stored.labelled[1, coders.index("bob")]
     assert stored.labelled[1, coders.index("carol")]

@@ -21,7 +21,6 @@ from curate.config import Settings
 from curate.records import Annotation, Prelabel
 from curate.store import queries
 from curate.store.annotation_table import ANNOTATION_TABLE, ORDER, read_annotations
-from curate.store.arrow import last_of_runs
 from curate.suggestions import merge_entities
 
 MISSING = -1
@@ -63,7 +62,8 @@ class AgreementData:
 
 
 def annotation_table(annotations: Iterable[Annotation]) -> pa.Table:
-    """In-memory annotations as the store gives them (curate.store.annotation_table)."""
+    """In-memory annotations, each the newest revision of its document and annotator, as the
+    store gives them (curate.store.annotation_table)."""
     rows = [
         {
             "document_id": a.document_id,
@@ -82,6 +82,7 @@ def annotation_table(annotations: Iterable[Annotation]) -> pa.Table:
                 f"suggestions_{kind}": len((a.suggestion_use or {}).get(kind, []))
                 for kind in ("accepted", "changed", "rejected")
             },
+            "newest": True,
         }
         for a in annotations
     ]
@@ -95,14 +96,9 @@ def collect(
     blind: set[str],
     settings: Settings,
 ) -> AgreementData:
-    """Arrays from the newest revision of each (document, annotator)."""
+    """Arrays from annotations, each the newest revision of its (document, annotator) (as
+    curate.store.queries.newest_evidence reads them)."""
     return from_table(annotation_table(annotations), texts, suggestions, blind, settings)
-
-
-def newest_rows(table: pa.Table) -> pa.Table:
-    """The rule of curate.store.queries.newest_revisions on a table already read with every
-    revision (the release's), its rows sorted by document, annotator and revision."""
-    return last_of_runs(table, ["document_id", "annotator"])
 
 
 def _positions(values: pa.ChunkedArray | pa.Array, names: list[str]) -> np.ndarray:
@@ -117,8 +113,9 @@ def from_table(
     blind: set[str],
     settings: Settings,
 ) -> AgreementData:
-    """Arrays from an annotation table (curate.store.annotation_table), in bulk."""
-    table = newest_rows(table)
+    """Arrays from an annotation table (curate.store.annotation_table), in bulk: its rows of
+    newest revisions (a table of every revision holds the older ones too)."""
+    table = table.filter(table["newest"])
     documents = sorted(set(table["document_id"].to_pylist()))
     coders = sorted(set(table["annotator"].to_pylist()))
     spans = table["entities"].combine_chunks()

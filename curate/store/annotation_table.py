@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Select, Text, cast, func, select
+from sqlalchemy import Connection, Select, Text, cast, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from curate.store.arrow import read_table
@@ -37,6 +37,8 @@ ANNOTATION_TABLE = pa.schema(
         ("suggestions_rejected", pa.int64()),
         ("guideline_version", STRING),
         ("created_at", pa.timestamp("us", tz="UTC")),
+        # The annotator's newest revision of the document (queries.newest_revisions).
+        ("newest", pa.bool_()),
     ]
 )
 ORDER = [("document_id", "ascending"), ("annotator", "ascending"), ("revision", "ascending")]
@@ -88,10 +90,11 @@ def _query(
         query = query.where(a.document_id.in_(document_ids))
     if evidence_only:
         query = query.where(~is_control())
+    newest = newest_revisions(evidence_only, document_ids=document_ids)
     if newest_only:
-        newest = newest_revisions(evidence_only, document_ids=document_ids)
-        query = query.join(newest, is_newest(newest))
-    return query
+        return query.join(newest, is_newest(newest)).add_columns(true().label("newest"))
+    marked = query.outerjoin(newest, is_newest(newest))
+    return marked.add_columns(newest.c.revision.is_not(None).label("newest"))
 
 
 def _suggestions(connection: Connection, kind: str) -> ColumnElement[int]:

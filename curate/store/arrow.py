@@ -4,7 +4,6 @@ transaction: several reads see one state of the store), a batch of rows at a tim
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 from sqlalchemy import Connection, Executable
 
@@ -50,16 +49,3 @@ def parse_json(texts: tuple[object, ...], kind: pa.DataType) -> pa.Array:
     block = pj.ReadOptions(block_size=max(1 << 20, 4 * longest + 16))
     parsed = pj.read_json(pa.BufferReader(lines), read_options=block, parse_options=options)
     return parsed.column("v").combine_chunks()
-
-
-def last_of_runs(table: pa.Table, keys: list[str]) -> pa.Table:
-    """The last row of each run of rows with equal `keys` (rows come sorted by them): the
-    newest of each item when rows are sorted by item, then age."""
-    if table.num_rows < 2:
-        return table
-    same = None
-    for key in keys:
-        equal = pc.equal(table[key][1:], table[key][:-1])
-        same = equal if same is None else pc.and_(same, equal)
-    assert same is not None, "no keys"
-    return table.filter(pa.concat_arrays([pc.invert(same).combine_chunks(), pa.array([True])]))
