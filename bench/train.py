@@ -1,10 +1,13 @@
 """`curate train` against two raw `spacy train` runs, on the LEOKA fixture's own labels.
 
-    .venv/bin/python bench/train.py [--repeats 3] [--export PATH]
+    .venv/bin/python bench/train.py [--folds 4] [--repeats 1] [--export PATH]
 
-Setup (not timed): a project imports the Label Studio export (its labels adopted) and
-adjudicates it by majority; the gold documents fall in train / validation / test by curate's
-deterministic splits. Then, alternating sides each round:
+Cross-validated, so every gold document is a test document once: the documents fall in
+`--folds` folds by curate's deterministic draw. For each fold (setup not timed), a project
+imports the Label Studio export without the fold's documents (its labels adopted) and
+adjudicates it by majority; its gold falls in train / validation / test by curate's splits, as
+in any project, and every side trains on the same train and dev documents (the project's own
+test split is used by none). Then, alternating sides:
 
 - anchor: what a user would write: read the gold from the store, write train and dev DocBins,
   `python -m spacy init config --pipeline ner` (the default config) and `python -m spacy train`.
@@ -13,25 +16,26 @@ deterministic splits. Then, alternating sides each round:
   patience, eval_frequency from curate.toml).
 - curate: `train()` (what `curate train` runs): the same gold read, training with spaCy's loop
   from the installed pipeline (its NER and a fresh NER on its tok2vec, the better on dev
-  kept; ner_model.py), learning names,
-  measuring what annotators are shown, writing the versioned models.
+  kept; ner_model.py), learning names, measuring what annotators are shown, writing the
+  versioned models.
+
+Each model is scored on its fold's documents (never imported into its project) with spaCy's
+scorer (exact spans); the counts are summed over the folds, so each F1 rests on every gold
+document. So is what annotators would be shown: the untrained pre-labeller (the installed
+pipeline, which knows none of these labels) and spacy-ner.v2 after training (model + learned
+names).
 
 Each side's model is one draw of a random training: the sourced anchor's spaCy adds the new
-labels in an order that changes from one process to the next, and so its F1 changes from run to
-run; curate adds them sorted, so it trains the same model every time unless `[train] seed`
-changes. So that both sides are sampled, curate's round N trains with seed N (the anchors keep
-their defaults, as a user would run them).
-
-Both models are scored on the test documents (never trained on) with spaCy's scorer (exact
-spans), as is what annotators would be shown: the untrained pre-labeller (the installed
-pipeline, which knows none of these labels) and spacy-ner.v2 after training (model + learned
-names). Prints medians and the time ratio (target: curate scores at least as high as both,
-in at most 1.2 times the slower anchor's time).
+labels in an order that changes from one process to the next; curate adds them sorted, so each
+repeat trains curate with its own `[train] seed` (repeat N: seed N). Prints the pooled F1 and
+the summed time of each side per repeat, their medians, and the time ratio (target: curate
+scores at least as high as both, in at most 1.2 times the slower anchor's time).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -42,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.adjudicate.auto import auto_adjudicate
+from curate.domain.hashing import unit
 from curate.domain.splits import document_splits
 from curate.labelstudio.importer import import_into_project
 from curate.prelabel.base import LabellerContext
@@ -49,6 +54,7 @@ from curate.prelabel.learning_ner import LearningNer
 from curate.prelabel.ner_model import GoldText, base_pipeline, partition
 from curate.prelabel.train import train
 from curate.project import Project, init_project
+from curate.records import Document
 from curate.store import Store, open_store, queries
 from curate.store.database import default_url
 
@@ -135,99 +141,143 @@ def seeded(context: LabellerContext, seed: int) -> LabellerContext:
     return LabellerContext(changed, context.root)
 
 
-def score_model(model: Path, test: list[GoldText]) -> float:
+def fold_of(document_id: str, folds: int) -> int:
+    return min(int(unit(document_id, "bench-fold") * folds), folds - 1)
+
+
+def export_without(export: Path, left_out: set[str], path: Path) -> Path:
+    """The export without the tasks of the left-out documents."""
+    tasks = json.loads(export.read_text("utf-8"))
+    kept = [t for t in tasks if Document(text=t["data"]["text"]).id not in left_out]
+    path.write_text(json.dumps(kept), "utf-8")
+    return path
+
+
+Counts = tuple[int, int, int]  # true positives, false positives, false negatives
+
+
+def added(total: Counts, more: Counts) -> Counts:
+    return total[0] + more[0], total[1] + more[1], total[2] + more[2]
+
+
+def f1(counts: Counts) -> float:
+    tp, fp, fn = counts
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def score_model(model: Path, test: list[GoldText]) -> Counts:
+    """Exact spans of the model against the gold widened to whole tokens (as trained): what
+    spaCy's scorer counts."""
     import spacy
-    from spacy.training import Example
 
     nlp = spacy.load(model)
-    examples = [
-        Example(nlp.make_doc(d.text), doc) for d, doc in zip(test, _docs(nlp, test), strict=True)
-    ]
-    return float(nlp.evaluate(examples)["ents_f"] or 0.0)
+    tp = fp = fn = 0
+    for gold, predicted in zip(_docs(nlp, test), nlp.pipe(d.text for d in test), strict=True):
+        want = {(e.start_char, e.end_char, e.label_) for e in gold.ents}
+        got = {(e.start_char, e.end_char, e.label_) for e in predicted.ents}
+        tp, fp, fn = tp + len(want & got), fp + len(got - want), fn + len(want - got)
+    return tp, fp, fn
 
 
 def _docs(nlp: Any, gold: list[GoldText]) -> list[Any]:
     return list(doc_bin(nlp, gold).get_docs(nlp.vocab))
 
 
-def score_labeller(context: LabellerContext, test: list[GoldText]) -> tuple[float, float]:
-    """Exact character-span F1 of spacy-ner.v2's suggestions (what annotators see) on the test
+def score_labeller(context: LabellerContext, test: list[GoldText]) -> tuple[Counts, Counts]:
+    """Exact character spans of spacy-ner.v2's suggestions (what annotators see) on the test
     documents: (the model's alone, with the learned names filling its gaps)."""
     from curate.agreement.spans import compare_exact
     from curate.prelabel.learning_ner import PATTERN
-    from curate.records import Document
 
     suggested = LearningNer(context)([Document(text=d.text) for d in test])
     gold = [(d.id, s.start, s.end, s.label) for d in test for s in d.spans]
     ids = {Document(text=d.text).id: d.id for d in test}
     found = [(ids[p.document_id], p.start, p.end, p.label, p.score) for p in suggested]
-    alone = [key[:4] for key in found if key[4] != PATTERN]
-    return (
-        compare_exact(gold, alone).overall.f1,  # type: ignore[arg-type]
-        compare_exact(gold, [key[:4] for key in found]).overall.f1,  # type: ignore[arg-type]
-    )
+    alone = compare_exact(gold, [key[:4] for key in found if key[4] != PATTERN]).overall  # type: ignore[arg-type]
+    names = compare_exact(gold, [key[:4] for key in found]).overall  # type: ignore[arg-type]
+    return (alone.tp, alone.fp, alone.fn), (names.tp, names.fp, names.fn)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--export", type=Path, default=EXPORT)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-train-"))
-    project, store = make_project(folder, args.export)
-    gold, splits = read_gold(store, project)
-    test = [g for g in gold if splits[g.id] == "test"]
-    train_docs, dev_docs, _ = partition(gold, splits, project.settings.train.dev_share)
-    context = project.labeller_context()
-    untrained = score_labeller(context, test)[1]
-    found = base_pipeline(project.settings.prelabel.spacy_models)
+    (folder / "all").mkdir()
+    whole, store = make_project(folder / "all", args.export)
+    gold, _ = read_gold(store, whole)
+    store.close()
+    found = base_pipeline(whole.settings.prelabel.spacy_models)
     assert found is not None, "the installed pipeline (make install) is needed"
     sides = ["anchor", "sourced", "curate"]
-    times: dict[str, list[float]] = {side: [] for side in sides}
-    scores: dict[str, list[float]] = {side: [] for side in sides} | {"shown": [], "names": []}
-    starts = set()
-    for round_number in range(args.repeats):
-        for side in sides if round_number % 2 == 0 else sides[::-1]:
-            shutil.rmtree(folder / ".curate" / "models", ignore_errors=True)
-            work = Path(tempfile.mkdtemp(prefix="anchor-", dir=folder))
-            start = time.perf_counter()
-            if side != "curate":
-                model = anchor(store, project, work, found[0] if side == "sourced" else None)
-            else:
-                report = train(store, seeded(context, round_number))
-                assert report.ner.folder is not None, report.ner.skipped
-                model = report.ner.folder / "model"
-                dev = ", ".join(f"{k} {v:.3f}" for k, v in report.ner.dev_f1.items())
-                starts.add(f"{report.ner.start} (dev F1 {dev})")
-            times[side].append(time.perf_counter() - start)
-            scores[side].append(score_model(model, test))
-            if side == "curate":
-                alone, with_names = score_labeller(context, test)
-                scores["shown"].append(alone)
-                scores["names"].append(with_names)
-            shutil.rmtree(work)
-    store.close()
+    repeats = range(args.repeats)
+    times = {side: [0.0 for _ in repeats] for side in sides}
+    counts: dict[str, list[Counts]] = {
+        side: [(0, 0, 0) for _ in repeats] for side in [*sides, "shown", "names"]
+    }
+    untrained: Counts = (0, 0, 0)
+    sizes, starts = [], []
+    for fold in range(args.folds):
+        test = [g for g in gold if fold_of(g.id, args.folds) == fold]
+        (folder / f"fold-{fold}").mkdir()
+        export = export_without(args.export, {g.id for g in test}, folder / f"fold-{fold}.json")
+        project, store = make_project(folder / f"fold-{fold}", export)
+        context = project.labeller_context()
+        trained_on, splits = read_gold(store, project)
+        train_docs, dev_docs, _ = partition(trained_on, splits, project.settings.train.dev_share)
+        sizes.append(f"fold {fold}: {len(train_docs)} train, {len(dev_docs)} dev, {len(test)} test")
+        untrained = added(untrained, score_labeller(context, test)[1])
+        for repeat in repeats:
+            for side in sides if (repeat + fold) % 2 == 0 else sides[::-1]:
+                shutil.rmtree(project.root / ".curate" / "models", ignore_errors=True)
+                work = Path(tempfile.mkdtemp(prefix="anchor-", dir=folder))
+                start = time.perf_counter()
+                if side != "curate":
+                    model = anchor(store, project, work, found[0] if side == "sourced" else None)
+                else:
+                    report = train(store, seeded(context, repeat))
+                    assert report.ner.folder is not None, report.ner.skipped
+                    model = report.ner.folder / "model"
+                    dev = ", ".join(f"{k} {v:.3f}" for k, v in report.ner.dev_f1.items())
+                    starts.append(f"fold {fold} seed {repeat}: {report.ner.start} (dev F1 {dev})")
+                times[side][repeat] += time.perf_counter() - start
+                counts[side][repeat] = added(counts[side][repeat], score_model(model, test))
+                if side == "curate":
+                    alone, with_names = score_labeller(context, test)
+                    counts["shown"][repeat] = added(counts["shown"][repeat], alone)
+                    counts["names"][repeat] = added(counts["names"][repeat], with_names)
+                shutil.rmtree(work)
+        store.close()
     shutil.rmtree(folder)
     t = {side: statistics.median(values) for side, values in times.items()}
-    f = {side: statistics.median(values) for side, values in scores.items()}
+    f = {side: statistics.median(f1(c) for c in values) for side, values in counts.items()}
     print(
-        f"{args.export.name}: {len(gold)} gold documents: {len(train_docs)} train, "
-        f"{len(dev_docs)} dev, {len(test)} test; median of {args.repeats}, sides alternating"
+        f"{args.export.name}: {len(gold)} gold documents in {args.folds} folds, each the test "
+        f"set once; median of {args.repeats} repeat(s), sides alternating"
     )
-    print("spaCy's scorer (gold spans widened to whole tokens, as trained):")
+    print("\n".join(sizes))
+    print("spaCy's scorer (gold spans widened to whole tokens, as trained), pooled over folds:")
     print(f"{'run':<58}{'seconds':>9}{'test F1':>9}")
     anchor_run = "anchor: spacy init config --pipeline ner + spacy train"
     print(f"{anchor_run:<58}{t['anchor']:>9.1f}{f['anchor']:>9.3f}")
     sourced_run = f"anchor: spacy train fine-tuning {found[0]}'s NER"
     print(f"{sourced_run:<58}{t['sourced']:>9.1f}{f['sourced']:>9.3f}")
-    print(f"{'curate train: model, from ' + ', '.join(sorted(starts)):<58}", end="")
-    print(f"{t['curate']:>9.1f}{f['curate']:>9.3f}")
+    print(f"{'curate train (model)':<58}{t['curate']:>9.1f}{f['curate']:>9.3f}")
     print("curate's exact character spans against the gold as stored (what `evaluate` does):")
-    print(f"{'untrained pre-labeller (installed pipeline, mapped)':<58}{'':>9}{untrained:>9.3f}")
+    print(
+        f"{'untrained pre-labeller (installed pipeline, mapped)':<58}{'':>9}{f1(untrained):>9.3f}"
+    )
     print(f"{'spacy-ner.v2 after training, model alone':<58}{'':>9}{f['shown']:>9.3f}")
     print(f"{'spacy-ner.v2 after training, with learned names':<58}{'':>9}{f['names']:>9.3f}")
-    for side in sides:
-        print(f"all runs, {side}: seconds {times[side]}, test F1 {scores[side]}")
+    print("curate's start per fold: " + "; ".join(starts))
+    for side in [*sides, "shown", "names"]:
+        runs = ", ".join(f"{f1(c):.3f} {c}" for c in counts[side])
+        print(
+            f"all repeats, {side}: F1 (tp, fp, fn) {runs}"
+            + (f"; seconds {[round(x, 1) for x in times[side]]}" if side in times else "")
+        )
     slower = max(t["anchor"], t["sourced"])
     print(
         f"time ratio curate / slower anchor: {t['curate'] / slower:.2f} (target <= 1.2); "

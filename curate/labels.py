@@ -21,12 +21,7 @@ def resolve_labels(
     by_case = {label.casefold(): label for label in known}
     map_by_case = {source.casefold(): target for source, target in label_map.items()}
     for source, target in label_map.items():
-        if target not in known:
-            raise InputError(
-                f"--label-map maps {source!r} to {target!r}, which is not an entity label in "
-                f"curate.toml ({', '.join(known)}); map it to one of those, or add it under "
-                "[[entity_labels]]"
-            )
+        check_map_target(source, target, known, adoptable=True)
     mapping: dict[str, str] = {}
     unknown: Counter[str] = Counter()
     for label, count in found.items():
@@ -38,6 +33,17 @@ def resolve_labels(
         elif mapped is None and label not in known:
             unknown[label] = count
     return mapping, unknown
+
+
+def check_map_target(source: str, target: str, known: list[str], adoptable: bool) -> None:
+    """A --label-map pair must land on one of the project's entity labels (adoptable: an import,
+    which can add the label to curate.toml)."""
+    if target not in known:
+        raise InputError(
+            f"--label-map maps {source!r} to {target!r}, which is not an entity label in "
+            f"curate.toml ({', '.join(known)}); map it to one of those"
+            + (", or add it under [[entity_labels]]" if adoptable else "")
+        )
 
 
 def labels_to_adopt(found: Counter[str], known: list[str], label_map: dict[str, str]) -> list[str]:

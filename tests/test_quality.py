@@ -90,21 +90,22 @@ def test_the_spammer_fails_the_control_check(tmp_path: Path, store: Store) -> No
         report = measure(connection, project.settings, resamples=200)
     quality = report.annotator_quality
     assert quality is not None
-    people = quality["annotators"]
-    control = {name: people[name]["control"] for name in people}
-    assert all(c["documents"] == 40 for c in control.values())
-    score = {name: c["score"].value for name, c in control.items()}
-    assert min(score, key=score.__getitem__) == "spam" and not control["spam"]["passed"]
-    assert control["ann"]["passed"] and score["ann"] > score["dan"] > score["spam"]
-    assert all(c["score"].low <= c["score"].value <= c["score"].high for c in control.values())
-    assert "spam" in {w["annotator"] for w in quality["below_min_control_score"]}
+    people = quality.annotators
+    control = {name: people[name].control for name in people}
+    assert all(c is not None and c.documents == 40 for c in control.values())
+    score = {name: c.score for name, c in control.items() if c is not None}
+    value = {name: s.value for name, s in score.items()}
+    assert min(value, key=value.__getitem__) == "spam" and not control["spam"].passed
+    assert control["ann"].passed and value["ann"] > value["dan"] > value["spam"]
+    assert all(s.low <= s.value <= s.high for s in score.values())
+    assert "spam" in {w.annotator for w in quality.below_min_control_score}
     said = control_warnings(quality)
     assert any(
         line.startswith("spam: control score") and "min_control_score 0.7" in line for line in said
     )
-    competence = {name: people[name]["competence"]["stance"] for name in people}
+    competence = {name: people[name].competence.stance for name in people}
     assert min(competence, key=competence.__getitem__) == "spam"
-    peers = {name: people[name]["peers"]["stance_agreement"] for name in people}
+    peers = {name: people[name].peers.stance_agreement for name in people}
     assert min(peers, key=peers.__getitem__) == "spam" and 0 < peers["spam"] < peers["ann"] < 1
     # Controls never became evidence: no decision rests on a control annotation.
     with store.connect() as connection:
@@ -140,7 +141,7 @@ def test_without_crowd_kit_competence_is_left_out_and_weighted_refused(
         report = measure(connection, project.settings, resamples=20)
     quality = report.annotator_quality
     assert quality is not None
-    assert "pip install 'curate[quality]'" in quality["competence_model"]
+    assert "pip install 'curate[quality]'" in quality.competence_model
     headers, rows = annotator_table(quality)
     assert rows and not any(header.startswith("competence") for header in headers)
     with store.connect() as connection:

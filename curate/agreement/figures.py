@@ -152,6 +152,95 @@ class Bootstrap:
 
 
 @dataclass(frozen=True)
+class TimeSummary:
+    annotations: int
+    median_seconds: float | None
+    median_seconds_per_1000_characters: float | None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Time per annotation over the whole project (curate.quality.timing)."""
+
+    annotations_timed: int
+    by_length: dict[str, TimeSummary] | None = field(default=None, metadata=OPTIONAL)
+    with_prelabels: TimeSummary | None = field(default=None, metadata=OPTIONAL)
+    without_prelabels: TimeSummary | None = field(default=None, metadata=OPTIONAL)
+    # Share of time per 1,000 characters pre-labels save (None without both sides).
+    saving: float | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class Peers:
+    exact_f1: float | None
+    token_kappa: float | None
+    stance_agreement: float | None
+
+
+@dataclass(frozen=True)
+class GoldScores:
+    """An annotator against gold: on settled documents, or on control documents."""
+
+    documents: int
+    entity_f1: Estimate
+    stance_accuracy: Estimate
+    score: Estimate  # the mean of the two that exist
+    passed: bool | None = field(default=None, metadata=OPTIONAL)  # controls: score >= the bar
+
+
+@dataclass(frozen=True)
+class Competence:
+    stance: float | None
+    entities: float | None
+
+
+@dataclass(frozen=True)
+class SuggestionUse:
+    accepted: int
+    changed: int
+    rejected: int
+    acceptance: float | None
+
+
+@dataclass(frozen=True)
+class AnnotatorFigures:
+    # None for an annotator seen on control documents only.
+    documents: int | None = field(metadata=OPTIONAL)
+    skipped: int | None = field(metadata=OPTIONAL)
+    time: TimeSummary | None
+    peers: Peers | None
+    gold: GoldScores | None
+    control: GoldScores | None
+    competence: Competence
+    suggestions: SuggestionUse | None
+
+
+@dataclass(frozen=True)
+class ControlWarning:
+    annotator: str
+    score: float | None
+    documents: int
+
+
+@dataclass(frozen=True)
+class AnnotatorQuality:
+    competence_model: str
+    min_control_score: float
+    annotators: dict[str, AnnotatorFigures]
+    time: Timing
+    below_min_control_score: list[ControlWarning]
+
+    def renamed(self, rename: Rename) -> AnnotatorQuality:
+        return replace(
+            self,
+            annotators={rename(n): v for n, v in self.annotators.items()},
+            below_min_control_score=[
+                replace(w, annotator=rename(w.annotator)) for w in self.below_min_control_score
+            ],
+        )
+
+
+@dataclass(frozen=True)
 class AgreementReport:
     documents: int
     annotators: list[str]
@@ -164,7 +253,7 @@ class AgreementReport:
     anchoring: dict[str, dict[str, Anchoring]]  # annotator -> "suggested" | "blind" -> figures
     lowest_agreement: list[DocumentScore]
     # The per-annotator section (curate.quality.annotators), when measured.
-    annotator_quality: dict[str, Any] | None = field(default=None, metadata=OPTIONAL)
+    annotator_quality: AnnotatorQuality | None = field(default=None, metadata=OPTIONAL)
     # The same report on the released documents only (a release's card).
     released: AgreementReport | None = field(default=None, metadata=OPTIONAL)
 
@@ -202,20 +291,11 @@ class AgreementReport:
             },
             entities=entities,
             anchoring={rename(n): v for n, v in self.anchoring.items()},
-            annotator_quality=_renamed_quality(self.annotator_quality, rename),
+            annotator_quality=(
+                self.annotator_quality.renamed(rename) if self.annotator_quality else None
+            ),
             released=self.released.renamed(rename) if self.released else None,
         )
-
-
-def _renamed_quality(section: dict[str, Any] | None, rename: Rename) -> dict[str, Any] | None:
-    if section is None:
-        return None
-    return section | {
-        "annotators": {rename(n): v for n, v in section["annotators"].items()},
-        "below_min_control_score": [
-            w | {"annotator": rename(w["annotator"])} for w in section["below_min_control_score"]
-        ],
-    }
 
 
 def _plain(value: Any) -> Any:

@@ -25,7 +25,7 @@ from curate.ingest.gold import (
     parse_label_map,
     read_gold_file,
 )
-from curate.labels import map_option, suggested_map
+from curate.labels import check_map_target, map_option, suggested_map
 from curate.prelabel import trust
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.registry import check_names, create
@@ -125,11 +125,7 @@ def map_back(label_map: dict[str, str], project_labels: Sequence[str]) -> dict[s
     back: dict[str, str] = {}
     for source, target in label_map.items():
         for label in target.split("|"):
-            if label not in project_labels:
-                raise InputError(
-                    f"--label-map maps {source!r} to {label!r}, which is not an entity label in "
-                    f"curate.toml ({', '.join(project_labels)}); map it to one of those"
-                )
+            check_map_target(source, label, list(project_labels), adoptable=False)
             if back.setdefault(label, source) != source:
                 raise InputError(
                     f"--label-map maps both {back[label]!r} and {source!r} to {label!r}; "

@@ -6,14 +6,13 @@ documents (gold they never helped make) and for all their other documents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.agreement.data import MISSING, AgreementData
-from curate.agreement.figures import Estimate
+from curate.agreement.figures import Estimate, GoldScores
 from curate.agreement.matching import SpanArrays, exact_pairs
 from curate.agreement.unitized import resampling_groups
 from curate.labels import stance_column
@@ -70,7 +69,7 @@ def _estimate(values: np.ndarray) -> Estimate:
 
 def scores(
     data: AgreementData, gold: GoldArrays, resamples: int = 1000, seed: int = 0
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, GoldScores]:
     """Per annotator with gold documents: documents, entity F1 and stance accuracy, each with
     a 95% interval, and their mean as the score."""
     found = {}
@@ -109,10 +108,7 @@ def scores(
             accuracy = (weights @ right) / (weights @ asked)
         parts = [x for x in (f1, accuracy) if np.isfinite(x[0])]
         score = np.mean(parts, axis=0)
-        found[coder] = {
-            "documents": len(documents),
-            "entity_f1": _estimate(f1),
-            "stance_accuracy": _estimate(accuracy),
-            "score": _estimate(score),
-        }
+        found[coder] = GoldScores(
+            len(documents), _estimate(f1), _estimate(accuracy), _estimate(score)
+        )
     return found

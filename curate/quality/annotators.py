@@ -4,14 +4,23 @@ score, competence and suggestion acceptance, for the agreement report and the da
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from curate.agreement.data import MISSING, AgreementData, from_store
-from curate.agreement.figures import AgreementReport, EntityPair
+from curate.agreement.figures import (
+    AgreementReport,
+    AnnotatorFigures,
+    AnnotatorQuality,
+    Competence,
+    ControlWarning,
+    EntityPair,
+    Peers,
+    SuggestionUse,
+)
 from curate.config import Settings
 from curate.quality import against_gold
 from curate.quality.competence import estimate, model_name
@@ -49,7 +58,7 @@ def _weighted_mean(
     return round(sum(p.documents * (value(p) or 0) for p in pairs) / total, 4)
 
 
-def _peers(data: AgreementData, report: AgreementReport) -> dict[str, dict[str, Any]]:
+def _peers(data: AgreementData, report: AgreementReport) -> dict[str, Peers]:
     """Each annotator's exact span F1 and token kappa with the others, and the share of
     stances a peer gave the same."""
     found = {}
@@ -58,27 +67,24 @@ def _peers(data: AgreementData, report: AgreementReport) -> dict[str, dict[str, 
         others = [o for o in range(len(data.coders)) if o != c]
         given = (data.stances[:, :, [c]] != MISSING) & (data.stances[:, :, others] != MISSING)
         same = given & (data.stances[:, :, [c]] == data.stances[:, :, others])
-        found[coder] = {
-            "exact_f1": _weighted_mean(mine, lambda p: p.exact.f1),
-            "token_kappa": _weighted_mean(mine, lambda p: p.token_kappa),
-            "stance_agreement": round(float(same.sum() / given.sum()), 4) if given.any() else None,
-        }
+        found[coder] = Peers(
+            exact_f1=_weighted_mean(mine, lambda p: p.exact.f1),
+            token_kappa=_weighted_mean(mine, lambda p: p.token_kappa),
+            stance_agreement=round(float(same.sum() / given.sum()), 4) if given.any() else None,
+        )
     return found
 
 
-def _suggestions(data: AgreementData) -> dict[str, dict[str, Any]]:
+def _suggestions(data: AgreementData) -> dict[str, SuggestionUse]:
     if data.suggestion_use is None:
         return {}
     found = {}
     for c, coder in enumerate(data.coders):
         accepted, changed, rejected = (int(x) for x in data.suggestion_use[:, c].sum(axis=0))
         decided = accepted + changed + rejected
-        found[coder] = {
-            "accepted": accepted,
-            "changed": changed,
-            "rejected": rejected,
-            "acceptance": round(accepted / decided, 4) if decided else None,
-        }
+        found[coder] = SuggestionUse(
+            accepted, changed, rejected, round(accepted / decided, 4) if decided else None
+        )
     return found
 
 
@@ -91,7 +97,7 @@ def annotator_quality(
     gold: pa.Table,
     resamples: int = 1000,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> AnnotatorQuality:
     """The per-annotator section; `report` is the agreement report on `data`, `controls` the
     control documents' annotations under the same names (control_data), gold the gold rows
     (curate.domain.gold.read_gold)."""
@@ -108,52 +114,41 @@ def annotator_quality(
     competence = estimate(data, posteriors=False)
     peers = _peers(data, report)
     suggestions = _suggestions(data)
-    times = labelling_times([(data, False)] + ([(controls, True)] if controls else []))
+    timing, times = labelling_times([(data, False)] + ([(controls, True)] if controls else []))
     floor = settings.quality.min_control_score
     names = sorted({*data.coders, *(controls.coders if controls else [])})
-    annotators: dict[str, dict[str, Any]] = {}
-    warnings: list[dict[str, Any]] = []
+    annotators: dict[str, AnnotatorFigures] = {}
+    warnings: list[ControlWarning] = []
     for name in names:
-        entry: dict[str, Any] = {}
-        if name in data.coders:
-            c = data.coders.index(name)
-            entry["documents"] = int(data.labelled[:, c].sum())
-            entry["skipped"] = int(data.skipped[:, c].sum())
-        entry["time"] = times.get("per_annotator", {}).get(name)
-        entry["peers"] = peers.get(name)
-        entry["gold"] = with_gold.get(name)
         control = on_controls.get(name)
         if control is not None:
-            value = control["score"].value
-            control = control | {"passed": value is not None and value >= floor}
-            if not control["passed"]:
-                warnings.append(
-                    {"annotator": name, "score": value, "documents": control["documents"]}
-                )
-        entry["control"] = control
-        entry["competence"] = {
-            "stance": competence.stance.competence.get(name),
-            "entities": competence.entities.competence.get(name),
-        }
-        entry["suggestions"] = suggestions.get(name)
-        annotators[name] = entry
-    return {
-        "competence_model": model_name(),
-        "min_control_score": floor,
-        "annotators": annotators,
-        "time": {k: v for k, v in times.items() if k != "per_annotator"},
-        "below_min_control_score": warnings,
-    }
+            value = control.score.value
+            control = replace(control, passed=value is not None and value >= floor)
+            if not control.passed:
+                warnings.append(ControlWarning(name, value, control.documents))
+        c = data.coders.index(name) if name in data.coders else None
+        annotators[name] = AnnotatorFigures(
+            documents=int(data.labelled[:, c].sum()) if c is not None else None,
+            skipped=int(data.skipped[:, c].sum()) if c is not None else None,
+            time=times.get(name),
+            peers=peers.get(name),
+            gold=with_gold.get(name),
+            control=control,
+            competence=Competence(
+                competence.stance.competence.get(name), competence.entities.competence.get(name)
+            ),
+            suggestions=suggestions.get(name),
+        )
+    return AnnotatorQuality(model_name(), floor, annotators, timing, warnings)
 
 
-def control_warnings(section: dict[str, Any] | None) -> list[str]:
+def control_warnings(section: AnnotatorQuality | None) -> list[str]:
     """What to tell the user about annotators below `min_control_score`."""
     if section is None:
         return []
-    floor = section["min_control_score"]
     return [
-        f"{w['annotator']}: control score {w['score']} is below min_control_score {floor} "
-        f"on {w['documents']} control documents; review their recent work with them and the "
-        "guidelines"
-        for w in section["below_min_control_score"]
+        f"{w.annotator}: control score {w.score} is below min_control_score "
+        f"{section.min_control_score} on {w.documents} control documents; review their recent "
+        "work with them and the guidelines"
+        for w in section.below_min_control_score
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curate.agreement.figures import Estimate
+from curate.agreement.figures import AnnotatorQuality, GoldScores
 from curate.report.formatting import estimate
 
 ANNOTATOR_HEADERS = [
@@ -30,26 +30,14 @@ STANCE_HEADERS = frozenset({"peer stance", "gold stance", "competence stance"})
 OPTIONAL_HEADERS = STANCE_HEADERS | {"competence entities"}
 
 
-def _get(entry: dict[str, Any] | None, *keys: str) -> Any:
-    for key in keys:
-        if entry is None:
-            return None
-        entry = entry.get(key)
-    return entry
-
-
-def _value(figure: Estimate | None) -> float | None:
-    return figure.value if figure is not None else None
-
-
-def _control(entry: dict[str, Any] | None) -> str:
-    if entry is None:
+def _control(scores: GoldScores | None) -> str:
+    if scores is None:
         return "–"
-    verdict = "pass" if entry["passed"] else "FAIL"
-    return f"{estimate(entry['score'])} {verdict} ({entry['documents']} docs)"
+    verdict = "pass" if scores.passed else "FAIL"
+    return f"{estimate(scores.score)} {verdict} ({scores.documents} docs)"
 
 
-def annotator_table(section: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+def annotator_table(section: AnnotatorQuality) -> tuple[list[str], list[list[Any]]]:
     """Headers and rows; the optional columns only when some annotator has a figure there."""
     rows = _annotator_rows(section)
     keep = [
@@ -60,41 +48,47 @@ def annotator_table(section: dict[str, Any]) -> tuple[list[str], list[list[Any]]
     return [ANNOTATOR_HEADERS[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
 
-def _annotator_rows(section: dict[str, Any]) -> list[list[Any]]:
-    return [
-        [
-            name,
-            entry.get("documents"),
-            _get(entry, "time", "median_seconds"),
-            _get(entry, "time", "median_seconds_per_1000_characters"),
-            _get(entry, "peers", "exact_f1"),
-            _get(entry, "peers", "token_kappa"),
-            _get(entry, "peers", "stance_agreement"),
-            _value(_get(entry, "gold", "entity_f1")),
-            _value(_get(entry, "gold", "stance_accuracy")),
-            _control(entry.get("control")),
-            _get(entry, "competence", "stance"),
-            _get(entry, "competence", "entities"),
-            _get(entry, "suggestions", "acceptance"),
-        ]
-        for name, entry in section["annotators"].items()
-    ]
+def _annotator_rows(section: AnnotatorQuality) -> list[list[Any]]:
+    rows = []
+    for name, entry in section.annotators.items():
+        time, peers, gold, use = entry.time, entry.peers, entry.gold, entry.suggestions
+        rows.append(
+            [
+                name,
+                entry.documents,
+                time.median_seconds if time else None,
+                time.median_seconds_per_1000_characters if time else None,
+                peers.exact_f1 if peers else None,
+                peers.token_kappa if peers else None,
+                peers.stance_agreement if peers else None,
+                gold.entity_f1.value if gold else None,
+                gold.stance_accuracy.value if gold else None,
+                _control(entry.control),
+                entry.competence.stance,
+                entry.competence.entities,
+                use.acceptance if use else None,
+            ]
+        )
+    return rows
 
 
-def time_rows(section: dict[str, Any]) -> list[list[Any]]:
-    time = section["time"]
-    groups = [(name, figures) for name, figures in time.get("by_length", {}).items()]
+def time_rows(section: AnnotatorQuality) -> list[list[Any]]:
+    time = section.time
+    groups = list((time.by_length or {}).items())
     groups += [
-        (name.replace("_", " "), time[name])
-        for name in ("with_prelabels", "without_prelabels")
-        if time.get(name, {}).get("annotations")
+        (name, summary)
+        for name, summary in (
+            ("with prelabels", time.with_prelabels),
+            ("without prelabels", time.without_prelabels),
+        )
+        if summary is not None and summary.annotations
     ]
     return [
         [
             name,
-            figures["annotations"],
-            figures["median_seconds"],
-            figures["median_seconds_per_1000_characters"],
+            summary.annotations,
+            summary.median_seconds,
+            summary.median_seconds_per_1000_characters,
         ]
-        for name, figures in groups
+        for name, summary in groups
     ]

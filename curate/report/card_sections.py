@@ -93,8 +93,8 @@ def annotators_section(report: AgreementReport) -> list[str]:
         f"Per annotator: documents labelled, median time per annotation, agreement with the "
         "other annotators and with gold (gold partly rests on their own labels), the score on "
         "control documents (gold they had not seen, shown without pre-labels; "
-        f"{section['min_control_score']} to pass), competence estimated by "
-        f"{section['competence_model']}, and the share of suggestions they accepted.",
+        f"{section.min_control_score} to pass), competence estimated by "
+        f"{section.competence_model}, and the share of suggestions they accepted.",
         "",
         table(*annotator_table(section)),
     ]

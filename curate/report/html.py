@@ -161,15 +161,15 @@ def _annotators(report: AgreementReport) -> list[str]:
     headers, rows = annotator_table(section)
     parts = [
         '<h2 id="annotators">Annotators</h2>',
-        f"<p>Competence: {escape(section['competence_model'])}, the model's expected share of "
+        f"<p>Competence: {escape(section.competence_model)}, the model's expected share of "
         "labels an annotator gets right. Control score: mean of span F1 and stance accuracy on "
-        f"control documents; below {section['min_control_score']} fails.</p>",
+        f"control documents; below {section.min_control_score} fails.</p>",
         *(f'<p class="warning">{escape(line)}</p>' for line in control_warnings(section)),
         _table(headers, rows),
     ]
     times = time_rows(section)
     if times:
-        saving = section["time"].get("saving")
+        saving = section.time.saving
         parts += [
             "<h3>Time per annotation</h3>",
             _table(TIME_HEADERS, times),

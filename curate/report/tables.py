@@ -127,7 +127,7 @@ def quality_tables(report: AgreementReport) -> list[Table]:
     if section is None:
         return []
     headers, rows = annotator_table(section)
-    people = Table(*headers, title=f"Annotators (competence: {section['competence_model']})")
+    people = Table(*headers, title=f"Annotators (competence: {section.competence_model})")
     for row in rows:
         people.add_row(*(cell(value) for value in row))
     times = Table(*TIME_HEADERS, title="Time per annotation")
