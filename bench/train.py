@@ -1,6 +1,6 @@
 """`curate train` against two raw `spacy train` runs, on the LEOKA fixture's own labels.
 
-    .venv/bin/python bench/train.py [--folds 4] [--repeats 1] [--export PATH]
+    .venv/bin/python bench/train.py [--folds 4] [--repeats 1] [--first-seed 0] [--export PATH]
 
 Cross-validated, so every gold document is a test document once: the documents fall in
 `--folds` folds by curate's deterministic draw. For each fold (setup not timed), a project
@@ -27,9 +27,10 @@ names).
 
 Each side's model is one draw of a random training: the sourced anchor's spaCy adds the new
 labels in an order that changes from one process to the next; curate adds them sorted, so each
-repeat trains curate with its own `[train] seed` (repeat N: seed N). Prints the pooled F1 and
-the summed time of each side per repeat, their medians, and the time ratio (target: curate
-scores at least as high as both, in at most 1.2 times the slower anchor's time).
+repeat trains curate with its own `[train] seed` (repeat N: seed `--first-seed` + N). Prints the
+pooled F1 and the summed time of each side per repeat, their medians, and the time ratio
+(target: curate scores at least as high as both, in at most 1.2 times the slower anchor's
+time).
 """
 
 from __future__ import annotations
@@ -202,6 +203,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0, help="curate's seed in repeat 1")
     parser.add_argument("--export", type=Path, default=EXPORT)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-train-"))
@@ -237,11 +239,12 @@ def main() -> None:
                 if side != "curate":
                     model = anchor(store, project, work, found[0] if side == "sourced" else None)
                 else:
-                    report = train(store, seeded(context, repeat))
+                    report = train(store, seeded(context, args.first_seed + repeat))
                     assert report.ner.folder is not None, report.ner.skipped
                     model = report.ner.folder / "model"
                     dev = ", ".join(f"{k} {v:.3f}" for k, v in report.ner.dev_f1.items())
-                    starts.append(f"fold {fold} seed {repeat}: {report.ner.start} (dev F1 {dev})")
+                    seed = args.first_seed + repeat
+                    starts.append(f"fold {fold} seed {seed}: {report.ner.start} (dev F1 {dev})")
                 times[side][repeat] += time.perf_counter() - start
                 counts[side][repeat] = added(counts[side][repeat], score_model(model, test))
                 if side == "curate":

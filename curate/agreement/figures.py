@@ -273,12 +273,12 @@ class AgreementReport:
         def pairs(by_pair: dict[Pair, Any]) -> dict[Pair, Any]:
             return {(rename(a), rename(b)): value for (a, b), value in by_pair.items()}
 
-        unitized = self.entities.unitized_alpha
+        unitized, matrix = self.entities.unitized_alpha, self.entities.matrix
         entities = replace(
             self.entities,
             pairs=pairs(self.entities.pairs),
             unitized_alpha=replace(unitized, pairs=pairs(unitized.pairs)),
-            matrix=replace(self.entities.matrix, coders=[rename(n) for n in self.annotators]),
+            matrix=replace(matrix, coders=[rename(n) for n in matrix.coders]),
         )
         return replace(
             self,

@@ -46,7 +46,7 @@ def _pairs(data: AgreementData) -> list[tuple[int, int]]:
     return list(combinations(range(len(data.coders)), 2))
 
 
-def _pair_name(data: AgreementData, a: int, b: int) -> Pair:
+def _pair(data: AgreementData, a: int, b: int) -> Pair:
     return data.coders[a], data.coders[b]
 
 
@@ -74,7 +74,7 @@ def stance_section(data: AgreementData, resamples: int, seed: int) -> dict[str, 
                 interval(patterns.percent),
             ),
             cohen_kappa={
-                _pair_name(data, a, b): PairKappa(
+                _pair(data, a, b): PairKappa(
                     _number(cohen_of_codes(codes[:, a], codes[:, b])),
                     int(((codes[:, a] >= 0) & (codes[:, b] >= 0)).sum()),
                 )
@@ -154,7 +154,7 @@ def entity_section(
             boundary_differences=overlap.boundary_differences,
             token_kappa=_number(kappas[(a, b)]),
         )
-        results[_pair_name(data, a, b)] = result
+        results[_pair(data, a, b)] = result
         for x, y in ((a, b), (b, a)):
             matrix["exact_f1"][x, y] = result.exact.f1
             matrix["token_kappa"][x, y] = result.token_kappa or np.nan
