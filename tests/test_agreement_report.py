@@ -76,6 +76,8 @@ def test_report_on_the_label_studio_fixture_leaves_the_store_alone(project_dir: 
     # Per annotator: competence, time (Label Studio's lead_time) and αu are all reported.
     quality = report["annotator_quality"]["annotators"]
     assert len(quality) == 3
+    # Nothing was shown without pre-labels here: the saving is unknown, and said so (null).
+    assert report["annotator_quality"]["time"]["saving"] is None
     for figures in quality.values():
         assert 0.5 < figures["competence"]["entities"] <= 1
         assert figures["competence"]["stance"] is None  # the export has no stance

@@ -167,7 +167,7 @@ class Timing:
     with_prelabels: TimeSummary | None = field(default=None, metadata=OPTIONAL)
     without_prelabels: TimeSummary | None = field(default=None, metadata=OPTIONAL)
     # Share of time per 1,000 characters pre-labels save (None without both sides).
-    saving: float | None = field(default=None, metadata=OPTIONAL)
+    saving: float | None = None
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def labelling_times(
         _summary(seconds[shown], characters[shown]),
         _summary(seconds[~shown], characters[~shown]),
     )
-    faster, slower = (
+    rate_with, rate_without = (
         with_.median_seconds_per_1000_characters,
         without.median_seconds_per_1000_characters,
     )
@@ -71,6 +71,10 @@ def labelling_times(
         },
         with_prelabels=with_,
         without_prelabels=without,
-        saving=round(1 - faster / slower, 3) if faster is not None and slower else None,
+        saving=(
+            round(1 - rate_with / rate_without, 3)
+            if rate_with is not None and rate_without
+            else None
+        ),
     )
     return timing, per_annotator
