@@ -115,7 +115,8 @@ def from_table(
 ) -> AgreementData:
     """Arrays from an annotation table (curate.store.annotation_table), in bulk: its rows of
     newest revisions (a table of every revision holds the older ones too)."""
-    table = table.filter(table["newest"])
+    if not pc.all(table["newest"]).as_py():  # every row newest (load()): no copy needed
+        table = table.filter(table["newest"])
     documents = sorted(set(table["document_id"].to_pylist()))
     coders = sorted(set(table["annotator"].to_pylist()))
     spans = table["entities"].combine_chunks()

@@ -56,6 +56,15 @@ class StanceTarget:
         """Some annotator gave a stance on this target."""
         return bool(self.units or self.unpaired)
 
+    @property
+    def estimates(self) -> dict[str, Estimate]:
+        """The figures with intervals, by field name, in the report's order."""
+        return {
+            "alpha": self.alpha,
+            "fleiss_kappa": self.fleiss_kappa,
+            "percent_agreement": self.percent_agreement,
+        }
+
 
 @dataclass(frozen=True)
 class SpanScores:

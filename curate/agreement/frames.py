@@ -85,8 +85,7 @@ def _target_rows(report: AgreementReport) -> list[dict[str, Any]]:
     for target, figures in report.stance.items():
         row: dict[str, Any] = {"target": target}
         row |= {"units": figures.units, "unpaired": figures.unpaired}
-        for metric in ("alpha", "fleiss_kappa", "percent_agreement"):
-            estimate = getattr(figures, metric)
+        for metric, estimate in figures.estimates.items():
             row |= {
                 metric: estimate.value,
                 f"{metric}_low": estimate.low,

@@ -6,7 +6,7 @@ from typing import Any
 
 from curate.agreement.figures import AgreementReport, Anchoring, Estimate, StanceTarget
 
-# Stance metrics shown with intervals, in stance_figures' order.
+# How the stance estimates (StanceTarget.estimates) are named on screen, in their order.
 METRICS = ("Krippendorff α", "Fleiss κ", "% agree")
 
 
@@ -34,8 +34,8 @@ def estimate(value: Estimate) -> str:
 
 
 def stance_figures(target: StanceTarget) -> list[Estimate]:
-    """The target's METRICS, in their order."""
-    return [target.alpha, target.fleiss_kappa, target.percent_agreement]
+    """The target's estimates, in METRICS' order."""
+    return list(target.estimates.values())
 
 
 def any_degenerate(report: AgreementReport) -> bool:

@@ -43,10 +43,7 @@ def _png(figure: Figure) -> str:
     return f'<img alt="{escape(str(figure.get_label()))}" src="data:image/png;base64,{encoded}">'
 
 
-def heatmap(report: AgreementReport, metric: str, title: str) -> str:
-    matrix = report.entities.matrix
-    coders = matrix.coders
-    rows = matrix.exact_f1 if metric == "exact_f1" else matrix.token_kappa
+def heatmap(coders: list[str], rows: list[list[float | None]], title: str) -> str:
     values = [[float("nan") if v is None else v for v in row] for row in rows]
     longest = max((len(c) for c in coders), default=1)
     size = 1.2 + 0.9 * len(coders) + 0.07 * longest  # room for the full names
@@ -196,6 +193,7 @@ def render(report: AgreementReport, title: str) -> str:
         if (s := report.stance[target])
     ]
     entities = report.entities
+    matrix = entities.matrix
     pair_rows = [
         [
             pair_label(pair),
@@ -270,8 +268,8 @@ def render(report: AgreementReport, title: str) -> str:
             ],
             pair_rows,
         ),
-        heatmap(report, "exact_f1", "Exact span F1"),
-        heatmap(report, "token_kappa", "Token κ (BIO)"),
+        heatmap(matrix.coders, matrix.exact_f1, "Exact span F1"),
+        heatmap(matrix.coders, matrix.token_kappa, "Token κ (BIO)"),
         label_bars(report),
         "<h2>Anchoring on pre-labels</h2>",
         _table(
