@@ -326,6 +326,13 @@ class TrainSettings(_Section):
         400, ge=1, description="Steps without a better dev score before training stops early."
     )
     eval_frequency: int = Field(100, ge=1, description="Steps between dev evaluations.")
+    start: Literal["auto", "base-ner", "fresh-ner"] = Field(
+        "auto",
+        description="Where entity training starts: the installed pipeline's own NER, "
+        "fine-tuned (`base-ner`), or a fresh NER on its tok2vec (`fresh-ner`); `auto` takes "
+        "`base-ner` when the gold has labels `[prelabel] label_map` maps from the pipeline's, "
+        "else `fresh-ner`.",
+    )
     seed: int = Field(
         0,
         ge=0,

@@ -8,7 +8,10 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from curate.config import config_template, parse_settings
+from curate.errors import UsageError
 from curate.prelabel import prelabel
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.evaluate import evaluate_store
@@ -35,7 +38,7 @@ CITIES = ["Chicago", "Dallas", "Boston", "Denver", "Houston", "Seattle"]
 WEAPONS = ["Glock pistol", "Remington shotgun", "Colt revolver", "Ruger rifle", "Beretta pistol"]
 
 
-def _context(tmp_path: Path, **train: int) -> LabellerContext:
+def _context(tmp_path: Path, **train: int | str) -> LabellerContext:
     data = tomllib.loads(config_template())
     data["prelabel"]["min_gold_documents"] = 4
     data["entity_labels"].append({"name": "WEAPON", "hotkey": "w", "colour": "#000000"})
@@ -171,7 +174,7 @@ def test_learned_names_need_count_one_label_and_precision(tmp_path: Path) -> Non
     store.close()
 
 
-def test_names_are_kept_only_where_they_raise_dev_f1(tmp_path: Path) -> None:
+def test_names_are_kept_only_where_dev_shows_them_right(tmp_path: Path) -> None:
     from curate.prelabel.ner_model import GoldText
     from curate.prelabel.train import _helpful_on_dev
 
@@ -179,9 +182,10 @@ def test_names_are_kept_only_where_they_raise_dev_f1(tmp_path: Path) -> None:
     text = "A pump shotgun was found on Tuesday near the pump shotgun store."
     gold = (Span(2, 14, "WEAPON", "pump shotgun"), Span(45, 57, "WEAPON", "pump shotgun"))
     assert all(text[s.start : s.end] == s.text for s in gold)
-    learned = [("pump shotgun", "WEAPON"), ("Tuesday", "NORP")]
+    learned = [("pump shotgun", "WEAPON"), ("Tuesday", "NORP"), ("Zastava", "ORG")]
     kept, dropped = _helpful_on_dev(context, learned, [GoldText("d1", text, gold)], None)
-    assert kept == [("pump shotgun", "WEAPON")] and dropped == ["NORP"]
+    # NORP only adds an error; ORG's name is never written in dev: no evidence, not shown.
+    assert kept == [("pump shotgun", "WEAPON")] and dropped == ["NORP", "ORG"]
 
 
 def test_a_learned_name_fills_gaps_and_never_overrides_the_model(tmp_path: Path) -> None:
@@ -284,11 +288,10 @@ def test_a_label_the_base_pipeline_knew_is_kept_when_its_labels_overlap(
     _store_gold(store, [(text, [s for s in spans if s.label != "GPE"]) for text, spans in stories])
     report = train(store, context)
     assert report.ner.known_share == 0.5 and report.ner.folder is not None
-    assert set(report.ner.dev_f1) == {"base-ner", "fresh-ner"}  # both starts tried on dev
-    lead = report.ner.dev_f1["fresh-ner"] - report.ner.dev_f1["base-ner"]
-    assert report.ner.start == ("fresh-ner" if lead > 0.02 else "base-ner")
+    assert report.ner.start == "base-ner" and report.ner.chosen_by.startswith("auto")
     manifest = json.loads((report.ner.folder / "manifest.json").read_text())
-    assert manifest["start"] == report.ner.start and manifest["dev_f1"] == report.ner.dev_f1
+    assert manifest["start"] == "base-ner" and manifest["chosen_by"] == report.ner.chosen_by
+    assert manifest["dev_f1"] == report.ner.dev_f1 > 0
     assert manifest["label_map"]["PERSON"] == "PERSON"
 
     others = ["Robert Taylor", "Linda Garcia", "James Wilson", "Karen Moore", "Thomas Clark"]
@@ -320,7 +323,22 @@ def test_labels_the_base_pipeline_mostly_lacks_start_a_fresh_ner(tmp_path: Path)
     )
     report = train(store, context)
     assert report.ner.start == "fresh-ner" and report.ner.known_share == 0.0
+    assert report.ner.chosen_by == "auto: the pipeline knows none of its labels"
+    # A team can ask for the pipeline's NER anyway: another model, its start recorded.
+    forced = train(store, _context(tmp_path, max_steps=30, start="base-ner"))
+    assert forced.ner.start == "base-ner" and forced.ner.chosen_by == "[train] start"
+    assert forced.ner.folder is not None and forced.ner.version != report.ner.version
+    manifest = json.loads((forced.ner.folder / "manifest.json").read_text())
+    assert manifest["start"] == "base-ner" and set(manifest["label_map"].values()) >= {"WEAPON"}
     store.close()
+
+
+def test_a_start_from_a_pipeline_that_is_not_installed_is_refused() -> None:
+    from curate.prelabel.ner_model import choose_start
+
+    assert choose_start("auto", None, 0.5) == ("fresh-ner", "no installed pipeline to start from")
+    with pytest.raises(UsageError, match="needs an installed spaCy pipeline"):
+        choose_start("base-ner", None, 0.5)
 
 
 def test_the_learning_curve_has_four_points_on_one_dev_set(project_dir: Path) -> None:

@@ -7,9 +7,10 @@ of two ways:
   pipeline's (the map, inverted) for training and mapped back when it predicts.
 - "fresh-ner": its tok2vec is sourced and a fresh NER listens to it, so it predicts the
   project's labels and no others.
-When the training gold has labels the base knows, both are trained and "base-ner" is kept unless
-"fresh-ner" has an exact F1 on the dev documents (in the project's labels) higher by more than
-CLEAR_LEAD; with only new labels, "fresh-ner" alone.
+`[train] start = "auto"` takes "base-ner" when the training gold has labels the base knows and
+"fresh-ner" when it has none; one training either way. A dev-F1 race between the two was tried
+and dropped: a dev set of 3 to 8 documents picked the start that then scored lower on every
+held-out fold it changed (bench/train.py), and the race doubled the time.
 Documents in the "test" split are never trained on; the validation split (or, when it holds no
 gold, a deterministic share of the training documents) is the dev set for early stopping. The
 model lands in .curate/models/ner/VERSION, VERSION being the start of the hash of the gold, the
@@ -41,7 +42,6 @@ SCRATCH = ".training-"  # a training's work folder under FOLDER, renamed into pl
 LOGGER = "curate.TrainingProgress.v1"
 TEST, DEV_SPLITS = "test", ("validation", "dev")
 BASE, FRESH = "base-ner", "fresh-ner"
-CLEAR_LEAD = 0.02  # dev F1 by which a fresh NER must beat the pipeline's own to be kept
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ class NerReport:
     held_out: int = 0  # test documents, never trained on
     spans: int = 0
     start: str = FRESH  # or BASE (see the module's doc)
-    dev_f1: dict[str, float] = field(default_factory=dict)  # start -> exact F1 on dev
+    chosen_by: str = ""  # why that start: the rule or the setting
+    dev_f1: float = 0.0  # exact F1 on dev, in the project's labels
     known_share: float = 0.0  # of the training gold spans, those with labels the base knows
     label_map: dict[str, str] = field(default_factory=dict)  # model label -> project label
     unaligned: int = 0  # spans whose ends fall inside a token: widened to whole tokens
@@ -231,6 +232,22 @@ def model_labels(folder: Path, labels: Sequence[str]) -> dict[str, str]:
     return dict(manifest.get("label_map") or {label: label for label in labels})
 
 
+def choose_start(setting: str, base: str | None, known_share: float) -> tuple[str, str]:
+    """(start, why) for `[train] start` (see the module's doc)."""
+    if setting == "auto" and base is None:
+        return FRESH, "no installed pipeline to start from"
+    if setting == "auto":
+        known = "knows some of the gold's labels" if known_share else "knows none of its labels"
+        return (BASE if known_share else FRESH), f"auto: the pipeline {known}"
+    if setting == BASE and base is None:
+        raise UsageError(
+            '[train] start = "base-ner" needs an installed spaCy pipeline with an NER '
+            "(`[prelabel] spacy_models`; `make install` installs the default); or set it to "
+            '"auto"'
+        )
+    return setting, "[train] start"
+
+
 def train_ner(
     train: Sequence[GoldText],
     dev: Sequence[GoldText],
@@ -245,8 +262,8 @@ def train_ner(
     """Train (or find already trained) the NER model on train, stopping early on dev (see
     partition); held_out counts the test documents left out. on_step(step, dev score or None)
     is called after every optimizer step. label_map: `[prelabel] label_map` (base pipeline
-    label -> project label): where the training gold has labels the base pipeline knows, both
-    starts are trained and the one with the higher dev F1 is kept (see the module's doc)."""
+    label -> project label), which says the labels the base pipeline knows (see the module's
+    doc for the start chosen)."""
     report = NerReport(held_out=held_out, train_documents=len(train), dev_documents=len(dev))
     with_entities = [g for g in [*train, *dev] if any(s.label in labels for s in g.spans)]
     if len(with_entities) < settings.min_entity_documents or not dev or not train:
@@ -260,49 +277,25 @@ def train_ner(
     renamed = known_labels(label_map or {}, base_labels(base_name), labels) if base_name else {}
     spans = [s.label for g in train for s in g.spans]
     report.known_share = sum(label in renamed for label in spans) / len(spans) if spans else 0.0
-    starts = [BASE, FRESH] if base_name and report.known_share > 0 else [FRESH]
-    configs = {start: training_config(base_name, settings, start) for start in starts}
-    described = "".join(config.to_str() for config in configs.values()) + report.base
-    report.version = fingerprint(train, dev, described)[:12]
+    report.start, report.chosen_by = choose_start(settings.start, base_name, report.known_share)
+    config = training_config(base_name, settings, report.start)
+    report.version = fingerprint(train, dev, config.to_str() + report.base)[:12]
     folder = models_dir / FOLDER / report.version
     if (folder / "manifest.json").is_file():
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         report.folder, report.reused, report.scores = folder, True, manifest["scores"]
-        report.start = manifest.get("start", report.start)
-        report.dev_f1 = manifest.get("dev_f1", {})
+        report.dev_f1, report.label_map = manifest["dev_f1"], manifest["label_map"]
         return report
+    names = renamed if report.start == BASE else {}
+    report.label_map = {names.get(label, label): label for label in labels}
     _register_logger()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=SCRATCH, dir=folder.parent) as scratch:
         work = Path(scratch)
-        trained = {}
-        done = 0  # steps of the runs before: progress counts on across both
-        for start in starts:
-            names = renamed if start == BASE else {}
-            model_labels = {names.get(label, label): label for label in labels}
-
-            def step(number: int, score: float | None, before: int = done) -> None:
-                if on_step is not None:
-                    on_step(before + number, score)
-
-            best, scores, steps = _fit(
-                configs[start],
-                relabelled(train, names),
-                relabelled(dev, names),
-                work / start,
-                report,
-                step,
-            )
-            done += steps
-            report.dev_f1[start] = round(_dev_f1(best, dev, model_labels), 4)
-            trained[start] = (best, scores, model_labels)
-        # The pipeline's NER keeps what it knew about texts unlike the dev set too (a fresh NER
-        # trained on a few reports found a third of the names it found before, tests), so it is
-        # kept unless the fresh one is clearly better on dev (exact F1 in the project's labels,
-        # as the labeller would suggest; dev sets are small).
-        lead = report.dev_f1[FRESH] - report.dev_f1.get(BASE, -1.0)
-        report.start = FRESH if lead > CLEAR_LEAD else BASE
-        best, scores, report.label_map = trained[report.start]
+        step = on_step or (lambda number, score: None)
+        train_docs, dev_docs = relabelled(train, names), relabelled(dev, names)
+        best, scores = _fit(config, train_docs, dev_docs, work / report.start, report, step)
+        report.dev_f1 = round(_dev_f1(best, dev, report.label_map), 4)
         report.scores = {
             report.label_map[label]: values
             for label, values in scores.items()
@@ -310,13 +303,14 @@ def train_ner(
         } | {"overall": scores["overall"]}
         staged = work / "model"
         shutil.copytree(best, staged / "model")
-        (staged / "config.cfg").write_text(configs[report.start].to_str(), encoding="utf-8")
+        (staged / "config.cfg").write_text(config.to_str(), encoding="utf-8")
         manifest = {
             "version": report.version,
             "gold_sha256": fingerprint(train, dev, ""),
             "created": datetime.now(UTC).isoformat(),
             "base_pipeline": report.base,
             "start": report.start,
+            "chosen_by": report.chosen_by,
             "dev_f1": report.dev_f1,
             "known_share": round(report.known_share, 4),
             "label_map": report.label_map,
@@ -339,9 +333,9 @@ def _fit(
     work: Path,
     report: NerReport,
     on_step: Callable[[int, float | None], None],
-) -> tuple[Path, dict[str, dict[str, float]], int]:
+) -> tuple[Path, dict[str, dict[str, float]]]:
     """One run of spaCy's training loop: (the best model's folder, its dev scores per model
-    label and overall, the steps it took)."""
+    label and overall)."""
     import spacy
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
@@ -366,13 +360,7 @@ def _fit(
         for label in sorted({s.label for g in train for s in g.spans}):
             ner.add_label(label)
     (work / "output").mkdir()
-    taken = [0]
-
-    def counted_step(number: int, score: float | None) -> None:
-        taken[0] = number
-        on_step(number, score)
-
-    spacy_train(nlp, work / "output", stdout=_Progress(counted_step), stderr=io.StringIO())
+    spacy_train(nlp, work / "output", stdout=_Progress(on_step), stderr=io.StringIO())
     best = work / "output" / "model-best"
     performance = json.loads((best / "meta.json").read_text(encoding="utf-8"))["performance"]
     scores = {
@@ -382,7 +370,7 @@ def _fit(
     scores["overall"] = {
         key[-1]: round(performance.get(f"ents_{key[-1]}", 0.0) or 0.0, 4) for key in ("p", "r", "f")
     }
-    return best, scores, taken[0]
+    return best, scores
 
 
 def _dev_f1(model: Path, dev: Sequence[GoldText], model_labels: dict[str, str]) -> float:

@@ -101,10 +101,9 @@ def print_training(console: Console, report: TrainReport) -> None:
     else:
         done = "already trained on this gold, kept" if ner.reused else "trained"
         how = "fine-tuning its NER" if ner.start == BASE else "a new NER on its tok2vec"
-        tried = ", ".join(f"{name} {f1:.3f}" for name, f1 in ner.dev_f1.items())
         start = (
-            f"{how}; its NER knows the labels of {ner.known_share:.0%} of the training spans"
-            + (f"; exact F1 on dev: {tried}" if len(ner.dev_f1) > 1 else "")
+            f"{how} ({ner.chosen_by}); its NER knows the labels of {ner.known_share:.0%} of "
+            f"the training spans; exact F1 on dev {ner.dev_f1:.3f}"
         )
         console.print(
             f"spacy-ner.v2: entity model {ner.version} {done} (from {ner.base}, {start}; "
@@ -131,7 +130,7 @@ def print_training(console: Console, report: TrainReport) -> None:
     )
     if report.unhelpful_labels:
         console.print(
-            "names left out because they lowered F1 on the dev documents: "
+            "names left out, not more often right than wrong on the dev documents: "
             + ", ".join(report.unhelpful_labels),
             highlight=False,
         )
@@ -221,6 +220,8 @@ def training_summary(report: TrainReport) -> dict[str, object]:
             "reused": ner.reused,
             "base": ner.base,
             "start": ner.start,
+            "chosen_by": ner.chosen_by,
+            "dev_f1": ner.dev_f1,
             "known_share": round(ner.known_share, 4),
             "scores": ner.scores,
         },
