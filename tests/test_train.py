@@ -120,7 +120,14 @@ def test_train_prelabel_round_trip_learns_a_custom_label(tmp_path: Path) -> None
     # The same gold trains the same version once.
     again = train(store, context)
     assert again.ner.reused and again.ner.version == ner.version
+    assert (again.ner.dev_f1, again.ner.label_map) == (ner.dev_f1, ner.label_map)
     assert prelabel(store, context, ["spacy-ner.v2"]).labellers[0].documents == 0
+
+    # A model trained before the race between starts was dropped recorded dev F1 per start.
+    path = ner.folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(manifest | {"dev_f1": {ner.start: 0.5}}), encoding="utf-8")
+    assert train(store, context).ner.dev_f1 == 0.5
     store.close()
 
 

@@ -281,13 +281,14 @@ def train_ner(
     config = training_config(base_name, settings, report.start)
     report.version = fingerprint(train, dev, config.to_str() + report.base)[:12]
     folder = models_dir / FOLDER / report.version
+    names = renamed if report.start == BASE else {}
+    report.label_map = {names.get(label, label): label for label in labels}
     if (folder / "manifest.json").is_file():
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         report.folder, report.reused, report.scores = folder, True, manifest["scores"]
-        report.dev_f1, report.label_map = manifest["dev_f1"], manifest["label_map"]
+        dev_f1 = manifest.get("dev_f1", 0.0)  # by start in models trained before 2026-12-04
+        report.dev_f1 = dev_f1.get(report.start, 0.0) if isinstance(dev_f1, dict) else dev_f1
         return report
-    names = renamed if report.start == BASE else {}
-    report.label_map = {names.get(label, label): label for label in labels}
     _register_logger()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=SCRATCH, dir=folder.parent) as scratch:
