@@ -1,41 +1,75 @@
-# Two commands on a fresh machine: `make run` and `make test`. Every install step lives here.
+# Two commands on a fresh machine: `make run` and `make test`. Every install step lives here, and
+# every environment installs exactly the versions of a committed, hash-pinned lock (requirements/).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# uv installs and locks every environment (seconds where pip takes minutes); it lives in a
+# virtualenv of its own, installed by pip from its hash-pinned lock.
+UV_VENV := .uv
+UV      := $(UV_VENV)/bin/uv
 # Label Studio pins many Django packages: it gets a virtualenv of its own.
 LS_VENV := .venv-labelstudio
-LS_VERSION := 1.23.2
+LS_LOCK := curate/labelstudio/requirements.txt
 # Label Studio's database with every migration applied and no user in it: the tests' server
 # starts from a copy (5 s instead of 45 s of migrations on a fresh database).
 LS_MIGRATED := $(LS_VENV)/migrated/label_studio.sqlite3
+# Each lock's extras: run.txt has none, dev.txt has every extra and the dev tools (what the
+# tests install); the one-extra locks take their versions from dev.txt, so every environment is
+# a part of the tested one.
+EXTRAS := postgres quality ray
 
-.PHONY: run test lint install dev ray debian labelstudio clean
+.PHONY: run test lint lock install dev $(EXTRAS) debian labelstudio clean
 
-# A virtualenv with curate installed with extras $(1) (none: `.`) and the spaCy pipeline.
-define install_curate
+$(UV): requirements/uv.txt
+	test -x $(UV_VENV)/bin/python || $(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements/uv.txt
+	touch $@
+
+# .venv holds exactly lock $(1) (anything else is removed), then curate itself, editable, built
+# by the locked setuptools.
+define sync_curate
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.$(1)'
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/spacy-model.txt
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 endef
 
 # What `make run` needs: curate and the spaCy pipeline, no optional extra.
-$(STAMP): pyproject.toml requirements/spacy-model.txt
-	$(call install_curate,)
-	touch $(STAMP)
+$(STAMP): requirements/run.txt | $(UV)
+	$(call sync_curate,requirements/run.txt)
+	touch $@
 
 install: $(STAMP)
 
-# What the tests need, in one pip run: the dev tools, the quality extra (crowd-kit) and Ray (the
-# tests start a real local cluster). It holds everything `make run` needs too.
-TEST_EXTRAS := [dev,quality,ray]
-$(DEV_STAMP): pyproject.toml requirements/spacy-model.txt
-	$(call install_curate,$(TEST_EXTRAS))
+# What the tests need: the dev tools and every extra. It holds everything `make run` needs too.
+$(DEV_STAMP): requirements/dev.txt | $(UV)
+	$(call sync_curate,requirements/dev.txt)
 	touch $(STAMP) $@
 
 dev: $(DEV_STAMP)
+
+# One optional extra on top of `make install`: `make postgres`, `make quality`, `make ray`.
+$(EXTRAS): %: $(VENV)/.installed-%
+$(VENV)/.installed-%: requirements/%.txt $(STAMP)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $<
+	touch $@
+
+## lock: regenerate every lock from pyproject.toml and requirements/*.in, keeping the pinned
+## versions that still fit (`make lock UPGRADE=--upgrade` takes the newest that fit)
+LOCK_WITH = $(UV) pip compile --quiet --generate-hashes --python-version 3.11 $(UPGRADE)
+lock: $(UV)
+	$(LOCK_WITH) --all-extras pyproject.toml requirements/build.in requirements/spacy-model.in \
+		-o requirements/dev.txt
+	$(LOCK_WITH) pyproject.toml requirements/build.in requirements/spacy-model.in \
+		-c requirements/dev.txt -o requirements/run.txt
+	for extra in $(EXTRAS); do \
+		$(LOCK_WITH) --extra $$extra pyproject.toml requirements/build.in \
+			requirements/spacy-model.in -c requirements/dev.txt -o requirements/$$extra.txt \
+			|| exit 1; \
+	done
+	$(LOCK_WITH) requirements/labelstudio.in -o $(LS_LOCK)
+	$(LOCK_WITH) requirements/uv.in -o requirements/uv.txt
 
 ## run: set up if needed, ingest seeds/, pre-label, then open the annotator on a terminal
 ## (the first annotator in curate.toml, or ANNOTATOR=name), else show the status table
@@ -53,6 +87,7 @@ test:
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 lint: dev
+	$(BIN)/python scripts/check-locks.py
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check curate tui tests bench
 	$(BIN)/ruff format --check curate tui tests bench
@@ -66,30 +101,24 @@ debian:
 		$(if $(CURATE_TEST_PG_URL),,postgresql 'compgen -G "/usr/lib/postgresql/*/bin/initdb"') \
 		chromium 'command -v chromium' tmux 'command -v tmux'
 
-# Ray is an optional extra (prelabel --engine ray); `make dev` installs it for the tests.
-ray: $(VENV)/.installed-ray
-
-$(VENV)/.installed-ray: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[ray]'
-	touch $@
-
 labelstudio: $(LS_MIGRATED)
 
-$(LS_VENV)/bin/label-studio:
+$(LS_VENV)/bin/label-studio: $(LS_LOCK) | $(UV)
 	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
-	$(LS_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LS_VENV)/bin/python -m pip install --quiet label-studio==$(LS_VERSION)
+	$(UV) pip sync --quiet --python $(LS_VENV)/bin/python --require-hashes $(LS_LOCK)
+	touch $@
 
 # `label-studio version` applies the migrations and makes no user (the tests' server makes its
-# admin with a token of its own on first start). Made aside, then moved: never half made.
+# admin with a token of its own on first start), in the environment every Label Studio process
+# gets. Made aside, then moved: never half made.
 $(LS_MIGRATED): $(LS_VENV)/bin/label-studio
 	rm -rf $(LS_VENV)/migrating
-	LATEST_VERSION_CHECK=false COLLECT_ANALYTICS=false SENTRY_DSN= \
-		$(LS_VENV)/bin/label-studio version --data-dir $(abspath $(LS_VENV))/migrating \
+	$(PYTHON) curate/labelstudio/environment.py $(LS_VENV)/migrating $(LS_VENV)/bin/label-studio \
+		version --data-dir $(abspath $(LS_VENV))/migrating \
 		> $(LS_VENV)/migrating.log 2>&1 || { cat $(LS_VENV)/migrating.log; exit 1; }
 	mkdir -p $(dir $@)
 	mv $(LS_VENV)/migrating/label_studio.sqlite3 $@
 	rm -rf $(LS_VENV)/migrating $(LS_VENV)/migrating.log
 
 clean:
-	rm -rf $(VENV) $(LS_VENV) .curate .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) $(UV_VENV) .curate .pytest_cache .mypy_cache .ruff_cache

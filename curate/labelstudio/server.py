@@ -18,8 +18,11 @@ from pathlib import Path
 import httpx
 
 from curate.errors import CurateError, UsageError
+from curate.labelstudio.environment import labelstudio_environment
 
 VERSION = "1.23.2"
+# label-studio==VERSION and all it pulls in, hash-pinned (`make lock` writes it).
+LOCK = Path(__file__).with_name("requirements.txt")
 TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -59,16 +62,15 @@ class Server:
 
 
 def install(server: Server, say: Callable[[str], None] = lambda _: None) -> None:
-    """Install label-studio into its own virtualenv (it pins many Django packages)."""
+    """Install label-studio into its own virtualenv (it pins many Django packages), exactly
+    the versions of the lock, hashes checked."""
     if server.executable.exists():
         return
     say(f"installing label-studio=={VERSION} into {server.venv} (a few minutes, once)")
     try:
         subprocess.run([sys.executable, "-m", "venv", str(server.venv)], check=True)
-        subprocess.run(
-            [str(server.venv / "bin" / "pip"), "install", "--quiet", f"label-studio=={VERSION}"],
-            check=True,
-        )
+        pip = [str(server.venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "--no-deps", "--require-hashes", "-r", str(LOCK)], check=True)
     except subprocess.CalledProcessError as error:
         raise CurateError(
             f"installing label-studio=={VERSION} failed ({error}); check that PyPI is reachable, "
@@ -155,18 +157,12 @@ def serve(
         server.admin_email,
         "--enable-legacy-api-token",
     ]
-    environment = os.environ | {
-        # Secrets in the environment Label Studio reads, never on its command line: `ps` shows
-        # a command line to every local user, a process's environment only to its owner.
-        "LABEL_STUDIO_PASSWORD": secret["password"],
-        "LABEL_STUDIO_USER_TOKEN": secret["token"],
-        "LABEL_STUDIO_BASE_DATA_DIR": str(server.data_dir),
-        "LATEST_VERSION_CHECK": "false",
-        "COLLECT_ANALYTICS": "false",
-        # No error reports to Label Studio's Sentry: they would carry task text off the machine.
-        "SENTRY_DSN": "",
-        "FRONTEND_SENTRY_DSN": "",
-    }
+    # Secrets in the environment Label Studio reads, never on its command line: `ps` shows
+    # a command line to every local user, a process's environment only to its owner.
+    environment = labelstudio_environment(
+        server.data_dir,
+        {"LABEL_STUDIO_PASSWORD": secret["password"], "LABEL_STUDIO_USER_TOKEN": secret["token"]},
+    )
     say(f"starting Label Studio on {server.url} (data in {server.data_dir})")
     # A detached session of its own: the server outlives this command and stops with `stop`.
     pid = os.posix_spawn(
@@ -198,6 +194,25 @@ def serve(
     raise CurateError(
         f"Label Studio did not answer /health within {wait:.0f} s; see {server.log_file}"
     )
+
+
+def manage(server: Server, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run a Label Studio management command (`reset_password`, `version`, ...) on the
+    server's data folder, in the environment the server gets; its output is returned."""
+    command = [str(server.executable), *arguments, "--data-dir", str(server.data_dir)]
+    done = subprocess.run(
+        command,
+        env=labelstudio_environment(server.data_dir),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise CurateError(
+            f"Label Studio's `{arguments[0]}` failed (exit {done.returncode}: {last}); "
+            f"reinstall it with `make labelstudio` if its virtualenv {server.venv} is broken"
+        )
+    return done
 
 
 def _exited(pid: int) -> bool:
