@@ -87,10 +87,10 @@ test:
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 lint: dev
-	$(BIN)/python scripts/check-locks.py
+	$(BIN)/python scripts/check_locks.py
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check curate tui tests bench
-	$(BIN)/ruff format --check curate tui tests bench
+	$(BIN)/ruff check curate tui tests bench scripts
+	$(BIN)/ruff format --check curate tui tests bench scripts
 	$(BIN)/mypy
 
 # One apt-get run for what is missing: PostgreSQL (unless CURATE_TEST_PG_URL names a running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -443,6 +444,37 @@ def test_the_server_runs_without_outbound_error_reporting(labelstudio_server: An
     assert environment["SENTRY_DSN"] == "" and environment["FRONTEND_SENTRY_DSN"] == ""
     assert environment["COLLECT_ANALYTICS"] == "false"
     assert "sentry.io" not in labelstudio_server.log_file.read_text("utf-8", "replace")
+
+
+# Read inside a Label Studio process: its quiet settings, and whether Sentry is set up there.
+INSIDE = """
+import json, os, sentry_sdk
+names = ("SENTRY_DSN", "FRONTEND_SENTRY_DSN", "COLLECT_ANALYTICS", "LATEST_VERSION_CHECK",
+         "LABEL_STUDIO_BASE_DATA_DIR")
+print("INSIDE", json.dumps({"environment": {n: os.environ.get(n) for n in names},
+      "sentry": sentry_sdk.VERSION, "sentry_active": sentry_sdk.get_client().is_active()}))
+"""
+
+
+def test_a_management_command_gets_the_servers_quiet_environment(labelstudio_server: Any) -> None:
+    """`reset_password`, `version`, `shell`... start from the one environment function: with
+    the locked sentry-sdk 3 a command run without it dies in Label Studio's Sentry set-up, and
+    with sentry-sdk 2 it would report errors, task text included, to Label Studio's Sentry."""
+    from curate.labelstudio.server import manage
+
+    version = manage(labelstudio_server, "version")
+    assert version.returncode == 0 and "1.23.2" in version.stdout
+    shell = manage(labelstudio_server, "shell", stdin=INSIDE)
+    line = next(x for x in shell.stdout.splitlines() if "INSIDE " in x)
+    inside = json.loads(line.split("INSIDE ", 1)[1])
+    assert inside["environment"] == {
+        "SENTRY_DSN": "",
+        "FRONTEND_SENTRY_DSN": "",
+        "COLLECT_ANALYTICS": "false",
+        "LATEST_VERSION_CHECK": "false",
+        "LABEL_STUDIO_BASE_DATA_DIR": str(labelstudio_server.data_dir),
+    }
+    assert inside["sentry_active"] is False, inside
 
 
 def test_the_server_command_line_holds_no_secret(labelstudio_server: Any) -> None:

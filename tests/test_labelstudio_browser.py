@@ -3,15 +3,14 @@ pushed task in Label Studio's web UI, and `curate pull` stores exactly that anno
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from curate.labelstudio.client import connect
 from curate.labelstudio.pull import pull
 from curate.labelstudio.push import push
+from curate.labelstudio.server import manage
 from curate.prelabel import prelabel
 from curate.project import Project
 from curate.records import Document
@@ -37,23 +36,7 @@ SELECT_TEXT = """([needle]) => {
 
 
 def _set_password(server: Any, email: str) -> None:
-    environment = os.environ | {"LABEL_STUDIO_BASE_DATA_DIR": str(server.data_dir)}
-    done = subprocess.run(
-        [
-            str(server.executable),
-            "reset_password",
-            "--data-dir",
-            str(server.data_dir),
-            "--username",
-            email,
-            "--password",
-            PASSWORD,
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = manage(server, "reset_password", "--username", email, "--password", PASSWORD)
     assert "Password successfully changed" in done.stdout
 
 

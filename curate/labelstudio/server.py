@@ -196,13 +196,14 @@ def serve(
     )
 
 
-def manage(server: Server, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """Run a Label Studio management command (`reset_password`, `version`, ...) on the
-    server's data folder, in the environment the server gets; its output is returned."""
+def manage(server: Server, *arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run a Label Studio management command (`reset_password`, `version`, `shell`, ...) on
+    the server's data folder, in the environment the server gets; its output is returned."""
     command = [str(server.executable), *arguments, "--data-dir", str(server.data_dir)]
     done = subprocess.run(
         command,
         env=labelstudio_environment(server.data_dir),
+        input=stdin,
         capture_output=True,
         text=True,
     )

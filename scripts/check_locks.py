@@ -61,28 +61,28 @@ def read_lock(path: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
     return pins, sources
 
 
-def requirements_of(lock: Lock) -> dict[str, list[Requirement]]:
+def requirements_of(root: Path, lock: Lock) -> dict[str, list[Requirement]]:
     """{source: its requirements} for the sources the lock is made from."""
     found: dict[str, list[Requirement]] = {}
     if lock.inputs == CURATE_INPUTS:
-        project = tomllib.loads((ROOT / PYPROJECT).read_text("utf-8"))["project"]
+        project = tomllib.loads((root / PYPROJECT).read_text("utf-8"))["project"]
         asked = list(project["dependencies"])
         for extra in lock.extras:
             asked += project["optional-dependencies"][extra]
         found[PYPROJECT] = [Requirement(text) for text in asked]
     for source in lock.inputs:
-        lines = (ROOT / source).read_text("utf-8").splitlines()
+        lines = (root / source).read_text("utf-8").splitlines()
         found[source] = [Requirement(line) for line in lines if line and not line.startswith("#")]
     return found
 
 
-def problems_of(lock: Lock, tested: dict[str, str]) -> list[str]:
-    path = ROOT / lock.path
+def problems_of(root: Path, lock: Lock, tested: dict[str, str]) -> list[str]:
+    path = root / lock.path
     if not path.is_file():
         return [f"{lock.path} is missing"]
     pins, sources = read_lock(path)
     problems = []
-    for source, requirements in requirements_of(lock).items():
+    for source, requirements in requirements_of(root, lock).items():
         asked = {canonicalize_name(r.name) for r in requirements}
         for requirement in requirements:
             name = canonicalize_name(requirement.name)
@@ -106,12 +106,16 @@ def problems_of(lock: Lock, tested: dict[str, str]) -> list[str]:
     return problems
 
 
+def problems(root: Path = ROOT) -> list[str]:
+    tested, _ = read_lock(root / LOCKS[0].path)
+    return [problem for lock in LOCKS for problem in problems_of(root, lock, tested)]
+
+
 def main() -> int:
-    tested, _ = read_lock(ROOT / LOCKS[0].path)
-    problems = [problem for lock in LOCKS for problem in problems_of(lock, tested)]
-    for problem in problems:
+    found = problems()
+    for problem in found:
         sys.stderr.write(f"{problem}\n")
-    if problems:
+    if found:
         sys.stderr.write("the locks are out of date: run `make lock` and commit requirements/\n")
         return 1
     return 0
