@@ -27,7 +27,8 @@ print(json.dumps({d.metadata["Name"]: d.version for d in m.distributions()}))
 def check_locks() -> ModuleType:
     """scripts/check_locks.py, the check `make lint` runs (a script, not part of curate)."""
     if "check_locks" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("check_locks", ROOT / "scripts/check_locks.py")
+        script = ROOT / "scripts" / "check_locks.py"
+        spec = importlib.util.spec_from_file_location("check_locks", script)
         assert spec and spec.loader
         sys.modules["check_locks"] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(sys.modules["check_locks"])
@@ -79,7 +80,8 @@ def test_the_locks_agree_with_pyproject_and_a_changed_range_is_caught(tmp_path: 
         text.replace('"rich>=15.0.0,<16",', '"rich>=15.9,<16",\n    "tomli-w>=1",'), "utf-8"
     )
     found = module.problems(tmp_path)
-    assert "requirements/run.txt pins rich==15.0.0, outside rich<16,>=15.9 (pyproject.toml)" in found
+    outside = "requirements/run.txt pins rich==15.0.0, outside rich<16,>=15.9 (pyproject.toml)"
+    assert outside in found
     assert any(p.startswith("requirements/dev.txt does not pin tomli-w>=1") for p in found)
     # A dependency dropped from pyproject.toml leaves a stale pin.
     pyproject.write_text(text.replace('    "rich>=15.0.0,<16",\n', ""), "utf-8")
