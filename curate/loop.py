@@ -1,12 +1,14 @@
 """`curate loop`: one turn of the learning loop, every step safe to re-run.
 
 pull -> adjudicate --auto -> train, when the gold grew by `[train] retrain_after` documents
-since the entity model in use (or there is none) -> prelabel, when a model changed -> push
-(new tasks, and open tasks refreshed with the new suggestions).
+since the entity model in use (or there is none) -> prelabel every document the labellers in
+use (the CURRENT models) have not seen -> push (new tasks, and every open task whose prediction
+differs from what the store now shows).
 
-Each step is one of curate's own commands, so killing the loop anywhere leaves what they leave
-(nothing half-written) and the next turn goes on from there. A failing step stops the turn; its
-error says which step it was.
+Each step decides from the store, not from what an earlier step of the same turn did, and is
+one of curate's own commands: killing the loop anywhere (or racing it with `train`, `prelabel`
+or `ingest`) leaves what they leave, and the next turn converges. A failing step stops the
+turn; its error says which step it was.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from curate.adjudicate.auto import adjudicate_project
 from curate.errors import CurateError
 from curate.labelstudio.pull import pull
 from curate.labelstudio.push import push
+from curate.locks import one_run_at_a_time
 from curate.prelabel import prelabel
 from curate.prelabel.base import current_artefact
 from curate.prelabel.ner_model import FOLDER as NER
@@ -66,11 +69,6 @@ def trained_on(models: Path) -> set[str] | None:
     return set(manifest["train_documents"]) | set(manifest["dev_documents"])
 
 
-def _models_in_use(models: Path) -> list[str]:
-    found = (current_artefact(kind) for kind in sorted(models.glob("*")) if kind.is_dir())
-    return [str(folder) for folder in found if folder is not None]
-
-
 def run_cycle(
     store: Store,
     project: Project,
@@ -103,8 +101,6 @@ def run_cycle(
             got = adjudicate_project(connection, project)
         return f"{sum(got.decided.values())} items decided"
 
-    before = _models_in_use(context.models_dir)
-
     def trained() -> str:
         gold = gold_for_training(store, project)
         known = trained_on(context.models_dir)
@@ -118,9 +114,9 @@ def run_cycle(
         return f"entity model {got.ner.version} ({len(gold)} gold documents, {grown} new)"
 
     def relabelled() -> str:
-        if _models_in_use(context.models_dir) == before:
-            return "skipped: no model changed"
-        got = prelabel(store, context)
+        # Every turn: prelabel only labels what the labellers in use have not seen, so a model
+        # made CURRENT by a killed turn, a race or new documents are caught up here.
+        got = prelabel(store, project.labeller_context())
         return f"{sum(r.documents for r in got.labellers)} document runs"
 
     def pushed() -> str:
@@ -130,6 +126,9 @@ def run_cycle(
             f"{sum(got.refreshed.values())} open tasks refreshed"
         )
 
-    for name, work in zip(STEPS, (pulled, adjudicated, trained, relabelled, pushed), strict=True):
-        step(name, work)
+    with one_run_at_a_time(project.root, "loop", "run `curate loop` again if still needed"):
+        for name, work in zip(
+            STEPS, (pulled, adjudicated, trained, relabelled, pushed), strict=True
+        ):
+            step(name, work)
     return report

@@ -357,6 +357,40 @@ CASES: dict[str, tuple[Case, str]] = {
         file_case("header.csv", "id,text\n", "ingest", "{}"),
         "header.csv holds no document",
     ),
+    "import-ls task with null text": (
+        file_case("null.json", json.dumps([LS_TASK | {"data": {"text": None}}]), "import-ls", "{}"),
+        "task 1 has no text to label (data.text is null); remove the task from the export",
+    ),
+    "import-ls task with empty text": (
+        file_case("empty.json", json.dumps([LS_TASK | {"data": {"text": " "}}]), "import-ls", "{}"),
+        "task 1 has no text to label (data.text is ' ')",
+    ),
+    "import-ls task without the text field": (
+        file_case("other.json", json.dumps([LS_TASK | {"data": {"body": "x"}}]), "import-ls", "{}"),
+        "has no field data.text; pass --text-field with the field that holds the text "
+        "(fields here: body)",
+    ),
+    "gold span with two labels": (
+        file_case(
+            "two.jsonl",
+            json.dumps(
+                {
+                    "text": "Officials John Smith spoke.",
+                    "spans": [
+                        {"start": 10, "end": 20, "label": "PERSON"},
+                        {"start": 10, "end": 20, "label": "ORG"},
+                    ],
+                }
+            ),
+            "import-gold",
+            "{}",
+        ),
+        "line 1: the span 10-20 'John Smith' is labelled both PERSON and ORG",
+    ),
+    "push with a negative wait": (
+        lambda root: (["push", "--wait", "-1"], {}),
+        "Invalid value for '--wait': Input should be greater than or equal to 0",
+    ),
     "import-ls of a folder": (
         lambda root: (["import-ls", str(root / "seeds")], {}),
         "is a folder; pass the JSON file",

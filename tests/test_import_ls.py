@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from curate.cli import app
 from curate.config import COMMAND_KEYS, Settings, load_settings
 from curate.errors import InputError, UsageError
+from curate.ingest.clean import clean_text
 from curate.labelstudio.importer import import_export
 from curate.project import Project, add_entity_labels, init_project
 from curate.store import Store, queries
@@ -80,7 +81,7 @@ def test_annotators_are_keyed_by_email_and_the_duplicate_task_becomes_revisions(
         [document_id] = [
             d
             for d in queries.document_ids(connection)
-            if queries.get_document(connection, d).text == task["data"]["text"]  # type: ignore[union-attr]
+            if queries.get_document(connection, d).text == clean_text(task["data"]["text"])  # type: ignore[union-attr]
         ]
         history = queries.annotation_history(connection, document_id)
     assert sorted({a.annotator for a in history}) == sorted(
@@ -97,7 +98,7 @@ def test_annotators_are_keyed_by_email_and_the_duplicate_task_becomes_revisions(
         ('[{"data": {"text": "x"}}]', "task 0 is not a Label Studio task (id: Field required)"),
         (
             '[{"id": 1, "data": {"body": "x"}}]',
-            "task 1 has no text in data.text; pass --text-field",
+            "task 1 has no field data.text; pass --text-field with the field that holds the text",
         ),
     ],
 )
@@ -168,7 +169,7 @@ def test_a_span_that_cannot_be_repaired_is_kept_out_and_reported(
     assert [(s.start, s.end, s.text) for s in annotation.spans] == [
         (2, 10, "Khamenei"),
         (2, 10, "Khamenei"),
-        (11, 21, "met\r\nQaani"),
+        (11, 20, "met\nQaani"),  # stored as `ingest` stores the text: \r\n is \n
     ]
     assert [(s.target, s.label) for s in annotation.stances] == [("Iran", "favor")]
 
@@ -303,7 +304,7 @@ def test_a_reimported_edit_is_a_new_revision_and_nothing_is_lost(
         document_id = next(
             d
             for d in queries.document_ids(connection)
-            if queries.get_document(connection, d).text == task["data"]["text"]  # type: ignore[union-attr]
+            if queries.get_document(connection, d).text == clean_text(task["data"]["text"])  # type: ignore[union-attr]
         )
         who = edited["completed_by"]["email"]
         history = queries.annotation_history(connection, document_id, who)
@@ -362,3 +363,61 @@ def test_an_export_without_stance_warns_of_the_targets_and_the_fix_works(
     assert again.exit_code == 0 and "no stance" not in again.output
     adjudicated = CliRunner().invoke(app, ["--project", str(project_dir), "adjudicate", "--auto"])
     assert adjudicated.exit_code == 0, adjudicated.output
+
+
+def test_one_article_ingested_and_imported_is_one_document(project_dir: Path) -> None:
+    """The same text with CRLF line ends and trailing spaces, ingested from a JSONL file and
+    imported from a Label Studio export: one document, the import's spans moved onto the
+    cleaned text, and both commands say they cleaned it."""
+    raw = "Officer Ann Lee was shot.  \r\nShe survived in Dallas. \r\n"
+    (project_dir / "one.jsonl").write_text(json.dumps({"text": raw}) + "\n", "utf-8")
+    start = raw.index("Dallas")
+    task = {
+        "id": 5,
+        "data": {"text": raw},
+        "annotations": [
+            {
+                "id": 50,
+                "completed_by": {"id": 3, "email": "alice@example.org"},
+                "result": [
+                    {
+                        "type": "labels",
+                        "from_name": "label",
+                        "to_name": "text",
+                        "value": {"start": start, "end": start + 6, "labels": ["GPE"]},
+                    },
+                    {
+                        "type": "labels",
+                        "from_name": "label",
+                        "to_name": "text",
+                        "value": {"start": 8, "end": 15, "labels": ["PERSON"]},
+                    },
+                ],
+            }
+        ],
+    }
+    (project_dir / "export.json").write_text(json.dumps([task]), "utf-8")
+    runner = CliRunner()
+    ingested = runner.invoke(
+        app, ["-C", str(project_dir), "ingest", str(project_dir / "one.jsonl")]
+    )
+    assert ingested.exit_code == 0, ingested.output
+    imported = runner.invoke(
+        app, ["-C", str(project_dir), "import-ls", str(project_dir / "export.json")]
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "0 new documents (1 already stored)" in imported.output
+    assert "1 texts cleaned as `curate ingest` cleans them" in imported.output
+    store = Project.load(project_dir).open_store()
+    with store.connect() as connection:
+        [document_id] = queries.document_ids(connection)
+        document = queries.get_document(connection, document_id)
+        [annotation] = queries.annotation_history(connection, document_id)
+    store.close()
+    assert document is not None and document.text == clean_text(raw)
+    assert sorted((s.text, s.label) for s in annotation.spans) == [
+        ("Ann Lee", "PERSON"),
+        ("Dallas", "GPE"),
+    ]
+    for span in annotation.spans:
+        assert document.text[span.start : span.end] == span.text

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -165,3 +166,24 @@ def test_cannot_reach_names_the_config_key_in_the_cli(
     result = CliRunner().invoke(app, ["--project", str(project_dir), "push"])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "or fix [labelstudio] url in curate.toml" in " ".join(result.output.split())
+
+
+def test_a_push_that_fails_takes_back_the_assignments_it_did_not_send(project: Any) -> None:
+    """The server refuses the push before any task is made: the store is left as it was,
+    with no assignment nobody was sent; a negative --wait is refused before anything."""
+    from curate.errors import UsageError
+    from curate.labelstudio.push import push
+    from curate.store import queries
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"detail": "Authentication credentials were not valid."})
+
+    store = project.open_store()
+    with pytest.raises(UsageError, match="--wait -1"):
+        push(store, project, _client(handler), URL, wait=-1)
+    with pytest.raises(LabelStudioError):
+        push(store, project, _client(handler), URL)
+    with store.connect() as connection:
+        assert queries.assignment_map(connection) == {}
+        assert queries.document_ids(connection)  # the documents stay
+    store.close()

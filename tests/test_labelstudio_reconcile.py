@@ -3,6 +3,7 @@ document with two tasks: against the real Label Studio, with kill -9 and SIGSTOP
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -53,10 +54,10 @@ def _use_server(project_dir: Path, url: str) -> None:
 def _in_flight(database: Path) -> bool:
     with sqlite3.connect(database) as db:
         row = db.execute(
-            "SELECT external_id FROM sync_state WHERE kind = 'marker' "
+            "SELECT data FROM sync_state WHERE kind = 'marker' "
             "AND local_id LIKE 'import-in-flight:%' ORDER BY id DESC LIMIT 1"
         ).fetchone()
-    return bool(row) and "@{" in row[0]
+    return bool(row) and json.loads(row[0])["value"].startswith("{")
 
 
 def test_kill_9_during_an_import_then_a_rerun_makes_no_duplicates(
@@ -161,4 +162,52 @@ def test_doctor_finds_and_fixes_duplicates_but_keeps_labelled_copies(
         assert fixed.kept_annotated == {"alice": [labelled]}
         after = doctor(client, store, url)
         assert len(after.duplicates["alice"]) == 1  # only the copy with alice's annotation
+    store.close()
+
+
+def test_an_in_flight_record_of_any_size_fits_either_store(store: Store) -> None:
+    """The write-ahead record of an import holds the batch's document ids: 5,000 of them fit
+    PostgreSQL's schema as well as SQLite's (it once went into a 128-character column)."""
+    from curate.labelstudio.reconcile import mark_in_flight, settle, unsettled
+
+    batch = [f"doc_{n:060d}" for n in range(5000)]
+    with store.transaction() as connection:
+        mark_in_flight(connection, 7, batch)
+    with store.connect() as connection:
+        assert unsettled(connection, 7) == batch
+        assert unsettled(connection, 8) == []
+    with store.transaction() as connection:
+        settle(connection, 7)
+    with store.connect() as connection:
+        assert unsettled(connection, 7) == []
+
+
+def test_a_second_push_is_refused_at_once_and_two_at_a_time_make_no_duplicates(
+    project_dir: Path, labelstudio: tuple[str, str]
+) -> None:
+    from curate.locks import one_run_at_a_time
+
+    url, token = labelstudio
+    _use_server(project_dir, url)
+    project = Project.load(project_dir)
+    store = project.open_store()
+    _documents(store, 120)
+    environment = os.environ | {"LABEL_STUDIO_API_KEY": token}
+    command = [str(CURATE), "--project", str(project_dir), "push"]
+    with one_run_at_a_time(project_dir, "push", "then"):  # as a running push holds it
+        started = time.monotonic()
+        refused = subprocess.run(command, env=environment, capture_output=True, text=True)
+        assert time.monotonic() - started < 30  # at once: it does not wait for the holder
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"another `curate push` is running (pid {os.getpid()})" in refused.stderr
+    with store.connect() as connection:
+        assert queries.assignment_map(connection) == {}  # refused before assigning anything
+    both = [
+        subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    codes = sorted(p.wait(timeout=300) for p in both)
+    assert codes in ([0, 0], [0, 2]), codes  # the second refused, or started after the first
+    with connect(url, token) as client:
+        _one_task_per_assignment(store, client, url)
     store.close()

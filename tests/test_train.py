@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 import tomllib
 from pathlib import Path
 
@@ -102,6 +103,8 @@ def test_train_prelabel_round_trip_learns_a_custom_label(tmp_path: Path) -> None
     manifest = json.loads((ner.folder / "manifest.json").read_text())
     assert manifest["version"] == ner.folder.name and manifest["base_pipeline"] == ner.base
     assert "WEAPON" in manifest["scores"] and (ner.folder / "model" / "meta.json").is_file()
+    # The models hold names learned from the texts: only their owner can open the folder.
+    assert stat.S_IMODE(context.models_dir.stat().st_mode) == 0o700
 
     after = prelabel(store, context, ["spacy-ner.v2"]).labellers[0]
     assert after.labeller != before.labeller and f"ner-{ner.folder.name}" in after.labeller

@@ -183,6 +183,12 @@ def import_gold_command(
     if report.dropped:
         listed = ", ".join(f"{n} {label}" for label, n in report.dropped.most_common())
         out.print(f"spans left out: {listed}", highlight=False)
+    if report.normalised_texts:
+        out.print(
+            f"{report.normalised_texts} texts cleaned as `curate ingest` cleans them (line "
+            "endings, trailing spaces, blank lines at either end), their spans moved with them",
+            highlight=False,
+        )
     print_labels(report.mapped, report.adopted)
 
 
@@ -223,6 +229,13 @@ def import_ls_command(
     )
     for line in report.repeated_texts + c.rejected:
         out.print(f"note: {line}", highlight=False, soft_wrap=True)
+    if report.normalised_texts:
+        out.print(
+            f"{report.normalised_texts} texts cleaned as `curate ingest` cleans them (line "
+            "endings, trailing spaces, blank lines at either end), their spans moved with them: "
+            "the same article ingested and imported is one document",
+            highlight=False,
+        )
     if c.ignored_results:
         ignored = ", ".join(f"{n} {kind}" for kind, n in c.ignored_results.items())
         out.print(f"results curate does not read were left out: {ignored}", highlight=False)

@@ -140,8 +140,9 @@ def push_command(
     wait: Annotated[
         float,
         typer.Option(
+            min=0,
             help="Seconds to wait for an import whose answer was lost (curate killed, or the "
-            "server too slow) to show up on the server before sending its documents again."
+            "server too slow) to show up on the server before sending its documents again.",
         ),
     ] = 60.0,
 ) -> None:
@@ -215,8 +216,8 @@ def loop_command(
     ] = None,
 ) -> None:
     """One turn of the learning loop: pull, adjudicate --auto, train when the gold grew by
-    [train] retrain_after documents, prelabel when a model changed, push (refreshing open
-    tasks). Safe to kill and run again."""
+    [train] retrain_after documents, prelabel what the models in use have not seen, push
+    (refreshing every open task whose suggestions changed). Safe to kill and run again."""
     pause = None
     if every is not None:
         matched = DURATION.match(every.strip())

@@ -33,6 +33,7 @@ class AssignmentReport:
     documents: int
     per_annotator: dict[str, int]
     controls: int = 0  # of the new assignments, how many are control documents
+    made: tuple[tuple[str, str], ...] = ()  # (document id, annotator) of the new assignments
 
 
 def plan(
@@ -123,4 +124,5 @@ def assign(
         totals = Counter(
             a for people in queries.assignment_map(connection).values() for a in people
         )
-    return AssignmentReport(len(rows) + len(controls), len(ids), dict(totals), len(controls))
+    made = tuple((d, a) for d, a, _ in [*rows, *controls])
+    return AssignmentReport(len(made), len(ids), dict(totals), len(controls), made)

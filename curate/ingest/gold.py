@@ -13,6 +13,7 @@ from typing import Any
 
 from curate import jsontext
 from curate.errors import InputError, SpanError
+from curate.ingest.clean import clean_with_offsets
 from curate.ingest.textfile import read_lines
 from curate.offsets import check_span, check_unquoted_span
 from curate.records import Document, Span
@@ -26,6 +27,7 @@ class GoldDocument:
     # A label may hold alternatives ("GPE|LOC"): either counts as right (see resolve_alternatives).
     spans: tuple[Span, ...] = ()
     stances: dict[str, str] = field(default_factory=dict)
+    normalised: bool = False  # the text was cleaned as `ingest` cleans it (spans moved along)
 
 
 def parse_label_map(text: str) -> dict[str, str]:
@@ -191,9 +193,40 @@ def _gold_record(record: Any, where: str) -> GoldDocument:
     stances = record.get("stances", record.get("stance", {}))
     if not isinstance(stances, dict):
         raise ValueError("'stances' must be an object: target -> label")
+    # Cleaned as `ingest` cleans, so the same article is one document however it came in.
+    cleaned, positions = clean_with_offsets(text)
+    moved = [
+        Span(
+            positions[s.start],
+            positions[s.end],
+            s.label,
+            cleaned[positions[s.start] : positions[s.end]],
+        )
+        for s in spans
+    ]
     return GoldDocument(
-        Document(text=text), tuple(spans), {str(k): str(v) for k, v in stances.items()}
+        Document(text=cleaned),
+        _one_label_per_span(moved, where),
+        {str(k): str(v) for k, v in stances.items()},
+        normalised=cleaned != text,
     )
+
+
+def _one_label_per_span(spans: list[Span], where: str) -> tuple[Span, ...]:
+    """Gold gives a span one label: the same span twice with one label counts once; with two
+    labels it is a contradiction to fix in the file."""
+    labels: dict[tuple[int, int], Span] = {}
+    for span in spans:
+        if span.end <= span.start:
+            continue  # nothing but whitespace the cleaning removed
+        earlier = labels.setdefault((span.start, span.end), span)
+        if earlier.label != span.label:
+            raise InputError(
+                f"{where}: the span {span.start}-{span.end} {span.text!r} is labelled both "
+                f"{earlier.label} and {span.label}; gold gives a span one label: keep one "
+                "(or write alternatives as one label, e.g. GPE|LOC)"
+            )
+    return tuple(labels.values())
 
 
 CONLL_SUFFIXES = (".conll", ".txt", ".iob", ".bio", ".tsv")

@@ -35,6 +35,7 @@ class GoldImportReport:
     kept: int = 0  # documents people adjudicated: their decisions stay
     spans: int = 0
     stances: int = 0
+    normalised_texts: int = 0  # texts cleaned as `ingest` cleans them
     dropped: Counter[str] = field(default_factory=Counter)  # label -> spans left out
     mapped: dict[str, str] = field(default_factory=dict)
     adopted: list[str] = field(default_factory=list)
@@ -126,6 +127,7 @@ def _store_gold(connection: Connection, gold: GoldDocument, report: GoldImportRe
         )
     report.spans += len(gold.spans)
     report.stances += len(gold.stances)
+    report.normalised_texts += gold.normalised
 
 
 def _check_stances(

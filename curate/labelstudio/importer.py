@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -14,6 +14,7 @@ from curate import jsontext
 from curate.agreement.figures import AgreementReport
 from curate.config import Settings
 from curate.errors import InputError
+from curate.ingest.clean import clean_with_offsets
 from curate.labels import resolve_labels, unknown_labels_error
 from curate.labelstudio.convert import ConversionReport, convert, stance_control
 from curate.labelstudio.schema import LSAnnotation, Task
@@ -23,6 +24,7 @@ from curate.report import measure
 from curate.store import Store, open_store, queries
 
 SYNC_KIND = "import-annotation"
+_MISSING = object()
 
 
 @dataclass
@@ -40,6 +42,9 @@ class ImportReport:
     mapped: dict[str, str] = field(default_factory=dict)
     adopted: list[str] = field(default_factory=list)  # labels written into curate.toml
     stances: int = 0  # stance labels read for curate.toml's targets
+    # Texts whose line endings, trailing spaces or blank edge lines were cleaned as `ingest`
+    # cleans them (their spans moved with them).
+    normalised_texts: int = 0
 
 
 def read_tasks(path: Path) -> list[Task]:
@@ -167,12 +172,24 @@ def import_export(
     with store.transaction() as connection:
         seen = queries.external_ids(connection, "labelstudio", SYNC_KIND)
         for index, task in enumerate(tasks):
-            text = task.data.get(text_field)
-            if not isinstance(text, str) or not text:
+            raw = task.data.get(text_field, _MISSING)
+            if raw is _MISSING:
                 raise InputError(
-                    f"{path} task {task.id} has no text in data.{text_field}; pass --text-field "
-                    f"(fields here: {', '.join(sorted(task.data))})"
+                    f"{path} task {task.id} has no field data.{text_field}; pass --text-field "
+                    f"with the field that holds the text (fields here: "
+                    f"{', '.join(sorted(task.data)) or 'none'})"
                 )
+            if not isinstance(raw, str) or not raw.strip():
+                shown_as = "null" if raw is None else repr(raw)[:40]
+                raise InputError(
+                    f"{path} task {task.id} has no text to label (data.{text_field} is "
+                    f"{shown_as}); remove the task from the export, or fill in its text in Label "
+                    "Studio and export again (nothing was imported)"
+                )
+            # One article, one document: the text is cleaned as `ingest` cleans it, and the
+            # spans move with it.
+            text, positions = clean_with_offsets(raw)
+            report.normalised_texts += text != raw
             metadata = {"labelstudio_task": task.id} | {
                 k: v for k, v in task.data.items() if k != text_field
             }
@@ -202,7 +219,7 @@ def import_export(
                 annotation = convert(
                     ls_annotation,
                     document.id,
-                    text,
+                    raw,
                     annotator_name(ls_annotation, by_email, report),
                     "import",
                     targets,
@@ -212,6 +229,7 @@ def import_export(
                     label_map=report.mapped,
                     task_id=task.id,
                 )
+                annotation = _onto_cleaned(annotation, text, positions)
                 report.stances += len(annotation.stances)
                 if known and not _changed(connection, annotation):
                     report.known_annotations += 1
@@ -227,6 +245,17 @@ def import_export(
                     report.new_annotations += 1
                 report.cancelled += ls_annotation.was_cancelled
     return report
+
+
+def _onto_cleaned(annotation: Annotation, text: str, positions: list[int]) -> Annotation:
+    """The annotation's spans (checked on the raw text) moved onto the cleaned text; a span of
+    nothing but whitespace the cleaning removed is left out."""
+    spans = []
+    for span in annotation.spans:
+        start, end = positions[span.start], positions[span.end]
+        if end > start:
+            spans.append(replace(span, start=start, end=end, text=text[start:end]))
+    return replace(annotation, spans=tuple(spans))
 
 
 def _changed(connection: Connection, annotation: Annotation) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 from curate.config import Settings
 from curate.domain.assign import assign
+from curate.errors import UsageError
 from curate.labelstudio.client import NO_RETRY, call
 from curate.labelstudio.convert import stance_control
 from curate.labelstudio.label_config import (
@@ -23,6 +24,7 @@ from curate.labelstudio.label_config import (
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, server_tasks, settle
 from curate.labelstudio.refresh import refresh, sampling, set_project_version
+from curate.locks import one_run_at_a_time
 from curate.prelabel import trust
 from curate.prelabel.uncertainty import document_uncertainty, queue_order
 from curate.project import Project
@@ -46,6 +48,19 @@ class PushReport:
     refreshed: dict[str, int] = field(default_factory=dict)  # open tasks given new suggestions
     predicted: dict[str, int] = field(default_factory=dict)  # new tasks sent with a prediction
     model_version: str = ""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What this push shows annotators: the store's newest labeller versions (and trust) as one
+    model_version, and the suggestions the trust leaves out."""
+
+    model_version: str
+    newest: frozenset[str]
+    left_out: LeftOut
+
+    def offered(self, suggestions: list[Prelabel], settings: Settings) -> list[dict[str, Any]]:
+        return offered(suggestions, settings, self.model_version, self.left_out, self.newest)
 
 
 def ensure_users(client: Any, store: Store, project: Project, url: str) -> dict[str, int]:
@@ -153,13 +168,18 @@ def offered(
     settings: Settings,
     model_version: str,
     left_out: LeftOut = frozenset(),
+    newest: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The prediction a task gets in this push: with an uncertain queue order, its score is
     1 - the document's uncertainty, so Label Studio's uncertainty sampling (lowest score first)
-    serves the most uncertain task next."""
+    serves the most uncertain task next. newest: the store's newest labeller versions; a
+    document whose suggestions come from an older one (a prelabel run not finished yet) gets
+    those versions as its model_version, never the push's."""
     score = None
     if settings.assignment.order == "uncertain":
         score = round(1 - document_uncertainty(suggestions, settings), 4)
+    if newest is not None and not {s.labeller for s in suggestions} <= newest:
+        model_version = ""  # predictions() names the versions the suggestions come from
     return predictions(suggestions, settings.prelabel.labellers, model_version, score, left_out)
 
 
@@ -191,7 +211,24 @@ def push(
     wait: float = 60.0,
 ) -> PushReport:
     """wait: seconds to give an earlier import whose answer was lost to show up on the server
-    before its documents are sent again."""
+    before its documents are sent again. One push at a time per project (a second is refused at
+    once, naming the holder); a push that fails takes back the assignments it made and did not
+    send."""
+    if wait < 0:
+        raise UsageError(f"--wait {wait:g}: give the seconds to wait, 0 or more")
+    with one_run_at_a_time(project.root, "push", "run `curate push` again if it is still needed"):
+        return _push(store, project, client, url, blind_fraction, progress, wait)
+
+
+def _push(
+    store: Store,
+    project: Project,
+    client: Any,
+    url: str,
+    blind_fraction: float,
+    progress: Callable[[int, int], None] | None,
+    wait: float,
+) -> PushReport:
     settings = project.settings
     names = [a.name for a in settings.annotators]
     report = PushReport()
@@ -204,6 +241,33 @@ def push(
         settings.quality.control_fraction,
     )
     report.assigned, report.controls = assigned.new, assigned.controls
+    try:
+        _send(store, project, client, url, report, trusted, wait, progress)
+    except BaseException:
+        _take_back_unsent(store, assigned.made)
+        raise
+    return report
+
+
+def _take_back_unsent(store: Store, made: tuple[tuple[str, str], ...]) -> None:
+    with store.transaction() as connection:
+        sent = set(queries.external_ids(connection, SYSTEM, "task").values())
+        unsent = [(d, a) for d, a in made if f"{a}/{d}" not in sent]
+        queries.remove_assignments(connection, unsent)
+
+
+def _send(
+    store: Store,
+    project: Project,
+    client: Any,
+    url: str,
+    report: PushReport,
+    trusted: trust.InUse,
+    wait: float,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    settings = project.settings
+    names = [a.name for a in settings.annotators]
     ensure_users(client, store, project, url)
     project_ids = {name: ensure_project(client, store, project, name, url) for name in names}
     for name, project_id in project_ids.items():
@@ -215,8 +279,9 @@ def push(
         blind = queries.blind_documents(connection)
         controls = queries.control_pairs(connection)
         pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
-        versions = [*queries.newest_labeller_versions(connection), trusted.label()]
-        report.model_version = ", ".join(v for v in versions if v)
+        newest = frozenset(queries.newest_labeller_versions(connection))
+        report.model_version = ", ".join(v for v in [*sorted(newest), trusted.label()] if v)
+        show = Shown(report.model_version, newest, trusted.left_out)
         # Label Studio serves tasks in the order they were made: push them in queue order.
         pending = {
             name: queue_order(
@@ -253,9 +318,7 @@ def push(
                 }
                 if document_id not in blind and (document_id, name) not in controls:
                     given = suggestions.get(document_id, [])
-                    task["predictions"] = offered(
-                        given, settings, report.model_version, trusted.left_out
-                    )
+                    task["predictions"] = show.offered(given, settings)
                     report.predicted[name] = report.predicted.get(name, 0) + bool(
                         task["predictions"]
                     )
@@ -287,9 +350,8 @@ def push(
         before = [local.split("/", 1)[1] for local in pushed if local.startswith(f"{name}/")]
         quiet = blind | {d for d, who in controls if who == name}
         report.refreshed[name] = _refresh(
-            store, project, client, url, name, project_id, before, quiet, report, trusted.left_out
+            store, project, client, url, name, project_id, before, quiet, report, show
         )
-    return report
 
 
 def _refresh(
@@ -302,29 +364,23 @@ def _refresh(
     before: list[str],
     quiet: set[str],
     report: PushReport,
-    left_out: LeftOut,
+    show: Shown,
 ) -> int:
-    """Give the open tasks pushed before this run the store's newest suggestions, when the
-    labeller versions changed since the project's last refresh (refresh.py); then mark the
-    project's model version, so a kill before the end refreshes again."""
-    settings = project.settings
-    order = sampling(settings.assignment.order == "uncertain")
-    current = call(lambda: client.projects.get(id=project_id), "read a project", url)
-    settled = (current.model_version or "", current.sampling) == (report.model_version, order)
-    if settled:
-        return 0
+    """Give every open task pushed before this run the prediction the store now shows, when
+    its own differs in content (refresh.py), whatever model version the project names: what
+    a killed or raced turn left behind is caught up here. Then mark the project's version."""
+    order = sampling(project.settings.assignment.order == "uncertain")
     done, holding = 0, report.predicted.get(name, 0)
     if before:
         open_ids = [d for d in before if d not in quiet]
         with store.connect() as connection:
             suggestions = queries.prelabels_for_many(connection, open_ids)
-        wanted = {
-            d: offered(suggestions.get(d, []), settings, report.model_version, left_out)
-            for d in open_ids
-        }
+        wanted = {d: show.offered(suggestions.get(d, []), project.settings) for d in open_ids}
         tasks = server_tasks(client, project_id, url)
         refreshed = refresh(client, project_id, tasks, wanted, url)
         done, holding = refreshed.tasks, holding + refreshed.holding
-    if holding:  # else no task holds this version (all done): the next push tries again
+    current = call(lambda: client.projects.get(id=project_id), "read a project", url)
+    settled = (current.model_version or "", current.sampling) == (report.model_version, order)
+    if holding and not settled:  # no task holds this version (all done): the next push tries
         set_project_version(client, project_id, report.model_version, order, url)
     return done

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -141,6 +142,10 @@ def train(
     """on_step(step, dev score or None) follows the entity model's training."""
     then = "run `curate train` again if the gold changed since it started"
     with one_run_at_a_time(context.root, "train", then):
+        # Models hold names learned from the texts: the folder is the owner's alone (0700),
+        # like Label Studio's; made so, and repaired on every training.
+        context.models_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(context.models_dir, 0o700)
         scratch = remove_dead_scratch(context.models_dir)
         report = _train(store, context, on_step)
         report.scratch_removed = scratch

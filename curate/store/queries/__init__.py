@@ -17,6 +17,7 @@ from curate.store.queries.annotations import (
     labels_in_use,
     newest_evidence,
     newest_of_annotator,
+    remove_assignments,
     span_record,
     without_prelabels,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "gold_stances",
     "settled_documents",
     "insert_assignments",
+    "remove_assignments",
     "insert_documents",
     "insert_external_ids",
     "insert_prelabels",

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Connection,
     Subquery,
     and_,
+    delete,
     exists,
     func,
     insert,
@@ -45,6 +46,16 @@ def insert_assignments(
                 }
                 for d, a, b in rows
             ],
+        )
+
+
+def remove_assignments(connection: Connection, pairs: list[tuple[str, str]]) -> None:
+    """Take back (document id, annotator) assignments that were never sent to anyone."""
+    for document_id, annotator in pairs:
+        connection.execute(
+            delete(assignments).where(
+                assignments.c.document_id == document_id, assignments.c.annotator == annotator
+            )
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -45,13 +46,14 @@ def record_external_id(
 
 
 def set_marker(connection: Connection, system: str, name: str, value: str) -> None:
-    """Append a progress marker (e.g. when a project was last pulled); the newest one counts."""
+    """Append a progress marker (e.g. when a project was last pulled); the newest one counts.
+    The value lives in `data`, of any length; the external id only has to be unique."""
     connection.execute(
         insert(sync_state).values(
             system=system,
             kind="marker",
             local_id=name,
-            external_id=f"{name}@{value}",
+            external_id=f"{name}@{uuid.uuid4().hex}",
             data={"value": value},
             updated_at=now(),
         )
