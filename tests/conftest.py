@@ -149,6 +149,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("fresh_postgres_url"))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def project_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The project's store on SQLite (its own .curate/curate.db) or on an empty PostgreSQL
+    database (CURATE_DB_URL, which curate processes the test starts inherit too)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv(DB_URL_VARIABLE, str(request.getfixturevalue("fresh_postgres_url")))
+    return str(request.param)
+
+
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     opened = open_store(store_url)

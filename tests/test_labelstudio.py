@@ -23,8 +23,7 @@ EMOJI_TEXT = "😀👩‍👩‍👧 Khamenei met Qaani in Tehran."
 CRLF_TEXT = "The Quds Force commander\r\nQassem Soleimani was killed in Baghdad."
 
 
-@pytest.fixture
-def pushed(
+def _push_the_seeds(
     project_dir: Path, labelstudio: tuple[str, str]
 ) -> Iterator[tuple[Project, Store, Any, str]]:
     url, token = labelstudio
@@ -42,6 +41,22 @@ def pushed(
         assert sum(report.new_tasks.values()) == 20  # 10 documents x overlap 2
         yield project, store, client, url
     store.close()
+
+
+@pytest.fixture
+def pushed(
+    project_dir: Path, labelstudio: tuple[str, str]
+) -> Iterator[tuple[Project, Store, Any, str]]:
+    """The seeds and two hard texts pushed."""
+    yield from _push_the_seeds(project_dir, labelstudio)
+
+
+@pytest.fixture
+def pushed_on_either_store(
+    project_dir: Path, labelstudio: tuple[str, str], project_database: str
+) -> Iterator[tuple[Project, Store, Any, str]]:
+    """The same, on SQLite and on PostgreSQL."""
+    yield from _push_the_seeds(project_dir, labelstudio)
 
 
 def _tasks(client: Any, project_id: int) -> dict[str, Any]:
@@ -76,9 +91,9 @@ def test_each_annotator_project_holds_only_their_documents(
 
 
 def test_round_trip_keeps_offsets_and_a_second_pull_adds_nothing(
-    pushed: tuple[Project, Store, Any, str],
+    pushed_on_either_store: tuple[Project, Store, Any, str],
 ) -> None:
-    project, store, client, url = pushed
+    project, store, client, url = pushed_on_either_store
     users = _user_ids(client)
     emoji_id, crlf_id = Document(text=EMOJI_TEXT).id, Document(text=CRLF_TEXT).id
     made: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
@@ -462,9 +477,8 @@ def test_a_management_command_gets_the_servers_quiet_environment(labelstudio_ser
     with sentry-sdk 2 it would report errors, task text included, to Label Studio's Sentry."""
     from curate.labelstudio.server import manage
 
-    version = manage(labelstudio_server, "version")
-    assert version.returncode == 0 and "1.23.2" in version.stdout
     shell = manage(labelstudio_server, "shell", stdin=INSIDE)
+    assert shell.returncode == 0
     line = next(x for x in shell.stdout.splitlines() if "INSIDE " in x)
     inside = json.loads(line.split("INSIDE ", 1)[1])
     assert inside["environment"] == {

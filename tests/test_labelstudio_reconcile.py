@@ -3,10 +3,8 @@ document with two tasks: against the real Label Studio, with kill -9 and SIGSTOP
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,7 +16,7 @@ import pytest
 
 from curate.labelstudio.client import LabelStudioError, connect
 from curate.labelstudio.push import push
-from curate.labelstudio.reconcile import doctor, server_tasks
+from curate.labelstudio.reconcile import doctor, server_tasks, unsettled
 from curate.project import Project
 from curate.records import Document
 from curate.store import Store, queries
@@ -51,24 +49,21 @@ def _use_server(project_dir: Path, url: str) -> None:
     config.write_text(text.replace("[labelstudio]", f'[labelstudio]\nurl = "{url}"', 1), "utf-8")
 
 
-def _in_flight(database: Path) -> bool:
-    with sqlite3.connect(database) as db:
-        row = db.execute(
-            "SELECT data FROM sync_state WHERE kind = 'marker' "
-            "AND local_id LIKE 'import-in-flight:%' ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-    return bool(row) and json.loads(row[0])["value"].startswith("{")
+def _in_flight(store: Store) -> bool:
+    """An import is written ahead and not settled yet (read as any reader of the store)."""
+    with store.connect() as connection:
+        projects = queries.external_ids(connection, "labelstudio", "project")
+        return any(unsettled(connection, int(p)) for p in projects)
 
 
 def test_kill_9_during_an_import_then_a_rerun_makes_no_duplicates(
-    project_dir: Path, labelstudio: tuple[str, str]
+    project_dir: Path, labelstudio: tuple[str, str], project_database: str
 ) -> None:
     url, token = labelstudio
     _use_server(project_dir, url)
     project = Project.load(project_dir)
     store = project.open_store()
     _documents(store, 1500)
-    database = project_dir / ".curate" / "curate.db"
     environment = os.environ | {"LABEL_STUDIO_API_KEY": token}
     running = subprocess.Popen(
         [str(CURATE), "--project", str(project_dir), "push"],
@@ -77,7 +72,7 @@ def test_kill_9_during_an_import_then_a_rerun_makes_no_duplicates(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while not _in_flight(database):
+    while not _in_flight(store):
         assert running.poll() is None, "push ended before any import started"
         assert time.monotonic() < deadline
         time.sleep(0.02)
@@ -206,7 +201,9 @@ def test_a_second_push_is_refused_at_once_and_two_at_a_time_make_no_duplicates(
         subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
     ]
-    codes = sorted(p.wait(timeout=300) for p in both)
+    for running in both:
+        running.communicate(timeout=300)
+    codes = sorted(p.returncode for p in both)
     assert codes in ([0, 0], [0, 2]), codes  # the second refused, or started after the first
     with connect(url, token) as client:
         _one_task_per_assignment(store, client, url)

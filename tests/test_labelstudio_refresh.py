@@ -83,7 +83,7 @@ def _every_open_task_holds_one(
 
 
 def test_a_retrained_model_reaches_every_open_task_and_the_annotated_one_keeps_its_own(
-    project_dir: Path, labelstudio: tuple[str, str]
+    project_dir: Path, labelstudio: tuple[str, str], project_database: str
 ) -> None:
     url, token = labelstudio
     _small_training(project_dir, steps=30)

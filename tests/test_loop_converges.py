@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from conftest import copies_of_seeds
-from test_labelstudio_refresh import _loop, _predictions, _use_server, _without_predictions
+from test_labelstudio_refresh import _predictions, _use_server, _without_predictions
 from test_train_runs import _small_training
 
 from curate.ingest import ingest
 from curate.labelstudio.client import connect
-from curate.prelabel import trust
+from curate.loop import run_cycle
+from curate.prelabel import prelabel, trust
 from curate.prelabel.base import current_artefact
+from curate.prelabel.train import train
 from curate.project import Project
 from curate.store import queries
 from curate.suggestions import shown
@@ -60,6 +62,25 @@ def _kill_loop_when(root: Path, token: str, moment: Callable[[], bool]) -> None:
     running.wait()
 
 
+def _turn(root: Path, url: str, token: str) -> None:
+    """One turn of the loop in this process (what `curate loop` runs)."""
+    project = Project.load(root)
+    store = project.open_store()
+    with connect(url, token) as client:
+        run_cycle(store, project, client, url)
+    store.close()
+
+
+def _train_and_prelabel(root: Path, prelabel_too: bool) -> None:
+    """`curate train` (and `curate prelabel`), as a user would run them beside the loop."""
+    project = Project.load(root)
+    store = project.open_store()
+    assert train(store, project.labeller_context()).ner.folder is not None
+    if prelabel_too:
+        prelabel(store, project.labeller_context())
+    store.close()
+
+
 def _spans(result: list[Any]) -> set[tuple[int, int, str]]:
     return {
         (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
@@ -88,8 +109,9 @@ def _converged(root: Path, url: str, token: str) -> int:
                     continue
                 document_id = task.data["doc_id"]
                 suggestions = queries.prelabels_for(connection, document_id)
-                entity = {p.labeller for p in suggestions if p.labeller.startswith("spacy-ner")}
-                assert entity and all(f"ner-{model}" in labeller for labeller in entity)
+                runs = queries.newest_runs(connection, [document_id])[document_id]
+                [entity] = [r for r in runs if r.startswith("spacy-ner")]
+                assert f"ner-{model}" in entity, (document_id, entity)
                 wanted = shown(suggestions, order, left_out)
                 held = predictions.get(task.id, [])
                 if document_id in quiet or not wanted:
@@ -110,19 +132,19 @@ def test_the_loop_killed_after_train_mid_prelabel_and_mid_refresh_converges(
 ) -> None:
     url, token = labelstudio
     _use_server(project_dir, url)
-    _small_training(project_dir, steps=20)
+    _small_training(project_dir, steps=10)
     config = project_dir / "curate.toml"
     text = config.read_text("utf-8").replace("retrain_after = 20", "retrain_after = 2")
     # Two documents a batch, each stored as it is done: a kill can land between batches.
     config.write_text(text.replace("batch_size = 64", "batch_size = 2"), "utf-8")
-    more = copies_of_seeds(project_dir, 12)
+    more = copies_of_seeds(project_dir, 6)
     project = Project.load(project_dir)
     store = project.open_store()
     ingest(store, [project_dir / "seeds", more], base_dir=project_dir)
     with store.connect() as connection:
         documents = len(queries.document_ids(connection))
     store.close()
-    _loop(project_dir, token)  # no gold yet: tasks pushed with the installed pipeline's labels
+    _turn(project_dir, url, token)  # no gold yet: tasks pushed with the installed pipeline's labels
 
     # alice and bob accept every suggestion; carol's tasks stay open.
     store = project.open_store()
@@ -147,30 +169,23 @@ def test_the_loop_killed_after_train_mid_prelabel_and_mid_refresh_converges(
     _kill_loop_when(project_dir, token, lambda: _current_model(project_dir) is not None)
     first = _current_model(project_dir)
     assert first is not None and _runs_of(project_dir, first) == 0
-    _loop(project_dir, token)
+    _turn(project_dir, url, token)
     assert _converged(project_dir, url, token) > 0
 
     # 2. A new model from `curate train` (another step count), then the loop killed while it
     # pre-labels with it.
-    _small_training(project_dir, steps=21)
-    trained = subprocess.run(
-        [*CURATE, "--project", str(project_dir), "train"], text=True, capture_output=True
-    )
-    assert trained.returncode == 0, trained.stdout + trained.stderr
+    _small_training(project_dir, steps=11)
+    _train_and_prelabel(project_dir, prelabel_too=False)
     second = _current_model(project_dir)
     assert second not in (None, first)
     _kill_loop_when(project_dir, token, lambda: 0 < _runs_of(project_dir, second or ""))
     assert 0 < _runs_of(project_dir, second or "") < documents  # killed mid-prelabel
-    _loop(project_dir, token)
+    _turn(project_dir, url, token)
     assert _converged(project_dir, url, token) > 0
 
     # 3. Another model, pre-labelled, then the loop killed in the middle of the refresh.
-    _small_training(project_dir, steps=22)
-    for command in ("train", "prelabel"):
-        done = subprocess.run(
-            [*CURATE, "--project", str(project_dir), command], text=True, capture_output=True
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    _small_training(project_dir, steps=12)
+    _train_and_prelabel(project_dir, prelabel_too=True)
     third = _current_model(project_dir)
     assert third not in (None, second)
     carol = int(next(p for p, who in projects.items() if who == "carol"))
@@ -181,5 +196,5 @@ def test_the_loop_killed_after_train_mid_prelabel_and_mid_refresh_converges(
         return any(f"ner-{third}" in v for v in versions)
 
     _kill_loop_when(project_dir, token, refreshing)
-    _loop(project_dir, token)
+    _turn(project_dir, url, token)
     assert _converged(project_dir, url, token) > 0
