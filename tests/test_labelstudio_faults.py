@@ -187,3 +187,27 @@ def test_a_push_that_fails_takes_back_the_assignments_it_did_not_send(project: A
         assert queries.assignment_map(connection) == {}
         assert queries.document_ids(connection)  # the documents stay
     store.close()
+
+
+def test_a_404_names_the_servers_reason_and_the_fix_not_its_raw_answer() -> None:
+    """Label Studio 1.23's 404 body is a dict with id, status_code, version, exc_info."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {
+            "id": "e1",
+            "status_code": 404,
+            "version": "1.23.2",
+            "detail": "No Prediction matches the given query.",
+            "exc_info": None,
+        }
+        return httpx.Response(404, json=body)
+
+    with pytest.raises(LabelStudioError) as caught:
+        call(lambda: _client(handler).users.whoami(), "read the user", URL)
+    message = str(caught.value)
+    assert message == (
+        f"Label Studio at {URL} answered 404 while trying to read the user: No Prediction "
+        "matches the given query; if another curate command changed the project meanwhile, "
+        "run this one again (it is safe to re-run)"
+    )
+    assert "{" not in message and "exc_info" not in message

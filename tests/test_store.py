@@ -278,3 +278,32 @@ def test_a_release_records_every_document_split_and_the_next_keeps_them(store: S
         ]
         assert queries.release_splits(connection) == later
         assert queries.stage_counts(connection)["released"] == 3
+
+
+@pytest.mark.postgres
+def test_a_lost_connection_after_commits_is_not_called_a_change_of_nothing(
+    fresh_postgres_url: str,
+) -> None:
+    """PostgreSQL ends the session between two transactions of a command: the first stays
+    stored, and the message says so instead of "nothing was changed"."""
+    from sqlalchemy import create_engine
+
+    from curate.store.database import explain
+
+    store = open_store(fresh_postgres_url)
+    with store.transaction() as connection:
+        queries.insert_documents(connection, [Document(text="Stored before the loss.")])
+    with store.connect() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = create_engine(fresh_postgres_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        with pytest.raises(DBAPIError) as lost:
+            connection.execute(text("SELECT 1"))
+    message = explain(lost.value, "the team store")
+    assert message.startswith("the connection to the store the team store was lost (")
+    assert "running it again is safe" in message and "nothing was changed" not in message
+    with store.connect() as connection:
+        assert len(queries.document_ids(connection)) == 1
+    store.close()

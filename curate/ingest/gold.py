@@ -67,10 +67,14 @@ def read_conll(path: Path) -> Iterator[GoldDocument]:
     """Token per line, tag in the last column; blank line ends a sentence; -DOCSTART- a document.
 
     IOB1 and IOB2 both decode: an entity starts at B-X, or at I-X unless the previous tag is X.
+    A file that starts an entity with B-X after O is IOB2, and then an I-X after O is a broken
+    entity: it is refused with its line rather than guessed at.
     """
     tokens: list[str] = []
     tags: list[str] = []
     sentences: list[tuple[list[str], list[str]]] = []
+    iob2_at: int | None = None  # a line where B-X follows O or starts a sentence
+    loose_i: tuple[int, str] | None = None  # the first line where I-X follows O or starts one
     for line in read_lines(path, "utf-8"):
         # The format's separators only: a no-break space inside a token ("10\u00a0000") stays.
         columns = [c for c in re.split(r"[ \t]+", line.text.strip("\r\n")) if c]
@@ -92,6 +96,18 @@ def read_conll(path: Path) -> Iterator[GoldDocument]:
             raise InputError(
                 f"{path} line {line.number}: expected 'TOKEN ... TAG' with TAG O, B-X or I-X; "
                 f"got {line.text!r}"
+            )
+        after_o = not tags or tags[-1] == "O"
+        if after_o and tag.startswith("B-") and iob2_at is None:
+            iob2_at = line.number
+        if after_o and tag.startswith("I-") and loose_i is None:
+            loose_i = (line.number, tag)
+        if iob2_at is not None and loose_i is not None:
+            number, loose = loose_i
+            raise InputError(
+                f"{path} line {number}: {loose} follows O, but this file is IOB2 (line "
+                f"{iob2_at} starts an entity with B-); an entity starts with B-: make it "
+                f"B-{loose[2:]}, or fix the tag before it"
             )
         tokens.append(columns[0])
         tags.append(tag)

@@ -24,6 +24,16 @@ class LabelStudioError(CurateError):
     pass
 
 
+def _reason(body: object) -> str:
+    """What the server said, in its words: the `detail` of its JSON answer, never the raw dict."""
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("validation_errors") or body.get("message")
+        if detail:
+            return str(detail)[:300].rstrip(".")
+        return "; ".join(f"{k}: {v}" for k, v in body.items() if k not in ("id", "exc_info"))[:300]
+    return str(body)[:300] or "no reason given"
+
+
 @contextmanager
 def connect(url: str, token: str, timeout: float = 60.0) -> Iterator[Any]:
     """A label-studio-sdk client whose connections are closed when the block ends."""
@@ -51,10 +61,17 @@ def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
                     f"Label Studio at {url} refused the token ({status}) while trying to {what}; "
                     "set LABEL_STUDIO_API_KEY to a valid token (Account & Settings > Access Token)"
                 ) from None
-            body = str(error.body)[:300]
             raise LabelStudioError(
-                f"Label Studio at {url} answered {status} while trying to {what}: {body}"
-                + ("; it kept failing, see its log" if status >= 500 else "")
+                f"Label Studio at {url} answered {status} while trying to {what}: "
+                f"{_reason(error.body)}"
+                + (
+                    "; it kept failing, see its log"
+                    if status >= 500
+                    else "; if another curate command changed the project meanwhile, run this "
+                    "one again (it is safe to re-run)"
+                    if status == 404
+                    else ""
+                )
             ) from None
         except (httpx.ConnectError, httpx.TimeoutException, httpx.TransportError) as error:
             if not last:

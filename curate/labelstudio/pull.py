@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from curate import jsontext
@@ -19,6 +20,7 @@ from curate.labelstudio.client import call
 from curate.labelstudio.convert import FROM_PREDICTION, ConversionReport, convert, stance_control
 from curate.labelstudio.label_config import TEXT_NAME
 from curate.labelstudio.schema import Prediction, Task
+from curate.labelstudio.server import export_copies
 from curate.project import Project
 from curate.store import Store, queries
 
@@ -101,8 +103,20 @@ def shown_predictions(
     return shown
 
 
-def pull(store: Store, project: Project, client: Any, url: str, full: bool = False) -> PullReport:
+def pull(
+    store: Store,
+    project: Project,
+    client: Any,
+    url: str,
+    full: bool = False,
+    export_dir: Path | None = None,
+) -> PullReport:
+    """export_dir: where the Label Studio server keeps the copy of each full export it hands
+    out (default: the local server's, under .curate/labelstudio); the copies, every task text
+    and annotation, are removed once stored."""
     report = PullReport()
+    if export_dir is None:
+        export_dir = project.root / ".curate" / "labelstudio" / "export"
     targets = {stance_control(t): t for t in project.settings.target_names()}
     version = project.guideline_version()
     with store.connect() as connection:
@@ -172,4 +186,7 @@ def pull(store: Store, project: Project, client: Any, url: str, full: bool = Fal
             queries.insert_external_ids(connection, SYSTEM, "annotation", keys)
             report.new_annotations += len(new)
             queries.set_marker(connection, SYSTEM, f"pull:{project_id}", started)
+        if since is None:
+            for copy in export_copies(export_dir, project_id):
+                copy.unlink(missing_ok=True)
     return report

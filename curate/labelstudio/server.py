@@ -196,6 +196,12 @@ def serve(
     )
 
 
+def export_copies(export_dir: Path, project_id: int) -> list[Path]:
+    """The copies Label Studio 1.23 keeps of each export of a project it hands out (the result
+    and its -info.json, named project-ID-at-TIME-MD5)."""
+    return sorted(export_dir.glob(f"project-{project_id}-at-*.json"))
+
+
 def manage(server: Server, *arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """Run a Label Studio management command (`reset_password`, `version`, `shell`, ...) on
     the server's data folder, in the environment the server gets; its output is returned."""

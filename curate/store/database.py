@@ -121,30 +121,51 @@ def _prepare_sqlite_file(path: Path) -> None:
         ) from None
 
 
+# A command may commit in several transactions (pull per project, adjudicate in batches): only
+# the one that failed is rolled back, so no message may say that nothing was changed.
+AFTER = (
+    "the step that failed stored nothing; what the command stored before it stays, and "
+    "running it again is safe"
+)
+LOST = (
+    "terminating connection",
+    "server closed the connection",
+    "connection refused",
+    "could not connect",
+    "connection to server",
+    "consuming input failed",
+)
+
+
 def explain(error: DBAPIError, where: str) -> str:
     """One line for a database error that reached a command: what happened and what to do."""
     cause = (str(error.orig).strip().splitlines() or ["unknown error"])[0]
+    if any(sign in cause.lower() for sign in LOST):
+        return (
+            f"the connection to the store {where} was lost ({cause}); check that the database "
+            f"is running, then run the command again ({AFTER})"
+        )
     if "readonly" in cause or "read-only" in cause or "read only" in cause:
         return (
             f"the store {where} cannot be written ({cause}); make it writable, then run the "
-            "command again (nothing was changed)"
+            f"command again ({AFTER})"
         )
     if "locked" in cause:
         return (
             f"another curate command is writing to the store {where}; wait for it to finish, "
-            "then run this one again (nothing was changed)"
+            f"then run this one again ({AFTER})"
         )
     if "disk is full" in cause or "No space left" in cause:
         return (
             f"the disk holding the store {where} is full ({cause}); free some space there, "
-            "then run the command again (nothing was changed)"
+            f"then run the command again ({AFTER})"
         )
     if "not a database" in cause or "malformed" in cause:
         return (
             f"{where} is not a curate store ({cause}); move it aside (curate makes a new one) "
             f"or point {DB_URL_VARIABLE} at the right database"
         )
-    return f"the store {where} refused the command ({cause}); nothing was changed"
+    return f"the store {where} refused the command ({cause}); {AFTER}"
 
 
 def open_store(url: str, read_only: bool = False) -> Store:
