@@ -52,6 +52,7 @@ class StepFailed(CurateError):
     def __init__(self, step: str, error: CurateError):
         super().__init__(f"curate loop stopped at {step}: {error}")
         self.exit_code = error.exit_code
+        self.step, self.error = step, error
 
 
 def gold_for_training(store: Store, project: Project) -> set[str]:

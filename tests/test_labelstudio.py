@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from curate.ingest import ingest
 from curate.labelstudio.client import LabelStudioError, connect
 from curate.labelstudio.pull import pull
 from curate.labelstudio.push import push
+from curate.labelstudio.server import healthy_url
 from curate.prelabel import prelabel
 from curate.project import Project
 from curate.records import Document
@@ -596,3 +598,64 @@ def test_a_full_pull_leaves_no_copy_of_the_export_on_the_server(
     assert all(export_copies(server_exports, i) for i in ids)  # the server made them
     pull(store, project, client, url, full=True, export_dir=server_exports)
     assert [export_copies(server_exports, i) for i in ids] == [[] for _ in ids]
+
+
+def test_one_label_studio_per_project_and_stop_stops_the_one_it_started(
+    project_dir: Path, labelstudio_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` records the server it starts; a second `serve` on the same data folder (the port
+    changed in curate.toml meanwhile) is refused naming the running one; `status` names it and
+    the fix, and `stop` stops it whatever curate.toml says now."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from curate.cli import app
+    from curate.errors import UsageError
+    from curate.labelstudio.server import Server, running, serve, stop
+
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    first_port, other_port = _free_ports(2)
+    first = Server(
+        project_dir, "127.0.0.1", first_port, "admin@example.org", labelstudio_server.venv
+    )
+    first.data_dir.mkdir(parents=True)
+    migrated = labelstudio_server.venv / "migrated" / "label_studio.sqlite3"
+    shutil.copyfile(migrated, first.data_dir / migrated.name)
+    serve(first)
+    try:
+        started = running(first)
+        assert started is not None and started.port == first_port
+        moved = Server(project_dir, "127.0.0.1", other_port, "admin@example.org", first.venv)
+        with pytest.raises(UsageError) as refused:
+            serve(moved)
+        assert f"already running (pid {started.pid}, http://127.0.0.1:{first_port}" in str(
+            refused.value
+        )
+        assert f"[labelstudio] port = {first_port}" in str(refused.value)
+        config = project_dir / "curate.toml"
+        config.write_text(
+            re.sub(r"(?m)^port = \d+$", f"port = {other_port}", config.read_text("utf-8")),
+            "utf-8",
+        )
+        status = CliRunner().invoke(app, ["-C", str(project_dir), "labelstudio", "status"])
+        said = " ".join(status.output.split())
+        assert f"this project's Label Studio is running (pid {started.pid}" in said
+        assert f"set [labelstudio] port = {first_port}" in said and status.exit_code == 1
+        stopped = CliRunner().invoke(app, ["-C", str(project_dir), "labelstudio", "stop"])
+        assert stopped.exit_code == 0 and "stopped" in stopped.output
+        assert running(first) is None and not healthy_url(first.url)
+    finally:
+        stop(first)
+
+
+def _free_ports(count: int) -> list[int]:
+    import socket
+
+    probes = [socket.socket() for _ in range(count)]
+    for probe in probes:
+        probe.bind(("127.0.0.1", 0))
+    ports = [int(p.getsockname()[1]) for p in probes]
+    for probe in probes:
+        probe.close()
+    return ports

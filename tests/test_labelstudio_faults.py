@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -143,9 +144,14 @@ def test_a_server_that_drops_the_connection_mid_request_gets_a_clear_message() -
     assert "safe to re-run" in message and "t" * 40 not in message
 
 
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [("url", "or fix [labelstudio] url in curate.toml"), ("port", "or fix [labelstudio] port")],
+)
 def test_cannot_reach_names_the_config_key_in_the_cli(
-    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch, setting: str, named: str
 ) -> None:
+    """The hint names the setting curate.toml uses for the address: url, or port."""
     import socket
 
     from typer.testing import CliRunner
@@ -156,16 +162,18 @@ def test_cannot_reach_names_the_config_key_in_the_cli(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nothing listens here once the probe closes
     config = project_dir / "curate.toml"
-    config.write_text(
-        config.read_text("utf-8").replace(
-            "[labelstudio]", f'[labelstudio]\nurl = "http://127.0.0.1:{port}"', 1
-        ),
-        "utf-8",
-    )
+    line = f'url = "http://127.0.0.1:{port}"' if setting == "url" else f"port = {port}"
+    text = config.read_text("utf-8")
+    if setting == "port":
+        text = re.sub(r"(?m)^port = \d+$", "", text)
+    config.write_text(text.replace("[labelstudio]", f"[labelstudio]\n{line}", 1), "utf-8")
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "t" * 40)
-    result = CliRunner().invoke(app, ["--project", str(project_dir), "push"])
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert "or fix [labelstudio] url in curate.toml" in " ".join(result.output.split())
+    for command in ("push", "loop"):
+        result = CliRunner().invoke(app, ["--project", str(project_dir), command])
+        assert result.exit_code != 0 and "Traceback" not in result.output
+        output = " ".join(result.output.split())
+        assert f"cannot reach Label Studio at http://127.0.0.1:{port}" in output, output
+        assert named in output, output
 
 
 def test_a_push_that_fails_takes_back_the_assignments_it_did_not_send(project: Any) -> None:

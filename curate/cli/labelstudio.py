@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Annotated
 
@@ -28,13 +30,13 @@ from curate.cli.common import (
     project_of,
 )
 from curate.errors import UsageError
-from curate.labelstudio.client import connect
+from curate.labelstudio.client import UnreachableError, connect
 from curate.labelstudio.pull import pull
 from curate.labelstudio.push import push
 from curate.labelstudio.reconcile import doctor
-from curate.labelstudio.server import Server, credentials, serve, stop
+from curate.labelstudio.server import Server, credentials, running, serve, stop
 from curate.labelstudio.server import healthy_url as httpx_healthy
-from curate.loop import run_cycle
+from curate.loop import StepFailed, run_cycle
 from curate.project import Project
 
 labelstudio_app = typer.Typer(
@@ -76,13 +78,60 @@ def labelstudio_stop(ctx: typer.Context) -> None:
 
 @labelstudio_app.command("status")
 def labelstudio_status(ctx: typer.Context) -> None:
-    """Say whether Label Studio answers at the configured address."""
+    """Say whether Label Studio answers at the configured address, and which server this
+    project started (the one `stop` stops)."""
     project = project_of(ctx)
     url = project.settings.labelstudio.base_url
     up = httpx_healthy(url)
-    out.print(f"Label Studio at {url}: {'running' if up else 'not answering'}", highlight=False)
+    started = running(_server(project))
+    if started is None:
+        owner = "; not started by this project (`curate labelstudio stop` leaves it)" if up else ""
+        out.print(
+            f"Label Studio at {url}: {'running' if up else 'not answering'}{owner}",
+            highlight=False,
+        )
+    else:
+        out.print(f"this project's Label Studio is running ({started.describe()})", highlight=False)
+        if started.url != url:
+            out.print(
+                f"curate.toml points at {url} ({'answering' if up else 'not answering'}); "
+                f"{_address_fix(project, started.port)}",
+                highlight=False,
+            )
     if not up:
         raise typer.Exit(1)
+
+
+def _address_fix(project: Project, port: int) -> str:
+    """How to point curate.toml at the server on `port`, naming the setting in use."""
+    if project.settings.labelstudio.url:
+        return f"set [labelstudio] url to http://{project.settings.labelstudio.host}:{port}"
+    return f"set [labelstudio] port = {port}"
+
+
+@contextmanager
+def address_hint(project: Project) -> Iterator[None]:
+    """An unreachable server's message names the setting curate.toml actually uses, and the
+    server this project started if one runs elsewhere."""
+    try:
+        yield
+    except StepFailed as failed:
+        if not isinstance(failed.error, UnreachableError):
+            raise
+        reason = f"curate loop stopped at {failed.step}: {failed.error.reason}"
+        raise fail(UnreachableError(reason, _unreachable_fix(project))) from None
+    except UnreachableError as error:
+        raise fail(UnreachableError(error.reason, _unreachable_fix(project))) from None
+
+
+def _unreachable_fix(project: Project) -> str:
+    started = running(_server(project))
+    if started is not None:
+        return f"this project's Label Studio runs at {started.url}: " + _address_fix(
+            project, started.port
+        )
+    setting = "[labelstudio] url" if project.settings.labelstudio.url else "[labelstudio] port"
+    return f"start it with `curate labelstudio serve`, or fix {setting} in curate.toml"
 
 
 def _client_args(project: Project) -> tuple[str, str]:
@@ -102,7 +151,7 @@ def labelstudio_doctor(
     store did not record, recorded tasks gone from the server."""
     project = project_of(ctx)
     url, token = _client_args(project)
-    with opened_store(project) as store, connect(url, token) as client:
+    with address_hint(project), opened_store(project) as store, connect(url, token) as client:
         checkup = doctor(client, store, url, fix=fix)
     if as_json:
         typer.echo(json.dumps(asdict(checkup)))
@@ -149,7 +198,7 @@ def push_command(
     """Assign documents and send each annotator's share to their own Label Studio project."""
     project = project_of(ctx)
     url, token = _client_args(project)
-    with opened_store(project) as store:
+    with address_hint(project), opened_store(project) as store:
         with (
             connect(url, token) as client,
             Progress(
@@ -228,7 +277,7 @@ def loop_command(
     url, token = _client_args(project)
     while True:
         table = Table("step", "what it did", title="curate loop")
-        with opened_store(project) as store, connect(url, token) as client:
+        with address_hint(project), opened_store(project) as store, connect(url, token) as client:
             try:
                 run_cycle(store, project, client, url, table.add_row)
             finally:
@@ -250,7 +299,7 @@ def pull_command(
     """Fetch annotations from Label Studio into the store (append-only; safe to re-run)."""
     project = project_of(ctx)
     url, token = _client_args(project)
-    with opened_store(project) as store:
+    with address_hint(project), opened_store(project) as store:
         with connect(url, token) as client:
             report = pull(store, project, client, url, full)
     c = report.conversion

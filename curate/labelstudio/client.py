@@ -24,6 +24,15 @@ class LabelStudioError(CurateError):
     pass
 
 
+class UnreachableError(LabelStudioError):
+    """Nothing answers at the address: `reason` says what was tried; the message adds how to
+    start the server or fix the address (the CLI names the setting curate.toml uses)."""
+
+    def __init__(self, reason: str, fix: str = ""):
+        super().__init__(f"{reason}; {fix}" if fix else reason)
+        self.reason = reason
+
+
 def _reason(body: object) -> str:
     """What the server said, in its words: the `detail` of its JSON answer, never the raw dict."""
     if isinstance(body, dict):
@@ -78,9 +87,9 @@ def call(action: Callable[[], T], what: str, url: str, retry: bool = True) -> T:
                 time.sleep(BACKOFF * 2**attempt)
                 continue
             if isinstance(error, httpx.ConnectError):
-                raise LabelStudioError(
-                    f"cannot reach Label Studio at {url} to {what}; start it with "
-                    "`curate labelstudio serve`, or fix [labelstudio] url in curate.toml"
+                raise UnreachableError(
+                    f"cannot reach Label Studio at {url} to {what}",
+                    "start it with `curate labelstudio serve`, or fix its address in curate.toml",
                 ) from None
             if not isinstance(error, httpx.TimeoutException):
                 # RemoteProtocolError, ReadError...: the server dropped the connection mid-request.

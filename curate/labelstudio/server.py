@@ -53,6 +53,11 @@ class Server:
         return self.data_dir / "server.pid"
 
     @property
+    def record_file(self) -> Path:
+        """What `serve` started: pid, host, port and data folder (server.json)."""
+        return self.data_dir / "server.json"
+
+    @property
     def log_file(self) -> Path:
         return self.data_dir / "server.log"
 
@@ -114,6 +119,34 @@ def make_private(server: Server) -> None:
             os.chmod(path, 0o600)
 
 
+@dataclass(frozen=True)
+class Running:
+    """The Label Studio this project's `serve` started and that is still alive."""
+
+    pid: int
+    host: str
+    port: int
+    data_dir: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def describe(self) -> str:
+        return f"pid {self.pid}, {self.url}, data in {self.data_dir}"
+
+
+def running(server: Server) -> Running | None:
+    """The server this project started, whatever curate.toml says now; None when none lives."""
+    if not server.record_file.is_file():
+        return None
+    try:
+        found = Running(**json.loads(server.record_file.read_text(encoding="utf-8")))
+    except (ValueError, TypeError):
+        return None  # a record from an older curate, or half written: nobody to stop by it
+    return None if _exited(found.pid) else found
+
+
 def healthy_url(url: str, timeout: float = 2.0) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
@@ -137,7 +170,17 @@ def serve(
             f"refusing to bind Label Studio to {server.host}: pass --allow-remote to serve "
             "beyond this machine"
         )
-    if healthy(server):
+    started = running(server)
+    if started is not None:
+        if started.port == server.port and healthy(server):
+            make_private(server)
+            return server.url
+        raise UsageError(
+            f"this project's Label Studio is already running ({started.describe()}); one "
+            "server per data folder: stop it with `curate labelstudio stop`, or point "
+            f"curate.toml at it ([labelstudio] port = {started.port})"
+        )
+    if healthy(server):  # someone else's server answers at the configured address
         make_private(server)
         return server.url
     install(server, say)
@@ -182,6 +225,8 @@ def serve(
         ],
     )
     server.pid_file.write_text(str(pid), encoding="utf-8")
+    record = Running(pid, server.host, server.port, str(server.data_dir))
+    server.record_file.write_text(json.dumps(record.__dict__), encoding="utf-8")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if _exited(pid):
@@ -238,11 +283,16 @@ def _exited(pid: int) -> bool:
 
 
 def stop(server: Server) -> bool:
-    """Stop a server this project started; False when none was running."""
-    if not server.pid_file.is_file():
+    """Stop the server this project started (the recorded one, whatever curate.toml says
+    now); False when none was running."""
+    started = running(server)
+    if started is None and server.pid_file.is_file():  # started by a curate before the record
+        started = Running(int(server.pid_file.read_text(encoding="utf-8")), "", 0, "")
+    server.pid_file.unlink(missing_ok=True)
+    server.record_file.unlink(missing_ok=True)
+    if started is None:
         return False
-    pid = int(server.pid_file.read_text(encoding="utf-8"))
-    server.pid_file.unlink()
+    pid = started.pid
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
