@@ -108,11 +108,18 @@ def run_cycle(
         grown = len(gold - known) if known is not None else len(gold)
         needed = project.settings.train.retrain_after
         if known is not None and grown < needed:
-            return f"skipped: {grown} new gold documents since the model in use (needs {needed})"
+            return (
+                f"skipped: {grown} new gold documents since the model in use; "
+                f"{needed - grown} more to retrain ([train] retrain_after = {needed})"
+            )
         got = train(store, context)
         if got.ner.skipped:
             return f"entity model not trained: {got.ner.skipped}"
-        return f"entity model {got.ner.version} ({len(gold)} gold documents, {grown} new)"
+        learned = got.ner.train_documents + got.ner.dev_documents
+        return (
+            f"entity model {got.ner.version} (trained on {learned} gold documents: "
+            f"{got.ner.train_documents} train, {got.ner.dev_documents} dev)"
+        )
 
     def relabelled() -> str:
         # Every turn: prelabel only labels what the labellers in use have not seen, so a model

@@ -22,6 +22,7 @@ from curate.ingest import ingest
 from curate.labelstudio.client import connect
 from curate.labelstudio.push import push
 from curate.prelabel import prelabel, trust
+from curate.prelabel.base import current_artefact
 from curate.prelabel.train import train
 from curate.prelabel.uncertainty import document_uncertainty
 from curate.project import Project
@@ -315,7 +316,15 @@ def test_the_loop_over_two_cycles_trains_on_the_new_gold_and_refreshes_open_task
     assert "new annotation revisions" in _row(second, "pull")
     assert not _row(second, "pull").startswith("pull 0 ")
     assert not _row(second, "adjudicate").startswith("adjudicate 0 ")
-    assert _row(second, "train").startswith("train entity model")
+    # The row counts what the model learned from, as its manifest says.
+    folder = current_artefact(project_dir / ".curate" / "models" / "ner")
+    assert folder is not None
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    trained, dev = len(manifest["train_documents"]), len(manifest["dev_documents"])
+    assert _row(second, "train") == (
+        f"train entity model {folder.name} (trained on {trained + dev} gold documents: "
+        f"{trained} train, {dev} dev)"
+    )
     assert not _row(second, "prelabel").startswith("prelabel skipped")
     # The model version names every labeller's newest version and what training measured as
     # worth showing (a new measure refreshes open tasks too).

@@ -62,13 +62,14 @@ def _kill_loop_when(root: Path, token: str, moment: Callable[[], bool]) -> None:
     running.wait()
 
 
-def _turn(root: Path, url: str, token: str) -> None:
-    """One turn of the loop in this process (what `curate loop` runs)."""
+def _turn(root: Path, url: str, token: str) -> dict[str, str]:
+    """One turn of the loop in this process (what `curate loop` runs): step -> what it did."""
     project = Project.load(root)
     store = project.open_store()
     with connect(url, token) as client:
-        run_cycle(store, project, client, url)
+        report = run_cycle(store, project, client, url)
     store.close()
+    return {step.name: step.did for step in report.steps}
 
 
 def _train_and_prelabel(root: Path, prelabel_too: bool) -> None:
@@ -169,7 +170,11 @@ def test_the_loop_killed_after_train_mid_prelabel_and_mid_refresh_converges(
     _kill_loop_when(project_dir, token, lambda: _current_model(project_dir) is not None)
     first = _current_model(project_dir)
     assert first is not None and _runs_of(project_dir, first) == 0
-    _turn(project_dir, url, token)
+    did = _turn(project_dir, url, token)
+    assert did["train"] == (
+        "skipped: 0 new gold documents since the model in use; 2 more to retrain "
+        "([train] retrain_after = 2)"
+    )
     assert _converged(project_dir, url, token) > 0
 
     # 2. A new model from `curate train` (another step count), then the loop killed while it

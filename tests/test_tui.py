@@ -613,3 +613,31 @@ async def test_a_project_without_stance_targets_annotates_spans_only(project: Pr
     store.close()
     [stored] = annotations_of(project, "alice")
     assert len(stored.spans) == 1 and stored.stances == ()
+
+
+def test_an_annotator_added_after_assignment_is_told_why_there_is_nothing_and_how_to_get_some(
+    project: Project,
+) -> None:
+    from curate.errors import UsageError
+    from tui.session import AnnotationSession
+
+    AnnotationSession(project, project.open_store(), "alice")  # every document assigned
+    config = project.root / "curate.toml"
+    text = config.read_text("utf-8")
+    config.write_text(
+        text.replace(
+            '[[annotators]]\nname = "alice"',
+            '[[annotators]]\nname = "dave"\nemail = "dave@example.org"\n\n'
+            '[[annotators]]\nname = "alice"',
+            1,
+        ),
+        "utf-8",
+    )
+    later = Project.load(project.root)
+    with pytest.raises(UsageError) as caught:
+        AnnotationSession(later, later.open_store(), "dave")
+    assert str(caught.value) == (
+        "dave has no documents assigned: each of the 8 stored documents already has its 2 "
+        "annotators ([assignment] overlap); raise the overlap in curate.toml to give dave a "
+        "share, or ingest new documents"
+    )

@@ -116,7 +116,16 @@ class AnnotationSession:
             with store.connect() as connection:
                 self.assigned = queries.assignments_of(connection, annotator)
         if not self.assigned:
-            raise UsageError("no documents to annotate; run `curate ingest` first")
+            with store.connect() as connection:
+                stored = len(queries.document_ids(connection))
+            if not stored:
+                raise UsageError("no documents to annotate; run `curate ingest` first")
+            overlap = settings.assignment.overlap
+            raise UsageError(
+                f"{annotator} has no documents assigned: each of the {stored} stored documents "
+                f"already has its {overlap} annotators ([assignment] overlap); raise the overlap "
+                f"in curate.toml to give {annotator} a share, or ingest new documents"
+            )
         with store.connect() as connection:
             self.assigned = queue_order(connection, settings, project.root, self.assigned)
         with store.connect() as connection:
