@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -635,3 +636,38 @@ def test_a_release_without_stance_columns_says_so_in_its_changes(
     assert not [c for c in load(folder_of(project, "2.0.0"))["train"].features if "stance" in c]
     diff = curate(project.root, "diff", "v1.0.0", "v2.0.0")
     assert "gold column removed: stance_iran" in diff
+
+
+def test_the_card_checksum_and_sizes_can_be_recounted_with_the_shell(
+    adjudicated: Project,
+) -> None:
+    """The card's checksum comes with the command that recounts it (run here with bash and
+    sha256sum), and each config's download_size is the size of its parquet files."""
+    import subprocess
+
+    import yaml
+
+    curate(adjudicated.root, "release", "--version", "1.0.0")
+    folder = folder_of(adjudicated, "1.0.0")
+    card = (folder / "README.md").read_text("utf-8")
+    fingerprint, command = re.search(
+        r"Data sha256: `([0-9a-f]{64})`.*? recount it in this folder with `([^`]+)`", card
+    ).groups()  # type: ignore[union-attr]
+    assert command.startswith("sha256sum ") and command.endswith(" | sha256sum")
+    recounted = subprocess.run(
+        ["bash", "-c", command], cwd=folder, capture_output=True, text=True, check=True
+    )
+    assert recounted.stdout.split()[0] == fingerprint
+    header = yaml.safe_load(card.split("---\n")[1])
+    files = {entry["config_name"]: entry["data_files"] for entry in header["configs"]}
+    # Agreement counts the documents two or more annotators labelled, recounted with pandas.
+    import pandas as pd
+
+    annotations = pd.concat(pd.read_parquet(folder / f["path"]) for f in files["annotations"])
+    labelled = annotations[annotations["skipped_reason"].isna()]
+    compared = int((labelled.groupby("document_id")["annotator"].nunique() >= 2).sum())
+    assert compared > 0
+    assert f"Inter-annotator agreement over the {compared} documents two or more" in card
+    for info in header["dataset_info"]:
+        on_disk = sum((folder / f["path"]).stat().st_size for f in files[info["config_name"]])
+        assert info["download_size"] == on_disk > 0

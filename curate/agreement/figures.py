@@ -252,6 +252,8 @@ class AnnotatorQuality:
 @dataclass(frozen=True)
 class AgreementReport:
     documents: int
+    # Documents two or more annotators labelled: the ones the agreement figures compare.
+    compared: int
     annotators: list[str]
     labelled: dict[str, int]
     skipped: dict[str, int]

@@ -283,6 +283,7 @@ def build_report(data: AgreementData, resamples: int = 1000, seed: int = 0) -> A
     order = np.argsort(np.nan_to_num(scores["score"], nan=np.inf), kind="stable")
     return AgreementReport(
         documents=len(data.documents),
+        compared=int((data.labelled.sum(axis=1) >= 2).sum()),
         annotators=list(data.coders),
         labelled={c: int(data.labelled[:, i].sum()) for i, c in enumerate(data.coders)},
         skipped={c: int(data.skipped[:, i].sum()) for i, c in enumerate(data.coders)},

@@ -23,6 +23,7 @@ from curate.release.card_facts import (
 )
 from curate.release.compare import GoldDiff
 from curate.release.rows import ReleaseRows, stance_column
+from curate.release.write import fingerprint_command
 from curate.report.card_sections import agreement_tables, annotators_section, table
 
 
@@ -58,8 +59,10 @@ def yaml_header(
     rows: ReleaseRows,
     configs: dict[str, dict[str, tuple[str, int, int]]],
     features: dict[str, Any],
+    downloads: dict[str, int],
 ) -> str:
-    """configs: config -> split -> (file, rows, bytes). Task tags only for what was released."""
+    """configs: config -> split -> (file, rows, bytes of its Arrow data); downloads: file ->
+    its size on disk (what `download_size` adds up). Task tags only for what was released."""
     documents = sum(count for _, count, _ in configs.get("gold", {}).values())
     tasks, tags = [], []
     if entity_labels_used(rows):
@@ -94,7 +97,7 @@ def yaml_header(
                     {"name": split, "num_bytes": size, "num_examples": count}
                     for split, (_, count, size) in splits.items()
                 ],
-                "download_size": sum(size for _, _, size in splits.values()),
+                "download_size": sum(downloads.get(file, 0) for file, _, _ in splits.values()),
                 "dataset_size": sum(size for _, _, size in splits.values()),
             }
             for config, splits in configs.items()
@@ -110,7 +113,7 @@ class CardInputs:
     about: About
     guidelines: str  # guidelines.md as written
     guideline_version: str | None
-    fingerprint: str  # sha256 over the parquet files
+    fingerprint: str  # write.data_fingerprint of the data files
     # The agreement report, annotator figures and the released documents' figures included.
     agreement: AgreementReport | None = None
     changes: GoldDiff | None = None  # against the previous release
@@ -118,6 +121,7 @@ class CardInputs:
     notes: str | None = None  # the --notes paragraph
     splits: dict[str, int] = field(default_factory=dict)  # every split -> gold documents
     process: dict[str, Any] = field(default_factory=dict)  # the adjudication rules
+    data_files: tuple[str, ...] = ()  # the parquet files, relative to the release folder
 
 
 @dataclass(frozen=True)
@@ -167,8 +171,10 @@ def _summary(inputs: CardInputs, rows: ReleaseRows, facts: Facts) -> list[str]:
         f"{_what(about, facts.used, facts.stanced)} {_who_labelled(facts.overlap)} "
         f"{_how_decided(rows.methods)}Made with curate.",
         "",
-        f"Data sha256: `{inputs.fingerprint}` (over the parquet files). Guidelines version: "
-        f"{inputs.guideline_version or 'not recorded'}.",
+        f"Data sha256: `{inputs.fingerprint}`, the sha256 of what `sha256sum` prints for the "
+        "data files; recount it in this folder with "
+        f"`{fingerprint_command(list(inputs.data_files))}`. Every file's own sha256 is in "
+        f"`checksums.sha256`. Guidelines version: {inputs.guideline_version or 'not recorded'}.",
     ]
     return parts + (["", inputs.notes] if inputs.notes else [])
 

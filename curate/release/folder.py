@@ -134,6 +134,7 @@ def export(
         changes=changes,
         previous=f"v{previous[0]}" if previous else None,
         notes=notes,
+        data_files=tuple(files),
         splits={
             split: layout["gold"].get(split, ("", 0, 0))[1] for split in settings.release.splits
         },
@@ -143,7 +144,8 @@ def export(
             "tie_breaker": settings.adjudication.tie_breaker,
         },
     )
-    text = card.yaml_header(about, rows, layout, schemas) + card.body(inputs, rows)
+    downloads = {name: (folder / name).stat().st_size for name in files}
+    text = card.yaml_header(about, rows, layout, schemas, downloads) + card.body(inputs, rows)
     (folder / "README.md").write_text(text, encoding="utf-8")
     write_checksums(folder, data)
     counts = {c: {s: n for s, (_, n, _) in splits_.items()} for c, splits_ in layout.items()}

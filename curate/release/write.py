@@ -91,9 +91,15 @@ def digests(folder: Path, names: list[str]) -> dict[str, str]:
 
 
 def data_fingerprint(data: dict[str, str]) -> str:
-    """sha256 over the data files' own digests (name -> digest), in path order."""
-    combined = "".join(f"{name}\0{data[name]}\n" for name in sorted(data))
+    """The sha256 of what `sha256sum` prints for the data files (name -> digest) in path
+    order, so anyone can recount it: `sha256sum NAME... | sha256sum` (fingerprint_command)."""
+    combined = "".join(f"{data[name]}  {name}\n" for name in sorted(data))
     return hashlib.sha256(combined.encode()).hexdigest()
+
+
+def fingerprint_command(names: list[str]) -> str:
+    """The shell command, run in the release folder, that prints data_fingerprint's value."""
+    return f"sha256sum {' '.join(sorted(names))} | sha256sum"
 
 
 def write_checksums(folder: Path, known: dict[str, str]) -> None:

@@ -39,12 +39,15 @@ def agreement_tables(report: AgreementReport) -> str:
         [pair_label(pair), p.documents, p.exact.f1, p.overlap.f1, p.token_kappa]
         for pair, p in report.entities.pairs.items()
     ]
-    parts = [f"Inter-annotator agreement over {report.documents} annotated documents:"]
+    parts = [
+        f"Inter-annotator agreement over the {report.compared} documents two or more annotators "
+        f"labelled ({report.documents} annotated in all):"
+    ]
     released = report.released
     if released is not None:
         overall, released_overall = report.entities.overall, released.entities.overall
         summary: list[list[Any]] = [
-            ["documents", report.documents, released.documents],
+            ["documents two or more annotators labelled", report.compared, released.compared],
             ["exact span F1", overall.exact.f1, released_overall.exact.f1],
             ["overlap span F1", overall.overlap.f1, released_overall.overlap.f1],
             *[
