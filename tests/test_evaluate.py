@@ -298,11 +298,26 @@ def test_store_gold_scores_the_merged_suggestions_annotators_see(project) -> Non
 
 
 def test_predictions_on_other_texts_are_warned_about(tmp_path: Path) -> None:
+    """Texts that differ (a word more) match no gold; texts that differ only by what `ingest`
+    cleans (trailing spaces) are the same document and do match."""
     gold, predictions = _gold_and_predictions(tmp_path)
+    spaced = tmp_path / "spaced.jsonl"
+    spaced.write_text(
+        "".join(
+            json.dumps(json.loads(line) | {"text": json.loads(line)["text"] + "  "}) + "\n"
+            for line in predictions.read_text("utf-8").splitlines()
+        ),
+        "utf-8",
+    )
+    same = CliRunner().invoke(
+        app, ["-C", str(ROOT), "evaluate", "--gold", str(gold), "--predictions", str(spaced)]
+    )
+    assert same.exit_code == 0, same.output
+    assert "matches a prediction" not in " ".join(same.output.split())
     other = tmp_path / "other.jsonl"
     other.write_text(
         "".join(
-            json.dumps(json.loads(line) | {"text": json.loads(line)["text"] + " "}) + "\n"
+            json.dumps(json.loads(line) | {"text": json.loads(line)["text"] + " More."}) + "\n"
             for line in predictions.read_text("utf-8").splitlines()
         ),
         "utf-8",

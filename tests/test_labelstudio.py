@@ -601,11 +601,12 @@ def test_a_full_pull_leaves_no_copy_of_the_export_on_the_server(
 
 
 def test_one_label_studio_per_project_and_stop_stops_the_one_it_started(
-    project_dir: Path, labelstudio_server: Any, monkeypatch: pytest.MonkeyPatch
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`serve` records the server it starts; a second `serve` on the same data folder (the port
     changed in curate.toml meanwhile) is refused naming the running one; `status` names it and
-    the fix, and `stop` stops it whatever curate.toml says now."""
+    the fix, and `stop` stops it whatever curate.toml says now. A server of its own (not the
+    session's), so it runs beside the Label Studio group."""
     import shutil
 
     from typer.testing import CliRunner
@@ -616,11 +617,11 @@ def test_one_label_studio_per_project_and_stop_stops_the_one_it_started(
 
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
     first_port, other_port = _free_ports(2)
-    first = Server(
-        project_dir, "127.0.0.1", first_port, "admin@example.org", labelstudio_server.venv
-    )
+    venv = Path(__file__).resolve().parent.parent / ".venv-labelstudio"
+    assert (venv / "bin" / "label-studio").exists(), "run `make test`, which installs it"
+    first = Server(project_dir, "127.0.0.1", first_port, "admin@example.org", venv)
     first.data_dir.mkdir(parents=True)
-    migrated = labelstudio_server.venv / "migrated" / "label_studio.sqlite3"
+    migrated = venv / "migrated" / "label_studio.sqlite3"
     shutil.copyfile(migrated, first.data_dir / migrated.name)
     serve(first)
     try:

@@ -80,7 +80,7 @@ def test_kill_9_during_an_import_then_a_rerun_makes_no_duplicates(
     running.send_signal(signal.SIGKILL)
     running.wait()
     again = subprocess.run(
-        [str(CURATE), "--project", str(project_dir), "push", "--wait", "30"],
+        [str(CURATE), "--project", str(project_dir), "push", "--wait", "15"],
         env=environment,
         capture_output=True,
         text=True,
@@ -186,7 +186,7 @@ def test_a_second_push_is_refused_at_once_and_two_at_a_time_make_no_duplicates(
     _use_server(project_dir, url)
     project = Project.load(project_dir)
     store = project.open_store()
-    _documents(store, 120)
+    _documents(store, 40)
     environment = os.environ | {"LABEL_STUDIO_API_KEY": token}
     command = [str(CURATE), "--project", str(project_dir), "push"]
     with one_run_at_a_time(project_dir, "push", "then"):  # as a running push holds it

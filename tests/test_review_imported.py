@@ -354,9 +354,12 @@ def test_the_card_of_an_imported_project_says_what_the_store_holds(
     for k in per_document:
         documents = {d for d, n in Counter(a.document_id for a in newest).items() if n == k}
         assert f"| {k} | {len(documents)} | {len(documents & released)} |" in card
-    # Agreement of the released subset beside the whole set.
+    # Agreement of the released subset beside the whole set, over the documents it compares.
+    counts = Counter(a.document_id for a in newest if not a.skipped_reason)
+    compared = {d for d, n in counts.items() if n >= 2}
     assert (
-        f"| documents | {len(Counter(a.document_id for a in newest))} | {len(released)} |" in card
+        f"| documents two or more annotators labelled | {len(compared)} | "
+        f"{len(compared & released)} |" in card
     )
     assert "example.invalid" not in card  # annotators pseudonymised
     assert "{leoka}: named entities, version 1.0.0" in card  # the citation claims no stance

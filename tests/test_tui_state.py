@@ -237,3 +237,12 @@ def test_down_does_not_stop_inside_a_decimal_or_an_address() -> None:
     s = AnnotationState(text, TARGETS, STANCES)
     s.move_sentence(1)
     assert s.token.text == "Talks"
+
+
+def test_the_reviewers_messages_name_annotators_as_the_panes_do() -> None:
+    """Without --show-annotators the panes show pseudonyms; so do the messages."""
+    shown = {"alice": "annotator-1a2b", "bob": "annotator-3c4d"}
+    r = Resolution(alignment(), shown.__getitem__)
+    assert r.take(2) == "annotator-3c4d's version: PERSON 'Khamenei told'"
+    r.toggle_focus()
+    assert r.take(1) == "Iran: favor (annotator-1a2b)"

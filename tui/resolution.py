@@ -3,6 +3,7 @@ each stance target, which version becomes gold."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,8 +14,11 @@ UNDECIDED = object()  # a conflict nobody has resolved yet (None means "no span 
 
 
 class Resolution:
-    def __init__(self, alignment: Alignment):
+    def __init__(self, alignment: Alignment, shown_as: Callable[[str], str] = str):
+        """shown_as: how messages name an annotator (the reports' pseudonym unless the reviewer
+        asked for real names)."""
         self.alignment = alignment
+        self.shown_as = shown_as
         self.annotators = list(alignment.annotators)
         self.groups = list(alignment.groups)
         self.chosen: list[object] = []
@@ -74,13 +78,14 @@ class Resolution:
                 return None
             self.stances[row.target] = label
             self.changed = True
-            return f"{row.target}: {label} ({who})"
+            return f"{row.target}: {label} ({self.shown_as(who)})"
         if not self.groups:
             return None
         span = self.groups[self.group].versions.get(who)
         self.chosen[self.group] = span
         self.changed = True
-        return f"{who}'s version: " + (f"{span.label} {span.text!r}" if span else "no span")
+        name = self.shown_as(who)
+        return f"{name}'s version: " + (f"{span.label} {span.text!r}" if span else "no span")
 
     def drop(self) -> None:
         if self.groups and not self.on_stances:

@@ -120,7 +120,7 @@ class ReviewApp(App[None]):
             )
             self.query_one("#stances", Static).update("")
             return
-        self.resolution = Resolution(alignment)
+        self.resolution = Resolution(alignment, self.shown_as)
         restored = ""
         draft = self.session.drafts.load(alignment.document_id)
         if draft is not None:
@@ -197,6 +197,11 @@ class ReviewApp(App[None]):
             text = resolution.alignment.document.text[drawn[0] : drawn[1]]
             return Text(f"drawing {text!r}: a label key adds it, esc stops", style="bold")
         if not resolution.groups:
+            agreed = len(resolution.alignment.agreed_spans)
+            if agreed:
+                return Text(
+                    f"spans settled: the annotators agreed on all {agreed}; only stances are open"
+                )
             return Text("no spans from any annotator")
         group = resolution.groups[resolution.group]
         kinds = ", ".join(group.conflicts) or "agreed"
