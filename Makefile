@@ -27,12 +27,17 @@ $(UV): requirements/uv.txt
 	$(UV_VENV)/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements/uv.txt
 	touch $@
 
+# Bytecode is compiled at install time, as pip does (uv does not by default): with
+# PYTHONDONTWRITEBYTECODE set, every process would otherwise compile every module it imports.
+UV_INSTALL := --quiet --require-hashes --compile-bytecode
+
 # .venv holds exactly lock $(1) (anything else is removed), then curate itself, editable, built
 # by the locked setuptools.
 define sync_curate
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(1)
+	$(UV) pip sync $(UV_INSTALL) --python $(BIN)/python $(1)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/python -m compileall -q curate tui
 endef
 
 # What `make run` needs: curate and the spaCy pipeline, no optional extra.
@@ -52,7 +57,7 @@ dev: $(DEV_STAMP)
 # One optional extra on top of `make install`: `make postgres`, `make quality`, `make ray`.
 $(EXTRAS): %: $(VENV)/.installed-%
 $(VENV)/.installed-%: requirements/%.txt $(STAMP)
-	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r $<
+	$(UV) pip install $(UV_INSTALL) --python $(BIN)/python -r $<
 	touch $@
 
 ## lock: regenerate every lock from pyproject.toml and requirements/*.in, keeping the pinned
@@ -105,7 +110,7 @@ labelstudio: $(LS_MIGRATED)
 
 $(LS_VENV)/bin/label-studio: $(LS_LOCK) | $(UV)
 	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
-	$(UV) pip sync --quiet --python $(LS_VENV)/bin/python --require-hashes $(LS_LOCK)
+	$(UV) pip sync $(UV_INSTALL) --python $(LS_VENV)/bin/python $(LS_LOCK)
 	touch $@
 
 # `label-studio version` applies the migrations and makes no user (the tests' server makes its

@@ -465,13 +465,6 @@ class Settings(_Section):
                 'adjudication.tie_breaker is "senior" but adjudication.senior is empty; list '
                 'annotator names, most senior first, e.g. senior = ["alice"]'
             )
-        names = [a.name for a in self.annotators]
-        for name in self.adjudication.senior:
-            if self.annotators and name not in names:
-                raise ValueError(
-                    f"adjudication.senior lists {name!r}, who is not in [[annotators]]; use "
-                    f"their names ({', '.join(names)})"
-                )
         return self
 
     def entity_label_names(self) -> list[str]:

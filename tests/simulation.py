@@ -27,8 +27,11 @@ class Truth:
 
 
 def project_toml(root: Path, **adjudication: object) -> None:
-    """The template curate.toml with the five simulated annotators and these rules."""
+    """The template curate.toml with the five simulated annotators and these rules (and the
+    guidelines it names: a project without its guidelines file is refused)."""
     text = TEMPLATE.read_text("utf-8")
+    guidelines = TEMPLATE.with_name("guidelines.md")
+    (root / "guidelines.md").write_text(guidelines.read_text("utf-8"), encoding="utf-8")
     people = "".join(f'[[annotators]]\nname = "{n}"\nemail = "{n}@example.org"\n\n' for n in ERRORS)
     start = text.index("[[annotators]]")
     text = text[:start] + people + text[text.index("[assignment]") :]

@@ -398,10 +398,6 @@ CASES: dict[str, tuple[Case, str]] = {
         ),
         "prelabel.labellers is empty; list the labellers to run",
     ),
-    "a senior who is not an annotator": (
-        config_case("senior = []", 'senior = ["nobody"]'),
-        "adjudication.senior lists 'nobody', who is not in [[annotators]]",
-    ),
     "empty licence": (
         config_case('licence = "cc-by-4.0"', 'licence = ""'),
         "release.licence is empty; give the licence id the dataset card states",
@@ -418,7 +414,7 @@ CASES: dict[str, tuple[Case, str]] = {
         file_case(
             "iob2.conll", "John B-PER\nSmith I-PER\nsaw O\nMary I-PER\n", "import-gold", "{}"
         ),
-        "line 4: I-PER follows O, but this file is IOB2 (line 1 starts an entity with B-)",
+        "line 4: I-PER follows O, but this document is IOB2 (line 1 starts an entity with B-)",
     ),
     "push with a negative wait": (
         lambda root: (["push", "--wait", "-1"], {}),

@@ -138,7 +138,7 @@ def test_the_loop_killed_after_train_mid_prelabel_and_mid_refresh_converges(
     text = config.read_text("utf-8").replace("retrain_after = 20", "retrain_after = 2")
     # Two documents a batch, each stored as it is done: a kill can land between batches.
     config.write_text(text.replace("batch_size = 64", "batch_size = 2"), "utf-8")
-    more = copies_of_seeds(project_dir, 2)
+    more = copies_of_seeds(project_dir, 6)
     project = Project.load(project_dir)
     store = project.open_store()
     ingest(store, [project_dir / "seeds", more], base_dir=project_dir)

@@ -150,7 +150,10 @@ class ReviewApp(App[None]):
         self.title = f"curate review · {self.queue_size} in queue"
         show(
             self.query_one("#info", Static),
-            Text(f"{title}  agreement {score}  ·  open: {resolution.left()}\n")
+            Text(
+                f"{title}  agreement {score}  ·  open: {len(resolution.open_groups())} of "
+                f"{len(resolution.groups)} spans, {len(resolution.open_stances())} stances\n"
+            )
             + self._group_panel(),
         )
         current = resolution.groups[resolution.group] if resolution.groups else None

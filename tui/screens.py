@@ -63,6 +63,7 @@ class ReasonScreen(ModalScreen[str | None]):
         with Vertical(id="ask"):
             yield Static(self.question)
             yield Input(id="answer")
+            yield Static("enter keeps it · esc cancels", classes="keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)

@@ -67,8 +67,8 @@ def read_conll(path: Path) -> Iterator[GoldDocument]:
     """Token per line, tag in the last column; blank line ends a sentence; -DOCSTART- a document.
 
     IOB1 and IOB2 both decode: an entity starts at B-X, or at I-X unless the previous tag is X.
-    A file that starts an entity with B-X after O is IOB2, and then an I-X after O is a broken
-    entity: it is refused with its line rather than guessed at.
+    A document (up to -DOCSTART-) that starts an entity with B-X after O is IOB2, and then an
+    I-X after O in it is a broken entity: it is refused with its line rather than guessed at.
     """
     tokens: list[str] = []
     tags: list[str] = []
@@ -90,6 +90,7 @@ def read_conll(path: Path) -> Iterator[GoldDocument]:
             if sentences:
                 yield _conll_document(sentences)
                 sentences = []
+            iob2_at = loose_i = None  # each document has its own scheme
             continue
         tag = columns[-1]
         if len(columns) < 2 or not (tag == "O" or tag[:2] in ("B-", "I-")):
@@ -105,7 +106,7 @@ def read_conll(path: Path) -> Iterator[GoldDocument]:
         if iob2_at is not None and loose_i is not None:
             number, loose = loose_i
             raise InputError(
-                f"{path} line {number}: {loose} follows O, but this file is IOB2 (line "
+                f"{path} line {number}: {loose} follows O, but this document is IOB2 (line "
                 f"{iob2_at} starts an entity with B-); an entity starts with B-: make it "
                 f"B-{loose[2:]}, or fix the tag before it"
             )
