@@ -27,17 +27,19 @@ $(UV): requirements/uv.txt
 	$(UV_VENV)/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements/uv.txt
 	touch $@
 
-# Bytecode is compiled at install time, as pip does (uv does not by default): with
-# PYTHONDONTWRITEBYTECODE set, every process would otherwise compile every module it imports.
-UV_INSTALL := --quiet --require-hashes --compile-bytecode
+UV_INSTALL := --quiet --require-hashes
+# The tests start hundreds of Python processes: their environments get bytecode compiled at
+# install time, as pip does (uv does not by default); where PYTHONDONTWRITEBYTECODE is set, each
+# process would otherwise compile every module it imports. `make run` starts three: compiling
+# all of .venv would cost it more than it saves.
+COMPILED := --compile-bytecode
 
 # .venv holds exactly lock $(1) (anything else is removed), then curate itself, editable, built
-# by the locked setuptools.
+# by the locked setuptools; $(2): extra uv options.
 define sync_curate
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(UV) pip sync $(UV_INSTALL) --python $(BIN)/python $(1)
+	$(UV) pip sync $(UV_INSTALL) $(2) --python $(BIN)/python $(1)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
-	$(BIN)/python -m compileall -q curate tui
 endef
 
 # What `make run` needs: curate and the spaCy pipeline, no optional extra.
@@ -49,7 +51,8 @@ install: $(STAMP)
 
 # What the tests need: the dev tools and every extra. It holds everything `make run` needs too.
 $(DEV_STAMP): requirements/dev.txt | $(UV)
-	$(call sync_curate,requirements/dev.txt)
+	$(call sync_curate,requirements/dev.txt,$(COMPILED))
+	$(BIN)/python -m compileall -q curate tui tests
 	touch $(STAMP) $@
 
 dev: $(DEV_STAMP)
@@ -110,7 +113,7 @@ labelstudio: $(LS_MIGRATED)
 
 $(LS_VENV)/bin/label-studio: $(LS_LOCK) | $(UV)
 	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
-	$(UV) pip sync $(UV_INSTALL) --python $(LS_VENV)/bin/python $(LS_LOCK)
+	$(UV) pip sync $(UV_INSTALL) $(COMPILED) --python $(LS_VENV)/bin/python $(LS_LOCK)
 	touch $@
 
 # `label-studio version` applies the migrations and makes no user (the tests' server makes its
