@@ -146,13 +146,14 @@ class ReviewApp(App[None]):
             return
         alignment = resolution.alignment
         score = "–" if alignment.score is None else f"{alignment.score:.2f}"
-        title = alignment.document.title or alignment.document.text[:50] + "…"
+        title = alignment.document.title or alignment.document.text
+        title = title if len(title) <= 30 else title[:30] + "…"  # the header fits 80 columns
         self.title = f"curate review · {self.queue_size} in queue"
         show(
             self.query_one("#info", Static),
             Text(
-                f"{title}  agreement {score}  ·  open: {len(resolution.open_groups())} of "
-                f"{len(resolution.groups)} spans, {len(resolution.open_stances())} stances\n"
+                f"{title}  agreement {score}  ·  open: {len(resolution.open_groups())} spans, "
+                f"{len(resolution.open_stances())} stances\n"
             )
             + self._group_panel(),
         )
