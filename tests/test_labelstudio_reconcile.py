@@ -57,7 +57,7 @@ def _in_flight(store: Store) -> bool:
 
 
 def test_kill_9_during_an_import_then_a_rerun_makes_no_duplicates(
-    project_dir: Path, labelstudio: tuple[str, str], project_database: str
+    project_dir: Path, labelstudio: tuple[str, str]
 ) -> None:
     url, token = labelstudio
     _use_server(project_dir, url)
