@@ -27,7 +27,6 @@ from curate.errors import StoreError, UsageError
 from curate.labelstudio.importer import measure_export
 from curate.quality.annotators import control_warnings
 from curate.report import measure
-from curate.report.html import render as render_html
 from curate.report.tables import tables as agreement_tables
 
 
@@ -91,7 +90,9 @@ def agreement_command(
         report = report.renamed(namer(project.root, real_names=False))
     if html is not None:
         title = f"curate agreement: {project.settings.project.name}"
-        write_text(html, render_html(report, title))
+        from curate.report.html import render  # pandas and matplotlib: only for --html
+
+        write_text(html, render(report, title))
     for line in control_warnings(report.annotator_quality):
         err.print(f"warning: {line}", highlight=False, soft_wrap=True)
     if as_json:

@@ -16,13 +16,16 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from curate.agreement.data import MISSING, AgreementData
 from curate.agreement.tokens import TokenIndex
 from curate.errors import UsageError
+
+if TYPE_CHECKING:  # pandas only shapes crowd-kit's input: loaded when a fit runs
+    import pandas as pd
 
 INSTALL = "pip install 'curate[quality]'"
 ITERATIONS = 100
@@ -57,7 +60,7 @@ class Fit:
     """One Dawid-Skene fit: competence per annotator and each task's posterior."""
 
     competence: dict[str, float] = field(default_factory=dict)
-    posteriors: pd.DataFrame = field(default_factory=pd.DataFrame)  # task x label
+    posteriors: pd.DataFrame | None = None  # task x label
 
 
 def dawid_skene(labels: pd.DataFrame, sample: int | None = None) -> Fit:
@@ -88,6 +91,8 @@ def dawid_skene(labels: pd.DataFrame, sample: int | None = None) -> Fit:
 
 def stance_labels(data: AgreementData) -> pd.DataFrame:
     """(task, worker, label) for every stance given; task = (document, target) as one string."""
+    import pandas as pd
+
     target, document, coder = np.nonzero(data.stances != MISSING)
     codes = data.stances[target, document, coder]
     return pd.DataFrame(
@@ -106,6 +111,8 @@ def token_labels(data: AgreementData, sample: int | None = None) -> pd.DataFrame
     """(task, worker, label) on tokens some annotator tagged: task = token number, label the
     BIO tag number (0 = O); sample: tokens of at most this many documents labelled twice or
     more, drawn with a fixed seed (tokenizing every text of a large corpus costs seconds)."""
+    import pandas as pd
+
     shared = np.flatnonzero(data.labelled.sum(axis=1) >= 2)
     if sample is not None and len(shared) > sample:
         shared = np.sort(np.random.default_rng(0).choice(shared, sample, replace=False))
@@ -149,9 +156,10 @@ class Competence:
 
     def stance_posterior(self, document_id: str, target: str) -> dict[str, float]:
         task = f"{document_id}\t{target}"
-        if task not in self.stance.posteriors.index:
+        found = self.stance.posteriors
+        if found is None or task not in found.index:
             return {}
-        row = self.stance.posteriors.loc[task]
+        row = found.loc[task]
         return {str(label): round(float(p), 4) for label, p in row.items() if p > 0.00005}
 
 
