@@ -20,7 +20,7 @@ LS_MIGRATED := $(LS_VENV)/migrated/label_studio.sqlite3
 # a part of the tested one.
 EXTRAS := postgres quality ray
 
-.PHONY: run test lint lock install dev $(EXTRAS) debian labelstudio clean
+.PHONY: run test pytest lint lock install dev $(EXTRAS) debian labelstudio clean
 
 $(UV): requirements/uv.txt
 	test -x $(UV_VENV)/bin/python || $(PYTHON) -m venv $(UV_VENV)
@@ -88,10 +88,14 @@ run: install
 	if [ -t 0 ] && [ -t 1 ]; then $(BIN)/curate annotate --as $(ANNOTATOR); else $(BIN)/curate status; fi
 
 ## test: install what the tests need (the dev tools and extras, PostgreSQL, Label Studio,
-## Chromium, tmux), lint, type-check, pytest on both cores (tests sharing a real server run on one worker), with the
-## slowest tests listed at the end
+## Chromium, tmux), then lint and type-check beside pytest on both cores (tests sharing a real
+## server run on one worker; they wait on it, which leaves room for the linters), with the
+## slowest tests listed at the end; it fails when either fails
 test:
-	$(MAKE) --no-print-directory -j3 lint debian labelstudio
+	$(MAKE) --no-print-directory -j3 dev debian labelstudio
+	$(MAKE) --no-print-directory -j2 lint pytest
+
+pytest: dev
 	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 lint: dev
