@@ -56,15 +56,23 @@ def _in_flight(store: Store) -> bool:
         return any(unsettled(connection, int(p)) for p in projects)
 
 
+def _ready_to_push(
+    project_dir: Path, labelstudio: tuple[str, str], documents: int
+) -> tuple[Store, dict[str, str]]:
+    """A project using the session's server with `documents` stored; its store and the
+    environment a `curate push` process needs."""
+    url, token = labelstudio
+    _use_server(project_dir, url)
+    store = Project.load(project_dir).open_store()
+    _documents(store, documents)
+    return store, os.environ | {"LABEL_STUDIO_API_KEY": token}
+
+
 def test_kill_9_during_an_import_then_a_rerun_makes_no_duplicates(
     project_dir: Path, labelstudio: tuple[str, str]
 ) -> None:
     url, token = labelstudio
-    _use_server(project_dir, url)
-    project = Project.load(project_dir)
-    store = project.open_store()
-    _documents(store, 1500)
-    environment = os.environ | {"LABEL_STUDIO_API_KEY": token}
+    store, environment = _ready_to_push(project_dir, labelstudio, 1500)
     running = subprocess.Popen(
         [str(CURATE), "--project", str(project_dir), "push"],
         env=environment,
@@ -183,11 +191,7 @@ def test_a_second_push_is_refused_at_once_and_two_at_a_time_make_no_duplicates(
     from curate.locks import one_run_at_a_time
 
     url, token = labelstudio
-    _use_server(project_dir, url)
-    project = Project.load(project_dir)
-    store = project.open_store()
-    _documents(store, 40)
-    environment = os.environ | {"LABEL_STUDIO_API_KEY": token}
+    store, environment = _ready_to_push(project_dir, labelstudio, 40)
     command = [str(CURATE), "--project", str(project_dir), "push"]
     with one_run_at_a_time(project_dir, "push", "then"):  # as a running push holds it
         started = time.monotonic()

@@ -20,7 +20,7 @@ from curate.labelstudio.client import call
 from curate.labelstudio.convert import FROM_PREDICTION, ConversionReport, convert, stance_control
 from curate.labelstudio.label_config import TEXT_NAME
 from curate.labelstudio.schema import Prediction, Task
-from curate.labelstudio.server import export_copies
+from curate.labelstudio.server import data_dir_of, export_copies
 from curate.project import Project
 from curate.store import Store, queries
 
@@ -116,7 +116,7 @@ def pull(
     and annotation, are removed once stored."""
     report = PullReport()
     if export_dir is None:
-        export_dir = project.root / ".curate" / "labelstudio" / "export"
+        export_dir = data_dir_of(project.root) / "export"
     targets = {stance_control(t): t for t in project.settings.target_names()}
     version = project.guideline_version()
     with store.connect() as connection:

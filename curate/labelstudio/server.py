@@ -27,6 +27,12 @@ TOKEN_VARIABLE = "LABEL_STUDIO_API_KEY"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def data_dir_of(root: Path) -> Path:
+    """Where the project's own Label Studio keeps its data (absolute: Label Studio resolves a
+    relative one against folders of its own)."""
+    return root.resolve() / ".curate" / "labelstudio"
+
+
 @dataclass(frozen=True)
 class Server:
     root: Path  # project folder
@@ -41,8 +47,7 @@ class Server:
 
     @property
     def data_dir(self) -> Path:
-        # Absolute: Label Studio resolves a relative one against folders of its own.
-        return self.root.resolve() / ".curate" / "labelstudio"
+        return data_dir_of(self.root)
 
     @property
     def credentials_file(self) -> Path:
