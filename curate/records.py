@@ -80,7 +80,7 @@ class Annotation:
 @dataclass(frozen=True)
 class Prelabel:
     document_id: str
-    kind: str  # "entity" or "stance"
+    kind: str  # "entity", "stance", or EXPECTED_CORRECTIONS (see there)
     label: str
     labeller: str  # versioned name, e.g. "spacy-ner.v1"
     score: float | None = None
@@ -92,6 +92,11 @@ class Prelabel:
     @property
     def family(self) -> str:
         return family(self.labeller)
+
+
+# A labeller's note on a whole document, not a suggestion: the corrections it expects there (the
+# score). prelabel.run_labeller stores it with the labeller's run; it is never shown.
+EXPECTED_CORRECTIONS = "expected-corrections"
 
 
 def family(labeller: str) -> str:

@@ -22,7 +22,7 @@ from curate.labelstudio.push import push
 from curate.prelabel import prelabel, trust
 from curate.prelabel.base import current_artefact
 from curate.prelabel.train import train
-from curate.prelabel.uncertainty import document_uncertainty
+from curate.prelabel.uncertainty import rank
 from curate.project import Project
 from curate.store import Store, queries
 from curate.suggestions import shown
@@ -154,8 +154,9 @@ def test_label_studio_serves_the_most_uncertain_open_task_next(
     project_dir: Path, labelstudio: tuple[str, str]
 ) -> None:
     """Each annotator has a project of their own, so Label Studio's uncertainty sampling takes
-    the open task with the lowest prediction score (1 - uncertainty) of the project's
-    model_version; asked twice, after the first is annotated, it serves the next one."""
+    the open task with the lowest prediction score of the project's model_version: its place in
+    curate's queue (the held-out splits, then most uncertain first); asked twice, after the first
+    is annotated, it serves the next one."""
     url, token = labelstudio
     config = project_dir / "curate.toml"
     config.write_text(config.read_text().replace('order = "id"', 'order = "uncertain"'))
@@ -173,17 +174,18 @@ def test_label_studio_serves_the_most_uncertain_open_task_next(
         quiet = _without_predictions(store, "alice")
         for _ in range(2):
             with store.connect() as connection:
-                uncertainty = {
-                    d: document_uncertainty(queries.prelabels_for(connection, d), project.settings)
-                    for d in _open_tasks(client, alice)
-                    if d not in quiet
-                }
+                found = rank(
+                    connection, project.settings, queries.assignments_of(connection, "alice")
+                )
+            waiting = _open_tasks(client, alice)
+            first = next(d for d in found.order if d in waiting and d not in quiet)
             served = httpx.get(
                 f"{url}/api/projects/{alice}/next", headers={"Authorization": f"Token {token}"}
             )
             assert served.status_code == 200, served.text
             task = served.json()
-            assert uncertainty[task["data"]["doc_id"]] == max(uncertainty.values())
+            assert task["data"]["doc_id"] == first
+            assert task["predictions"][0]["score"] == found.score(first)
             client.annotations.create(
                 id=task["id"], result=[], completed_by=users["alice@example.org"]
             )

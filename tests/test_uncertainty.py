@@ -24,12 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_most_uncertain_first_with_a_seeded_random_share() -> None:
     scores = {f"d{n:02}": n / 20 for n in range(20)}
-    assert uncertain_first(scores, 0.0, 0) == sorted(scores, key=lambda d: -scores[d])
-    mixed = uncertain_first(scores, 0.25, 7)
-    assert sorted(mixed) == sorted(scores) and mixed == uncertain_first(scores, 0.25, 7)
-    assert mixed != uncertain_first(scores, 0.25, 8)
+    alone = uncertain_first(scores, 0.0, 0)
+    assert [d for d, _ in alone] == sorted(scores, key=lambda d: -scores[d])
+    assert {reason for _, reason in alone} == {"uncertain"}
+    placed = uncertain_first(scores, 0.25, 7)
+    mixed = [d for d, _ in placed]
+    assert sorted(mixed) == sorted(scores) and placed == uncertain_first(scores, 0.25, 7)
+    assert placed != uncertain_first(scores, 0.25, 8)
     ranked = [d for n, d in enumerate(mixed) if (n + 1) % 4]  # places not given to the draw
     assert ranked == sorted(ranked, key=lambda d: -scores[d])
+    assert [reason for _, reason in placed[3::4]] == ["random"] * 5
     assert mixed[0] == "d19"
 
 
@@ -73,8 +77,12 @@ def test_the_order_is_recorded_once_with_what_made_it(project_dir: Path) -> None
     saved = json.loads(recorded.read_text())
     assert saved["order"] == order and saved["seed"] == 0 and saved["random_share"] == 0.1
     assert saved["labellers"] and set(saved["scores"]) == set(ids)
-    ranked = [saved["scores"][d] for d in order[:9]]
-    assert ranked == sorted(ranked, reverse=True)  # 8 documents: no place drawn at random
+    # The held-out splits first (drawn), then the rest most uncertain first (8 documents: no
+    # place drawn at random among them).
+    first = [d for d in order if saved["reasons"][d] == "random"]
+    assert order[: len(first)] == first
+    ranked = [saved["scores"][d] for d in order[len(first) :]]
+    assert ranked == sorted(ranked, reverse=True) and len(ranked) > 1
 
 
 @pytest.mark.anyio
@@ -91,7 +99,10 @@ async def test_the_annotator_opens_the_most_uncertain_document_first(project_dir
                 for d in assigned
             }
         assert app.opened is not None and app.opened.document_id == assigned[0]
-        assert [scores[d] for d in assigned] == sorted(scores.values(), reverse=True)
+        with store.connect() as connection:
+            reasons = queries.newest_selections(connection, assigned)
+        rest = [scores[d] for d in assigned if reasons[d].reason == "uncertain"]
+        assert rest == sorted(rest, reverse=True) and len(rest) > 1
     store.close()
 
 

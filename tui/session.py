@@ -126,7 +126,7 @@ class AnnotationSession:
                 f"already has its {overlap} annotators ([assignment] overlap); raise the overlap "
                 f"in curate.toml to give {annotator} a share, or ingest new documents"
             )
-        with store.connect() as connection:
+        with store.transaction() as connection:  # the queue's reasons are stored
             self.assigned = queue_order(connection, settings, project.root, self.assigned)
         with store.connect() as connection:
             self.done = queries.count_annotated(connection, annotator)

@@ -26,7 +26,7 @@ from curate.labelstudio.reconcile import mark_in_flight, reconcile, server_tasks
 from curate.labelstudio.refresh import refresh, sampling, set_project_version
 from curate.locks import one_run_at_a_time
 from curate.prelabel import trust
-from curate.prelabel.uncertainty import document_uncertainty, queue_order
+from curate.prelabel.uncertainty import UNCERTAIN, Queue, queue
 from curate.project import Project
 from curate.records import Prelabel
 from curate.store import Store, queries
@@ -58,9 +58,15 @@ class Shown:
     model_version: str
     newest: frozenset[str]
     left_out: LeftOut
+    queues: dict[str, Queue] = field(default_factory=dict)  # annotator -> their whole queue
 
-    def offered(self, suggestions: list[Prelabel], settings: Settings) -> list[dict[str, Any]]:
-        return offered(suggestions, settings, self.model_version, self.left_out, self.newest)
+    def offered(
+        self, suggestions: list[Prelabel], settings: Settings, annotator: str, document_id: str
+    ) -> list[dict[str, Any]]:
+        place = None
+        if settings.assignment.order == UNCERTAIN and document_id in self.queues[annotator].order:
+            place = self.queues[annotator].score(document_id)
+        return offered(suggestions, settings, self.model_version, self.left_out, self.newest, place)
 
 
 def ensure_users(client: Any, store: Store, project: Project, url: str) -> dict[str, int]:
@@ -169,15 +175,14 @@ def offered(
     model_version: str,
     left_out: LeftOut = frozenset(),
     newest: frozenset[str] | None = None,
+    place: float | None = None,
 ) -> list[dict[str, Any]]:
     """The prediction a task gets in this push: with an uncertain queue order, its score is
-    1 - the document's uncertainty, so Label Studio's uncertainty sampling (lowest score first)
-    serves the most uncertain task next. newest: the store's newest labeller versions; a
-    document whose suggestions come from an older one (a prelabel run not finished yet) gets
-    those versions as its model_version, never the push's."""
-    score = None
-    if settings.assignment.order == "uncertain":
-        score = round(1 - document_uncertainty(suggestions, settings), 4)
+    its place in the annotator's queue (uncertainty.Queue.score), so Label Studio's uncertainty
+    sampling (lowest score first) serves the queue the terminal serves. newest: the store's
+    newest labeller versions; a document whose suggestions come from an older one (a prelabel
+    run not finished yet) gets those versions as its model_version, never the push's."""
+    score = place
     if newest is not None and not {s.labeller for s in suggestions} <= newest:
         model_version = ""  # predictions() names the versions the suggestions come from
     return predictions(suggestions, settings.prelabel.labellers, model_version, score, left_out)
@@ -281,21 +286,18 @@ def _send(
         pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
         newest = frozenset(queries.newest_labeller_versions(connection))
         report.model_version = ", ".join(v for v in [*sorted(newest), trusted.label()] if v)
-        show = Shown(report.model_version, newest, trusted.left_out)
-        # Label Studio serves tasks in the order they were made: push them in queue order.
-        pending = {
-            name: queue_order(
-                connection,
-                settings,
-                project.root,
-                [
-                    d
-                    for d in queries.assignments_of(connection, name)
-                    if f"{name}/{d}" not in pushed
-                ],
+    with store.transaction() as connection:  # the queue's reasons are stored
+        queues = {
+            name: queue(
+                connection, settings, project.root, queries.assignments_of(connection, name)
             )
             for name in names
         }
+    show = Shown(report.model_version, newest, trusted.left_out, queues)
+    # Label Studio serves tasks in the order they were made: push them in queue order.
+    pending = {
+        name: [d for d in queues[name].order if f"{name}/{d}" not in pushed] for name in names
+    }
     total, done = sum(len(v) for v in pending.values()), 0
     for name, project_id in project_ids.items():
         report.projects[name] = project_id
@@ -318,7 +320,7 @@ def _send(
                 }
                 if document_id not in blind and (document_id, name) not in controls:
                     given = suggestions.get(document_id, [])
-                    task["predictions"] = show.offered(given, settings)
+                    task["predictions"] = show.offered(given, settings, name, document_id)
                     report.predicted[name] = report.predicted.get(name, 0) + bool(
                         task["predictions"]
                     )
@@ -375,7 +377,9 @@ def _refresh(
         open_ids = [d for d in before if d not in quiet]
         with store.connect() as connection:
             suggestions = queries.prelabels_for_many(connection, open_ids)
-        wanted = {d: show.offered(suggestions.get(d, []), project.settings) for d in open_ids}
+        wanted = {
+            d: show.offered(suggestions.get(d, []), project.settings, name, d) for d in open_ids
+        }
         tasks = server_tasks(client, project_id, url)
         refreshed = refresh(client, project_id, tasks, wanted, url)
         done, holding = refreshed.tasks, holding + refreshed.holding

@@ -13,7 +13,7 @@ from curate.offsets import check_span
 from curate.prelabel.base import Labeller, LabellerContext
 from curate.prelabel.registry import check_names, create
 from curate.prelabel.workers import Labelled, in_process, in_workers
-from curate.records import Document, Prelabel
+from curate.records import EXPECTED_CORRECTIONS, Document, Prelabel
 from curate.store import Store, queries
 
 
@@ -70,14 +70,16 @@ def run_labeller(
     report = LabellerReport(labeller.version)
     if labelled is None:
         labelled = in_process(labeller, pending_batches(store, labeller.version, settings))
-    for batch, suggestions in labelled:
+    for batch, found in labelled:
+        expected = {s.document_id: s.score for s in found if s.kind == EXPECTED_CORRECTIONS}
+        suggestions = [s for s in found if s.kind != EXPECTED_CORRECTIONS]
         check_suggestions(suggestions, batch, settings, labeller.name)
         counts = {d.id: 0 for d in batch}
         for s in suggestions:
             counts[s.document_id] += 1
         with store.transaction() as connection:
             queries.insert_prelabels(connection, suggestions)
-            queries.record_prelabel_runs(connection, labeller.version, counts)
+            queries.record_prelabel_runs(connection, labeller.version, counts, expected)
         report.documents += len(batch)
         report.suggestions += len(suggestions)
         if progress is not None:

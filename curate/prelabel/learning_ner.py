@@ -5,7 +5,9 @@ installed pipeline mapped by prelabel.label_map, as spacy-ner.v1 does. Names lea
 pattern never overrides the model.
 
 Scores are spacy-ner.v1's (agreement with the curated gazetteer); a gap-filling pattern scores
-PATTERN. The version names the model, so a new model re-labels every document.
+PATTERN. A trained model also notes, per document, the corrections it expects there (its own
+beam probabilities, prelabel/confidence.py): the uncertain-first queue ranks by them. The
+version names the model, so a new model re-labels every document.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Sequence
 
 from curate.prelabel import spacy_ner
 from curate.prelabel.base import LabellerContext, current_artefact
+from curate.prelabel.confidence import expected_corrections
 from curate.prelabel.gazetteer import Gazetteer, load_gazetteer, read_gazetteer
 from curate.prelabel.ner_model import FOLDER, model_labels
-from curate.records import Document, Prelabel
+from curate.prelabel.pieces import Entity, entities_of, parsed_pieces
+from curate.records import EXPECTED_CORRECTIONS, Document, Prelabel
 
 NAME = "spacy-ner.v2"
 PATTERNS = "patterns"  # folder under .curate/models written by `curate train`
@@ -28,6 +32,8 @@ class LearningNer(spacy_ner.SpacyNer):
         settings = context.settings.prelabel
         curated = load_gazetteer(context) if context.gazetteer_path.is_file() else None
         model = current_artefact(context.models_dir / FOLDER)
+        self.trained = model is not None
+        self.expected: list[float] = []  # per text of the last entities() call
         if model is None:
             super().__init__(
                 settings.spacy_models, settings.label_map, curated, settings.batch_size
@@ -49,13 +55,35 @@ class LearningNer(spacy_ner.SpacyNer):
             described += f"+patterns-{learned.name}"
         self.name, self.version = NAME, f"{NAME}+{described}"
 
+    def entities(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """spacy-ner.v1's, and with a trained model the corrections it expects per text."""
+        if not self.trained:
+            return super().entities(texts)
+        found: list[list[Entity]] = [[] for _ in texts]
+        self.expected = [0.0 for _ in texts]
+        parsed = list(parsed_pieces(self.nlp, texts, self.batch_size))
+        ner, shown = self.nlp.get_pipe("ner"), set(self.label_map)
+        for at in range(0, len(parsed), self.batch_size):
+            batch = parsed[at : at + self.batch_size]
+            expected = expected_corrections(ner, [doc for _, _, doc in batch], shown)
+            for (number, offset, doc), corrections in zip(batch, expected, strict=True):
+                found[number].extend(entities_of(doc, offset))
+                self.expected[number] += corrections
+        return found
+
     def __call__(self, documents: Sequence[Document]) -> list[Prelabel]:
         suggestions = super().__call__(documents)
+        if self.trained:
+            suggestions += [
+                Prelabel(d.id, EXPECTED_CORRECTIONS, "entities", self.version, round(e, 4))
+                for d, e in zip(documents, self.expected, strict=True)
+            ]
         if self.patterns is None:
             return suggestions
         found: dict[str, list[Prelabel]] = {d.id: [] for d in documents}
         for s in suggestions:
-            found[s.document_id].append(s)
+            if s.kind == "entity":
+                found[s.document_id].append(s)
         matches = self.patterns.spans(d.text for d in documents)
         for document, spans in zip(documents, matches, strict=True):
             taken = found[document.id]

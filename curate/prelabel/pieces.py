@@ -3,10 +3,11 @@ E088): every labeller built on a pipeline goes through here, so none crashes on 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 Entity = tuple[int, int, str, str]  # start, end, label, text: offsets into the whole text
+Parsed = tuple[int, int, Any]  # number of the text, offset of the piece, spaCy Doc
 
 
 def split_long(text: str, limit: int) -> list[tuple[int, str]]:
@@ -24,19 +25,28 @@ def split_long(text: str, limit: int) -> list[tuple[int, str]]:
     return pieces
 
 
-def entities_in_pieces(nlp: Any, texts: Iterable[str], batch_size: int = 64) -> list[list[Entity]]:
-    """The pipeline's entities per text; a text longer than nlp.max_length is parsed in pieces
-    cut at paragraph, line or sentence ends, with offsets moved back onto the whole text."""
+def parsed_pieces(nlp: Any, texts: Iterable[str], batch_size: int = 64) -> Iterator[Parsed]:
+    """(number of the text, offset of the piece in it, parsed piece), texts longer than
+    nlp.max_length cut at paragraph, line or sentence ends."""
     texts = list(texts)
     pieces = [
         (number, offset, piece)
         for number, text in enumerate(texts)
         for offset, piece in split_long(text, nlp.max_length)
     ]
-    found: list[list[Entity]] = [[] for _ in texts]
     parsed = nlp.pipe((piece for _, _, piece in pieces), batch_size=batch_size)
     for (number, offset, _), doc in zip(pieces, parsed, strict=True):
-        found[number].extend(
-            (offset + e.start_char, offset + e.end_char, e.label_, e.text) for e in doc.ents
-        )
+        yield number, offset, doc
+
+
+def entities_of(doc: Any, offset: int) -> list[Entity]:
+    return [(offset + e.start_char, offset + e.end_char, e.label_, e.text) for e in doc.ents]
+
+
+def entities_in_pieces(nlp: Any, texts: Iterable[str], batch_size: int = 64) -> list[list[Entity]]:
+    """The pipeline's entities per text, with offsets into the whole text (parsed_pieces)."""
+    texts = list(texts)
+    found: list[list[Entity]] = [[] for _ in texts]
+    for number, offset, doc in parsed_pieces(nlp, texts, batch_size):
+        found[number].extend(entities_of(doc, offset))
     return found

@@ -67,7 +67,23 @@ prelabel_runs = Table(
     Column("labeller", String(128), nullable=False),
     Column("suggestions", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # What a labeller that knows its confidence (the trained entity model) expects an annotator
+    # to correct on the document; None for the others (prelabel/uncertainty.py).
+    Column("expected_corrections", Float),
     UniqueConstraint("document_id", "labeller", name="uq_prelabel_run"),
+)
+
+# Why the queue served each document where it did; only added to, the newest row counts.
+selections = Table(
+    "selections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", ForeignKey("documents.id"), nullable=False, index=True),
+    Column("reason", String(16), nullable=False),  # "uncertain", "random" or "id"
+    Column("queue_order", String(16), nullable=False),  # [assignment] order
+    Column("random_share", Float, nullable=False),
+    Column("ranked_by", Text, nullable=False),  # the labeller versions, comma-separated
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 assignments = Table(

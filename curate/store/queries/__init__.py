@@ -52,6 +52,7 @@ from curate.store.queries.documents import (
 from curate.store.queries.prelabels import (
     count_documents_not_run,
     documents_not_run,
+    expected_corrections,
     insert_prelabels,
     newest_labeller_versions,
     newest_runs,
@@ -63,6 +64,11 @@ from curate.store.queries.releases import (
     record_release,
     release_history,
     release_splits,
+)
+from curate.store.queries.selections import (
+    Selection,
+    newest_selections,
+    record_selections,
 )
 from curate.store.queries.sync import (
     external_ids,
@@ -93,6 +99,7 @@ __all__ = [
     "documents_by_ids",
     "documents_not_run",
     "existing_document_ids",
+    "expected_corrections",
     "external_ids",
     "first_source",
     "get_document",
@@ -106,6 +113,8 @@ __all__ = [
     "insert_prelabels",
     "newest_labeller_versions",
     "newest_runs",
+    "newest_selections",
+    "Selection",
     "insert_sources",
     "iter_documents",
     "known_sources",
@@ -119,6 +128,7 @@ __all__ = [
     "record_external_id",
     "record_prelabel_runs",
     "record_release",
+    "record_selections",
     "refuse_change",
     "release_history",
     "release_splits",

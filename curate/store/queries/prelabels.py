@@ -82,17 +82,52 @@ def count_documents_not_run(connection: Connection, labeller: str) -> int:
     return int(connection.scalar(query) or 0)
 
 
-def record_prelabel_runs(connection: Connection, labeller: str, counts: dict[str, int]) -> None:
-    """Mark documents as seen by this labeller version, with how many suggestions it made."""
+def record_prelabel_runs(
+    connection: Connection,
+    labeller: str,
+    counts: dict[str, int],
+    expected: dict[str, float | None] | None = None,
+) -> None:
+    """Mark documents as seen by this labeller version, with how many suggestions it made and
+    (a labeller that knows its confidence) the corrections it expects there."""
     if counts:
         created = now()
+        expected = expected or {}
         connection.execute(
             insert(prelabel_runs),
             [
-                {"document_id": d, "labeller": labeller, "suggestions": n, "created_at": created}
+                {
+                    "document_id": d,
+                    "labeller": labeller,
+                    "suggestions": n,
+                    "expected_corrections": expected.get(d),
+                    "created_at": created,
+                }
                 for d, n in counts.items()
             ],
         )
+
+
+def expected_corrections(connection: Connection, ids: Sequence[str]) -> dict[str, float]:
+    """Per document of ids, the corrections its newest labeller runs expect (summed over the
+    labellers that say; documents none of them spoke for are left out)."""
+    found: dict[str, float] = {}
+    for chunk in in_chunks(list(ids)):
+        newest = newest_runs(connection, chunk)
+        rows = connection.execute(
+            select(
+                prelabel_runs.c.document_id,
+                prelabel_runs.c.labeller,
+                prelabel_runs.c.expected_corrections,
+            ).where(
+                prelabel_runs.c.document_id.in_(chunk),
+                prelabel_runs.c.expected_corrections.is_not(None),
+            )
+        )
+        for document_id, labeller, value in rows:
+            if labeller in newest.get(document_id, ()):
+                found[document_id] = found.get(document_id, 0.0) + value
+    return found
 
 
 def newest_labeller_versions(connection: Connection) -> list[str]:
