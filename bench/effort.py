@@ -1,7 +1,7 @@
 """Annotate less: how many documents uncertain-first needs against random, on the pooled LEOKA.
 
-    .venv/bin/python bench/effort.py [--round 25] [--until 200] [--seeds 0 1 2] [--jobs 2]
-                                     [--max-steps 500] [--plot effort.png]
+    .venv/bin/python bench/effort.py [--round 25] [--until 200] [--random-seeds 0 1 2]
+        [--uncertain-seeds 0] [--max-steps 1000] [--jobs 2] [--plot effort.png]
 
 The data: the seven LEOKA team exports (../shared/fixtures/labelstudio), ~730 narratives. The
 30 narratives every team labelled, with gold from all 21 coders, plus a fixed 10% of the
@@ -13,7 +13,8 @@ imported, as a pull would bring them.
 A run starts from a random seed set (--round documents, drawn by the run's seed), then round
 after round runs curate's own cycle (adjudicate --auto, train, prelabel every document) and
 chooses the next round: (a) `uncertain`: the first documents of curate's queue (queue_order,
-as push and the terminal compute it, with its random share), or (b) `random`. After each
+as push and the terminal compute it, with its random share), or (b) `random`. The seed set of
+seed N is the same for both orders. After each
 cycle it records the exact-span F1 of what annotators are shown on the test set; the
 corrections an annotator would make on the next round's documents (spans to add, delete or
 fix, against their gold); documents, characters and gold spans so far; the cycle's time. The
@@ -257,8 +258,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--round", type=int, default=25, help="documents chosen per round")
     parser.add_argument("--until", type=int, default=200, help="stop at this many documents")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-steps", type=int, default=500)
+    parser.add_argument("--random-seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--uncertain-seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--max-steps", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--plot", type=Path, default=Path("effort.png"))
     parser.add_argument("--results", type=Path, default=Path("effort.json"))
@@ -281,7 +283,8 @@ def main() -> None:
         "test": test,
         "gold": {d: sorted(v) for d, v in gold.items()},
     }
-    jobs = [base | {"order": o, "seed": s} for s in args.seeds for o in ("uncertain", "random")]
+    jobs = [base | {"order": "uncertain", "seed": s} for s in args.uncertain_seeds]
+    jobs += [base | {"order": "random", "seed": s} for s in args.random_seeds]
     with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as workers:
         reference = workers.submit(whole_pool, base | {"until": len(pool)})
         results = list(workers.map(run, jobs))

@@ -671,3 +671,42 @@ def test_the_card_checksum_and_sizes_can_be_recounted_with_the_shell(
     for info in header["dataset_info"]:
         on_disk = sum((folder / f["path"]).stat().st_size for f in files[info["config_name"]])
         assert info["download_size"] == on_disk > 0
+
+
+def test_the_card_states_how_documents_were_chosen_and_that_the_test_split_is_random(
+    project: Project, offline: None
+) -> None:
+    from curate.domain.splits import document_splits
+    from curate.prelabel.uncertainty import queue
+
+    set_splits(project.root, "train = 0.5, validation = 0.25, test = 0.25")
+    config = project.root / "curate.toml"
+    config.write_text(config.read_text("utf-8").replace('order = "id"', 'order = "uncertain"'))
+    project = Project.load(project.root)
+    store = project.open_store()
+    with store.transaction() as connection:
+        ids = queries.document_ids(connection)
+        served = queue(connection, project.settings, project.root, ids)
+        splits = document_splits(connection, ids, project.settings.release.splits)
+    store.close()
+    agree_on_the_suggestions(project)
+    curate(project.root, "release", "--version", "1.0.0")
+    flat = " ".join((folder_of(project, "1.0.0") / "README.md").read_text("utf-8").split())
+    assert "## How documents were chosen for labelling" in flat
+    assert "uncertain-first (ranked with gazetteer.v1+" in flat
+    assert "10% of the places drawn at random, the held-out splits (test, validation)" in flat
+    test = [d for d in ids if splits[d] == "test"]
+    assert test and {served.reasons[d] for d in test} == {"random"}
+    assert (
+        f"The test split is a random sample of the corpus: its documents are placed by a hash "
+        f"of their id, and none of its {len(test)} documents was chosen" in flat
+    )
+    # A test document served uncertain-first (the order changed under it) is said to lean.
+    with store.transaction() as connection:
+        queries.record_selections(
+            connection, {test[0]: queries.Selection("uncertain", "uncertain", 0.1, "m")}
+        )
+    agree_on_the_suggestions(project)
+    curate(project.root, "release", "--version", "1.0.1", "--allow-unresolved")
+    flat = " ".join((folder_of(project, "1.0.1") / "README.md").read_text("utf-8").split())
+    assert f"1 of {len(test)} test documents were served uncertain-first" in flat

@@ -21,6 +21,7 @@ from curate.release.card_facts import (
     size_category,
     targets_with_gold,
 )
+from curate.release.card_selection import selection_section
 from curate.release.compare import GoldDiff
 from curate.release.rows import ReleaseRows, stance_column
 from curate.release.write import fingerprint_command
@@ -122,6 +123,7 @@ class CardInputs:
     splits: dict[str, int] = field(default_factory=dict)  # every split -> gold documents
     process: dict[str, Any] = field(default_factory=dict)  # the adjudication rules
     data_files: tuple[str, ...] = ()  # the parquet files, relative to the release folder
+    split_of: dict[str, str] = field(default_factory=dict)  # released document -> its split
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def body(inputs: CardInputs, rows: ReleaseRows) -> str:
     parts += _process_section(
         rows, facts.overlap, inputs.process, inputs.guideline_version, facts.stanced, facts.here
     )
+    parts += selection_section(rows.selections, inputs.split_of)
     parts += _agreement_section(inputs, rows)
     parts += _changes_section(inputs.changes, inputs.previous)
     parts += _loading_section()

@@ -135,6 +135,7 @@ def export(
         previous=f"v{previous[0]}" if previous else None,
         notes=notes,
         data_files=tuple(files),
+        split_of=splits,
         splits={
             split: layout["gold"].get(split, ("", 0, 0))[1] for split in settings.release.splits
         },

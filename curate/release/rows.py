@@ -21,6 +21,7 @@ from curate.domain.pseudonyms import pseudonym
 from curate.quality.annotators import control_data
 from curate.store import queries
 from curate.store.annotation_table import ANNOTATION_TABLE, ORDER, read_annotations
+from curate.store.queries import Selection
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ReleaseRows:
     # Annotated but not adjudicated (too few annotators so far): left out too, and said so.
     not_adjudicated: list[str] = field(default_factory=list)
     methods: dict[str, int] = field(default_factory=dict)  # how gold labels were decided
+    # Why the queue served each released document (prelabel/uncertainty.py), newest reason.
+    selections: dict[str, Selection] = field(default_factory=dict)
 
     def labelled(self) -> pa.Table:
         """The annotations that are labels (not skips)."""
@@ -62,6 +65,7 @@ def collect_rows(
         unresolved=gold.unresolved,
         methods=dict(sorted(gold.methods.items())),
     )
+    rows.selections = queries.newest_selections(connection, rows.gold["id"].to_pylist())
     # Control documents' annotations measure annotators; they are not behind any gold.
     rows.annotations = pseudonymized(read_annotations(connection, evidence_only=True), salt)
     scores = pa.nulls(rows.gold.num_rows, pa.float64())
