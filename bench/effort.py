@@ -50,6 +50,7 @@ from curate.prelabel.uncertainty import queue_order
 from curate.project import Project, init_project
 from curate.records import Document
 from curate.store import open_store, queries
+from curate.store.current import current_decisions
 from curate.store.database import default_url
 from curate.suggestions import shown
 
@@ -81,7 +82,9 @@ def configure(folder: Path, settings: dict[str, str]) -> Project:
 
 
 def oracle(folder: Path, tasks: dict[str, list[dict[str, Any]]]) -> dict[str, set[Span]]:
-    """Every document's gold: the majority of all its coders."""
+    """Every document's gold: the spans a majority of all its coders marked alike (what
+    `adjudicate --auto` settles; a span with no majority is in no one's gold, even where the
+    document has other spans still open)."""
     project = configure(folder, {})
     store = open_store(default_url(folder))
     export = folder / "all.json"
@@ -91,9 +94,13 @@ def oracle(folder: Path, tasks: dict[str, list[dict[str, Any]]]) -> dict[str, se
     with store.transaction() as connection:
         auto_adjudicate(connection, project.settings, None)
     with store.connect() as connection:
-        gold = queries.gold_entities(connection)
+        decided = current_decisions(connection, queries.document_ids(connection))
     store.close()
-    return {d: {(s.start, s.end, s.label) for s in spans} for d, spans in gold.items()}
+    return {
+        d: {(s["start"], s["end"], s["label"]) for s in decision.payload.get("spans", [])}
+        for (d, kind, _), decision in decided.items()
+        if kind == "entity"
+    }
 
 
 def corrections(shown_spans: set[Span], gold: set[Span]) -> int:

@@ -157,8 +157,9 @@ class AssignmentSettings(_Section):
     overlap: int = Field(2, ge=1, description="How many annotators see each document.")
     order: Literal["id", "uncertain"] = Field(
         "id",
-        description="Queue order for `push` and the terminal annotator: document id, or the "
-        "suggestions' uncertainty (most uncertain first).",
+        description="Queue order for `push` and the terminal annotator: document id, or "
+        "uncertain first (the held-out splits first at random, then the entity model's and "
+        "the labellers' uncertainty, most uncertain first).",
     )
     random_share: float = Field(
         0.1,

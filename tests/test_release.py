@@ -151,7 +151,9 @@ def test_change_one_label_then_minor_release_and_diff_shows_exactly_it(
     expected = (
         f"{document_id} span {changed.start}-{changed.end}: {spans[0].label} -> {changed.label}"
     )
-    assert diff.splitlines() == [expected, "1 relabelled spans"]
+    # alice and bob agreed on the span: the reviewer's relabel is an override, counted apart.
+    override = f"{document_id} span {changed.start}-{changed.end}: a reviewer override"
+    assert diff.splitlines() == [expected, override, "1 relabelled spans, 1 overrides"]
     card = (folder_of(adjudicated, "1.1.0") / "README.md").read_text("utf-8")
     assert "Since v1.0.0:" in card and expected in card
     new = load(folder_of(adjudicated, "1.1.0"))
@@ -710,3 +712,19 @@ def test_the_card_states_how_documents_were_chosen_and_that_the_test_split_is_ra
     curate(project.root, "release", "--version", "1.0.1", "--allow-unresolved")
     flat = " ".join((folder_of(project, "1.0.1") / "README.md").read_text("utf-8").split())
     assert f"1 of {len(test)} test documents were served uncertain-first" in flat
+
+
+def test_diff_counts_a_reviewers_overrides_apart() -> None:
+    from curate.release.compare import diff_gold
+
+    old = {"d": {"spans": {(0, 6): "GPE"}, "stance": {"Iran": "none"}, "methods": {}}}
+    methods = {(0, 6): "unanimous", (11, 21): "reviewer-override", "Iran": "reviewer-override"}
+    new = {
+        "d": {"spans": {(0, 6): "GPE", (11, 21): "GPE"}, "stance": {"Iran": "favor"}}
+        | {"methods": methods}
+    }
+    found = diff_gold(old, new)
+    assert found.stance_changes == [("d", "Iran", "none", "favor")]
+    assert found.overrides == [("d", "span 11-21"), ("d", "stance Iran")]
+    assert found.counts()["overrides"] == 2
+    assert "d stance Iran: a reviewer override" in found.lines()

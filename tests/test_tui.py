@@ -641,3 +641,99 @@ def test_an_annotator_added_after_assignment_is_told_why_there_is_nothing_and_ho
         "annotators ([assignment] overlap); raise the overlap in curate.toml to give dave a "
         "share, or ingest new documents"
     )
+
+
+@pytest.fixture
+def stance_only(project: Project) -> str:
+    """alice and bob marked the same spans and agreed on Iran ("none"); only the United States
+    stance is open."""
+    from curate.adjudicate.auto import auto_adjudicate
+    from curate.records import Document, Span, StanceLabel
+
+    text = "Tehran and Washington traded threats over the strait."
+    spans = (Span(0, 6, "GPE", "Tehran"), Span(11, 21, "GPE", "Washington"))
+    document = Document(text)
+    with project.open_store().transaction() as connection:
+        queries.insert_documents(connection, [document])
+        for who, us in (("alice", "favor"), ("bob", "against")):
+            stances = (StanceLabel("Iran", "none"), StanceLabel("United States", us))
+            queries.add_annotation(connection, Annotation(document.id, who, "test", spans, stances))
+        auto_adjudicate(connection, project.settings, "0.1")
+    return document.id
+
+
+def _stance_decisions(project: Project, document_id: str) -> dict[str, tuple[str, dict]]:  # type: ignore[type-arg]
+    with project.open_store().connect() as connection:
+        found = queries.decisions_for(connection, [document_id])
+    newest = {}
+    for d in sorted(found, key=lambda d: d.id or 0):
+        if d.kind == "stance":
+            newest[d.target] = (d.method, d.payload)
+    return newest  # type: ignore[return-value]
+
+
+@pytest.mark.anyio
+async def test_a_settled_stance_cannot_be_changed_by_a_stray_key(
+    project: Project, stance_only: str
+) -> None:
+    """The walkthrough's case: Tab, ctrl+t and ctrl+s on a document where only the United
+    States stance is open leave Iran (both annotators: none) as it was."""
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=SIZE) as pilot:
+        resolution = app.resolution
+        assert resolution is not None and resolution.alignment.document_id == stance_only
+        await pilot.press("tab", "ctrl+t", "tab", "tab", "ctrl+t", "down", "ctrl+t")
+        await pilot.pause()
+        assert resolution.stances["Iran"] == "none"  # never focused, never cycled
+        assert resolution.alignment.stances[resolution.row].target == "United States"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    store.close()
+    decided = _stance_decisions(project, stance_only)
+    assert decided["Iran"][0] not in ("reviewer", "reviewer-override", "open")
+    assert decided["Iran"][1]["label"] == "none" and decided["United States"][0] == "reviewer"
+
+
+@pytest.mark.anyio
+async def test_reopening_a_settled_stance_asks_first_and_is_stored_as_an_override(
+    project: Project, stance_only: str, offline: None
+) -> None:
+    from tui.screens import ConfirmScreen
+
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=SIZE) as pilot:
+        resolution = app.resolution
+        assert resolution is not None
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        asked = app.screen.question
+        assert asked.startswith("Reopen Iran = none (") and "agreed" in asked
+        assert "alice" not in asked and "bob" not in asked  # pseudonyms, as everywhere
+        await pilot.press("escape")  # kept
+        await pilot.pause()
+        assert "Iran kept as agreed" in str(app.query_one("#status").render())
+        await pilot.press("ctrl+o", "y", "ctrl+t")
+        await pilot.pause()
+        assert resolution.stances["Iran"] == "favor"
+        await pilot.press("tab", "tab", "down", "ctrl+t", "ctrl+s")  # and the open one
+        await pilot.pause()
+    store.close()
+    decided = _stance_decisions(project, stance_only)
+    method, payload = decided["Iran"]
+    assert method == "reviewer-override" and payload["label"] == "favor"
+    assert payload["replaces"]["label"] == "none" and payload["replaces"]["method"] != "reviewer"
+    from typer.testing import CliRunner
+
+    from curate.cli import app as cli
+
+    done = CliRunner().invoke(
+        cli, ["--project", str(project.root), "release", "--version", "1.0.0"]
+    )
+    assert done.exit_code == 0, done.output
+    folder = project.root / "exports" / project.settings.release.name / "v1.0.0"
+    flat = " ".join((folder / "README.md").read_text("utf-8").split())
+    assert "1 were set by a reviewer over what annotators had agreed" in flat
+    assert "| reviewer-override | 1 |" in flat

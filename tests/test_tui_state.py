@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -151,10 +153,30 @@ def test_resolution_takes_versions_edits_and_counts_what_is_left() -> None:
         ("Washington", "GPE"),
     ]
     r.toggle_focus()
-    r.step(1)
+    r.step(1)  # Washington's group has no conflict: focus stays on the open one
+    assert r.group == 0
     r.drop()
-    assert [s.text for s in r.spans()] == ["Khamenei told"]
+    assert [s.text for s in r.spans()] == ["Washington"]
     assert r.take(7) is None
+
+
+def test_settled_stances_take_no_focus_until_reopened() -> None:
+    settled = StanceRow("Iran", {"alice": "none", "bob": "none"}, (), "none")
+    open_row = StanceRow("United States", {"alice": "favor", "bob": "against"}, ("stance",), None)
+    r = Resolution(
+        replace(alignment(), stances=(settled, open_row)),
+        {"alice": "ann-1", "bob": "ann-2"}.__getitem__,
+    )
+    r.toggle_focus()
+    assert r.on_stances and r.row == 1  # Tab lands on the open row, never on the settled one
+    r.step(1)
+    assert r.row == 1
+    assert r.cycle_stance(["favor", "against", "none"]) == "United States: favor (your choice)"
+    assert r.reopenable() == ["Iran"] and r.stances["Iran"] == "none"
+    assert r.agreed("Iran") == "Iran = none (ann-1: none, ann-2: none)"
+    assert r.reopen("Iran").startswith("Iran reopened") and r.row == 0
+    assert r.cycle_stance(["favor", "against", "none"]) == "Iran: favor (your choice)"
+    assert r.decided_stances() == {"Iran": "favor", "United States": "favor"}
 
 
 def test_a_reviewer_adds_a_span_no_annotator_gave_but_never_over_gold() -> None:

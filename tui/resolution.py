@@ -33,7 +33,11 @@ class Resolution:
             elif len(given) == 1 and not row.conflicts:
                 self.stances[row.target] = given.pop()
         self.group = self.first_open() or 0
-        self.row = 0
+        # Stance rows a rule settled (the annotators agreed) that the reviewer reopened, after
+        # confirming: only open or reopened rows take focus, so no stray key changes the rest.
+        self.reopened: set[str] = set()
+        focusable = self.focusable_rows()
+        self.row = focusable[0] if focusable else 0
         self.on_stances = False
         self.note: str | None = None
         self.added: list[Span] = []  # spans the reviewer drew that no annotator gave
@@ -55,14 +59,55 @@ class Resolution:
         found = self.open_groups()
         return found[0] if found else None
 
+    def settled(self, target: str) -> bool:
+        """A stance row whose gold a rule holds (the annotators agreed), not reopened."""
+        row = next(r for r in self.alignment.stances if r.target == target)
+        return (row.decided is not None or not row.conflicts) and target not in self.reopened
+
+    def focusable_rows(self) -> list[int]:
+        return [i for i, r in enumerate(self.alignment.stances) if not self.settled(r.target)]
+
+    def focusable_groups(self) -> list[int]:
+        return [i for i, g in enumerate(self.groups) if g.conflicts]
+
     def step(self, steps: int) -> None:
+        """Move between open items only: a settled one is reached by reopening it."""
+        rows = self.focusable_rows() if self.on_stances else self.focusable_groups()
+        at = self.row if self.on_stances else self.group
+        if not rows:
+            return
+        place = rows.index(at) if at in rows else 0
+        chosen = rows[(place + steps) % len(rows)]
         if self.on_stances:
-            self.row = (self.row + steps) % max(len(self.alignment.stances), 1)
-        elif self.groups:
-            self.group = (self.group + steps) % len(self.groups)
+            self.row = chosen
+        else:
+            self.group = chosen
 
     def toggle_focus(self) -> None:
-        self.on_stances = not self.on_stances and bool(self.alignment.stances)
+        rows = self.focusable_rows()
+        self.on_stances = not self.on_stances and bool(rows)
+        if self.on_stances and self.row not in rows:
+            self.row = rows[0]
+
+    def reopenable(self) -> list[str]:
+        """Settled stance targets, in order, the one after the focused row first."""
+        targets = [r.target for r in self.alignment.stances if self.settled(r.target)]
+        after = [t for t in targets if self._index(t) > self.row] if self.on_stances else []
+        return after + [t for t in targets if t not in after]
+
+    def agreed(self, target: str) -> str:
+        """What the annotators (or the rule) settled for target, in words."""
+        row = self.alignment.stances[self._index(target)]
+        given = [f"{self.shown_as(w)}: {v or 'no stance'}" for w, v in row.versions.items()]
+        return f"{target} = {row.decided or 'no stance'} ({', '.join(given)})"
+
+    def reopen(self, target: str) -> str:
+        self.reopened.add(target)
+        self.on_stances, self.row = True, self._index(target)
+        return f"{target} reopened: what you choose replaces what the annotators agreed"
+
+    def _index(self, target: str) -> int:
+        return [r.target for r in self.alignment.stances].index(target)
 
     # --- choosing -------------------------------------------------------------------------
 
@@ -73,6 +118,8 @@ class Resolution:
         who = self.annotators[number - 1]
         if self.on_stances:
             row = self.alignment.stances[self.row]
+            if self.settled(row.target):
+                return None
             label = row.versions.get(who)
             if label is None:
                 return None
@@ -108,6 +155,8 @@ class Resolution:
         if not self.on_stances or not self.alignment.stances:
             return None
         row = self.alignment.stances[self.row]
+        if self.settled(row.target):
+            return None
         current = self.stances.get(row.target)
         following = (
             labels[(labels.index(current) + 1) % len(labels)] if current in labels else labels[0]

@@ -23,7 +23,7 @@ from tui.document_view import DocumentView
 from tui.render import SELECTION, document_text, label_style, show, tagged_offset
 from tui.resolution import UNDECIDED, Resolution
 from tui.review_session import ReviewSession
-from tui.screens import HelpScreen, ReasonScreen
+from tui.screens import ConfirmScreen, HelpScreen, ReasonScreen
 from tui.state import Token, TokenSelection, tokenize
 
 # Conflict types get a style and, because colour is not enough, their name in the panel.
@@ -56,6 +56,7 @@ KEYS = [
     Binding(_key("remove_drawn"), "remove_drawn", "remove your span", show=False),
     Binding("escape", "stop_drawing", "stop drawing", show=False),
     Binding(_key("note"), "note", "note", show=False),
+    Binding("ctrl+o", "reopen", "reopen a settled stance", show=False),
     Binding("ctrl+s", "submit", "decide"),
     Binding(_key("next"), "next_document", "next doc"),
     Binding("ctrl+q", "quit", "quit"),
@@ -232,8 +233,11 @@ class ReviewApp(App[None]):
     def _stance_rows(self) -> Text:
         resolution = self.resolution
         assert resolution is not None
+        reopen = ", ctrl+o reopens a settled one" if resolution.reopenable() else ""
         rows = Text(
-            "stances (tab moves here, ctrl+t sets one)\n" if resolution.alignment.stances else ""
+            f"stances (tab moves to open ones, ctrl+t sets one{reopen})\n"
+            if resolution.alignment.stances
+            else ""
         )
         for i, row in enumerate(resolution.alignment.stances):
             focus = "▶" if resolution.on_stances and i == resolution.row else " "
@@ -243,6 +247,8 @@ class ReviewApp(App[None]):
             )
             kind = f" [{', '.join(row.conflicts)}]" if row.conflicts else ""
             chosen = resolution.stances.get(row.target) or "undecided"
+            if resolution.settled(row.target):
+                chosen += " (settled)" if row.decided is not None else " (agreed)"
             weighted = f"  ({row.weighted})" if row.weighted else ""
             rows.append(f"{focus} {row.target}{kind}: {versions}{weighted}  → {chosen}\n")
         return rows
@@ -250,7 +256,9 @@ class ReviewApp(App[None]):
     # --- keys -----------------------------------------------------------------------------
 
     def on_key(self, event: Any) -> None:
-        if self.resolution is None or isinstance(self.screen, (HelpScreen, ReasonScreen)):
+        if self.resolution is None or isinstance(
+            self.screen, (HelpScreen, ReasonScreen, ConfirmScreen)
+        ):
             return
         drawn = self._drawn()
         if drawn is not None and event.character in self.hotkeys:
@@ -323,7 +331,34 @@ class ReviewApp(App[None]):
     def action_focus_toggle(self) -> None:
         if self.resolution:
             self.resolution.toggle_focus()
-            self.request_view()
+            self.request_view(
+                ""
+                if self.resolution.on_stances or not self.resolution.reopenable()
+                else "no open stance here; ctrl+o reopens a settled one"
+            )
+
+    def action_reopen(self) -> None:
+        """Reopen a settled stance, after a confirmation naming what the annotators agreed."""
+        resolution = self.resolution
+        if resolution is None:
+            return
+        found = resolution.reopenable()
+        if not found:
+            self.request_view("no settled stance to reopen")
+            return
+        target = found[0]
+
+        def answered(yes: bool | None) -> None:
+            if self.resolution is resolution and yes:
+                self.request_view(resolution.reopen(target))
+            else:
+                self.request_view(f"{target} kept as agreed")
+
+        question = (
+            f"Reopen {resolution.agreed(target)}?\nThe annotators agreed on it. What you choose "
+            "instead is stored as a reviewer override, with the label it replaces."
+        )
+        self.push_screen(ConfirmScreen(question), answered)
 
     async def action_quit(self) -> None:
         unsaved = self.resolution is not None and self.resolution.changed

@@ -70,3 +70,25 @@ class ReasonScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question that names what is at stake; only y says yes."""
+
+    BINDINGS = [Binding("y", "answer(True)", "yes"), Binding("escape,n", "answer(False)", "no")]
+    CSS = """
+    ConfirmScreen { align: center middle; }
+    #ask { width: 70; height: auto; border: round $warning; background: $surface; }
+    """
+
+    def __init__(self, question: str):
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask"):
+            yield Static(self.question)
+            yield Static("y reopens it · n or esc keeps it", classes="keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

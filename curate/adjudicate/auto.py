@@ -37,10 +37,9 @@ from curate.project import Project
 from curate.quality.competence import Competence, estimate, require
 from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
-from curate.store.current import OPEN, current_decisions
+from curate.store.current import HUMAN, OPEN, current_decisions
 
 AUTO = "curate-auto"
-HUMAN_METHODS = frozenset({"reviewer"})
 
 
 @dataclass
@@ -145,7 +144,7 @@ def auto_adjudicate(
         touched = False
         for kind, target, method, payload, reason in proposals:
             held = current.get((document_id, kind, target))
-            if held is not None and held.method in HUMAN_METHODS:
+            if held is not None and held.method in HUMAN:
                 report.kept_human += 1
                 continue
             if held is not None and (held.based_on, held.method, held.payload) == (

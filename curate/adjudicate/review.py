@@ -14,9 +14,14 @@ from curate.errors import InputError
 from curate.offsets import check_span
 from curate.records import Annotation, Decision, Document, Span
 from curate.store import queries
-from curate.store.current import OPEN, current_decisions
+from curate.store.current import (
+    HUMAN,
+    OPEN,
+    REVIEWER,
+    REVIEWER_OVERRIDE,
+    current_decisions,
+)
 
-REVIEWER = "reviewer"
 # Conflict types, in the order a reviewer is shown them.
 LABEL, BOUNDARY, MISSING, STANCE = "label", "boundary", "missing", "stance"
 
@@ -210,7 +215,9 @@ def decide(
     each given target. Spans are checked against the text; labels against curate.toml.
 
     Only what changes is recorded: a stance that already holds this label is left alone, and a
-    gold span a rule had settled keeps its method; everything else is the reviewer's."""
+    gold span a rule had settled keeps its method; everything else is the reviewer's. Changing
+    what a rule settled (the annotators agreed) is recorded as REVIEWER_OVERRIDE, with the
+    decision it replaces."""
     document = queries.get_document(connection, document_id)
     if document is None:
         raise InputError(f"no document {document_id}; `curate adjudicate` lists the queue")
@@ -230,37 +237,52 @@ def decide(
         sorted(a.id for a in queries.newest_evidence(connection, [document_id]) if a.id)
     )
     current = current_decisions(connection, [document_id])
-    items: list[tuple[str, str | None, dict[str, Any]]] = []
+    items: list[tuple[str, str | None, str, dict[str, Any]]] = []
     entity = current.get((document_id, "entity", None))
-    settled = {}
+    settled: dict[tuple[int, int, str] | None, str] = {}
     if entity is not None:
         settled = {_key(s): s.get("method", entity.method) for s in entity.payload["spans"]}
+    # Spans a rule settled that the reviewer dropped or changed: overridden, and named.
+    ruled = {k: m for k, m in settled.items() if m not in HUMAN}
+    chosen = {_key(s) for s in spans}
+    gone = sorted(k for k in ruled if k is not None and k not in chosen)
+    replaced = [
+        {"start": a, "end": b, "label": label, "method": ruled[(a, b, label)]}
+        for a, b, label in gone
+    ]
+
+    def method_of(span: Span) -> str:
+        if _key(span) in settled:
+            return settled[_key(span)]
+        overlaps = any(a < span.end and span.start < b for a, b, _ in gone)
+        return REVIEWER_OVERRIDE if overlaps else REVIEWER
+
     payload = [
-        {
-            "start": s.start,
-            "end": s.end,
-            "label": s.label,
-            "text": s.text,
-            "method": settled.get(_key(s), REVIEWER),
-        }
+        {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "method": method_of(s)}
         for s in sorted(set(spans), key=lambda s: (s.start, s.end, s.label))
     ]
-    unchanged = (
-        entity is not None and entity.method != OPEN and set(settled) == set(map(_key, spans))
-    )
+    unchanged = entity is not None and entity.method != OPEN and set(settled) == chosen
     if not unchanged:
-        items.append(("entity", None, {"spans": payload}))
+        content: dict[str, Any] = {"spans": payload}
+        if replaced:
+            content["replaces"] = replaced
+        items.append(("entity", None, REVIEWER_OVERRIDE if replaced else REVIEWER, content))
     for name, label in stances.items():
         held = current.get((document_id, "stance", name))
-        if held is None or held.method == OPEN or held.payload.get("label") != label:
-            items.append(("stance", name, {"label": label}))
+        if held is None or held.method == OPEN:
+            items.append(("stance", name, REVIEWER, {"label": label}))
+        elif held.payload.get("label") != label and held.method in HUMAN:
+            items.append(("stance", name, REVIEWER, {"label": label}))
+        elif held.payload.get("label") != label:
+            was = {"method": held.method, "label": held.payload.get("label")}
+            items.append(("stance", name, REVIEWER_OVERRIDE, {"label": label, "replaces": was}))
     ids = []
-    for kind, target, content in items:
+    for kind, target, method, content in items:
         decision = Decision(
             document_id=document_id,
             kind=kind,
             target=target,
-            method=REVIEWER,
+            method=method,
             decided_by=reviewer,
             payload=content,
             based_on=based_on,

@@ -26,6 +26,7 @@ from curate.release.compare import GoldDiff
 from curate.release.rows import ReleaseRows, stance_column
 from curate.release.write import fingerprint_command
 from curate.report.card_sections import agreement_tables, annotators_section, table
+from curate.store.current import REVIEWER, REVIEWER_OVERRIDE
 
 
 def label_definitions(guidelines: str) -> dict[str, str]:
@@ -365,19 +366,27 @@ def _licence_and_citation(about: About, used: set[str], stanced: list[str]) -> l
 
 
 def _how_decided(methods: Counter[str] | dict[str, int]) -> str:
-    """The card's first paragraph on where gold came from, true to the methods in it."""
-    said = ""
-    if set(methods) - {"imported"}:
-        said = (
-            "Where annotators agreed the label was accepted automatically, otherwise a reviewer "
-            "decided. "
+    """The card's first paragraph on where gold came from, counted from the released labels'
+    methods: accepted by a rule, decided by a reviewer, a reviewer's override, imported."""
+    by_hand = {REVIEWER, REVIEWER_OVERRIDE, "imported"}
+    automatic = sum(n for method, n in methods.items() if method not in by_hand)
+    said = []
+    if automatic:
+        said.append(f"{automatic} labels were accepted automatically where annotators agreed")
+    if methods.get(REVIEWER):
+        said.append(f"{methods[REVIEWER]} were decided by a reviewer where they did not")
+    if methods.get(REVIEWER_OVERRIDE):
+        said.append(
+            f"{methods[REVIEWER_OVERRIDE]} were set by a reviewer over what annotators had "
+            f"agreed (method `{REVIEWER_OVERRIDE}`)"
         )
+    text = "; ".join(said) + ". " if said else ""
     if "imported" in methods:
-        said += (
+        text += (
             f"{methods['imported']} labels are gold imported from files made elsewhere (method "
             "`imported`; no annotator of this project labelled them). "
         )
-    return said
+    return text[0].upper() + text[1:] if text else ""
 
 
 def _splits_section(splits: dict[str, int]) -> list[str]:

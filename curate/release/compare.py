@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from curate.store.current import REVIEWER_OVERRIDE
+
 
 @dataclass
 class GoldDiff:
@@ -19,6 +21,8 @@ class GoldDiff:
     removed_spans: list[tuple[str, int, int, str]] = field(default_factory=list)
     relabelled_spans: list[tuple[str, int, int, str, str]] = field(default_factory=list)
     stance_changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # Of the changes above, those a reviewer made over what annotators agreed: (document, what).
+    overrides: list[tuple[str, str]] = field(default_factory=list)
     # The gold config's columns: a release without stance gold has no stance columns.
     added_columns: list[str] = field(default_factory=list)
     removed_columns: list[str] = field(default_factory=list)
@@ -37,13 +41,15 @@ class GoldDiff:
         out += [f"{d} span {s}-{e} removed: {label}" for d, s, e, label in self.removed_spans]
         out += [f"{d} span {s}-{e}: {a} -> {b}" for d, s, e, a, b in self.relabelled_spans]
         out += [f"{d} stance {t}: {a} -> {b}" for d, t, a, b in self.stance_changes]
+        out += [f"{d} {what}: a reviewer override" for d, what in self.overrides]
         out += [f"gold column added: {c}" for c in self.added_columns]
         out += [f"gold column removed: {c}" for c in self.removed_columns]
         return out
 
 
 def released_gold(folder: Path) -> dict[str, dict[str, Any]]:
-    """document id -> {"spans": {(start, end): label}, "stance": {target: label}}."""
+    """document id -> {"spans": {(start, end): label}, "stance": {target: label}, "methods":
+    {(start, end) or target: how it was decided}}."""
     files = sorted((folder / "gold").glob("*.parquet"))
     gold: dict[str, dict[str, Any]] = {}
     for path in files:
@@ -58,7 +64,12 @@ def released_gold(folder: Path) -> dict[str, dict[str, Any]]:
             if isinstance(spec, dict) and spec.get("_type") == "ClassLabel"
         }
         for row in data.to_pylist():
+            methods = {(s["start"], s["end"]): s.get("method") for s in row["entities"]}
+            methods |= {
+                name.removeprefix("stance_"): row.get(f"{name}_method") for name in stance_columns
+            }
             gold[row["id"]] = {
+                "methods": methods,
                 "spans": {(s["start"], s["end"]): labels[s["label"]] for s in row["entities"]},
                 "stance": {
                     name.removeprefix("stance_"): names[row[name]] if row[name] >= 0 else "–"
@@ -87,7 +98,19 @@ def diff_gold(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) ->
             a, b = old_stance.get(target, "–"), new_stance.get(target, "–")
             if a != b:
                 result.stance_changes.append((document_id, target, a, b))
+        _overrides(result, document_id, new[document_id].get("methods", {}))
     return result
+
+
+def _overrides(result: GoldDiff, document_id: str, methods: dict[Any, str | None]) -> None:
+    """Add the document's changes whose new label is a reviewer's override."""
+    changed: list[Any] = [(s, e) for d, s, e, _ in result.added_spans if d == document_id]
+    changed += [(s, e) for d, s, e, _, _ in result.relabelled_spans if d == document_id]
+    changed += [t for d, t, _, _ in result.stance_changes if d == document_id]
+    for where in changed:
+        if methods.get(where) == REVIEWER_OVERRIDE:
+            what = f"stance {where}" if isinstance(where, str) else f"span {where[0]}-{where[1]}"
+            result.overrides.append((document_id, what))
 
 
 def diff_releases(old: Path, new: Path) -> GoldDiff:

@@ -17,6 +17,11 @@ from curate.store.chunks import in_chunks
 from curate.store.schema import decisions
 
 OPEN = "open"
+REVIEWER = "reviewer"
+# A reviewer's label where a rule had settled the item (the annotators agreed): its payload
+# names what it replaces, and every count of methods shows it apart.
+REVIEWER_OVERRIDE = "reviewer-override"
+HUMAN = frozenset({REVIEWER, REVIEWER_OVERRIDE})  # methods auto-adjudication never replaces
 Item = tuple[str, str, str | None]  # (document id, "entity" or "stance", target)
 
 
