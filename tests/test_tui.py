@@ -737,3 +737,32 @@ async def test_reopening_a_settled_stance_asks_first_and_is_stored_as_an_overrid
     flat = " ".join((folder / "README.md").read_text("utf-8").split())
     assert "1 were set by a reviewer over what annotators had agreed" in flat
     assert "| reviewer-override | 1 |" in flat
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("width", [100, 160])
+async def test_the_review_screen_fits_its_width_and_names_nobody(
+    project: Project, conflicted: str, width: int
+) -> None:
+    """Header, span line and stance rows each fit one screen line, at 100 and 160 columns;
+    nothing on screen names a configured annotator (pseudonyms unless --show-annotators)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=(width, 30)) as pilot:
+        for keys in ((), ("tab",), ("tab", "1"), ("ctrl+o",), ("escape", "down", "2")):
+            await pilot.press(*keys)
+            await pilot.pause()
+            for name in ("#info", "#stances", "#status"):
+                widget = app.query_one(name)
+                rendered = widget.render()
+                plain = rendered.plain if isinstance(rendered, Text) else str(rendered)
+                for line in plain.splitlines():
+                    assert cell_len(line) <= widget.size.width, (name, line)
+            screen = " ".join(str(w.render()) for w in app.screen.query("Static"))
+            screen += " ".join(str(p.border_title) for p in app.query(".pane"))
+            for person in project.settings.annotators:
+                assert person.name not in screen and person.email not in screen
+    store.close()

@@ -215,7 +215,7 @@ class ReviewApp(App[None]):
         for number, who in enumerate(resolution.annotators, 1):
             version = group.versions.get(who)
             text = f"{version.label} {version.text!r}" if version else "nothing"
-            panel.append(f" {number} {self.shown_as(who)}: ")
+            panel.append(f" {number} " if number == 1 else f" · {number} ")
             style = label_style(self.colours.get(version.label, "#aaaaaa")) if version else ""
             panel.append(text, style=style)
         if resolution.added:
@@ -233,22 +233,25 @@ class ReviewApp(App[None]):
     def _stance_rows(self) -> Text:
         resolution = self.resolution
         assert resolution is not None
-        reopen = ", ctrl+o reopens a settled one" if resolution.reopenable() else ""
+        reopen = " · ctrl+o reopens a settled one" if resolution.reopenable() else ""
         rows = Text(
-            f"stances (tab moves to open ones, ctrl+t sets one{reopen})\n"
+            f"stances · tab: the open ones · ctrl+t sets one{reopen}\n"
             if resolution.alignment.stances
             else ""
         )
         for i, row in enumerate(resolution.alignment.stances):
             focus = "▶" if resolution.on_stances and i == resolution.row else " "
-            versions = " | ".join(
-                f"{n} {self.shown_as(who)}: {row.versions.get(who) or '–'}"
+            # Numbers name the panes (their titles carry the names): a row fits 100 columns.
+            versions = " · ".join(
+                f"{n} {row.versions.get(who) or '–'}"
                 for n, who in enumerate(resolution.annotators, 1)
             )
             kind = f" [{', '.join(row.conflicts)}]" if row.conflicts else ""
             chosen = resolution.stances.get(row.target) or "undecided"
-            if resolution.settled(row.target):
-                chosen += " (settled)" if row.decided is not None else " (agreed)"
+            if resolution.settled(row.target) and row.decided is not None:
+                chosen += " (settled)"
+            elif resolution.settled(row.target):
+                chosen = f"{resolution.stances.get(row.target) or 'no stance'} (agreed)"
             weighted = f"  ({row.weighted})" if row.weighted else ""
             rows.append(f"{focus} {row.target}{kind}: {versions}{weighted}  → {chosen}\n")
         return rows
