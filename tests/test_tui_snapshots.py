@@ -1,7 +1,10 @@
-"""SVG snapshots of the annotate, review and help screens at 80x24 (pytest-textual-snapshot).
+"""SVG snapshots of the annotate, review and help screens at 80x24, and of the review screen at
+100 and 160 columns (pytest-textual-snapshot).
 After an intended change to the screens: pytest tests/test_tui_snapshots.py --snapshot-update."""
 
 from __future__ import annotations
+
+import pytest
 
 from curate.domain.pseudonyms import SALT_FILE
 from curate.project import Project
@@ -26,3 +29,12 @@ def test_review_screen(project: Project, conflicted: str, snap_compare) -> None:
     (project.root / ".curate" / SALT_FILE).write_text("snapshot", "utf-8")
     app = ReviewApp(project, project.open_store(), "rita")
     assert snap_compare(app, press=["down"], terminal_size=TERMINAL)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (160, 40)])
+def test_review_screen_wide(  # type: ignore[no-untyped-def]
+    project: Project, conflicted: str, snap_compare, size: tuple[int, int]
+) -> None:
+    (project.root / ".curate" / SALT_FILE).write_text("snapshot", "utf-8")
+    app = ReviewApp(project, project.open_store(), "rita")
+    assert snap_compare(app, press=["down", "tab"], terminal_size=size)
