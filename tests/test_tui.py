@@ -3,6 +3,7 @@ reviewer, drafts that survive a crash, and two annotators writing from two real 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -737,6 +738,12 @@ async def test_reopening_a_settled_stance_asks_first_and_is_stored_as_an_overrid
     flat = " ".join((folder / "README.md").read_text("utf-8").split())
     assert "1 were set by a reviewer over what annotators had agreed" in flat
     assert "| reviewer-override | 1 |" in flat
+    shown = CliRunner().invoke(cli, ["--project", str(project.root), "agreement", "--json"])
+    assert json.loads(shown.output)["reviewer_overrides"] == 1
+    shown = CliRunner().invoke(cli, ["--project", str(project.root), "agreement"])
+    assert "1 gold labels were set by a reviewer over what annotators agreed" in " ".join(
+        shown.output.split()
+    )
 
 
 @pytest.mark.anyio

@@ -28,6 +28,7 @@ from curate.labelstudio.importer import measure_export
 from curate.quality.annotators import control_warnings
 from curate.report import measure
 from curate.report.tables import tables as agreement_tables
+from curate.store import queries
 
 
 @app.command("annotate")
@@ -77,11 +78,13 @@ def agreement_command(
 ) -> None:
     """Measure agreement: stance per target, entity spans per pair and label, anchoring."""
     project = project_of(ctx)
+    overrides = None
     if export is not None:
         report = measure_export(export, project.settings, resamples, seed)
     else:
         with opened_store(project) as store, store.transaction() as connection:
             report = measure(connection, project.settings, resamples, seed)
+            overrides = queries.override_count(connection)
     if report.documents == 0:
         raise UsageError(
             "no annotations to measure; run `curate pull` or `curate import-ls FILE` first"
@@ -95,11 +98,18 @@ def agreement_command(
         write_text(html, render(report, title))
     for line in control_warnings(report.annotator_quality):
         err.print(f"warning: {line}", highlight=False, soft_wrap=True)
+    counted = {} if overrides is None else {"reviewer_overrides": overrides}
     if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2))
+        typer.echo(json.dumps(report.as_json() | counted, indent=2))
         return
     for table in agreement_tables(report):
         out.print(table)
+    if overrides:  # decisions, not annotations: the figures above are the annotators'
+        out.print(
+            f"{overrides} gold labels were set by a reviewer over what annotators agreed "
+            "(reviewer-override); the figures above measure the annotators and leave them out.",
+            highlight=False,
+        )
     if html is not None:
         out.print(f"report written to {html}", highlight=False)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from curate.records import Decision, Span
 from curate.store.chunks import in_chunks
 from curate.store.current import (
+    REVIEWER_OVERRIDE,
     current_decisions,
     decision_from_row,
     documents_settled,
@@ -147,3 +148,16 @@ def stage_counts(connection: Connection) -> dict[str, int]:
             release_documents, release_documents.c.release_id == latest_release
         ),
     }
+
+
+def override_count(connection: Connection) -> int:
+    """Gold labels a reviewer set over what annotators had agreed (REVIEWER_OVERRIDE): stance
+    decisions, and spans within entity decisions."""
+    count = 0
+    for decision in current_decisions(connection).values():
+        if decision.kind == "stance":
+            count += decision.method == REVIEWER_OVERRIDE
+        else:
+            spans = decision.payload.get("spans", [])
+            count += sum(s.get("method") == REVIEWER_OVERRIDE for s in spans)
+    return count
