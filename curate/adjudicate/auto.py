@@ -56,10 +56,6 @@ class AutoReport:
         return self.decided[OPEN]
 
 
-def item_key(decision: Decision) -> tuple[str, str | None]:
-    return decision.kind, decision.target
-
-
 def require_known_labels(found: list[Annotation], settings: Settings, command: str) -> None:
     """Decisions only ever hold curate.toml's labels: refuse before anyone decides anything."""
     known = set(settings.entity_label_names())

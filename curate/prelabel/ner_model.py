@@ -10,8 +10,8 @@ of two ways:
 `[train] start = "auto"` takes "base-ner" when the training gold has labels the base knows and
 "fresh-ner" when it has none; one training either way. A dev-F1 race between the two was tried
 and dropped: it doubled the time, and its 3 to 8 dev documents once picked the fresh NER on a
-fold where it then scored lower on the held-out documents. On the LEOKA folds (bench/train.py)
-"fresh-ner" pools 0.021 below "auto" in both draws.
+fold where it then scored lower on the held-out documents (bench/train.py's figures are in the
+README).
 Documents in the "test" split are never trained on; the validation split (or, when it holds no
 gold, a deterministic share of the training documents) is the dev set for early stopping. The
 model lands in .curate/models/ner/VERSION, VERSION being the start of the hash of the gold, the

@@ -7,8 +7,8 @@
   labelled at MIN_PRECISION or more of their occurrences in the gold texts ("deputy" labelled
   twice but written forty times would be wrong most of the time).
   Names of a label are kept only if, filling the model's gaps on the dev documents, more of
-  them are right than wrong there: names never seen in dev are not shown (on held-out folds,
-  names kept for doing no harm on dev were right a quarter of the time, bench/train.py).
+  them are right than wrong there: names never seen in dev are not shown (names kept for
+  merely doing no harm on dev did poorly on held-out folds: README, Known limits).
 - stance-learned.v1: one selective classifier per stance target (stance_learned.py), once it has
   prelabel.min_gold_documents gold documents and two labels with MIN_PER_LABEL each; scored on
   the held-out dev documents (F1avg of favor and against beside the majority-class baseline,

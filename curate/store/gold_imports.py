@@ -48,6 +48,3 @@ def pinned_splits(connection: Connection) -> dict[str, str]:
             pinned[document_id] = split
     return pinned
 
-
-def imported_documents(connection: Connection) -> set[str]:
-    return set(connection.scalars(select(gold_imports.c.document_id).distinct()))

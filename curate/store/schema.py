@@ -199,5 +199,3 @@ sync_state = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("system", "kind", "external_id", name="uq_sync_external"),
 )
-
-APPEND_ONLY_TABLES = ("annotations", "decisions")
