@@ -198,23 +198,47 @@ def labelstudio(labelstudio_server: Any) -> tuple[str, str]:
     return labelstudio_server.url, credentials(labelstudio_server)["token"]
 
 
-@pytest.fixture
-def project(project_dir: Path) -> Project:
-    """The seeds ingested and pre-labelled by the gazetteer and the stance cues."""
+def _seeded(root: Path, prelabelled: bool) -> None:
+    """The seeds ingested into root (a fresh project), pre-labelled by the gazetteer and the
+    stance cues if asked."""
     from typer.testing import CliRunner
 
     from curate.cli import app as cli_app
     from curate.prelabel import prelabel
 
-    result = CliRunner().invoke(
-        cli_app, ["-C", str(project_dir), "ingest", str(project_dir / "seeds")]
-    )
+    result = CliRunner().invoke(cli_app, ["-C", str(root), "ingest", str(root / "seeds")])
     assert result.exit_code == 0, result.output
-    project = Project.load(project_dir)
-    store = project.open_store()
-    prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
-    store.close()
-    return project
+    if prelabelled:
+        project = Project.load(root)
+        store = project.open_store()
+        prelabel(store, project.labeller_context(), ["gazetteer.v1", "stance-cues.v1"])
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Path]:
+    """Made once a session: a project with the seeds ingested (False) and also pre-labelled
+    (True). A test gets a copy of its store, as if it had run the same commands itself."""
+    templates = {}
+    for prelabelled in (False, True):
+        root = tmp_path_factory.mktemp("seeded")
+        init_project(root)
+        shutil.copytree(SEEDS, root / "seeds")
+        _seeded(root, prelabelled)
+        templates[prelabelled] = root
+    return templates
+
+
+def seeded_copy(project_dir: Path, templates: dict[bool, Path], prelabelled: bool) -> None:
+    """The template's store into project_dir (its own curate.toml and seeds are the same)."""
+    shutil.copytree(templates[prelabelled] / ".curate", project_dir / ".curate", dirs_exist_ok=True)
+
+
+@pytest.fixture
+def project(project_dir: Path, seeded_templates: dict[bool, Path]) -> Project:
+    """The seeds ingested and pre-labelled by the gazetteer and the stance cues."""
+    seeded_copy(project_dir, seeded_templates, prelabelled=True)
+    return Project.load(project_dir)
 
 
 @pytest.fixture

@@ -210,16 +210,18 @@ def test_a_wrong_token_and_a_stopped_server_say_what_to_do(
     project, store, _, url = pushed
     with (
         connect(url, "0" * 40) as wrong,
-        pytest.raises(LabelStudioError, match="refused the token .* set LABEL_STUDIO_API_KEY"),
+        pytest.raises(
+            LabelStudioError, match="refused the token .* set LABEL_STUDIO_API_KEY"
+        ) as refused,
     ):
         pull(store, project, wrong, url)
+    assert "0" * 40 not in str(refused.value)  # the message never repeats the token
     closed = "http://127.0.0.1:9"
     with (
         connect(closed, "x") as nowhere,
         pytest.raises(LabelStudioError, match="cannot reach Label Studio .* labelstudio serve"),
     ):
         pull(store, project, nowhere, closed)
-    assert labelstudio[1] not in os.environ.get("PYTEST_CURRENT_TEST", "")
 
 
 def _annotation_rows(url: str) -> list[tuple[object, ...]]:
