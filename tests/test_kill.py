@@ -1,5 +1,6 @@
-"""`kill -9` at several moments of a release and of a pre-labelling run: no process of curate's
-survives, no file is left outside the project, and the next run finishes the job."""
+"""`kill -9` at several moments of a pre-labelling run, and in the middle of writing a release:
+no process of curate's survives, no file is left outside the project, and the next run finishes
+the job."""
 
 from __future__ import annotations
 
@@ -103,25 +104,37 @@ def test_prelabel_killed_at_any_moment_leaves_nothing_and_resumes(
     assert not list(scratch.iterdir())
 
 
-def test_release_killed_at_any_moment_leaves_nothing_and_resumes(
+def test_a_release_killed_while_writing_leaves_nothing_and_resumes(
     many: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """The kill lands while the release writes: its scratch folder (exports/NAME/.v1.0.0-*,
+    renamed into place only when whole) is there and the process is still running."""
     project = Project.load(many)
     scratch = tmp_path_factory.mktemp("tmp")
-    assert (
-        run(many, scratch, "prelabel", "--labeller", "gazetteer.v1", "--labeller", "stance-cues.v1")
-        == 0
-    )
+    labellers = ["--labeller", "gazetteer.v1", "--labeller", "stance-cues.v1"]
+    assert run(many, scratch, "prelabel", *labellers) == 0
     agree_on_the_suggestions(project)
     before = shared_memory()
     exports = many / "exports" / project.settings.release.name
-    for moment in MOMENTS:
-        code = run(many, scratch, "release", "--version", "1.0.0", kill_after=moment)
-        intact(many)
-        assert not list(scratch.iterdir()) and no_shared_memory_left(before)
-        if code == 0:
-            break  # finished before the kill: the release is whole (checked below)
-    assert run(many, scratch, "release", "--version", "1.0.0") in (0, 2)  # done, or adopted
+    process = subprocess.Popen(
+        [*CURATE, "--project", str(many), "release", "--version", "1.0.0"],
+        env=os.environ | {"TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while process.poll() is None and not list(exports.glob(".v1.0.0-*")):
+        assert time.monotonic() < deadline, "the release never started writing"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the release finished before the kill landed"
+    assert list(exports.glob(".v1.0.0-*")) and not (exports / "v1.0.0").exists()
+    intact(many)
+    assert not list(scratch.iterdir()) and no_shared_memory_left(before)
+    with project.open_store().connect() as connection:
+        assert queries.release_history(connection, project.settings.release.name) == []
+    assert run(many, scratch, "release", "--version", "1.0.0") == 0
     with project.open_store().connect() as connection:
         [recorded] = queries.release_history(connection, project.settings.release.name)
     assert recorded["version"] == "1.0.0" and recorded["documents"] > 0
