@@ -421,3 +421,24 @@ def test_one_article_ingested_and_imported_is_one_document(project_dir: Path) ->
     ]
     for span in annotation.spans:
         assert document.text[span.start : span.end] == span.text
+
+
+def test_label_studio_stance_suggestions_are_counted_kept_changed_or_rejected() -> None:
+    from curate.labelstudio.convert import suggestion_use
+    from curate.labelstudio.schema import Prediction, Result
+
+    def choice(target: str, label: str, origin: str | None = None) -> Result:
+        return Result(type="choices", from_name=target, value={"choices": [label]}, origin=origin)
+
+    span = Result(type="labels", value={"start": 0, "end": 4, "labels": ["GPE"]})
+    shown = Prediction(
+        model_version="m",
+        result=[span, choice("stance_iran", "favor"), choice("stance_us", "none")]
+        + [choice("stance_uk", "against")],
+    )
+    given = [span, choice("stance_iran", "favor", "prediction"), choice("stance_us", "against")]
+    use = suggestion_use(given, shown)
+    assert use["accepted"] == [[0, 4, "GPE", "m"]]  # spans, as before
+    assert use["stances_accepted"] == [["stance_iran", "favor"]]
+    assert use["stances_changed"] == [["stance_us", "none"]]
+    assert use["stances_rejected"] == [["stance_uk", "against"]]

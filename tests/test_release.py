@@ -728,3 +728,24 @@ def test_diff_counts_a_reviewers_overrides_apart() -> None:
     assert found.overrides == [("d", "span 11-21"), ("d", "stance Iran")]
     assert found.counts()["overrides"] == 2
     assert "d stance Iran: a reviewer override" in found.lines()
+
+
+def test_the_card_counts_span_and_stance_suggestions_apart(
+    adjudicated: Project, offline: None
+) -> None:
+    with adjudicated.open_store().transaction() as connection:
+        document_id = queries.document_ids(connection)[0]
+        use = {
+            "accepted": [[0, 4, "GPE", "m"]],
+            "changed": [[5, 9, "ORG", "m"]],
+            "stances_accepted": [["Iran", "favor"]],
+            "stances_changed": [["United States", "none"]],
+            "stances_rejected": [["Iran", "against"]],
+        }
+        queries.add_annotation(
+            connection,
+            Annotation(document_id, "carol", "tui", from_prelabel=True, suggestion_use=use),
+        )
+    curate(adjudicated.root, "release", "--version", "1.0.0", "--allow-unresolved")
+    flat = " ".join((folder_of(adjudicated, "1.0.0") / "README.md").read_text("utf-8").split())
+    assert "1 of 2 span suggestions and 1 of 3 stance suggestions were kept as they were" in flat

@@ -164,6 +164,7 @@ def test_annotation_rows_are_the_stored_revisionspseudonymized(store: Store) -> 
                 "accepted": [[0, 4, "GPE", "spacy"]],
                 "changed": [],
                 "rejected": [[1, 2, "ORG", "spacy"]] * 2,
+                "stances_changed": [["Iran", "against"]],
             },
             guideline_version="1.2",
         ),
@@ -193,6 +194,8 @@ def test_annotation_rows_are_the_stored_revisionspseudonymized(store: Store) -> 
         first["suggestions_changed"],
         first["suggestions_rejected"],
     ) == (1, 0, 2)
+    stance_use = [first[f"stance_suggestions_{k}"] for k in ("accepted", "changed", "rejected")]
+    assert stance_use == [0, 1, 0]
     assert first["lead_time_seconds"] == 12.5 and first["from_prelabel"] is True
     assert first["guideline_version"] == "1.2" and first["skipped_reason"] is None
     assert zoe[1]["skipped_reason"] == "off topic" and zoe[1]["entities"] == []

@@ -89,6 +89,20 @@ def test_suggestions_accept_reject_accept_all_and_their_use() -> None:
     assert use["ignored"] == []
 
 
+def test_stance_suggestions_are_counted_apart_from_span_suggestions() -> None:
+    iran = Prelabel("d", "stance", "against", "stance-cues.v1+x", 0.6, target="Iran")
+    us = Prelabel("d", "stance", "favor", "stance-cues.v1+x", 0.6, target="United States")
+    s = state(suggestion("Oman", "GPE"), iran, us)
+    s.set_stance(2)  # Iran: against, as suggested
+    s.next_target()
+    s.set_stance(2)  # United States: against, not the suggested favor
+    use = s.suggestion_use()
+    assert use["stances_accepted"] == [["Iran", "against"]]
+    assert use["stances_changed"] == [["United States", "favor"]]
+    assert "stances_ignored" not in use and use["ignored"] != []  # the span was left alone
+    assert state(iran).suggestion_use()["stances_ignored"] == [["Iran", "against"]]
+
+
 def test_stance_per_target_and_suggested_stances() -> None:
     stance = Prelabel("d", "stance", "against", "stance-cues.v1+x", 0.6, target="Iran")
     s = state(stance)

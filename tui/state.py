@@ -336,7 +336,9 @@ class AnnotationState(TokenSelection):
             self._undo.clear()
 
     def suggestion_use(self) -> dict[str, list[list[Any]]]:
-        """Which suggestions were kept as they were, changed, rejected or left alone."""
+        """Which suggestions were kept as they were, changed, rejected or left alone: spans
+        under accepted, changed, ..., suggested stances under stances_accepted, ...changed
+        (another stance set) and ...ignored (none set)."""
         final = {(s.start, s.end, s.label) for s in self.spans}
         use: dict[str, list[list[Any]]] = {
             "accepted": [],
@@ -354,4 +356,8 @@ class AnnotationState(TokenSelection):
             else:
                 kind = "ignored"
             use[kind].append([span.start, span.end, span.label, suggestion.labeller])
+        for target, label in sorted((t, v) for t, v in self.suggested_stances.items() if t):
+            chosen = self.stances.get(target)
+            kind = "ignored" if chosen is None else ("accepted" if chosen == label else "changed")
+            use[f"stances_{kind}"] = [*use.get(f"stances_{kind}", []), [target, label]]
         return use

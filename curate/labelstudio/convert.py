@@ -193,8 +193,9 @@ def convert(
 
 
 def suggestion_use(results: list[Result], predicted: Prediction) -> dict[str, Any]:
-    """Each suggested span kept as it was (accepted), edited (changed) or deleted (rejected): the
-    same record the terminal annotator keeps. Label Studio shows every suggestion pre-filled, so
+    """Each suggested span kept as it was (accepted), edited (changed) or deleted (rejected), and
+    each suggested stance (stances_accepted, _changed, _rejected): the record the terminal
+    annotator keeps. Label Studio shows every suggestion pre-filled, so
     none is left alone."""
     final = {key: r.origin for r in results if r.type == "labels" and (key := _key(r))}
     edited = [key for key, origin in final.items() if origin == "prediction-changed"]
@@ -212,6 +213,17 @@ def suggestion_use(results: list[Result], predicted: Prediction) -> dict[str, An
         else:
             kind = "rejected"
         use[kind].append([start, end, label, labeller])
+    chosen = {r.from_name: r.value.get("choices") for r in results if r.type == "choices"}
+    for result in predicted.result:
+        if result.type != "choices" or not result.value.get("choices"):
+            continue
+        given = chosen.get(result.from_name)
+        kind = (
+            "rejected"
+            if not given
+            else ("accepted" if given == result.value["choices"] else "changed")
+        )
+        use.setdefault(f"stances_{kind}", []).append([result.from_name, result.value["choices"][0]])
     return use
 
 

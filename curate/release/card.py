@@ -469,11 +469,15 @@ def _process_section(
     started = total("from_prelabel")
     kept = total("suggestions_accepted")
     shown = kept + total("suggestions_changed") + total("suggestions_rejected")
+    stances_kept = total("stance_suggestions_accepted")
+    stances_shown = stances_kept + total("stance_suggestions_changed")
+    stances_shown += total("stance_suggestions_rejected")
+    use = [f"{kept} of {shown} span suggestions"] if shown else []
+    use += [f"{stances_kept} of {stances_shown} stance suggestions"] if stances_shown else []
     if started:
         prelabels = (
             f"- Pre-labels: {started} of {annotations.num_rows} annotations started from machine "
-            "suggestions"
-            + (f"; {kept} of {shown} suggestions were kept as they were." if shown else ".")
+            "suggestions" + (f"; {' and '.join(use)} were kept as they were." if use else ".")
         )
     else:
         prelabels = (

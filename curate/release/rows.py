@@ -201,6 +201,9 @@ def features(rows: ReleaseRows, config: str) -> Any:
                 "suggestions_accepted": Value("int32"),
                 "suggestions_changed": Value("int32"),
                 "suggestions_rejected": Value("int32"),
+                "stance_suggestions_accepted": Value("int32"),
+                "stance_suggestions_changed": Value("int32"),
+                "stance_suggestions_rejected": Value("int32"),
                 "guideline_version": Value("string"),
             }
         )

@@ -35,6 +35,9 @@ ANNOTATION_TABLE = pa.schema(
         ("suggestions_accepted", pa.int64()),
         ("suggestions_changed", pa.int64()),
         ("suggestions_rejected", pa.int64()),
+        ("stance_suggestions_accepted", pa.int64()),
+        ("stance_suggestions_changed", pa.int64()),
+        ("stance_suggestions_rejected", pa.int64()),
         ("guideline_version", STRING),
         ("created_at", pa.timestamp("us", tz="UTC")),
         # The annotator's newest revision of the document (queries.newest_revisions).
@@ -83,6 +86,10 @@ def _query(
         a.from_prelabel,
         a.prelabel_changed,
         *(_suggestions(connection, kind) for kind in ("accepted", "changed", "rejected")),
+        *(
+            _suggestions(connection, f"stances_{kind}")
+            for kind in ("accepted", "changed", "rejected")
+        ),
         func.coalesce(a.guideline_version, ""),
         a.created_at,
     )

@@ -47,4 +47,3 @@ def pinned_splits(connection: Connection) -> dict[str, str]:
         else:
             pinned[document_id] = split
     return pinned
-
