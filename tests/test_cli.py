@@ -83,3 +83,16 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     assert runner.invoke(app, ["init", str(tmp_path)]).exit_code == 0
     again = runner.invoke(app, ["init", str(tmp_path)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_the_cli_starts_without_the_heavy_libraries() -> None:
+    """`curate status` and `--help` pay only for what they use: importing the CLI loads no
+    pandas, scikit-learn, spaCy, datasets or Label Studio SDK (each command imports its own)."""
+    import subprocess
+    import sys
+
+    heavy = ["pandas", "sklearn", "spacy", "datasets", "label_studio_sdk", "matplotlib"]
+    probe = f"import sys, curate.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
