@@ -427,6 +427,8 @@ def test_the_leoka_export_releases_most_documents_under_the_majority_policy(
     assert all(text[s["start"] : s["end"]] == s["text"] for text, s in spans)
     assert {names[s["label"]] for _, s in spans} >= {"PERSON", "Firearm", "Drugs"}
     assert all(s["text"] == s["text"].strip() for _, s in spans)  # edges trimmed on import
+    # Every label came from the import: the ClassLabel holds those it used, not the template's.
+    assert "GPE" not in names and "EVENT" not in names and "Firearm" in names
 
 
 def test_gold_columns_are_the_same_on_sqlite_and_postgresql(project_dir: Path, store) -> None:  # type: ignore[no-untyped-def]

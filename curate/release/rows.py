@@ -82,10 +82,28 @@ def collect_rows(
             [stance_column(t) + end for t in rows.targets for end in ("", "_method")]
         )
         rows.targets = []  # no target has gold: the release has no stance columns
+    rows.entity_labels = _labels_released(rows)
     rows.controls = control_data(connection, settings, lambda table: pseudonymized(table, salt))
     if with_prelabels:
         rows.prelabels = _prelabel_rows(connection, rows.gold["id"].to_pylist())
     return rows
+
+
+def _labels_released(rows: ReleaseRows) -> list[str]:
+    """The entity ClassLabel's names: curate.toml's labels where this project's annotators
+    worked (they were offered all of them); where every label came from an import, only the
+    labels the imported annotations and gold use (a template's labels nobody used are not
+    this dataset's)."""
+    origins = rows.annotations["origin"]
+    if pc.any(pc.not_equal(origins, "import")).as_py():
+        return rows.entity_labels
+    used: set[str] = set()
+    for table in (rows.annotations, rows.gold):
+        if table.num_rows:
+            spans = pc.list_flatten(table["entities"])
+            used.update(pc.unique(pc.struct_field(spans, "label")).to_pylist())
+    kept = [label for label in rows.entity_labels if label in used]
+    return kept or rows.entity_labels  # no span anywhere: the configured scheme
 
 
 def targets_with_gold(gold: pa.Table, targets: list[str]) -> list[str]:
