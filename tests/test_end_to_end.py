@@ -199,7 +199,9 @@ async def test_the_whole_workflow_on_the_seeds(
     store.close()
     curate(root, "release", "--bump", "minor")
     diff = curate(root, "diff", "v1.0.0", "v1.1.0")
+    # The annotators had agreed on PERSON: the reviewer's second look is an override.
     assert diff.splitlines() == [
         f"{emoji_id} span {first.start}-{first.end}: PERSON -> ORG",
-        "1 relabelled spans",
+        f"{emoji_id} span {first.start}-{first.end}: a reviewer override",
+        "1 relabelled spans, 1 overrides",
     ]
