@@ -11,6 +11,9 @@ from sqlalchemy import Connection
 from curate.domain.hashing import units
 from curate.store import gold_imports, queries
 
+TEST, DEV_SPLITS = "test", ("validation", "dev")  # never trained on; early stopping's
+HELD_OUT = (TEST, *DEV_SPLITS)
+
 
 def split_of(document_id: str, splits: dict[str, float]) -> str:
     """Deterministic from the id alone, in curate.toml's split order."""

@@ -64,7 +64,7 @@ class Shown:
         self, suggestions: list[Prelabel], settings: Settings, annotator: str, document_id: str
     ) -> list[dict[str, Any]]:
         place = None
-        if settings.assignment.order == UNCERTAIN and document_id in self.queues[annotator].order:
+        if settings.assignment.order == UNCERTAIN and document_id in self.queues[annotator].places:
             place = self.queues[annotator].score(document_id)
         return offered(suggestions, settings, self.model_version, self.left_out, self.newest, place)
 

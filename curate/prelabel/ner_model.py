@@ -34,6 +34,7 @@ from typing import Any
 from curate.agreement.spans import compare_exact
 from curate.config import TrainSettings
 from curate.domain.hashing import unit
+from curate.domain.splits import DEV_SPLITS, TEST
 from curate.errors import UsageError
 from curate.prelabel.spacy_ner import find_pipeline
 from curate.records import Span
@@ -41,7 +42,6 @@ from curate.records import Span
 FOLDER = "ner"
 SCRATCH = ".training-"  # a training's work folder under FOLDER, renamed into place when done
 LOGGER = "curate.TrainingProgress.v1"
-TEST, DEV_SPLITS = "test", ("validation", "dev")
 BASE, FRESH = "base-ner", "fresh-ner"
 
 

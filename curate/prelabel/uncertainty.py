@@ -26,19 +26,18 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import Connection
 
 from curate.config import Settings
 from curate.domain.hashing import unit
-from curate.domain.splits import document_splits
+from curate.domain.splits import HELD_OUT, document_splits
 from curate.records import Prelabel
 from curate.store import queries
+from curate.store.queries.selections import ID, RANDOM, UNCERTAIN
 from curate.suggestions import merge_stances
-
-HELD_OUT = ("test", "validation", "dev")  # splits served first, at random
-UNCERTAIN, RANDOM, ID = "uncertain", "random", "id"
 
 
 def _entropy(p: float) -> float:
@@ -102,10 +101,14 @@ class Queue:
     uncertainty: dict[str, float]
     ranked_by: list[str]  # the labeller versions whose suggestions were read
 
+    @cached_property
+    def places(self) -> dict[str, int]:
+        return {d: n for n, d in enumerate(self.order)}
+
     def score(self, document_id: str) -> float:
         """Label Studio's prediction score, served lowest first: the document's place in this
         queue, so Label Studio serves exactly the order the terminal does."""
-        return round(self.order.index(document_id) / max(1, len(self.order)), 4)
+        return round(self.places[document_id] / max(1, len(self.order)), 4)
 
 
 def rank(connection: Connection, settings: Settings, ids: list[str]) -> Queue:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from curate.domain.splits import HELD_OUT, TEST
 from curate.report.card_sections import table
 from curate.store.queries import Selection
-
-HELD_OUT = ("test", "validation", "dev")
-BIASED = "uncertain"  # a reason that makes a sample lean towards what the model found hard
+from curate.store.queries.selections import UNCERTAIN
 
 
 def _orders(chosen: list[Selection]) -> str:
@@ -19,7 +18,7 @@ def _orders(chosen: list[Selection]) -> str:
     for order, share, ranked_by in sorted(
         {(s.queue_order, s.random_share, s.ranked_by) for s in chosen}
     ):
-        if order == "uncertain":
+        if order == UNCERTAIN:
             model = f" (ranked with {ranked_by})" if ranked_by else ""
             said.append(
                 f"uncertain-first{model}, {share:.0%} of the places drawn at random, the "
@@ -44,8 +43,9 @@ def selection_section(selections: dict[str, Selection], split_of: dict[str, str]
     reasons = sorted({reason for _, reason in counts})
     rows = [[split, *(counts[(split, r)] for r in reasons)] for split in splits]
     lines += ["", table(["split", *(f"served {r}" for r in reasons)], rows), ""]
-    test = [d for d in split_of if split_of[d] == "test"]
-    leaning = [d for d in test if d in released and released[d].reason == BIASED]
+    test = [d for d in split_of if split_of[d] == TEST]
+    # Chosen for the model's uncertainty: such a sample leans towards what it found hard.
+    leaning = [d for d in test if d in released and released[d].reason == UNCERTAIN]
     unknown = [d for d in test if d not in released]
     if not test:
         return lines + ["No test split is released."]

@@ -11,10 +11,12 @@ from curate.store.chunks import in_chunks
 from curate.store.queries.base import now
 from curate.store.schema import selections
 
+UNCERTAIN, RANDOM, ID = "uncertain", "random", "id"  # the reasons a document is served
+
 
 @dataclass(frozen=True)
 class Selection:
-    reason: str  # "uncertain", "random" or "id"
+    reason: str  # UNCERTAIN, RANDOM or ID
     queue_order: str  # [assignment] order
     random_share: float
     ranked_by: str  # labeller versions, comma-separated
