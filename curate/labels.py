@@ -12,6 +12,25 @@ from pathlib import Path
 
 from curate.errors import InputError
 
+# CoNLL-2003's labels onto the seeds project's (LOC may be either of two).
+DEFAULT_CONLL_MAP = "PER=PERSON,ORG=ORG,LOC=GPE|LOC"
+
+
+def parse_label_map(text: str) -> dict[str, str]:
+    """'PER=PERSON,LOC=GPE|LOC' -> {'PER': 'PERSON', 'LOC': 'GPE|LOC'}; unlisted labels drop."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        source, sep, target = item.partition("=")
+        if ";" in item:
+            raise InputError(
+                f"--label-map item {item!r} holds ';'; separate items with commas, "
+                "e.g. PER=PERSON,ORG=ORG"
+            )
+        if not sep or not source.strip() or not target.strip() or "=" in target:
+            raise InputError(f"--label-map item {item!r} must look like PER=PERSON")
+        mapping[source.strip()] = target.strip()
+    return mapping
+
 
 def resolve_labels(
     found: Counter[str], known: list[str], label_map: dict[str, str]

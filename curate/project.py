@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections import Counter
@@ -165,11 +166,75 @@ def add_entity_labels(root: Path, names: list[str]) -> Settings:
     return updated
 
 
+def remove_entity_labels(root: Path, names: list[str]) -> Settings:
+    """Take `names` out of curate.toml ([[entity_labels]] blocks and [prelabel.label_map] lines
+    naming them; comments kept) and out of the gazetteer; return the settings as they now are."""
+    path, gone = root / CONFIG_NAME, set(names)
+    kept: list[str] = []
+    section, skipping = "", False
+    for line in read_text_file(path).splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section, skipping = stripped, False
+        if section == "[[entity_labels]]" and _value_of(line, "name") in gone:
+            skipping = True
+            kept = _without_block_start(kept)
+            continue
+        if skipping and (stripped.startswith("#") or not stripped):
+            skipping = bool(stripped)  # the block ends at its blank line; comments stay
+            if not stripped and kept and not kept[-1].strip():
+                continue
+        elif skipping or (section == "[prelabel.label_map]" and _value_of(line) in gone):
+            continue
+        kept.append(line)
+    text = "".join(kept)
+    updated = parse_settings(tomllib.loads(text), str(path))  # never write a broken file
+    gazetteer = root / updated.prelabel.gazetteer
+    if gazetteer.is_file():
+        entries = read_text_file(gazetteer).splitlines(keepends=True)
+        _replace(gazetteer, "".join(e for e in entries if _gazetteer_label(e) not in gone))
+    _replace(path, text)
+    return updated
+
+
+def _value_of(line: str, key: str | None = None) -> str | None:
+    """The string value of a one-line `key = "value"` (any key when None), or None."""
+    try:
+        pairs = tomllib.loads(line)
+    except tomllib.TOMLDecodeError:
+        return None
+    values = list(pairs.values()) if key is None else [pairs.get(key)]
+    return values[0] if len(values) == 1 and isinstance(values[0], str) else None
+
+
+def _without_block_start(lines: list[str]) -> list[str]:
+    """Drop the `[[entity_labels]]` header (and keys before `name`) of a block being removed."""
+    while lines and not lines[-1].strip().startswith("[[entity_labels]]"):
+        lines = lines[:-1]
+    return lines[:-1]
+
+
+def _gazetteer_label(line: str) -> str | None:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None  # left for the gazetteer's own check to report
+    label = record.get("label") if isinstance(record, dict) else None
+    return label if isinstance(label, str) else None
+
+
+def _replace(path: Path, text: str) -> None:
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(text, encoding="utf-8")
+    scratch.replace(path)
+
+
 @dataclass(frozen=True)
 class TakenLabels:
     settings: Settings  # as they are after adopting
     adopted: list[str]  # labels written into curate.toml
     mapped: dict[str, str]  # outside label -> project label, for those renamed
+    removed: list[str]  # template labels the import never used, taken out of a fresh project
 
 
 def take_labels(
@@ -178,11 +243,13 @@ def take_labels(
     label_map: dict[str, str] | None,
     adopt: bool,
     source: Path,
+    fresh: bool = False,
 ) -> TakenLabels:
     """The one flow for the entity labels an import brings (gold files, Label Studio exports):
     with adopt, those curate.toml lacks (after the map) are written into it; then each maps onto
     a project label. One still unknown stops the import with its fix, before anything is
-    stored."""
+    stored. Adopting into a fresh project (nothing labelled yet) replaces the labels the import
+    never uses: its labels are the project's."""
     settings, mapping = project.settings, label_map or {}
     adopted = labels_to_adopt(found, settings.entity_label_names(), mapping) if adopt else []
     if adopted:
@@ -190,4 +257,10 @@ def take_labels(
     mapped, unknown = resolve_labels(found, settings.entity_label_names(), mapping)
     if unknown:
         raise unknown_labels_error(source, unknown, settings.entity_label_names())
-    return TakenLabels(settings, adopted, mapped)
+    removed = []
+    if adopted and fresh:
+        used = {mapped.get(label, label) for label in found}
+        removed = [name for name in settings.entity_label_names() if name not in used]
+        if removed:
+            settings = remove_entity_labels(project.root, removed)
+    return TakenLabels(settings, adopted, mapped, removed)

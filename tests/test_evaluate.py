@@ -13,12 +13,11 @@ from curate.cli import app
 from curate.config import load_settings
 from curate.errors import InputError
 from curate.ingest.gold import (
-    DEFAULT_CONLL_MAP,
     map_labels,
-    parse_label_map,
     read_conll,
     read_gold_jsonl,
 )
+from curate.labels import DEFAULT_CONLL_MAP, parse_label_map
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.evaluate import evaluate_file
 

@@ -189,6 +189,56 @@ def test_the_cli_reports_repairs(project_dir: Path) -> None:
     assert f"labels added to curate.toml: {', '.join(sorted(LEOKA_LABELS))}" in output
 
 
+def test_adopting_into_a_fresh_project_replaces_the_labels_it_never_uses(
+    project_dir: Path,
+) -> None:
+    """Nothing is labelled yet, so the export's labels become the project's: the template's
+    GPE, ORG ... go from curate.toml, its label map and the gazetteer, and the output says so."""
+    gazetteer = project_dir / "gazetteer.jsonl"
+    labels_before = Counter(
+        json.loads(line)["label"] for line in gazetteer.read_text("utf-8").splitlines()
+    )
+    result = CliRunner().invoke(
+        app, ["--project", str(project_dir), "import-ls", str(FIXTURE), "--adopt-labels"]
+    )
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    unused = ["ORG", "GPE", "LOC", "NORP", "EVENT"]
+    assert f"labels removed from curate.toml, as nothing uses them: {', '.join(unused)}" in output
+    settings = Project.load(project_dir).settings
+    assert settings.entity_label_names() == ["PERSON", *LEOKA_LABELS]
+    assert settings.prelabel.label_map == {"PERSON": "PERSON"}
+    labels_after = Counter(
+        json.loads(line)["label"] for line in gazetteer.read_text("utf-8").splitlines()
+    )
+    assert labels_after == {"PERSON": labels_before["PERSON"]}
+    text = (project_dir / "curate.toml").read_text("utf-8")
+    assert "# Entity labels: name (as stored" in text and "\n\n\n" not in text
+    prelabelled = CliRunner().invoke(app, ["--project", str(project_dir), "prelabel"])
+    assert prelabelled.exit_code == 0, prelabelled.output  # the gazetteer still loads
+
+
+def test_adopting_into_a_labelled_project_keeps_every_label(project_dir: Path) -> None:
+    """Once anything is labelled, a label may be in use: adopting only adds."""
+    export = project_dir / "one.json"
+    export.write_text(
+        '[{"id": 5, "data": {"text": "Iran talks."}, "annotations": [{"id": 9, "completed_by": '
+        '{"id": 1, "email": "alice@example.org"}, "result": [{"id": "r1", "type": "labels", '
+        '"from_name": "label", "to_name": "text", "value": {"start": 0, "end": 4, '
+        '"text": "Iran", "labels": ["GPE"]}}]}]}]',
+        "utf-8",
+    )
+    first = CliRunner().invoke(app, ["--project", str(project_dir), "import-ls", str(export)])
+    assert first.exit_code == 0, first.output
+    result = CliRunner().invoke(
+        app, ["--project", str(project_dir), "import-ls", str(FIXTURE), "--adopt-labels"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "removed" not in result.output
+    names = Project.load(project_dir).settings.entity_label_names()
+    assert names[:6] == ["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT"]
+
+
 def test_labels_outside_curate_toml_stop_the_import_with_the_fix(project_dir: Path) -> None:
     before = (project_dir / "curate.toml").read_text("utf-8")
     result = CliRunner().invoke(app, ["--project", str(project_dir), "import-ls", str(FIXTURE)])

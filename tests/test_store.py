@@ -54,6 +54,19 @@ def test_migrations_create_every_table(store: Store) -> None:
     assert EXPECTED_TABLES <= set(inspect(store.engine).get_table_names())
 
 
+def test_the_newest_migration_file_names_alembics_head_and_a_store_records_it(
+    store: Store,
+) -> None:
+    """open_store skips Alembic when the store is at SCHEMA_HEAD: that must be Alembic's head."""
+    from alembic.script import ScriptDirectory
+
+    from curate.store.database import SCHEMA_HEAD, _alembic_config, schema_version
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == SCHEMA_HEAD
+    with store.connect() as connection:
+        assert schema_version(connection) == SCHEMA_HEAD
+
+
 def test_reopening_a_migrated_store_keeps_its_rows(store: Store, store_url: str) -> None:
     document = _add_document(store)
     store.close()

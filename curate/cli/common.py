@@ -104,8 +104,9 @@ def project_of(ctx: typer.Context) -> Project:
     return Project.load(ctx.obj)
 
 
-def print_labels(mapped: dict[str, str], adopted: list[str]) -> None:
-    """What an import did to outside labels: renamed ones, and ones written into curate.toml."""
+def print_labels(mapped: dict[str, str], adopted: list[str], removed: list[str]) -> None:
+    """What an import did to labels: outside ones renamed or written into curate.toml, and
+    template ones a fresh project never used taken out."""
     if mapped:
         renamed = ", ".join(f"{k} -> {v}" for k, v in sorted(mapped.items()))
         out.print(f"labels mapped: {renamed}", highlight=False)
@@ -113,6 +114,13 @@ def print_labels(mapped: dict[str, str], adopted: list[str]) -> None:
         out.print(
             f"labels added to curate.toml: {', '.join(adopted)} (edit their hotkeys, "
             "colours and guideline definitions as you like)",
+            highlight=False,
+        )
+    if removed:
+        out.print(
+            f"labels removed from curate.toml, as nothing uses them: {', '.join(removed)} "
+            "(with their [prelabel.label_map] lines and gazetteer entries; the guidelines "
+            "still describe them: edit them)",
             highlight=False,
         )
 

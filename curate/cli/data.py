@@ -7,7 +7,7 @@ import codecs
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -31,13 +31,12 @@ from curate.cli.common import (
     project_of,
 )
 from curate.errors import UsageError
-from curate.ingest import IngestOptions, IngestReport, ingest, total_bytes
-from curate.ingest.gold import parse_label_map
-from curate.ingest.gold_import import import_gold
-from curate.ingest.tabular import Fields
-from curate.labelstudio.importer import import_into_project
+from curate.labels import parse_label_map
 from curate.project import init_project
 from curate.store import queries
+
+if TYPE_CHECKING:
+    from curate.ingest import IngestReport
 
 
 @app.command()
@@ -83,6 +82,9 @@ def ingest_command(
         raise UsageError(
             f"--encoding {encoding!r} is not an encoding Python knows; try utf-8, latin-1 or cp1252"
         ) from None
+    from curate.ingest import IngestOptions, ingest, total_bytes
+    from curate.ingest.tabular import Fields
+
     options = IngestOptions(Fields(text_field, id_field, title_field), encoding, pattern)
     with opened_store(project) as store:
         size = total_bytes(paths)
@@ -166,6 +168,8 @@ def import_gold_command(
 ) -> None:
     """Import gold made elsewhere: it is released, trained on and evaluated against like
     adjudicated gold, and never counted as an annotator."""
+    from curate.ingest.gold_import import import_gold
+
     project = project_of(ctx)
     mapping = parse_label_map(label_map)
     drop = {label.strip() for label in drop_labels.split(",") if label.strip()}
@@ -189,7 +193,7 @@ def import_gold_command(
             "endings, trailing spaces, blank lines at either end), their spans moved with them",
             highlight=False,
         )
-    print_labels(report.mapped, report.adopted)
+    print_labels(report.mapped, report.adopted, report.removed)
 
 
 @app.command("import-ls")
@@ -207,6 +211,8 @@ def import_ls_command(
     adopt_labels: AdoptLabels = False,
 ) -> None:
     """Import a Label Studio JSON export made elsewhere: documents and every annotator's labels."""
+    from curate.labelstudio.importer import import_into_project
+
     project = project_of(ctx)
     mapping = parse_label_map(label_map)
     with opened_store(project) as store:
@@ -239,7 +245,7 @@ def import_ls_command(
     if c.ignored_results:
         ignored = ", ".join(f"{n} {kind}" for kind, n in c.ignored_results.items())
         out.print(f"results curate does not read were left out: {ignored}", highlight=False)
-    print_labels(report.mapped, report.adopted)
+    print_labels(report.mapped, report.adopted, report.removed)
     print_warnings(c.warnings)
     targets = project.settings.target_names()
     if targets and not report.stances:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -30,14 +30,12 @@ from curate.cli.common import (
     project_of,
 )
 from curate.errors import UsageError
-from curate.labelstudio.client import UnreachableError, connect
-from curate.labelstudio.pull import pull
-from curate.labelstudio.push import push
-from curate.labelstudio.reconcile import doctor
-from curate.labelstudio.server import Server, credentials, running, serve, stop
-from curate.labelstudio.server import healthy_url as httpx_healthy
-from curate.loop import StepFailed, run_cycle
 from curate.project import Project
+
+# Each command imports the Label Studio client and the loop when it runs: `curate --help` and
+# the commands that never talk to a server do not pay for them.
+if TYPE_CHECKING:
+    from curate.labelstudio.server import Server
 
 labelstudio_app = typer.Typer(
     help="Run a local Label Studio for this project.", no_args_is_help=True
@@ -48,6 +46,8 @@ app.add_typer(labelstudio_app, name="labelstudio")
 
 
 def _server(project: Project) -> Server:
+    from curate.labelstudio.server import Server
+
     ls = project.settings.labelstudio
     return Server(project.root, ls.host, ls.port, ls.admin_email, project.root / ls.venv)
 
@@ -60,11 +60,14 @@ def labelstudio_serve(
     ] = False,
 ) -> None:
     """Install (once) and start Label Studio on 127.0.0.1; wait until it answers."""
-    server = _server(project_of(ctx))
+    from curate.labelstudio.server import serve
+
+    project = project_of(ctx)
+    server = _server(project)
     url = serve(server, allow_remote, say=lambda m: err.print(m, highlight=False))
     out.print(
         f"Label Studio is running at {url} (admin: {server.admin_email}; the token is in "
-        f"{server.credentials_file}, mode 0600)",
+        f"{server.credentials_file.relative_to(project.root)}, mode 0600)",
         highlight=False,
     )
 
@@ -72,6 +75,8 @@ def labelstudio_serve(
 @labelstudio_app.command("stop")
 def labelstudio_stop(ctx: typer.Context) -> None:
     """Stop the Label Studio this project started."""
+    from curate.labelstudio.server import stop
+
     stopped = stop(_server(project_of(ctx)))
     out.print("stopped" if stopped else "no Label Studio started by this project is running")
 
@@ -80,9 +85,11 @@ def labelstudio_stop(ctx: typer.Context) -> None:
 def labelstudio_status(ctx: typer.Context) -> None:
     """Say whether Label Studio answers at the configured address, and which server this
     project started (the one `stop` stops)."""
+    from curate.labelstudio.server import healthy_url, running
+
     project = project_of(ctx)
     url = project.settings.labelstudio.base_url
-    up = httpx_healthy(url)
+    up = healthy_url(url)
     started = running(_server(project))
     if started is None:
         owner = "; not started by this project (`curate labelstudio stop` leaves it)" if up else ""
@@ -113,6 +120,9 @@ def _address_fix(project: Project, port: int) -> str:
 def address_hint(project: Project) -> Iterator[None]:
     """An unreachable server's message names the setting curate.toml actually uses, and the
     server this project started if one runs elsewhere."""
+    from curate.labelstudio.client import UnreachableError
+    from curate.loop import StepFailed
+
     try:
         yield
     except StepFailed as failed:
@@ -125,6 +135,8 @@ def address_hint(project: Project) -> Iterator[None]:
 
 
 def _unreachable_fix(project: Project) -> str:
+    from curate.labelstudio.server import running
+
     started = running(_server(project))
     if started is not None:
         return f"this project's Label Studio runs at {started.url}: " + _address_fix(
@@ -135,6 +147,8 @@ def _unreachable_fix(project: Project) -> str:
 
 
 def _client_args(project: Project) -> tuple[str, str]:
+    from curate.labelstudio.server import credentials
+
     url = project.settings.labelstudio.base_url
     return url, credentials(_server(project))["token"]
 
@@ -149,6 +163,9 @@ def labelstudio_doctor(
 ) -> None:
     """Compare each annotator's Label Studio project with the store: duplicate tasks, tasks the
     store did not record, recorded tasks gone from the server."""
+    from curate.labelstudio.client import connect
+    from curate.labelstudio.reconcile import doctor
+
     project = project_of(ctx)
     url, token = _client_args(project)
     with address_hint(project), opened_store(project) as store, connect(url, token) as client:
@@ -196,6 +213,9 @@ def push_command(
     ] = 60.0,
 ) -> None:
     """Assign documents and send each annotator's share to their own Label Studio project."""
+    from curate.labelstudio.client import connect
+    from curate.labelstudio.push import push
+
     project = project_of(ctx)
     url, token = _client_args(project)
     with address_hint(project), opened_store(project) as store:
@@ -267,6 +287,9 @@ def loop_command(
     """One turn of the learning loop: pull, adjudicate --auto, train when the gold grew by
     [train] retrain_after documents, prelabel what the models in use have not seen, push
     (refreshing every open task whose suggestions changed). Safe to kill and run again."""
+    from curate.labelstudio.client import connect
+    from curate.loop import run_cycle
+
     pause = None
     if every is not None:
         matched = DURATION.match(every.strip())
@@ -297,6 +320,9 @@ def pull_command(
     ] = False,
 ) -> None:
     """Fetch annotations from Label Studio into the store (append-only; safe to re-run)."""
+    from curate.labelstudio.client import connect
+    from curate.labelstudio.pull import pull
+
     project = project_of(ctx)
     url, token = _client_args(project)
     with address_hint(project), opened_store(project) as store:

@@ -11,8 +11,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from curate.adjudicate.auto import adjudicate_project, describe
-from curate.adjudicate.review import review_queue
 from curate.cli.common import (
     app,
     err,
@@ -22,12 +20,7 @@ from curate.cli.common import (
     write_text,
 )
 from curate.config import PERSON_NAME
-from curate.domain.pseudonyms import namer
 from curate.errors import StoreError, UsageError
-from curate.labelstudio.importer import measure_export
-from curate.quality.annotators import control_warnings
-from curate.report import measure
-from curate.report.tables import tables as agreement_tables
 from curate.store import queries
 
 
@@ -77,6 +70,12 @@ def agreement_command(
     ] = False,
 ) -> None:
     """Measure agreement: stance per target, entity spans per pair and label, anchoring."""
+    from curate.domain.pseudonyms import namer
+    from curate.labelstudio.importer import measure_export
+    from curate.quality.annotators import control_warnings
+    from curate.report import measure
+    from curate.report.tables import tables
+
     project = project_of(ctx)
     overrides = None
     if export is not None:
@@ -102,7 +101,7 @@ def agreement_command(
     if as_json:
         typer.echo(json.dumps(report.as_json() | counted, indent=2))
         return
-    for table in agreement_tables(report):
+    for table in tables(report):
         out.print(table)
     if overrides:  # decisions, not annotations: the figures above are the annotators'
         out.print(
@@ -123,6 +122,9 @@ def adjudicate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Settle what annotators agree on (--auto); list what is left for reviewers."""
+    from curate.adjudicate.auto import adjudicate_project, describe
+    from curate.adjudicate.review import review_queue
+
     project = project_of(ctx)
     with opened_store(project) as store:
         if auto:

@@ -26,16 +26,7 @@ from curate.cli.common import (
     project_of,
 )
 from curate.errors import UsageError
-from curate.ingest.gold import DEFAULT_CONLL_MAP
-from curate.prelabel import prelabel
-from curate.prelabel.evaluate import evaluate_file, evaluate_store
-from curate.prelabel.tables import (
-    curve_table,
-    print_evaluation,
-    print_training,
-    training_summary,
-)
-from curate.prelabel.train import train
+from curate.labels import DEFAULT_CONLL_MAP
 from curate.records import family
 
 
@@ -62,6 +53,7 @@ def prelabel_command(
     ] = "auto",
 ) -> None:
     """Pre-label documents with entity and stance suggestions from the configured labellers."""
+    from curate.prelabel import prelabel
     from curate.prelabel.workers import available_cores
 
     project = project_of(ctx)
@@ -125,6 +117,9 @@ def train_command(
 ) -> None:
     """Learn from the store's gold: fine-tune the entity model with spaCy's training loop,
     learn names, and train stance classifiers; `curate prelabel` then uses them."""
+    from curate.prelabel.tables import curve_table, print_training, training_summary
+    from curate.prelabel.train import train
+
     project = project_of(ctx)
     if curve:
         from curate.prelabel.curve import learning_curve
@@ -194,6 +189,9 @@ def evaluate_command(
 ) -> None:
     """Score suggestions or an annotator against gold: entity P/R/F1 per gold label, stance
     F1avg (favor, against) beside the majority-class baseline."""
+    from curate.prelabel.evaluate import evaluate_file, evaluate_store
+    from curate.prelabel.tables import print_evaluation
+
     project = project_of(ctx)
     context = project.labeller_context()
     if gold is not None:

@@ -18,8 +18,6 @@ from curate.ingest.textfile import read_lines
 from curate.offsets import check_span, check_unquoted_span
 from curate.records import Document, Span
 
-DEFAULT_CONLL_MAP = "PER=PERSON,ORG=ORG,LOC=GPE|LOC"
-
 
 @dataclass(frozen=True)
 class GoldDocument:
@@ -28,22 +26,6 @@ class GoldDocument:
     spans: tuple[Span, ...] = ()
     stances: dict[str, str] = field(default_factory=dict)
     normalised: bool = False  # the text was cleaned as `ingest` cleans it (spans moved along)
-
-
-def parse_label_map(text: str) -> dict[str, str]:
-    """'PER=PERSON,LOC=GPE|LOC' -> {'PER': 'PERSON', 'LOC': 'GPE|LOC'}; unlisted labels drop."""
-    mapping = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        source, sep, target = item.partition("=")
-        if ";" in item:
-            raise InputError(
-                f"--label-map item {item!r} holds ';'; separate items with commas, "
-                "e.g. PER=PERSON,ORG=ORG"
-            )
-        if not sep or not source.strip() or not target.strip() or "=" in target:
-            raise InputError(f"--label-map item {item!r} must look like PER=PERSON")
-        mapping[source.strip()] = target.strip()
-    return mapping
 
 
 def map_labels(

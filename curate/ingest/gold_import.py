@@ -39,6 +39,7 @@ class GoldImportReport:
     dropped: Counter[str] = field(default_factory=Counter)  # label -> spans left out
     mapped: dict[str, str] = field(default_factory=dict)
     adopted: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     splits: Counter[str] = field(default_factory=Counter)  # split -> documents imported
 
 
@@ -61,8 +62,11 @@ def import_gold(
     kept_labels = Counter(
         s.label for g in documents for s in g.spans if s.label not in (drop or set())
     )
-    taken = take_labels(project, kept_labels, label_map, adopt, path)
+    with store.connect() as connection:
+        fresh = queries.nothing_labelled(connection)
+    taken = take_labels(project, kept_labels, label_map, adopt, path, fresh)
     settings, report.adopted, report.mapped = taken.settings, taken.adopted, taken.mapped
+    report.removed = taken.removed
     renaming = {label: report.mapped.get(label, label) for label in kept_labels}
     documents, report.dropped = map_labels(documents, renaming)
     _check_stances(path, documents, settings.target_names(), settings.stance.labels)

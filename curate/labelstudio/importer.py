@@ -41,6 +41,7 @@ class ImportReport:
     # Outside label -> project label, for labels that were renamed (--label-map, or case).
     mapped: dict[str, str] = field(default_factory=dict)
     adopted: list[str] = field(default_factory=list)  # labels written into curate.toml
+    removed: list[str] = field(default_factory=list)  # unused template labels taken out
     stances: int = 0  # stance labels read for curate.toml's targets
     # Texts whose line endings, trailing spaces or blank edge lines were cleaned as `ingest`
     # cleans them (their spans moved with them).
@@ -134,11 +135,13 @@ def import_into_project(
     """`curate import-ls`: every label is mapped, known, or (adopt) written into curate.toml
     before anything is stored; otherwise the import stops with the fix."""
     tasks = read_tasks(path)
-    taken = take_labels(project, labels_in(tasks), label_map, adopt, path)
+    with store.connect() as connection:
+        fresh = queries.nothing_labelled(connection)
+    taken = take_labels(project, labels_in(tasks), label_map, adopt, path, fresh)
     report = import_export(
         store, path, taken.settings, text_field, label_map=label_map, tasks=tasks
     )
-    report.adopted = taken.adopted
+    report.adopted, report.removed = taken.adopted, taken.removed
     return report
 
 

@@ -18,14 +18,18 @@ from curate.agreement.spans import SpanComparison, compare_exact, compare_overla
 from curate.agreement.stance import StanceScores, score_stance
 from curate.errors import InputError, UsageError
 from curate.ingest.gold import (
-    DEFAULT_CONLL_MAP,
     JSONL_SUFFIXES,
     GoldDocument,
     map_labels,
-    parse_label_map,
     read_gold_file,
 )
-from curate.labels import check_map_target, map_option, suggested_map
+from curate.labels import (
+    DEFAULT_CONLL_MAP,
+    check_map_target,
+    map_option,
+    parse_label_map,
+    suggested_map,
+)
 from curate.prelabel import trust
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.registry import check_names, create

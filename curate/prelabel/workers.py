@@ -56,6 +56,11 @@ def in_workers(
                 done, future = waiting.popleft()
                 yield done, future.result()
         except BrokenProcessPool:
+            # A worker the pool spawned just as another died is not stopped by the pool (seen
+            # with Python 3.11: it waits to hand back its result, and the pool's shutdown
+            # waits on it forever); this process's own pool workers are its only children.
+            for child in spawn.active_children():
+                child.terminate()
             raise CurateError(
                 "a pre-labelling worker process died (killed, or out of memory); every batch "
                 "stored so far is whole: run `curate prelabel` again to finish, with fewer "

@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from curate.errors import StoreError
 
 DB_URL_VARIABLE = "CURATE_DB_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Each migration file is named after its revision (0009_model_uncertainty.py is revision 0009),
+# so the newest file names the schema this curate writes: a store already there is opened
+# without loading Alembic (tests/test_store.py checks this agrees with Alembic's head).
+SCHEMA_HEAD = max(path.name.split("_")[0] for path in (MIGRATIONS / "versions").glob("0*.py"))
 
 
 def default_url(project_dir: Path) -> str:
@@ -31,7 +31,9 @@ def default_url(project_dir: Path) -> str:
     return f"sqlite:///{os.path.abspath(project_dir / '.curate' / 'curate.db')}"
 
 
-def _alembic_config() -> Config:
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -207,7 +209,24 @@ def open_store(url: str, read_only: bool = False) -> Store:
     return Store(engine)
 
 
+def schema_version(connection: Connection) -> str | None:
+    """The store's Alembic revision; None before the first migration (or when unreadable:
+    Alembic then says why)."""
+    try:
+        with connection.begin():
+            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except DBAPIError:
+        return None
+
+
 def _upgrade(engine: Engine, read_only: bool = False) -> None:
+    with engine.connect() as connection:
+        if schema_version(connection) == SCHEMA_HEAD:
+            return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = _alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:

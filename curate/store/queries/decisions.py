@@ -127,6 +127,12 @@ def settled_documents(connection: Connection) -> list[str]:
     return sorted(connection.scalars(documents_settled()))
 
 
+def nothing_labelled(connection: Connection) -> bool:
+    """No annotation and no decision yet: a project whose labels can still change freely."""
+    labelled = select(annotation_rows.c.id).union_all(select(decisions.c.id)).limit(1)
+    return connection.scalar(labelled) is None
+
+
 def stage_counts(connection: Connection) -> dict[str, int]:
     """Documents at each stage of the workflow."""
     latest_release = select(func.max(releases.c.id)).scalar_subquery()
