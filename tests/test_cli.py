@@ -85,14 +85,23 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already exists" in again.output
 
 
-def test_the_cli_starts_without_the_heavy_libraries() -> None:
-    """`curate status` and `--help` pay only for what they use: importing the CLI loads no
-    pandas, scikit-learn, spaCy, datasets or Label Studio SDK (each command imports its own)."""
+def test_the_cli_starts_without_the_heavy_libraries(project_dir: Path) -> None:
+    """`curate status` and `--help` pay only for what they use: neither loads pandas,
+    scikit-learn, spaCy, datasets, matplotlib, the Label Studio SDK or httpx (each command
+    imports its own), and a store at the newest schema opens without Alembic."""
     import subprocess
     import sys
 
+    assert CliRunner().invoke(app, ["--project", str(project_dir), "status"]).exit_code == 0
     heavy = ["pandas", "sklearn", "spacy", "datasets", "label_studio_sdk", "matplotlib"]
-    probe = f"import sys, curate.cli; print([m for m in {heavy!r} if m in sys.modules])"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    heavy += ["httpx", "alembic"]
+    for arguments in (["--help"], ["--project", str(project_dir), "status"]):
+        probe = (
+            "import sys\nfrom curate.cli import app\n"
+            f"try:\n    app({arguments!r})\nexcept SystemExit:\n    pass\n"
+            f"print([m for m in {heavy!r} if m in sys.modules], file=sys.stderr)"
+        )
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == "[]", (arguments, done.stderr)
+        assert done.stdout  # the command ran and printed

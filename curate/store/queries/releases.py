@@ -13,7 +13,6 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.dialects import postgresql
 
 from curate.store.queries.base import inserted_id, now
 from curate.store.schema import (
@@ -66,6 +65,8 @@ def record_release(
     # 100,000s of rows as one JSON parameter, unpacked by the database: no Python call per row.
     pairs = dict(sorted(splits.items()))
     if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # its import loads every driver's module
+
         each = func.json_each_text(cast(pairs, postgresql.JSON)).table_valued("key", "value")
     else:
         each = func.json_each(json.dumps(pairs)).table_valued("key", "value")
