@@ -174,6 +174,9 @@ async def test_reviewer_resolves_a_conflict_with_a_note(project: Project, confli
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "queue is empty" in str(app.query_one("#info").render())
+        # Said in the status line, not in a toast over the stance rows.
+        assert f"decision stored for {conflicted}" in str(app.query_one("#status").render())
+        assert not app.screen.query("Toast")
     with store.connect() as connection:
         gold = queries.gold_entities(connection)[document_id]
         decisions = [
@@ -445,6 +448,9 @@ async def test_reviewer_draws_a_span_no_annotator_gave_and_stores_it(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "queue is empty" in str(app.query_one("#info").render())
+        # Said in the status line, not in a toast over the stance rows.
+        assert f"decision stored for {conflicted}" in str(app.query_one("#status").render())
+        assert not app.screen.query("Toast")
     with store.connect() as connection:
         decision = [
             d for d in queries.decisions_for(connection, [conflicted]) if d.kind == "entity"
@@ -773,3 +779,31 @@ async def test_the_review_screen_fits_its_width_and_names_nobody(
             for person in project.settings.annotators:
                 assert person.name not in screen and person.email not in screen
     store.close()
+
+
+@pytest.mark.anyio
+async def test_review_panes_wrap_alike_so_their_lines_stay_side_by_side(
+    project: Project, conflicted: str
+) -> None:
+    """Tags of different lengths ([PERSON] in one pane, [ORG] or none in the other) are padded
+    to the widest, so both panes put every word of the text on the same screen line."""
+    from tui.document_view import DocumentView, wrap_exactly
+
+    store = project.open_store()
+    app = ReviewApp(project, store, "rita")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        panes = list(app.query(DocumentView))
+        shown = [pane.text.plain for pane in panes]
+        resolution = app.resolution
+        assert resolution is not None
+    store.close()
+    assert len(panes) == 2 and shown[0] != shown[1]  # alice and bob labelled differently
+    assert len(shown[0]) == len(shown[1])
+    text = resolution.alignment.document.text
+    for offset in (text.index("told"), text.index("Iraq")):
+        at = [pane.index(text[offset : offset + 4]) for pane in shown]
+        assert at[0] == at[1]  # the same word at the same place in both panes
+    for width in (10, 14, 20):  # narrow panes: the lines break at the same words
+        first, second = (wrap_exactly(plain, width) for plain in shown)
+        assert first == second and len(first) > 1

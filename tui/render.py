@@ -33,8 +33,11 @@ def document_text(
     cursor: tuple[int, int] | None = None,
     selection: tuple[int, int] | None = None,
     marked: Sequence[tuple[int, int, Style]] = (),
+    pad_to: Mapping[int, int] | None = None,
 ) -> Text:
-    """Rich Text for `text`, label tags inserted after spans (and pending suggestions)."""
+    """Rich Text for `text`, label tags inserted after spans (and pending suggestions); with
+    `pad_to` (position -> width, from `aligned_widths`) the tags at each position are padded
+    to that width."""
     rendered = Text(text)
     for suggestion in suggestions:
         if suggestion.status == PENDING:
@@ -53,14 +56,36 @@ def document_text(
         for s in suggestions
         if s.status == PENDING
     ]
-    return _with_tags(rendered, tags)
+    return _with_tags(rendered, tags, pad_to or {})
 
 
-def _with_tags(rendered: Text, tags: list[tuple[int, str, Style]]) -> Text:
+# Fills a tag out to the width another pane's tags take there: not a space, so every pane
+# breaks its lines at the same words.
+PAD = "·"
+
+
+def aligned_widths(panes: Sequence[Sequence[Span]]) -> dict[int, int]:
+    """For panes shown side by side: at each position where any pane has a tag, the width of
+    the widest there. Padded to it, every pane has the same number of characters before each
+    text offset, so the panes wrap alike and their lines stay side by side."""
+    widths: dict[int, int] = {}
+    for spans in panes:
+        here: dict[int, int] = {}
+        for span in spans:
+            here[span.end] = here.get(span.end, 0) + len(span.label) + 2
+        for position, width in here.items():
+            widths[position] = max(widths.get(position, 0), width)
+    return widths
+
+
+def _with_tags(
+    rendered: Text, tags: list[tuple[int, str, Style]], pad_to: Mapping[int, int]
+) -> Text:
     """`rendered` with each tag inserted before the character at its position (several at one
-    position: the last listed first). One pass: cutting and joining per tag grew with
-    tags x spans, tens of milliseconds a repaint on a 50-span document."""
-    at: dict[int, list[tuple[str, Style]]] = {}
+    position: the last listed first), padded to `pad_to`'s width there. One pass: cutting and
+    joining per tag grew with tags x spans, tens of milliseconds a repaint on a 50-span
+    document."""
+    at: dict[int, list[tuple[str, Style]]] = {position: [] for position in pad_to}
     for position, tag, style in tags:
         at.setdefault(position, []).insert(0, (tag, style))
     positions = sorted(at)
@@ -68,8 +93,12 @@ def _with_tags(rendered: Text, tags: list[tuple[int, str, Style]]) -> Text:
     out = Text()
     for n, piece in enumerate(pieces):
         out.append_text(piece)
-        for tag, style in at[positions[n]] if n < len(positions) else []:
+        if n == len(positions):
+            break
+        for tag, style in at[positions[n]]:
             out.append(tag, style=style)
+        used = sum(len(tag) for tag, _ in at[positions[n]])
+        out.append(PAD * (pad_to.get(positions[n], 0) - used), style=Style(dim=True))
     return out
 
 
@@ -96,6 +125,11 @@ def tagged_offset(position: int, spans: Sequence[Span], pending: Sequence[Span] 
     ([LABEL] after a span, [LABEL?] after a pending suggestion) push it right."""
     pushed = sum(len(s.label) + 2 for s in spans if s.end <= position)
     return position + pushed + sum(len(s.label) + 3 for s in pending if s.end <= position)
+
+
+def aligned_offset(position: int, pad_to: Mapping[int, int]) -> int:
+    """Where text offset `position` lands in a document_text padded to `pad_to`."""
+    return position + sum(width for at, width in pad_to.items() if at <= position)
 
 
 def show(widget: Static, text: Text) -> None:

@@ -20,7 +20,14 @@ from curate.project import Project
 from curate.records import Span
 from curate.store import Store
 from tui.document_view import DocumentView
-from tui.render import SELECTION, document_text, label_style, show, tagged_offset
+from tui.render import (
+    SELECTION,
+    aligned_offset,
+    aligned_widths,
+    document_text,
+    label_style,
+    show,
+)
 from tui.resolution import UNDECIDED, Resolution
 from tui.review_session import ReviewSession
 from tui.screens import ConfirmScreen, HelpScreen, ReasonScreen
@@ -107,7 +114,9 @@ class ReviewApp(App[None]):
     async def on_mount(self) -> None:
         await self.next_document()
 
-    async def next_document(self) -> None:
+    async def next_document(self, done: str = "") -> None:
+        """Show the next document; `done` says what happened to the last one (in the status
+        line: a toast would cover the stance rows)."""
         alignment, self.queue_size = self.session.next()
         self._quit_armed = False
         panes = self.query_one("#panes", Horizontal)
@@ -119,6 +128,7 @@ class ReviewApp(App[None]):
             self.query_one("#info", Static).update(
                 "The review queue is empty." + (skipped if self.session.skipped else "")
             )
+            self.query_one("#status", Static).update(done)
             self.query_one("#stances", Static).update("")
             return
         self.resolution = Resolution(alignment, self.shown_as)
@@ -130,7 +140,6 @@ class ReviewApp(App[None]):
             else:
                 self.session.drafts.discard(alignment.document_id)
                 restored = "a draft for this document was made on older annotations; set aside"
-            self.notify(restored, severity="warning", timeout=8)
         self.tokens, self.drawing = tokenize(alignment.document.text), None
         await panes.mount_all(
             DocumentView(id=f"pane-{i}", classes="pane") for i in range(len(alignment.annotators))
@@ -139,7 +148,7 @@ class ReviewApp(App[None]):
             self.query_one(
                 f"#pane-{i}", DocumentView
             ).border_title = f"{i + 1} {self.shown_as(who)}"
-        self.refresh_view(restored)
+        self.refresh_view(" · ".join(m for m in (done, restored) if m))
 
     def refresh_view(self, message: str = "") -> None:
         resolution = self.resolution
@@ -159,8 +168,12 @@ class ReviewApp(App[None]):
             + self._group_panel(),
         )
         current = resolution.groups[resolution.group] if resolution.groups else None
-        for i, who in enumerate(alignment.annotators):
-            spans = [v for g in resolution.groups if (v := g.versions.get(who)) is not None]
+        pane_spans = [
+            [v for g in resolution.groups if (v := g.versions.get(who)) is not None]
+            for who in alignment.annotators
+        ]
+        pad_to = aligned_widths(pane_spans)  # the panes' lines stay side by side
+        for i, spans in enumerate(pane_spans):
             marked = []
             drawn = self._drawn()
             if drawn is not None:
@@ -172,10 +185,13 @@ class ReviewApp(App[None]):
                 style = CONFLICT_STYLES.get(current.conflicts[0]) if current.conflicts else None
                 marked.append((start, end, style or Style(underline=True)))
             pane = self.query_one(f"#pane-{i}", DocumentView)
-            pane.show(document_text(alignment.document.text, spans, self.colours, marked=marked))
+            shown = document_text(
+                alignment.document.text, spans, self.colours, marked=marked, pad_to=pad_to
+            )
+            pane.show(shown)
             if marked:
                 # After the refresh: a pane just mounted has no size, nor wrapped lines, yet.
-                self.call_after_refresh(pane.follow, tagged_offset(marked[0][0], spans))
+                self.call_after_refresh(pane.follow, aligned_offset(marked[0][0], pad_to))
         show(self.query_one("#stances", Static), self._stance_rows())
         note = f"note: {resolution.note}" if resolution.note else ""
         show(self.query_one("#status", Static), Text(message or note))
@@ -398,8 +414,7 @@ class ReviewApp(App[None]):
             self.notify(f"not stored: {why}", severity="error", timeout=15)
             self.refresh_view(f"NOT STORED ({why}); your choices are kept as a draft")
             return
-        self.notify("decision stored")
-        await self.next_document()
+        await self.next_document(f"decision stored for {resolution.alignment.document_id}")
 
     async def action_next_document(self) -> None:
         if self.resolution:
