@@ -16,10 +16,10 @@ from curate.records import Annotation, Decision, Document, Span
 from curate.store import queries
 from curate.store.current import (
     HUMAN,
-    OPEN,
     REVIEWER,
     REVIEWER_OVERRIDE,
     current_decisions,
+    is_open,
 )
 
 # Conflict types, in the order a reviewer is shown them.
@@ -39,7 +39,7 @@ def review_queue(connection: Connection) -> list[QueueEntry]:
     newest = current_decisions(connection, sorted(decided))
     open_items: dict[str, list[str]] = {}
     for (document_id, kind, target), decision in sorted(newest.items(), key=str):
-        if decision.method == OPEN:
+        if is_open(decision):
             spans = len(decision.payload.get("open", []))
             name = f"entities ({spans} open)" if kind == "entity" else f"stance:{target}"
             call = weighted_call(decision)
@@ -261,7 +261,7 @@ def decide(
         {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "method": method_of(s)}
         for s in sorted(set(spans), key=lambda s: (s.start, s.end, s.label))
     ]
-    unchanged = entity is not None and entity.method != OPEN and set(settled) == chosen
+    unchanged = entity is not None and not is_open(entity) and set(settled) == chosen
     if not unchanged:
         content: dict[str, Any] = {"spans": payload}
         if replaced:
@@ -269,7 +269,7 @@ def decide(
         items.append(("entity", None, REVIEWER_OVERRIDE if replaced else REVIEWER, content))
     for name, label in stances.items():
         held = current.get((document_id, "stance", name))
-        if held is None or held.method == OPEN:
+        if held is None or is_open(held):
             items.append(("stance", name, REVIEWER, {"label": label}))
         elif held.payload.get("label") != label and held.method in HUMAN:
             items.append(("stance", name, REVIEWER, {"label": label}))

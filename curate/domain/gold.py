@@ -12,37 +12,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
+from sqlalchemy import Connection
 
 from curate.config import Settings
 from curate.errors import SpanError
 from curate.labels import stance_column
-from curate.store.arrow import read_table
-from curate.store.current import OPEN, current_table, documents_waiting
-from curate.store.queries.documents import first_source
-from curate.store.schema import documents
-
-SPAN = pa.struct(
-    [
-        ("start", pa.int64()),
-        ("end", pa.int64()),
-        ("label", pa.string()),
-        ("text", pa.string()),
-        ("method", pa.string()),
-    ]
-)
-STRING = pa.string()
-ENTITY_ROWS = pa.schema(
-    [
-        ("id", STRING),
-        ("title", STRING),
-        ("text", pa.large_string()),
-        ("source", STRING),
-        ("method", STRING),
-        ("payload", pa.struct([("spans", pa.list_(SPAN))])),
-    ]
-)
-STANCE_ROWS = pa.schema([(name, STRING) for name in ("document_id", "target", "method", "label")])
+from curate.store.gold_rows import SPAN, entity_rows, stance_rows, waiting_documents
 
 
 @dataclass
@@ -53,53 +28,9 @@ class Gold:
     methods: Counter[str] = field(default_factory=Counter)
 
 
-def _in_byte_order(connection: Connection, column: Any) -> ColumnElement[Any]:
-    """Ids sorted by their bytes, as Arrow and Python sort them (PostgreSQL's default collation
-    sorts by language rules)."""
-    return column.collate("C") if connection.dialect.name == "postgresql" else column
-
-
-def _unresolved(connection: Connection) -> list[str]:
-    return sorted(connection.scalars(documents_waiting()))
-
-
-def _entity_rows(connection: Connection) -> pa.Table:
-    """The current entity decision of every settled document, with its text and first source,
-    sorted by id."""
-    current = current_table()
-    query = (
-        select(
-            current.c.document_id,
-            documents.c.title,
-            documents.c.text,
-            first_source(current.c.document_id),
-            current.c.method,
-            cast(current.c.payload, Text),
-        )
-        .join(documents, documents.c.id == current.c.document_id)
-        .where(
-            current.c.kind == "entity",
-            current.c.document_id.not_in(documents_waiting()),
-        )
-        .order_by(_in_byte_order(connection, current.c.document_id))
-    )
-    return read_table(connection, query, ENTITY_ROWS)
-
-
-def _stance_rows(connection: Connection) -> pa.Table:
-    current = current_table()
-    query = select(
-        current.c.document_id,
-        current.c.target,
-        current.c.method,
-        func.coalesce(current.c.payload["label"].as_string(), ""),
-    ).where(current.c.kind == "stance", current.c.method != OPEN)
-    return read_table(connection, query, STANCE_ROWS)
-
-
 def read_gold(connection: Connection, settings: Settings) -> Gold:
     """Gold rows of every document whose items are all settled, spans checked (SpanError)."""
-    entities = _entity_rows(connection)
+    entities = entity_rows(connection)
     ids, texts = _array(entities["id"]), _array(entities["text"])
     spans = _methods_filled(_array(entities["payload"]).field("spans"), _array(entities["method"]))
     check_spans(ids, texts, spans)
@@ -113,9 +44,9 @@ def read_gold(connection: Connection, settings: Settings) -> Gold:
             "entities": spans,
         }
     )
-    gold = Gold(table, unresolved=_unresolved(connection))
+    gold = Gold(table, unresolved=waiting_documents(connection))
     gold.methods.update(value_counts(spans.values.field("method")))
-    stances = _stance_rows(connection)
+    stances = stance_rows(connection)
     for target in settings.target_names():
         label, method = _stance_columns(stances, target, ids, settings.stance.labels)
         gold.table = gold.table.append_column(stance_column(target), label)
@@ -143,7 +74,7 @@ def _stance_columns(
     mine = stances.filter(pc.equal(stances["target"], target))
     at = pc.index_in(ids, value_set=mine["document_id"].combine_chunks())
     label = pc.take(mine["label"], at)
-    index = pc.fill_null(pc.index_in(label, value_set=pa.array(labels, STRING)), -1)
+    index = pc.fill_null(pc.index_in(label, value_set=pa.array(labels, pa.string())), -1)
     known = pc.not_equal(index, -1)
     method = pc.if_else(known, pc.take(mine["method"], at), "")
     return _array(pc.cast(index, pa.int64())), _array(pc.fill_null(method, ""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, Subquery, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Subquery, func, select
 
 from curate.records import Decision
 from curate.store.chunks import in_chunks
@@ -40,11 +40,16 @@ def current_table(name: str = "current") -> Subquery:
     return select(decisions).join(newest, newest.c.id == decisions.c.id).subquery(name)
 
 
+def is_open_row(current: Subquery) -> ColumnElement[bool]:
+    """The SQL form of is_open, over a table of decisions (current_table)."""
+    return current.c.method == OPEN
+
+
 def documents_waiting() -> Select[Any]:
     """Documents with an item whose current decision is open: they wait for review and have no
     gold; every other document with a decision is settled."""
     current = current_table("waiting")
-    return select(current.c.document_id).where(current.c.method == OPEN).distinct()
+    return select(current.c.document_id).where(is_open_row(current)).distinct()
 
 
 def documents_settled() -> Select[Any]:
