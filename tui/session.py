@@ -146,7 +146,9 @@ class AnnotationSession:
         with self.store.connect() as connection:
             document = queries.get_document(connection, document_id)
             # Blind and control documents are labelled without suggestions.
-            plain = queries.without_prelabels(connection, document_id, self.annotator)
+            plain = document_id in queries.without_prelabels(
+                connection, self.annotator, [document_id]
+            )
             suggestions = [] if plain else queries.prelabels_for(connection, document_id)
             newest = queries.newest_of_annotator(connection, self.annotator, [document_id])
             last = newest.get(document_id)

@@ -136,23 +136,37 @@ def stances_from(
 FROM_PREDICTION = frozenset({"prediction", "prediction-changed"})
 
 
-def convert(
-    annotation: LSAnnotation,
-    document_id: str,
-    text: str,
-    annotator: str,
-    origin: str,
-    targets: dict[str, str],
-    report: ConversionReport,
-    guideline_version: str | None = None,
-    predicted: Prediction | None = None,
-    stance_labels: list[str] | None = None,
-    trim: bool = False,
-    label_map: Mapping[str, str] | None = None,
-    task_id: int | None = None,
-) -> Annotation:
-    """predicted: the prediction the annotator was shown, to tell which suggestions they kept;
-    trim and label_map as in spans_from; task_id names the task in messages."""
+@dataclass(frozen=True)
+class Rules:
+    """How every annotation of one pull or import is read."""
+
+    origin: str  # "labelstudio" (a pull) or "import"
+    targets: dict[str, str]  # control name -> stance target
+    stance_labels: list[str]
+    trim: bool = False  # as in spans_from
+    label_map: Mapping[str, str] | None = None  # as in spans_from
+    guideline_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One Label Studio annotation and where it belongs: predicted is the prediction the
+    annotator was shown (to tell which suggestions they kept); task_id names the task in
+    messages."""
+
+    annotation: LSAnnotation
+    document_id: str
+    text: str
+    annotator: str
+    task_id: int | None = None
+    predicted: Prediction | None = None
+
+
+def convert(item: Labelled, rules: Rules, report: ConversionReport) -> Annotation:
+    """The annotation as curate stores it, every span checked against the text."""
+    annotation, text, predicted = item.annotation, item.text, item.predicted
+    targets, trim, label_map = rules.targets, rules.trim, rules.label_map
+    task_id = item.task_id
     where = f"annotation {annotation.id}"
     if task_id is not None:
         where = f"task {task_id} {where}"
@@ -162,7 +176,7 @@ def convert(
         ):
             report.ignored_results[result.type] += 1
     spans = spans_from(annotation.result, text, where, report, trim, label_map)
-    stances = stances_from(annotation.result, targets, report, stance_labels)
+    stances = stances_from(annotation.result, targets, report, rules.stance_labels)
     # Label Studio 1.23 leaves parent_prediction empty when an annotator starts from a
     # prediction, but marks each result it copied: origin "prediction", or "prediction-changed"
     # once edited.
@@ -177,9 +191,9 @@ def convert(
             stances_from(predicted.result, targets),
         ) != (spans, stances)
     return Annotation(
-        document_id=document_id,
-        annotator=annotator,
-        origin=origin,
+        document_id=item.document_id,
+        annotator=item.annotator,
+        origin=rules.origin,
         spans=spans,
         stances=stances,
         skipped_reason="cancelled in Label Studio" if annotation.was_cancelled else None,
@@ -187,7 +201,7 @@ def convert(
         from_prelabel=from_prediction,
         prelabel_changed=changed,
         suggestion_use=use,
-        guideline_version=guideline_version,
+        guideline_version=rules.guideline_version,
         external_id=str(annotation.id),
     )
 

@@ -16,8 +16,9 @@ from curate.config import Settings
 from curate.errors import InputError
 from curate.ingest.clean import clean_with_offsets
 from curate.labels import resolve_labels, unknown_labels_error
-from curate.labelstudio.convert import ConversionReport, convert, stance_control
+from curate.labelstudio.convert import ConversionReport, Labelled, Rules, convert, stance_control
 from curate.labelstudio.schema import LSAnnotation, Task
+from curate.labelstudio.tasks import SYSTEM
 from curate.project import Project, take_labels
 from curate.records import Annotation, Document, Provenance
 from curate.report import measure
@@ -169,11 +170,16 @@ def import_export(
     if unknown and not keep_unknown_labels:
         raise unknown_labels_error(path, unknown, settings.entity_label_names())
     by_email = {a.email.lower(): a.name for a in settings.annotators}
-    targets = {stance_control(t): t for t in settings.target_names()}
-    trim = settings.adjudication.trim_span_whitespace
+    rules = Rules(
+        "import",
+        {stance_control(t): t for t in settings.target_names()},
+        list(settings.stance.labels),
+        trim=settings.adjudication.trim_span_whitespace,
+        label_map=report.mapped,
+    )
     first_task_of: dict[str, int] = {}
     with store.transaction() as connection:
-        seen = queries.external_ids(connection, "labelstudio", SYNC_KIND)
+        seen = queries.external_ids(connection, SYSTEM, SYNC_KIND)
         for index, task in enumerate(tasks):
             raw = task.data.get(text_field, _MISSING)
             if raw is _MISSING:
@@ -219,18 +225,11 @@ def import_export(
                 key = f"{project_id}:{task.id}:{ls_annotation.id}"
                 legacy = f"{project_id}:{ls_annotation.id}"  # curate before 0.2 kept no task
                 known = key in seen or seen.get(legacy) == document.id
+                who = annotator_name(ls_annotation, by_email, report)
                 annotation = convert(
-                    ls_annotation,
-                    document.id,
-                    raw,
-                    annotator_name(ls_annotation, by_email, report),
-                    "import",
-                    targets,
+                    Labelled(ls_annotation, document.id, raw, who, task.id),
+                    rules,
                     report.conversion,
-                    stance_labels=list(settings.stance.labels),
-                    trim=trim,
-                    label_map=report.mapped,
-                    task_id=task.id,
                 )
                 annotation = _onto_cleaned(annotation, text, positions)
                 report.stances += len(annotation.stances)
@@ -241,9 +240,7 @@ def import_export(
                 if known:
                     report.changed_annotations += 1
                 else:
-                    queries.record_external_id(
-                        connection, "labelstudio", SYNC_KIND, document.id, key
-                    )
+                    queries.record_external_id(connection, SYSTEM, SYNC_KIND, document.id, key)
                     seen[key] = document.id
                     report.new_annotations += 1
                 report.cancelled += ls_annotation.was_cancelled

@@ -17,14 +17,21 @@ from typing import Any
 from curate import jsontext
 from curate.errors import StoreError
 from curate.labelstudio.client import call
-from curate.labelstudio.convert import FROM_PREDICTION, ConversionReport, convert, stance_control
+from curate.labelstudio.convert import (
+    FROM_PREDICTION,
+    ConversionReport,
+    Labelled,
+    Rules,
+    convert,
+    stance_control,
+)
 from curate.labelstudio.label_config import TEXT_NAME
 from curate.labelstudio.schema import Prediction, Task
 from curate.labelstudio.server import data_dir_of, export_copies
+from curate.labelstudio.tasks import SYSTEM
 from curate.project import Project
 from curate.store import Store, queries
 
-SYSTEM = "labelstudio"
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -117,8 +124,14 @@ def pull(
     report = PullReport()
     if export_dir is None:
         export_dir = data_dir_of(project.root) / "export"
-    targets = {stance_control(t): t for t in project.settings.target_names()}
-    version = project.guideline_version()
+    settings = project.settings
+    rules = Rules(
+        "labelstudio",
+        {stance_control(t): t for t in settings.target_names()},
+        list(settings.stance.labels),
+        trim=settings.adjudication.trim_span_whitespace,
+        guideline_version=project.guideline_version(),
+    )
     with store.connect() as connection:
         projects = {
             local: int(ext)
@@ -164,19 +177,17 @@ def pull(
                     name = users.get(ls_annotation.user_id or -1, annotator)
                     new.append(
                         convert(
-                            ls_annotation,
-                            document_id,
-                            document.text,
-                            name,
-                            "labelstudio",
-                            targets,
+                            Labelled(
+                                ls_annotation,
+                                document_id,
+                                document.text,
+                                name,
+                                task.id,
+                                shown.get(("id", ls_annotation.parent_prediction or -1))
+                                or shown.get(("task", task.id)),
+                            ),
+                            rules,
                             report.conversion,
-                            version,
-                            shown.get(("id", ls_annotation.parent_prediction or -1))
-                            or shown.get(("task", task.id)),
-                            stance_labels=list(project.settings.stance.labels),
-                            trim=project.settings.adjudication.trim_span_whitespace,
-                            task_id=task.id,
                         )
                     )
                     keys.append((document_id, key))

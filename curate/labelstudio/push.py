@@ -24,6 +24,7 @@ from curate.labelstudio.label_config import (
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, server_tasks, settle
 from curate.labelstudio.refresh import refresh, sampling, set_project_version
+from curate.labelstudio.tasks import SYSTEM, TaskKey, record_tasks, sent_tasks, tasks_of
 from curate.locks import one_run_at_a_time
 from curate.prelabel import trust
 from curate.prelabel.uncertainty import UNCERTAIN, Queue, queue
@@ -32,7 +33,6 @@ from curate.records import Prelabel
 from curate.store import Store, queries
 from curate.suggestions import LeftOut, shown
 
-SYSTEM = "labelstudio"
 BATCH = 5000  # tasks per import request
 
 
@@ -206,6 +206,32 @@ def _result(s: Prelabel) -> dict[str, Any]:
     }
 
 
+@dataclass
+class PushRun:
+    """What one push works with: where it sends, and what it has done so far."""
+
+    store: Store
+    project: Project
+    client: Any
+    url: str
+    report: PushReport = field(default_factory=PushReport)
+
+    @property
+    def names(self) -> list[str]:
+        return [a.name for a in self.project.settings.annotators]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Each annotator's documents: the new ones to send (in queue order) and the ones earlier
+    pushes sent, and what they are shown."""
+
+    show: Shown
+    new: dict[str, list[str]]
+    sent_before: dict[str, list[str]]
+    quiet: dict[str, set[str]]  # shown without suggestions (blind or control)
+
+
 def push(
     store: Store,
     project: Project,
@@ -215,176 +241,144 @@ def push(
     progress: Callable[[int, int], None] | None = None,
     wait: float = 60.0,
 ) -> PushReport:
-    """wait: seconds to give an earlier import whose answer was lost to show up on the server
-    before its documents are sent again. One push at a time per project (a second is refused at
-    once, naming the holder); a push that fails takes back the assignments it made and did not
-    send."""
+    """Assign, then send each annotator's new documents and refresh their open tasks. wait:
+    seconds to give an earlier import whose answer was lost to show up on the server before
+    its documents are sent again. One push at a time per project (a second is refused at once,
+    naming the holder); a push that fails takes back the assignments it made and did not send."""
     if wait < 0:
         raise UsageError(f"--wait {wait:g}: give the seconds to wait, 0 or more")
+    run, settings = PushRun(store, project, client, url), project.settings
     with one_run_at_a_time(project.root, "push", "run `curate push` again if it is still needed"):
-        return _push(store, project, client, url, blind_fraction, progress, wait)
-
-
-def _push(
-    store: Store,
-    project: Project,
-    client: Any,
-    url: str,
-    blind_fraction: float,
-    progress: Callable[[int, int], None] | None,
-    wait: float,
-) -> PushReport:
-    settings = project.settings
-    names = [a.name for a in settings.annotators]
-    report = PushReport()
-    trusted = trust.in_use(project.labeller_context().models_dir)
-    assigned = assign(
-        store,
-        names,
-        settings.assignment.overlap,
-        blind_fraction,
-        settings.quality.control_fraction,
-    )
-    report.assigned, report.controls = assigned.new, assigned.controls
-    try:
-        _send(store, project, client, url, report, trusted, wait, progress)
-    except BaseException:
-        _take_back_unsent(store, assigned.made)
-        raise
-    return report
+        assigned = assign(
+            store,
+            run.names,
+            settings.assignment.overlap,
+            blind_fraction,
+            settings.quality.control_fraction,
+        )
+        run.report.assigned, run.report.controls = assigned.new, assigned.controls
+        try:
+            projects = _projects(run, wait)
+            plan = _plan(run)
+            sent, total = 0, sum(len(documents) for documents in plan.new.values())
+            for name, project_id in projects.items():
+                for start in range(0, len(plan.new[name]), BATCH):
+                    batch = plan.new[name][start : start + BATCH]
+                    sent += _send_batch(run, plan, name, project_id, batch)
+                    if progress is not None:
+                        progress(sent, total)
+                run.report.refreshed[name] = _refresh(run, plan, name, project_id)
+        except BaseException:
+            _take_back_unsent(store, assigned.made)
+            raise
+    return run.report
 
 
 def _take_back_unsent(store: Store, made: tuple[tuple[str, str], ...]) -> None:
     with store.transaction() as connection:
-        sent = set(queries.external_ids(connection, SYSTEM, "task").values())
-        unsent = [(d, a) for d, a in made if f"{a}/{d}" not in sent]
+        sent = sent_tasks(connection)
+        unsent = [(d, a) for d, a in made if TaskKey(a, d) not in sent]
         queries.remove_assignments(connection, unsent)
 
 
-def _send(
-    store: Store,
-    project: Project,
-    client: Any,
-    url: str,
-    report: PushReport,
-    trusted: trust.InUse,
-    wait: float,
-    progress: Callable[[int, int], None] | None,
-) -> None:
-    settings = project.settings
-    names = [a.name for a in settings.annotators]
-    ensure_users(client, store, project, url)
-    project_ids = {name: ensure_project(client, store, project, name, url) for name in names}
-    for name, project_id in project_ids.items():
-        found = reconcile(client, store, name, project_id, url, wait)
-        report.adopted += found.adopted
+def _projects(run: PushRun, wait: float) -> dict[str, int]:
+    """Each annotator's account and project, and what the server holds checked against the
+    store (reconcile.py): annotator -> project id."""
+    ensure_users(run.client, run.store, run.project, run.url)
+    projects = {
+        name: ensure_project(run.client, run.store, run.project, name, run.url)
+        for name in run.names
+    }
+    for name, project_id in projects.items():
+        found = reconcile(run.client, run.store, name, project_id, run.url, wait)
+        run.report.adopted += found.adopted
         if found.duplicates:
-            report.duplicates[name] = found.duplicates
-    with store.connect() as connection:
-        blind = queries.blind_documents(connection)
-        controls = queries.control_pairs(connection)
-        pushed = set(queries.external_ids(connection, SYSTEM, "task").values())
+            run.report.duplicates[name] = found.duplicates
+        run.report.projects[name] = project_id
+        run.report.new_tasks[name] = 0
+    return projects
+
+
+def _plan(run: PushRun) -> Plan:
+    settings, trusted = (
+        run.project.settings,
+        trust.in_use(run.project.labeller_context().models_dir),
+    )
+    with run.store.transaction() as connection:  # the queue's reasons are stored
+        sent = {name: tasks_of(connection, name) for name in run.names}
+        quiet = {name: queries.without_prelabels(connection, name) for name in run.names}
         newest = frozenset(queries.newest_labeller_versions(connection))
-        report.model_version = ", ".join(v for v in [*sorted(newest), trusted.label()] if v)
-    with store.transaction() as connection:  # the queue's reasons are stored
         queues = {
             name: queue(
-                connection, settings, project.root, queries.assignments_of(connection, name)
+                connection, settings, run.project.root, queries.assignments_of(connection, name)
             )
-            for name in names
+            for name in run.names
         }
-    show = Shown(report.model_version, newest, trusted.left_out, queues)
-    # Label Studio serves tasks in the order they were made: push them in queue order.
-    pending = {
-        name: [d for d in queues[name].order if f"{name}/{d}" not in pushed] for name in names
-    }
-    total, done = sum(len(v) for v in pending.values()), 0
-    for name, project_id in project_ids.items():
-        report.projects[name] = project_id
-        report.new_tasks[name] = 0
-        for start in range(0, len(pending[name]), BATCH):
-            batch = pending[name][start : start + BATCH]
-            with store.connect() as connection:
-                documents = queries.documents_by_ids(connection, batch)
-                suggestions = queries.prelabels_for_many(connection, batch)
-            tasks = []
-            for document_id in batch:
-                document = documents[document_id]
-                task: dict[str, Any] = {
-                    "data": {
-                        TEXT_NAME: document.text,
-                        "title": document.title,
-                        "doc_id": document_id,
-                        "annotator": name,
-                    }
-                }
-                if document_id not in blind and (document_id, name) not in controls:
-                    given = suggestions.get(document_id, [])
-                    task["predictions"] = show.offered(given, settings, name, document_id)
-                    report.predicted[name] = report.predicted.get(name, 0) + bool(
-                        task["predictions"]
-                    )
-                else:
-                    report.blind += 1
-                tasks.append(task)
-            with store.transaction() as connection:
-                mark_in_flight(connection, project_id, batch)  # settled with the task ids below
-            answer = call(
-                partial(
-                    client.projects.import_tasks,
-                    id=project_id,
-                    request=tasks,
-                    return_task_ids=True,
-                    request_options=NO_RETRY,
-                ),
-                f"import tasks into the project of {name}",
-                url,
-                retry=False,
+    run.report.model_version = ", ".join(v for v in [*sorted(newest), trusted.label()] if v)
+    show = Shown(run.report.model_version, newest, trusted.left_out, queues)
+    # Label Studio serves tasks in the order they were made: they are sent in queue order.
+    new = {name: [d for d in queues[name].order if d not in sent[name]] for name in run.names}
+    return Plan(show, new, {name: list(sent[name]) for name in run.names}, quiet)
+
+
+def _send_batch(run: PushRun, plan: Plan, name: str, project_id: int, batch: list[str]) -> int:
+    """Import one batch of new tasks, written ahead as in flight and settled with the task ids
+    the server gives (reconcile.py); returns how many were sent."""
+    with run.store.connect() as connection:
+        documents = queries.documents_by_ids(connection, batch)
+        suggestions = queries.prelabels_for_many(connection, batch)
+    tasks = []
+    for document_id in batch:
+        document = documents[document_id]
+        data = {TEXT_NAME: document.text, "title": document.title, "doc_id": document_id}
+        task: dict[str, Any] = {"data": data | {"annotator": name}}
+        if document_id in plan.quiet[name]:
+            run.report.blind += 1
+        else:
+            given = suggestions.get(document_id, [])
+            task["predictions"] = plan.show.offered(given, run.project.settings, name, document_id)
+            run.report.predicted[name] = run.report.predicted.get(name, 0) + bool(
+                task["predictions"]
             )
-            pairs = [(f"{name}/{d}", str(t)) for d, t in zip(batch, answer.task_ids, strict=True)]
-            with store.transaction() as connection:
-                queries.insert_external_ids(connection, SYSTEM, "task", pairs)
-                settle(connection, project_id)
-            report.new_tasks[name] += len(batch)
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
-        before = [local.split("/", 1)[1] for local in pushed if local.startswith(f"{name}/")]
-        quiet = blind | {d for d, who in controls if who == name}
-        report.refreshed[name] = _refresh(
-            store, project, client, url, name, project_id, before, quiet, report, show
-        )
+        tasks.append(task)
+    with run.store.transaction() as connection:
+        mark_in_flight(connection, project_id, batch)
+    answer = call(
+        partial(
+            run.client.projects.import_tasks,
+            id=project_id,
+            request=tasks,
+            return_task_ids=True,
+            request_options=NO_RETRY,
+        ),
+        f"import tasks into the project of {name}",
+        run.url,
+        retry=False,
+    )
+    with run.store.transaction() as connection:
+        record_tasks(connection, name, zip(batch, answer.task_ids, strict=True))
+        settle(connection, project_id)
+    run.report.new_tasks[name] += len(batch)
+    return len(batch)
 
 
-def _refresh(
-    store: Store,
-    project: Project,
-    client: Any,
-    url: str,
-    name: str,
-    project_id: int,
-    before: list[str],
-    quiet: set[str],
-    report: PushReport,
-    show: Shown,
-) -> int:
+def _refresh(run: PushRun, plan: Plan, name: str, project_id: int) -> int:
     """Give every open task pushed before this run the prediction the store now shows, when
     its own differs in content (refresh.py), whatever model version the project names: what
     a killed or raced turn left behind is caught up here. Then mark the project's version."""
-    order = sampling(project.settings.assignment.order == "uncertain")
+    settings, report = run.project.settings, run.report
+    order = sampling(settings.assignment.order == "uncertain")
     done, holding = 0, report.predicted.get(name, 0)
-    if before:
-        open_ids = [d for d in before if d not in quiet]
-        with store.connect() as connection:
+    open_ids = [d for d in plan.sent_before[name] if d not in plan.quiet[name]]
+    if open_ids:
+        with run.store.connect() as connection:
             suggestions = queries.prelabels_for_many(connection, open_ids)
-        wanted = {
-            d: show.offered(suggestions.get(d, []), project.settings, name, d) for d in open_ids
-        }
-        tasks = server_tasks(client, project_id, url)
-        refreshed = refresh(client, project_id, tasks, wanted, url)
+        wanted = {d: plan.show.offered(suggestions.get(d, []), settings, name, d) for d in open_ids}
+        tasks = server_tasks(run.client, project_id, run.url)
+        refreshed = refresh(run.client, project_id, tasks, wanted, run.url)
         done, holding = refreshed.tasks, holding + refreshed.holding
-    current = call(lambda: client.projects.get(id=project_id), "read a project", url)
+    current = call(lambda: run.client.projects.get(id=project_id), "read a project", run.url)
     settled = (current.model_version or "", current.sampling) == (report.model_version, order)
     if holding and not settled:  # no task holds this version (all done): the next push tries
-        set_project_version(client, project_id, report.model_version, order, url)
+        set_project_version(run.client, project_id, report.model_version, order, run.url)
     return done

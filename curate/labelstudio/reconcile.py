@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from curate.labelstudio.client import call
+from curate.labelstudio.tasks import SYSTEM, record_tasks, sent_tasks, tasks_of
 from curate.store import Store, queries
 
-SYSTEM = "labelstudio"
 PAGE = 1000  # tasks per page when listing a project
 
 
@@ -106,11 +106,7 @@ def reconcile(
     result = Reconciled()
     with store.connect() as connection:
         in_flight = unsettled(connection, project_id)
-        recorded = {
-            local.split("/", 1)[1]
-            for local in queries.external_ids(connection, SYSTEM, "task").values()
-            if local.startswith(f"{annotator}/")
-        }
+        recorded = set(tasks_of(connection, annotator))
     counted = _task_count(client, project_id, url)
     if counted == len(recorded) and not in_flight:
         return result
@@ -122,13 +118,9 @@ def reconcile(
         if not missing or result.waited >= wait:
             break
         time.sleep(min(1.0, wait - result.waited))
-    adopt = [
-        (f"{annotator}/{document_id}", str(ids[0]))
-        for document_id, ids in tasks.by_document.items()
-        if document_id not in recorded
-    ]
+    adopt = [(d, ids[0]) for d, ids in tasks.by_document.items() if d not in recorded]
     with store.transaction() as connection:
-        queries.insert_external_ids(connection, SYSTEM, "task", adopt)
+        record_tasks(connection, annotator, adopt)
         settle(connection, project_id)
     result.adopted = len(adopt)
     result.duplicates = tasks.duplicates
@@ -161,18 +153,11 @@ def doctor(client: Any, store: Store, url: str, fix: bool = False) -> Checkup:
             local: int(ext)
             for ext, local in queries.external_ids(connection, SYSTEM, "project").items()
         }
-        recorded = {
-            local: int(ext)
-            for ext, local in queries.external_ids(connection, SYSTEM, "task").items()
-        }
+        recorded = sent_tasks(connection)
     for annotator, project_id in sorted(projects.items()):
         tasks = server_tasks(client, project_id, url)
         checkup.tasks[annotator] = sum(len(ids) for ids in tasks.by_document.values())
-        mine = {
-            local.split("/", 1)[1]: task
-            for local, task in recorded.items()
-            if local.startswith(f"{annotator}/")
-        }
+        mine = {k.document_id: t for k, t in recorded.items() if k.annotator == annotator}
         on_server = {t for ids in tasks.by_document.values() for t in ids}
         checkup.unrecorded[annotator] = len(on_server - set(mine.values()))
         checkup.missing[annotator] = sorted(d for d, t in mine.items() if t not in on_server)

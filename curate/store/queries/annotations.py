@@ -14,6 +14,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
 )
 
@@ -78,14 +79,18 @@ def is_control() -> Any:
     )
 
 
-def without_prelabels(connection: Connection, document_id: str, annotator: str) -> bool:
-    """The document goes to this annotator blind or as a control: no suggestions shown."""
-    found = connection.execute(
-        select(assignments.c.blind, assignments.c.control).where(
-            assignments.c.document_id == document_id, assignments.c.annotator == annotator
-        )
-    ).first()
-    return found is not None and bool(found.blind or found.control)
+def without_prelabels(
+    connection: Connection, annotator: str, document_ids: Sequence[str] | None = None
+) -> set[str]:
+    """The annotator's documents shown without suggestions: the one rule for it is that their
+    assignment is blind or a control (of `document_ids` when given)."""
+    query = select(assignments.c.document_id).where(
+        assignments.c.annotator == annotator,
+        or_(assignments.c.blind.is_(True), assignments.c.control.is_(True)),
+    )
+    if document_ids is not None:
+        query = query.where(assignments.c.document_id.in_(document_ids))
+    return set(connection.scalars(query))
 
 
 def annotated_pairs(connection: Connection) -> set[tuple[str, str]]:
