@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from curate.domain.splits import HELD_OUT, TEST
+from curate.release.card_facts import Facts
 from curate.report.card_sections import table
 from curate.store.queries import Selection
 from curate.store.queries.selections import UNCERTAIN
@@ -29,7 +30,8 @@ def _orders(chosen: list[Selection]) -> str:
     return "; ".join(dict.fromkeys(said))
 
 
-def selection_section(selections: dict[str, Selection], split_of: dict[str, str]) -> list[str]:
+def selection_section(facts: Facts) -> list[str]:
+    selections, split_of = facts.rows.selections, facts.inputs.split_of
     lines = ["", "## How documents were chosen for labelling", ""]
     released = {d: s for d, s in selections.items() if d in split_of}
     if not released:
