@@ -25,10 +25,10 @@ from tui.render import (
     aligned_offset,
     aligned_widths,
     document_text,
-    label_style,
     show,
 )
-from tui.resolution import UNDECIDED, Resolution
+from tui.resolution import Resolution
+from tui.review_panels import group_panel, stance_rows
 from tui.review_session import ReviewSession
 from tui.screens import ConfirmScreen, HelpScreen, ReasonScreen
 from tui.state import Token, TokenSelection, tokenize
@@ -165,7 +165,7 @@ class ReviewApp(App[None]):
                 f"{title}  agreement {score}  ·  open: {len(resolution.open_groups())} spans, "
                 f"{len(resolution.open_stances())} stances\n"
             )
-            + self._group_panel(),
+            + group_panel(resolution, self._drawn(), self.colours),
         )
         current = resolution.groups[resolution.group] if resolution.groups else None
         pane_spans = [
@@ -192,7 +192,7 @@ class ReviewApp(App[None]):
             if marked:
                 # After the refresh: a pane just mounted has no size, nor wrapped lines, yet.
                 self.call_after_refresh(pane.follow, aligned_offset(marked[0][0], pad_to))
-        show(self.query_one("#stances", Static), self._stance_rows())
+        show(self.query_one("#stances", Static), stance_rows(resolution))
         note = f"note: {resolution.note}" if resolution.note else ""
         show(self.query_one("#status", Static), Text(message or note))
         if resolution.changed:  # a crash or a refused store loses nothing
@@ -209,68 +209,6 @@ class ReviewApp(App[None]):
         self._repaint_due = False
         message, self._message = self._message, ""
         self.refresh_view(message)
-
-    def _group_panel(self) -> Text:
-        resolution = self.resolution
-        assert resolution is not None
-        drawn = self._drawn()
-        if drawn is not None:
-            text = resolution.alignment.document.text[drawn[0] : drawn[1]]
-            return Text(f"drawing {text!r}: a label key adds it, esc stops", style="bold")
-        if not resolution.groups:
-            agreed = len(resolution.alignment.agreed_spans)
-            if agreed:
-                return Text(
-                    f"spans settled: the annotators agreed on all {agreed}; only stances are open"
-                )
-            return Text("no spans from any annotator")
-        group = resolution.groups[resolution.group]
-        kinds = ", ".join(group.conflicts) or "agreed"
-        focus = "" if resolution.on_stances else "▶ "
-        panel = Text(f"{focus}span {resolution.group + 1}/{len(resolution.groups)} [{kinds}]: ")
-        for number, who in enumerate(resolution.annotators, 1):
-            version = group.versions.get(who)
-            text = f"{version.label} {version.text!r}" if version else "nothing"
-            panel.append(f" {number} " if number == 1 else f" · {number} ")
-            style = label_style(self.colours.get(version.label, "#aaaaaa")) if version else ""
-            panel.append(text, style=style)
-        if resolution.added:
-            yours = ", ".join(f"{s.label} {s.text!r}" for s in resolution.added)
-            panel = Text(f"yours: {yours}\n") + panel
-        chosen = resolution.chosen[resolution.group]
-        if chosen is UNDECIDED:
-            panel.append("  → undecided", style="bold red")
-        elif isinstance(chosen, Span):
-            panel.append(f"  → {chosen.label} {chosen.text!r}", style="bold")
-        else:
-            panel.append("  → no span", style="bold")
-        return panel
-
-    def _stance_rows(self) -> Text:
-        resolution = self.resolution
-        assert resolution is not None
-        reopen = " · ctrl+o reopens a settled one" if resolution.reopenable() else ""
-        rows = Text(
-            f"stances · tab: the open ones · ctrl+t sets one{reopen}\n"
-            if resolution.alignment.stances
-            else ""
-        )
-        for i, row in enumerate(resolution.alignment.stances):
-            focus = "▶" if resolution.on_stances and i == resolution.row else " "
-            # Numbers name the panes (their titles carry the names): a row fits 100 columns.
-            versions = " · ".join(
-                f"{n} {row.versions.get(who) or '–'}"
-                for n, who in enumerate(resolution.annotators, 1)
-            )
-            kind = f" [{', '.join(row.conflicts)}]" if row.conflicts else ""
-            chosen = resolution.stances.get(row.target) or "undecided"
-            if resolution.settled(row.target) and row.decided is not None:
-                chosen += " (settled)"
-            elif resolution.settled(row.target):
-                chosen = f"{resolution.stances.get(row.target) or 'no stance'} (agreed)"
-            weighted = f"  ({row.weighted})" if row.weighted else ""
-            rows.append(f"{focus} {row.target}{kind}: {versions}{weighted}  → {chosen}\n")
-        return rows
 
     # --- keys -----------------------------------------------------------------------------
 
