@@ -16,8 +16,9 @@ from curate.errors import UsageError
 from curate.prelabel import prelabel
 from curate.prelabel.base import LabellerContext
 from curate.prelabel.evaluate import evaluate_store
+from curate.prelabel.learned_names import refusal
 from curate.prelabel.registry import create
-from curate.prelabel.train import refusal, train
+from curate.prelabel.train import train
 from curate.records import Decision, Document, Span
 from curate.store import Store, open_store, queries
 
@@ -185,15 +186,15 @@ def test_learned_names_need_count_one_label_and_precision(tmp_path: Path) -> Non
 
 
 def test_names_are_kept_only_where_dev_shows_them_right(tmp_path: Path) -> None:
+    from curate.prelabel.learned_names import helpful_on_dev
     from curate.prelabel.ner_model import GoldText
-    from curate.prelabel.train import _helpful_on_dev
 
     context = _context(tmp_path)
     text = "A pump shotgun was found on Tuesday near the pump shotgun store."
     gold = (Span(2, 14, "WEAPON", "pump shotgun"), Span(45, 57, "WEAPON", "pump shotgun"))
     assert all(text[s.start : s.end] == s.text for s in gold)
     learned = [("pump shotgun", "WEAPON"), ("Tuesday", "NORP"), ("Zastava", "ORG")]
-    kept, dropped = _helpful_on_dev(context, learned, [GoldText("d1", text, gold)], None)
+    kept, dropped = helpful_on_dev(context, learned, [GoldText("d1", text, gold)], None)
     # NORP only adds an error; ORG's name is never written in dev: no evidence, not shown.
     assert kept == [("pump shotgun", "WEAPON")] and dropped == ["NORP", "ORG"]
 

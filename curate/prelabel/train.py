@@ -2,13 +2,9 @@
 
 - spacy-ner.v2's model: spaCy's training loop fine-tunes the installed pipeline's NER on the
   project's labels (curate.prelabel.ner_model).
-- spacy-ner.v2's learned names: gold names seen at least MIN_COUNT times, always with the same
-  label, that are no bare number, stop word or too short, not in the curated gazetteer, and
-  labelled at MIN_PRECISION or more of their occurrences in the gold texts ("deputy" labelled
-  twice but written forty times would be wrong most of the time).
-  Names of a label are kept only if, filling the model's gaps on the dev documents, more of
-  them are right than wrong there: names never seen in dev are not shown (names kept for
-  merely doing no harm on dev did poorly on held-out folds: README, Known limits).
+- spacy-ner.v2's learned names: gold names worth suggesting, kept per label only where they
+  help on the dev documents (curate.prelabel.learned_names; names kept for merely doing no
+  harm on dev did poorly on held-out folds: README, Known limits).
 - stance-learned.v1: one selective classifier per stance target (stance_learned.py), once it has
   prelabel.min_gold_documents gold documents and two labels with MIN_PER_LABEL each; scored on
   the held-out dev documents (F1avg of favor and against beside the majority-class baseline,
@@ -27,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 from collections import Counter
 from collections.abc import Callable
@@ -42,18 +37,16 @@ from curate.errors import UsageError
 from curate.locks import one_run_at_a_time
 from curate.prelabel import trust
 from curate.prelabel.base import LabellerContext, mark_current
-from curate.prelabel.gazetteer import Entry, Gazetteer, read_gazetteer
+from curate.prelabel.learned_names import learn_names
 from curate.prelabel.learning_ner import PATTERNS
 from curate.prelabel.ner_model import FOLDER as NER_FOLDER
 from curate.prelabel.ner_model import (
     SCRATCH,
     GoldText,
     NerReport,
-    model_labels,
     partition,
     train_ner,
 )
-from curate.prelabel.spacy_ner import SpacyNer
 from curate.prelabel.stance_learned import (
     FOLDER,
     FORMAT,
@@ -64,11 +57,6 @@ from curate.prelabel.stance_learned import (
 )
 from curate.prelabel.trust import Trust
 from curate.store import Store, queries
-
-MIN_COUNT = 2  # a name gold labelled once may be a one-off
-MIN_LENGTH = 3  # "An", "3": shorter names are learned only as acronyms ("EU", "UN")
-MIN_PRECISION = 0.5  # of a name's occurrences in the gold texts, the share gold labelled so
-ACRONYM = re.compile(r"^[A-Z]{2,}$")
 
 
 @dataclass
@@ -308,113 +296,23 @@ def _train_stance(
     report.stance_model = folder
 
 
-def refusal(name: str, stop_words: set[str]) -> str | None:
-    """Why a gold name must not become a pattern, or None when it may."""
-    if not any(c.isalpha() for c in name):
-        return "no letters (numbers, dates)"
-    if all(word.casefold() in stop_words for word in name.split()):
-        return "stop words"
-    if len(name) < MIN_LENGTH and not ACRONYM.match(name):
-        return f"shorter than {MIN_LENGTH} characters"
-    return None
-
-
-def occurrences(names: list[str], texts: list[str]) -> Counter[str]:
-    """How often each name is written in the texts, as whole tokens (spaCy's PhraseMatcher)."""
-    import spacy
-    from spacy.matcher import PhraseMatcher
-
-    nlp = spacy.blank("en")
-    matcher = PhraseMatcher(nlp.vocab)
-    for name in names:
-        matcher.add(name, [nlp.make_doc(name)])
-    found: Counter[str] = Counter()
-    for doc in nlp.pipe(texts):
-        for match_id, _, _ in matcher(doc):
-            found[nlp.vocab.strings[match_id]] += 1
-    return found
-
-
 def _learn_patterns(
     context: LabellerContext, gold: list[GoldText], dev: list[GoldText], report: TrainReport
 ) -> None:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    known = set()
-    if context.gazetteer_path.is_file():
-        entries = read_gazetteer(context.gazetteer_path, context.settings.entity_label_names())
-        known = {form for entry in entries for form in entry.forms}
-    labels: dict[str, Counter[str]] = {}
-    for item in gold:
-        for span in item.spans:
-            labels.setdefault(span.text, Counter())[span.label] += 1
-    candidates = {}
-    for text, counts in sorted(labels.items()):
-        why = refusal(text, set(STOP_WORDS))
-        if text in known or text.strip() != text or not text:
-            continue
-        if why is None and len(counts) > 1:
-            why = "gold gave it different labels"
-        if why is None and sum(counts.values()) < MIN_COUNT:
-            why = f"seen fewer than {MIN_COUNT} times"
-        if why is not None:
-            report.refused_patterns[why] += 1
-        else:
-            candidates[text] = counts
-    written = occurrences(list(candidates), [g.text for g in gold])
-    learned = []
-    for text, counts in candidates.items():
-        if sum(counts.values()) < MIN_PRECISION * written[text]:
-            report.refused_patterns[f"labelled in under {MIN_PRECISION:.0%} of its uses"] += 1
-        else:
-            learned.append((text, counts.most_common(1)[0][0]))
-    report.candidates = [text for text, _ in learned]
-    learned, report.unhelpful_labels = _helpful_on_dev(context, learned, dev, report.ner.folder)
-    if not learned:
+    names = learn_names(context, gold, dev, report.ner.folder)
+    report.refused_patterns.update(names.refused)
+    report.candidates, report.unhelpful_labels = names.candidates, names.unhelpful_labels
+    if not names.learned:
         return
-    training_hash = _hash(learned)
+    training_hash = _hash(names.learned)
     folder = context.models_dir / PATTERNS / training_hash[:12]
     folder.mkdir(parents=True, exist_ok=True)
     lines = [
         json.dumps({"name": text, "label": label, "aliases": []}, ensure_ascii=False)
-        for text, label in learned
+        for text, label in names.learned
     ]
     (folder / "patterns.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _write_artefact(folder, training_hash, {"labeller": "spacy-ner.v2", "patterns": len(learned)})
-    report.patterns, report.new_patterns = folder, len(learned)
-
-
-def _helpful_on_dev(
-    context: LabellerContext,
-    learned: list[tuple[str, str]],
-    dev: list[GoldText],
-    model: Path | None,
-) -> tuple[list[tuple[str, str]], list[str]]:
-    """(names kept, labels dropped): a label's names stay only when, filling the model's gaps
-    on the dev documents, they add more right spans (exact, gold's) than wrong ones; so they
-    raise that label's F1 there, and a label with no evidence on dev is dropped."""
-
-    if not learned or not dev:
-        return [], sorted({label for _, label in learned})
-    settings = context.settings
-    if model is not None:
-        labels = model_labels(model, settings.entity_label_names())
-        ner = SpacyNer([str(model / "model")], labels, None, settings.prelabel.batch_size)
-    else:
-        prelabel = settings.prelabel
-        ner = SpacyNer(prelabel.spacy_models, prelabel.label_map, None, prelabel.batch_size)
-    texts = [g.text for g in dev]
-    found = ner.entities(texts)
-    names = Gazetteer([Entry(text, label, ()) for text, label in learned], "dev")
-    matches = list(names.spans(texts))
-    gold = {(g.id, s.start, s.end, s.label) for g in dev for s in g.spans}
-    right: Counter[str] = Counter()
-    wrong: Counter[str] = Counter()
-    for item, spans, hits in zip(dev, found, matches, strict=True):
-        taken = [(a, b) for a, b, lab, _ in spans if ner.label_map.get(lab)]
-        for a, b, label, _ in hits:
-            if all(b <= x or y <= a for x, y in taken):  # a gap the model left
-                counts = right if (item.id, a, b, label) in gold else wrong
-                counts[label] += 1
-    dropped = sorted(label for label in {lab for _, lab in learned} if right[label] <= wrong[label])
-    return [(t, lab) for t, lab in learned if lab not in dropped], dropped
+    _write_artefact(
+        folder, training_hash, {"labeller": "spacy-ner.v2", "patterns": len(names.learned)}
+    )
+    report.patterns, report.new_patterns = folder, len(names.learned)
