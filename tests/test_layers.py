@@ -1,5 +1,6 @@
-"""The layers in pyproject.toml's import-linter contract hold, and the check catches an import
-that goes up (run on a copy of the code with one deliberately added)."""
+"""The layers in pyproject.toml's import-linter contracts hold, and the check catches an import
+that goes up, a module no layer lists, and the terminal UI importing a command (each run on a
+copy of the code with the fault deliberately added)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def copy_of_the_code(tmp_path: Path) -> Path:
 def test_the_code_keeps_its_layers(tmp_path: Path) -> None:
     result = lint_imports(copy_of_the_code(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert "3 kept, 0 broken" in result.stdout
 
 
 def test_an_import_that_goes_up_breaks_the_contract(tmp_path: Path) -> None:
@@ -45,5 +46,22 @@ def test_an_import_that_goes_up_breaks_the_contract(tmp_path: Path) -> None:
     schema.write_text(schema.read_text() + "\nfrom curate.release import card  # up\n")
     result = lint_imports(tree)
     assert result.returncode != 0
-    assert "0 kept, 1 broken" in result.stdout
+    assert "2 kept, 1 broken" in result.stdout
     assert "curate.store.schema -> curate.release.card" in result.stdout
+
+
+def test_a_module_no_layer_lists_breaks_the_contract(tmp_path: Path) -> None:
+    tree = copy_of_the_code(tmp_path)
+    (tree / "curate" / "shortcuts.py").write_text('"""A new module nobody placed."""\n')
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "curate.shortcuts" in result.stdout and "exhaustive" in result.stdout
+
+
+def test_the_terminal_ui_importing_a_command_breaks_the_contract(tmp_path: Path) -> None:
+    tree = copy_of_the_code(tmp_path)
+    session = tree / "tui" / "session.py"
+    session.write_text(session.read_text() + "\nfrom curate.cli import app  # up\n")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "tui.session -> curate.cli" in result.stdout
