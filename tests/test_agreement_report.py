@@ -260,7 +260,7 @@ def test_the_page_names_titles_disagreements_pairs_and_warns_on_few_documents(
     assert "Pairwise Cohen" in page and "alice | bob" in page.split("Pairwise Cohen")[1]
     with project.open_store().connect() as connection:
         first = queries.get_document(connection, lowest[0]["document"])
-    assert first is not None and (first.title or first.text[:60]) in page
+    assert first is not None and (first.title or first.text[:60])[:40] in page
     # One fixed 0..1 colour scale, values printed in the cells.
     assert HEAT_RANGE == (0.0, 1.0)
 

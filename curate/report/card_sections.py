@@ -1,93 +1,46 @@
-"""The dataset card's agreement sections in Markdown (the same figures as `curate agreement`),
-and the Markdown table every card section draws with."""
+"""The dataset card's agreement sections in Markdown, rendered from the report's model (the
+same tables as `curate agreement`), and the Markdown table every card section draws with."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from curate.agreement.figures import AgreementReport, Estimate, pair_label
-from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
+from curate.agreement.figures import AgreementReport
+from curate.report.formatting import DEGENERATE_NOTE
+from curate.report.model import ANNOTATORS, PAIRS, RELEASED, STANCE, TIMES, UNITIZED, by_key, text
 
 
-def table(headers: list[str], rows: list[list[Any]]) -> str:
+def table(headers: list[str] | tuple[str, ...], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(text(v).replace("|", "\\|") for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.3f}" if isinstance(value, float) else str(value).replace("|", "\\|")
-
-
 def agreement_tables(report: AgreementReport) -> str:
-    """With the report's `released` figures (the released documents only) beside the whole set."""
-    stance = [
-        [
-            target,
-            s.units,
-            s.alpha.value,
-            _interval(s.alpha),
-            s.fleiss_kappa.value,
-            s.percent_agreement.value,
-        ]
-        for target, s in report.stance.items()
-        if s.units
-    ]
-    pairs = [
-        [pair_label(pair), p.documents, p.exact.f1, p.overlap.f1, p.token_kappa]
-        for pair, p in report.entities.pairs.items()
-    ]
+    """The release's figures beside all annotated documents', then stance and span agreement."""
+    tables = by_key(report)
     parts = [
         f"Inter-annotator agreement over the {report.compared} documents two or more annotators "
         f"labelled ({report.documents} annotated in all):"
     ]
-    released = report.released
-    if released is not None:
-        overall, released_overall = report.entities.overall, released.entities.overall
-        summary: list[list[Any]] = [
-            ["documents two or more annotators labelled", report.compared, released.compared],
-            ["exact span F1", overall.exact.f1, released_overall.exact.f1],
-            ["overlap span F1", overall.overlap.f1, released_overall.overlap.f1],
-            *[
-                [f"stance α ({t})", s.alpha.value, released.stance[t].alpha.value]
-                for t, s in report.stance.items()
-                if s.units and t in released.stance
-            ],
-        ]
-        parts += [
-            "",
-            table(["measure", "all annotated documents", "released documents"], summary),
-        ]
-    if stance:
-        parts += [
-            "",
-            table(
-                [
-                    "target",
-                    "documents",
-                    "Krippendorff α",
-                    "95% CI (bootstrap over documents)",
-                    "Fleiss κ",
-                    "% agree",
-                ],
-                stance,
-            ),
-        ]
-    parts += [
-        "",
-        table(
-            ["annotator pair", "documents", "exact span F1", "overlap span F1", "token κ"], pairs
-        ),
-    ]
-    return "\n".join(parts)
+    for key in (RELEASED, STANCE, PAIRS):
+        if key in tables:
+            section = tables[key]
+            total = [section.total] if section.total is not None else []
+            parts += ["", table(section.headers, [*section.rows, *total])]
+    return "\n".join(_explained(parts))
+
+
+def _explained(parts: list[str]) -> list[str]:
+    """A table marking an interval with * (it touches its estimate) is followed by what * means."""
+    marked = any(" * |" in part for part in parts)
+    return [*parts, "", DEGENERATE_NOTE] if marked else parts
 
 
 def annotators_section(report: AgreementReport) -> list[str]:
     """Who labelled how well and how fast, under the release's pseudonyms."""
-    section = report.annotator_quality
-    if section is None:
+    section, tables = report.annotator_quality, by_key(report)
+    if section is None or ANNOTATORS not in tables:
         return []
     parts = [
         "",
@@ -99,26 +52,16 @@ def annotators_section(report: AgreementReport) -> list[str]:
         f"{section.min_control_score} to pass), competence estimated by "
         f"{section.competence_model}, and the share of suggestions they accepted.",
         "",
-        table(*annotator_table(section)),
+        table(tables[ANNOTATORS].headers, tables[ANNOTATORS].rows),
     ]
-    times = time_rows(section)
-    if times:
-        parts += ["", "Time per annotation:", "", table(TIME_HEADERS, times)]
-    alpha = report.entities.unitized_alpha
-    if alpha.overall is not None:
-        rows = [["all labels", alpha.overall.value, _interval(alpha.overall)]] + [
-            [label, value.value, _interval(value)] for label, value in alpha.by_label.items()
-        ]
+    if TIMES in tables:
+        parts += ["", "Time per annotation:", "", table(tables[TIMES].headers, tables[TIMES].rows)]
+    if UNITIZED in tables:
         parts += [
             "",
-            "Span agreement as Krippendorff's unitized alpha (αu; boundaries count):",
+            "Span agreement as Krippendorff's unitized alpha (αu; boundaries count), with 95% "
+            "intervals from a bootstrap over documents:",
             "",
-            table(["label", "αu", "95% CI (bootstrap over documents)"], rows),
+            table(tables[UNITIZED].headers, tables[UNITIZED].rows),
         ]
-    return parts
-
-
-def _interval(estimate: Estimate) -> str:
-    if estimate.low is None or estimate.high is None:
-        return "–"
-    return f"[{estimate.low:.3f}, {estimate.high:.3f}]"
+    return _explained(parts)

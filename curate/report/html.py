@@ -6,21 +6,25 @@ from __future__ import annotations
 import base64
 import io
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from curate.agreement.figures import AgreementReport, StanceTarget, pair_label
+from curate.agreement.figures import AgreementReport, StanceTarget
 from curate.agreement.frames import report_frame
 from curate.quality.annotators import control_warnings
-from curate.report.annotator_table import TIME_HEADERS, annotator_table, time_rows
-from curate.report.formatting import (
-    DEGENERATE_NOTE,
-    METRICS,
-    anchoring_cells,
-    anchoring_groups,
-    any_degenerate,
-    cell,
-    estimate,
-    stance_figures,
+from curate.report.formatting import METRICS, stance_figures
+from curate.report.model import (
+    ANCHORING,
+    ANNOTATORS,
+    COHEN,
+    LABELS,
+    LOWEST,
+    PAIRS,
+    STANCE,
+    TIMES,
+    UNITIZED,
+    Section,
+    by_key,
+    text,
 )
 
 if TYPE_CHECKING:
@@ -125,176 +129,112 @@ def intervals(report: AgreementReport) -> str:
     return _png(figure)
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
+def _table(section: Section) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in section.headers)
+    rows = [(row, "") for row in section.rows]
+    rows += [(section.total, ' class="total"')] if section.total is not None else []
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell(v))}</td>" for v in row) + "</tr>" for row in rows
+        f"<tr{attributes}>" + "".join(f"<td>{escape(text(v))}</td>" for v in row) + "</tr>"
+        for row, attributes in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return table + (f"<p>{escape(section.note)}</p>" if section.note else "")
 
 
-def _unitized(report: AgreementReport) -> list[str]:
-    alpha = report.entities.unitized_alpha
-    if alpha.overall is None:
-        return []
-    rows = [["all labels", estimate(alpha.overall)]] + [
-        [label, estimate(value)] for label, value in alpha.by_label.items()
+def _stance(report: AgreementReport, tables: dict[str, Section]) -> list[str]:
+    if STANCE not in tables:
+        return ["<p>No stance labels in these annotations: nothing to measure.</p>"]
+    return [
+        _table(tables[STANCE]),
+        intervals(report),
+        *(
+            f"<p>Not in the plot: {escape(target)} (no document has two stance labels for it, "
+            "so there is nothing to measure).</p>"
+            for target in dropped_targets(report.stance)
+        ),
+        "<h3>Pairwise Cohen's κ</h3>",
+        _table(tables[COHEN]),
     ]
+
+
+def _unitized(report: AgreementReport, tables: dict[str, Section]) -> list[str]:
+    if UNITIZED not in tables:
+        return []
     return [
         "<h2>Span agreement as Krippendorff's αu</h2>",
         "<p>Unitized alpha (Krippendorff 2004) counts how far boundaries differ, not only "
-        "whether they match; pairs of annotators pooled, 95% intervals from resampling "
-        f"{alpha.resampled_groups} groups of documents.</p>",
-        _table(["label", "αu [95% CI]"], rows),
-        _table(["pair", "αu"], [[pair_label(pair), value] for pair, value in alpha.pairs.items()]),
+        "whether they match; pairs of annotators pooled (each pair's αu is in the pair table), "
+        "95% intervals from resampling "
+        f"{report.entities.unitized_alpha.resampled_groups} groups of documents.</p>",
+        _table(tables[UNITIZED]),
     ]
 
 
-def _annotators(report: AgreementReport) -> list[str]:
+def _annotators(report: AgreementReport, tables: dict[str, Section]) -> list[str]:
     """The per-annotator page: one table for all, then each annotator on their own."""
     section = report.annotator_quality
-    if section is None:
+    if section is None or ANNOTATORS not in tables:
         return []
-    headers, rows = annotator_table(section)
+    people = tables[ANNOTATORS]
     parts = [
         '<h2 id="annotators">Annotators</h2>',
         f"<p>Competence: {escape(section.competence_model)}, the model's expected share of "
         "labels an annotator gets right. Control score: mean of span F1 and stance accuracy on "
         f"control documents; below {section.min_control_score} fails.</p>",
         *(f'<p class="warning">{escape(line)}</p>' for line in control_warnings(section)),
-        _table(headers, rows),
+        _table(people),
     ]
-    times = time_rows(section)
-    if times:
+    if TIMES in tables:
         saving = section.time.saving
-        parts += [
-            "<h3>Time per annotation</h3>",
-            _table(TIME_HEADERS, times),
-            f"<p>Pre-labels save {saving:.0%} of the time per 1,000 characters.</p>"
-            if saving is not None
-            else "",
-        ]
-    for row in rows:
-        name, *values = row
+        parts += ["<h3>Time per annotation</h3>", _table(tables[TIMES])]
+        if saving is not None:
+            parts.append(f"<p>Pre-labels save {saving:.0%} of the time per 1,000 characters.</p>")
+    for name, *values in people.rows:
+        pairs = [[h, v] for h, v in zip(people.headers[1:], values, strict=True)]
         parts += [
             f"<h3>{escape(str(name))}</h3>",
-            _table(
-                ["figure", "value"],
-                [[h, v] for h, v in zip(headers[1:], values, strict=True)],
-            ),
+            _table(Section(ANNOTATORS, str(name), ("figure", "value"), pairs)),
         ]
     return parts
 
 
 def render(report: AgreementReport, title: str) -> str:
-    stance_rows = [
-        [target, s.units, s.unpaired, *map(estimate, stance_figures(s))]
-        for target in report.stance_targets
-        if (s := report.stance[target])
-    ]
-    entities = report.entities
-    matrix = entities.matrix
-    pair_rows = [
-        [
-            pair_label(pair),
-            p.documents,
-            p.exact.f1,
-            p.overlap.f1,
-            p.label_conflicts,
-            p.boundary_differences,
-            p.token_kappa,
-        ]
-        for pair, p in entities.pairs.items()
-    ]
-    anchoring_rows = [
-        [coder, group, g.documents, *anchoring_cells(g)]
-        for coder, group, g in anchoring_groups(report)
-    ]
-    lowest = [
-        [d.document, d.title, d.disagreement, d.score, d.entity_f1, d.stance_agreement]
-        for d in report.lowest_agreement
-    ]
-    cohen = [
-        [target, pair_label(pair), value.units, value.value]
-        for target in report.stance_targets
-        for pair, value in report.stance[target].cohen_kappa.items()
-    ]
+    """The page: every section of the report's model, with its pictures."""
+    tables = by_key(report)
+    matrix = report.entities.matrix
     few = report.documents < FEW_DOCUMENTS
-    warning = (
-        f'<p class="warning">Only {report.documents} documents: every figure below rests on '
-        f"fewer than {FEW_DOCUMENTS}, so read them as rough.</p>"
-        if few
-        else ""
-    )
     sections = [
         f"<h1>{escape(title)}</h1>",
         f"<p>{report.documents} documents; annotators: "
         f"{escape(', '.join(report.annotators))}. "
         f"Intervals: {report.bootstrap.resamples} bootstrap resamples of documents, "
         f"seed {report.bootstrap.seed}.</p>",
-        warning,
+        f'<p class="warning">Only {report.documents} documents: every figure below rests on '
+        f"fewer than {FEW_DOCUMENTS}, so read them as rough.</p>"
+        if few
+        else "",
         "<h2>Stance, per target</h2>",
-        *(
-            [
-                _table(
-                    ["target", "documents", "labelled once", *METRICS],
-                    stance_rows,
-                ),
-                f"<p>{escape(DEGENERATE_NOTE)}</p>" if any_degenerate(report) else "",
-                intervals(report),
-                *(
-                    [
-                        f"<p>Not in the plot: {escape(target)} (no document has two stance "
-                        "labels for it, so there is nothing to measure).</p>"
-                        for target in dropped_targets(report.stance)
-                    ]
-                ),
-                "<h3>Pairwise Cohen's κ</h3>",
-                _table(["target", "pair", "documents", "Cohen κ"], cohen),
-            ]
-            if stance_rows
-            else ["<p>No stance labels in these annotations: nothing to measure.</p>"]
-        ),
+        *_stance(report, tables),
         "<h2>Entities, per annotator pair</h2>",
-        _table(
-            [
-                "pair",
-                "documents",
-                "exact F1",
-                "overlap F1",
-                "label conflicts",
-                "boundary differences",
-                "token κ (BIO)",
-            ],
-            pair_rows,
-        ),
+        _table(tables[PAIRS]),
         heatmap(matrix.coders, matrix.exact_f1, "Exact span F1"),
         heatmap(matrix.coders, matrix.token_kappa, "Token κ (BIO)"),
+        "<h2>Entities, per label</h2>",
+        _table(tables[LABELS]),
         label_bars(report),
         "<h2>Anchoring on pre-labels</h2>",
-        _table(
-            [
-                "annotator",
-                "documents",
-                "count",
-                "suggestions kept",
-                "span F1 with suggestions",
-                "stance = suggestion",
-            ],
-            anchoring_rows,
-        )
-        if anchoring_rows
+        _table(tables[ANCHORING])
+        if ANCHORING in tables
         else "<p>No pre-labels were shown to these annotators: nothing anchored them.</p>",
         "<h2>Lowest agreement</h2>",
-        _table(
-            ["document", "title", "disagreement", "score", "span F1", "stance agreement"], lowest
-        ),
-        *_unitized(report),
-        *_annotators(report),
+        _table(tables[LOWEST]),
+        *_unitized(report, tables),
+        *_annotators(report, tables),
     ]
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em}"
+        "tr.total{font-weight:bold}"
         "img{display:block;margin:1em 0;max-width:100%}"
         ".warning{background:#fff3cd;border:1px solid #e0c060;padding:.5em}"
     )
