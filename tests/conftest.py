@@ -338,3 +338,22 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         subprocess.run([str(ray), "stop", "--force"], capture_output=True, env=environment)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+async def review_everything(app: Any, size: tuple[int, int]) -> None:
+    """Resolve the whole review queue in the review screen under Pilot, as a reviewer who takes
+    annotator 1's version of every span and stance (annotator 2's where 1 gave no stance)."""
+    async with app.run_test(size=size) as pilot:
+        while app.resolution is not None:
+            resolution = app.resolution
+            for _ in resolution.groups:
+                await pilot.press("1", "down")
+            await pilot.press("tab")
+            for _ in resolution.alignment.stances:
+                await pilot.press("1")
+                if resolution.left():
+                    await pilot.press("2")
+                await pilot.press("down")
+            assert resolution.left() == 0
+            await pilot.press("ctrl+s")
+            await pilot.pause()

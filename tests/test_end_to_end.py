@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import review_everything
 from typer.testing import CliRunner
 
 from curate.adjudicate.review import decide, review_queue
@@ -138,21 +139,7 @@ async def test_the_whole_workflow_on_the_seeds(
 
     # The reviewer takes alice's version of every conflict (annotator 1 is alice on documents
     # she labelled; otherwise the first annotator shown).
-    reviewer = ReviewApp(project, store, "rita")
-    async with reviewer.run_test(size=(100, 30)) as pilot:
-        while reviewer.resolution is not None:
-            resolution = reviewer.resolution
-            for _ in resolution.groups:
-                await pilot.press("1", "down")
-            await pilot.press("tab")
-            for _ in resolution.alignment.stances:
-                await pilot.press("1")
-                if resolution.left():
-                    await pilot.press("2")
-                await pilot.press("down")
-            assert resolution.left() == 0
-            await pilot.press("ctrl+s")
-            await pilot.pause()
+    await review_everything(ReviewApp(project, store, "rita"), (100, 30))
     with store.connect() as connection:
         assert review_queue(connection) == []
         gold_entities = queries.gold_entities(connection)

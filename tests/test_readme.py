@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import review_everything
 
 from curate.adjudicate.review import review_queue
 from curate.project import Project
@@ -132,19 +133,7 @@ async def review_as_the_readme_says(project: Project) -> None:
     """`curate review --as rita`: the reviewer takes annotator 1's version of every open item
     in the review screen."""
     store = project.open_store()
-    reviewer = ReviewApp(project, store, "rita")
-    async with reviewer.run_test(size=(160, 40)) as pilot:
-        while reviewer.resolution is not None:
-            resolution = reviewer.resolution
-            for _ in resolution.groups:
-                await pilot.press("1", "down")
-            await pilot.press("tab")
-            for _ in resolution.alignment.stances:
-                await pilot.press("1")
-                if resolution.left():
-                    await pilot.press("tab")
-            await pilot.press("ctrl+s")
-            await pilot.pause()
+    await review_everything(ReviewApp(project, store, "rita"), (160, 40))
     with store.connect() as connection:
         assert review_queue(connection) == []
     store.close()
