@@ -160,9 +160,7 @@ def add_entity_labels(root: Path, names: list[str]) -> Settings:
     added = "".join("\n" + block for block in blocks)
     text = "".join(lines[:at]) + added + "".join(lines[at:])
     updated = parse_settings(tomllib.loads(text), str(path))  # never write a broken file
-    scratch = path.with_suffix(".toml.tmp")
-    scratch.write_text(text, encoding="utf-8")
-    scratch.replace(path)
+    _replace(path, text)
     return updated
 
 
@@ -224,6 +222,7 @@ def _gazetteer_label(line: str) -> str | None:
 
 
 def _replace(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all (a scratch file, then a rename)."""
     scratch = path.with_name(path.name + ".tmp")
     scratch.write_text(text, encoding="utf-8")
     scratch.replace(path)
