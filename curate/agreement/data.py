@@ -134,41 +134,88 @@ def from_table(
     targets = _ordered(
         settings.target_names(), pc.unique(stance_rows.values.field("target")).to_pylist()
     )
-    label_index = {label: i for i, label in enumerate(entity_labels)}
-    stance_index = {label: i for i, label in enumerate(stance_labels)}
-    target_index = {target: i for i, target in enumerate(targets)}
-
-    row_doc = _positions(table["document_id"], documents)
-    row_coder = _positions(table["annotator"], coders)
-    skip = table["skipped_reason"].is_valid().to_numpy()
-    shape = (len(documents), len(coders))
-    labelled, skipped = np.zeros(shape, bool), np.zeros(shape, bool)
-    started = np.zeros(shape, bool)
-    labelled[row_doc, row_coder], skipped[row_doc, row_coder] = ~skip, skip
-    started[row_doc, row_coder] = table["from_prelabel"].to_numpy()
-    lead_time = np.full(shape, np.nan)
-    lead_time[row_doc, row_coder] = pc.fill_null(table["lead_time_seconds"], np.nan).to_numpy()
-    use = np.zeros((*shape, 3), np.int64)
-    for k, kind in enumerate(("accepted", "changed", "rejected")):
-        counts = pc.fill_null(table[f"suggestions_{kind}"], 0).to_numpy()
-        use[row_doc, row_coder, k] = counts
-
-    span_row = pc.list_parent_indices(spans).to_numpy()
-    span_row = span_row[~skip[span_row]]  # a skip's spans (if any) are not labels
-    values = spans.filter(pa.array(~skip)).flatten()
+    rows = _Rows(
+        _positions(table["document_id"], documents),
+        _positions(table["annotator"], coders),
+        table["skipped_reason"].is_valid().to_numpy(),
+        (len(documents), len(coders)),
+    )
+    span_row = rows.labelled(pc.list_parent_indices(spans).to_numpy())
+    values = spans.filter(pa.array(~rows.skip)).flatten()
     span_arrays = SpanArrays(
-        row_doc[span_row],
+        rows.doc[span_row],
         values.field("start").to_numpy(),
         values.field("end").to_numpy(),
         _positions(values.field("label"), entity_labels),
     )
-    stances = np.full((len(targets), *shape), MISSING, np.int64)
-    stance_row = pc.list_parent_indices(stance_rows).to_numpy()
-    stance_row = stance_row[~skip[stance_row]]
-    values = stance_rows.filter(pa.array(~skip)).flatten()
-    at = (_positions(values.field("target"), targets), row_doc[stance_row], row_coder[stance_row])
+    stances = np.full((len(targets), *rows.shape), MISSING, np.int64)
+    stance_row = rows.labelled(pc.list_parent_indices(stance_rows).to_numpy())
+    values = stance_rows.filter(pa.array(~rows.skip)).flatten()
+    at = (_positions(values.field("target"), targets), rows.doc[stance_row], rows.coder[stance_row])
     stances[at] = _positions(values.field("label"), stance_labels)
+    shown_spans, suggested_stances = _shown(
+        documents, suggestions, entity_labels, stance_labels, targets, settings
+    )
+    return AgreementData(
+        documents=documents,
+        texts=[texts.get(d, "") for d in documents],
+        coders=coders,
+        entity_labels=entity_labels,
+        stance_labels=stance_labels,
+        targets=targets,
+        labelled=rows.grid(~rows.skip, False),
+        skipped=rows.grid(rows.skip, False),
+        started_from_suggestions=rows.grid(table["from_prelabel"].to_numpy(), False),
+        blind=np.array([d in blind for d in documents], bool),
+        spans=span_arrays,
+        span_coder=rows.coder[span_row],
+        stances=stances,
+        suggestions=shown_spans,
+        suggested_stances=suggested_stances,
+        lead_time=rows.grid(pc.fill_null(table["lead_time_seconds"], np.nan).to_numpy(), np.nan),
+        suggestion_use=np.stack(
+            [
+                rows.grid(pc.fill_null(table[f"suggestions_{kind}"], 0).to_numpy(), 0)
+                for kind in ("accepted", "changed", "rejected")
+            ],
+            axis=-1,
+        ),
+    )
 
+
+@dataclass(frozen=True)
+class _Rows:
+    """Where each row of the annotation table sits in the documents x coders grid."""
+
+    doc: np.ndarray
+    coder: np.ndarray
+    skip: np.ndarray  # the row is a skip: its spans and stances (if any) are not labels
+    shape: tuple[int, int]
+
+    def grid(self, values: np.ndarray, empty: object) -> np.ndarray:
+        """A documents x coders array of one value per row, `empty` where no row is."""
+        grid = np.full(self.shape, empty, np.asarray(values).dtype)
+        grid[self.doc, self.coder] = values
+        return grid
+
+    def labelled(self, parent_rows: np.ndarray) -> np.ndarray:
+        """The rows of list items (spans, stances), without those of skips."""
+        return parent_rows[~self.skip[parent_rows]]
+
+
+def _shown(
+    documents: list[str],
+    suggestions: dict[str, list[Prelabel]],
+    entity_labels: list[str],
+    stance_labels: list[str],
+    targets: list[str],
+    settings: Settings,
+) -> tuple[SpanArrays, np.ndarray]:
+    """What each document's annotators were shown: the merged entity suggestions, and per
+    target the stance suggestion of the highest score."""
+    label_index = {label: i for i, label in enumerate(entity_labels)}
+    stance_index = {label: i for i, label in enumerate(stance_labels)}
+    target_index = {target: i for i, target in enumerate(targets)}
     shown_spans: tuple[list[int], ...] = ([], [], [], [])
     suggested_stances = np.full((len(targets), len(documents)), MISSING, np.int64)
     order = list(settings.prelabel.labellers)
@@ -187,26 +234,7 @@ def from_table(
             assert p.target is not None
             if suggested_stances[target_index[p.target], d] == MISSING:
                 suggested_stances[target_index[p.target], d] = stance_index[p.label]
-
-    return AgreementData(
-        documents=documents,
-        texts=[texts.get(d, "") for d in documents],
-        coders=coders,
-        entity_labels=entity_labels,
-        stance_labels=stance_labels,
-        targets=targets,
-        labelled=labelled,
-        skipped=skipped,
-        started_from_suggestions=started,
-        blind=np.array([d in blind for d in documents], bool),
-        spans=span_arrays,
-        span_coder=row_coder[span_row],
-        stances=stances,
-        suggestions=SpanArrays.build(*shown_spans),
-        suggested_stances=suggested_stances,
-        lead_time=lead_time,
-        suggestion_use=use,
-    )
+    return SpanArrays.build(*shown_spans), suggested_stances
 
 
 def _ordered(configured: Sequence[str], *seen: Iterable[str | None]) -> list[str]:
