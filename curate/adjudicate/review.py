@@ -218,64 +218,14 @@ def decide(
     gold span a rule had settled keeps its method; everything else is the reviewer's. Changing
     what a rule settled (the annotators agreed) is recorded as REVIEWER_OVERRIDE, with the
     decision it replaces."""
-    document = queries.get_document(connection, document_id)
-    if document is None:
-        raise InputError(f"no document {document_id}; `curate adjudicate` lists the queue")
-    known = set(settings.entity_label_names())
-    for span in spans:
-        check_span(document.text, span.start, span.end, span.text, f"document {document_id}")
-        if span.label not in known:
-            raise InputError(
-                f"label {span.label!r} is not in curate.toml; use one of {sorted(known)}"
-            )
-    for name, label in stances.items():
-        if name not in settings.target_names():
-            raise InputError(f"stance target {name!r} is not in curate.toml")
-        if label not in settings.stance.labels:
-            raise InputError(f"stance {label!r} is not one of {settings.stance.labels}")
+    _check_resolution(connection, settings, document_id, spans, stances)
     based_on = tuple(
         sorted(a.id for a in queries.newest_evidence(connection, [document_id]) if a.id)
     )
     current = current_decisions(connection, [document_id])
-    items: list[tuple[str, str | None, str, dict[str, Any]]] = []
-    entity = current.get((document_id, "entity", None))
-    settled: dict[tuple[int, int, str] | None, str] = {}
-    if entity is not None:
-        settled = {_key(s): s.get("method", entity.method) for s in entity.payload["spans"]}
-    # Spans a rule settled that the reviewer dropped or changed: overridden, and named.
-    ruled = {k: m for k, m in settled.items() if m not in HUMAN}
-    chosen = {_key(s) for s in spans}
-    gone = sorted(k for k in ruled if k is not None and k not in chosen)
-    replaced = [
-        {"start": a, "end": b, "label": label, "method": ruled[(a, b, label)]}
-        for a, b, label in gone
-    ]
-
-    def method_of(span: Span) -> str:
-        if _key(span) in settled:
-            return settled[_key(span)]
-        overlaps = any(a < span.end and span.start < b for a, b, _ in gone)
-        return REVIEWER_OVERRIDE if overlaps else REVIEWER
-
-    payload = [
-        {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "method": method_of(s)}
-        for s in sorted(set(spans), key=lambda s: (s.start, s.end, s.label))
-    ]
-    unchanged = entity is not None and not is_open(entity) and set(settled) == chosen
-    if not unchanged:
-        content: dict[str, Any] = {"spans": payload}
-        if replaced:
-            content["replaces"] = replaced
-        items.append(("entity", None, REVIEWER_OVERRIDE if replaced else REVIEWER, content))
+    items = _entity_items(current.get((document_id, "entity", None)), spans)
     for name, label in stances.items():
-        held = current.get((document_id, "stance", name))
-        if held is None or is_open(held):
-            items.append(("stance", name, REVIEWER, {"label": label}))
-        elif held.payload.get("label") != label and held.method in HUMAN:
-            items.append(("stance", name, REVIEWER, {"label": label}))
-        elif held.payload.get("label") != label:
-            was = {"method": held.method, "label": held.payload.get("label")}
-            items.append(("stance", name, REVIEWER_OVERRIDE, {"label": label, "replaces": was}))
+        items += _stance_items(current.get((document_id, "stance", name)), name, label)
     ids = []
     for kind, target, method, content in items:
         decision = Decision(
@@ -291,3 +241,75 @@ def decide(
         )
         ids.append(queries.add_decision(connection, decision))
     return ids
+
+
+# What a resolution records: (kind, target, method, payload) per decision.
+_Item = tuple[str, str | None, str, dict[str, Any]]
+
+
+def _check_resolution(
+    connection: Connection,
+    settings: Settings,
+    document_id: str,
+    spans: Sequence[Span],
+    stances: Mapping[str, str],
+) -> None:
+    document = queries.get_document(connection, document_id)
+    if document is None:
+        raise InputError(f"no document {document_id}; `curate adjudicate` lists the queue")
+    known = set(settings.entity_label_names())
+    for span in spans:
+        check_span(document.text, span.start, span.end, span.text, f"document {document_id}")
+        if span.label not in known:
+            raise InputError(
+                f"label {span.label!r} is not in curate.toml; use one of {sorted(known)}"
+            )
+    for name, label in stances.items():
+        if name not in settings.target_names():
+            raise InputError(f"stance target {name!r} is not in curate.toml")
+        if label not in settings.stance.labels:
+            raise InputError(f"stance {label!r} is not one of {settings.stance.labels}")
+
+
+def _entity_items(entity: Decision | None, spans: Sequence[Span]) -> list[_Item]:
+    """The gold span list, unless it is what is settled already; a span a rule settled keeps
+    its method, and dropping or changing one is an override that names what it replaces."""
+    settled: dict[tuple[int, int, str] | None, str] = {}
+    if entity is not None:
+        settled = {_key(s): s.get("method", entity.method) for s in entity.payload["spans"]}
+    ruled = {k: m for k, m in settled.items() if m not in HUMAN}
+    chosen = {_key(s) for s in spans}
+    gone = sorted(k for k in ruled if k is not None and k not in chosen)
+    if entity is not None and not is_open(entity) and set(settled) == chosen:
+        return []
+    replaced = [
+        {"start": a, "end": b, "label": label, "method": ruled[(a, b, label)]}
+        for a, b, label in gone
+    ]
+
+    def method_of(span: Span) -> str:
+        if _key(span) in settled:
+            return settled[_key(span)]
+        overlaps = any(a < span.end and span.start < b for a, b, _ in gone)
+        return REVIEWER_OVERRIDE if overlaps else REVIEWER
+
+    payload = [
+        {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "method": method_of(s)}
+        for s in sorted(set(spans), key=lambda s: (s.start, s.end, s.label))
+    ]
+    content: dict[str, Any] = {"spans": payload}
+    if replaced:
+        content["replaces"] = replaced
+    return [("entity", None, REVIEWER_OVERRIDE if replaced else REVIEWER, content)]
+
+
+def _stance_items(held: Decision | None, target: str, label: str) -> list[_Item]:
+    """The stance, unless it already holds; changing what a rule settled is an override."""
+    if held is None or is_open(held):
+        return [("stance", target, REVIEWER, {"label": label})]
+    if held.payload.get("label") == label:
+        return []
+    if held.method in HUMAN:
+        return [("stance", target, REVIEWER, {"label": label})]
+    was = {"method": held.method, "label": held.payload.get("label")}
+    return [("stance", target, REVIEWER_OVERRIDE, {"label": label, "replaces": was})]

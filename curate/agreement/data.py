@@ -121,19 +121,7 @@ def from_table(
     coders = sorted(set(table["annotator"].to_pylist()))
     spans = table["entities"].combine_chunks()
     stance_rows = table["stances"].combine_chunks()
-    entity_labels = _ordered(
-        settings.entity_label_names(),
-        pc.unique(spans.values.field("label")).to_pylist(),
-        (p.label for ps in suggestions.values() for p in ps if p.kind == "entity"),
-    )
-    stance_labels = _ordered(
-        settings.stance.labels,
-        pc.unique(stance_rows.values.field("label")).to_pylist(),
-        (p.label for ps in suggestions.values() for p in ps if p.kind == "stance"),
-    )
-    targets = _ordered(
-        settings.target_names(), pc.unique(stance_rows.values.field("target")).to_pylist()
-    )
+    entity_labels, stance_labels, targets = _names(spans, stance_rows, suggestions, settings)
     rows = _Rows(
         _positions(table["document_id"], documents),
         _positions(table["annotator"], coders),
@@ -148,11 +136,6 @@ def from_table(
         values.field("end").to_numpy(),
         _positions(values.field("label"), entity_labels),
     )
-    stances = np.full((len(targets), *rows.shape), MISSING, np.int64)
-    stance_row = rows.labelled(pc.list_parent_indices(stance_rows).to_numpy())
-    values = stance_rows.filter(pa.array(~rows.skip)).flatten()
-    at = (_positions(values.field("target"), targets), rows.doc[stance_row], rows.coder[stance_row])
-    stances[at] = _positions(values.field("label"), stance_labels)
     shown_spans, suggested_stances = _shown(
         documents, suggestions, entity_labels, stance_labels, targets, settings
     )
@@ -169,7 +152,7 @@ def from_table(
         blind=np.array([d in blind for d in documents], bool),
         spans=span_arrays,
         span_coder=rows.coder[span_row],
-        stances=stances,
+        stances=rows.stances(stance_rows, targets, stance_labels),
         suggestions=shown_spans,
         suggested_stances=suggested_stances,
         lead_time=rows.grid(pc.fill_null(table["lead_time_seconds"], np.nan).to_numpy(), np.nan),
@@ -198,9 +181,44 @@ class _Rows:
         grid[self.doc, self.coder] = values
         return grid
 
+    def stances(
+        self, stance_rows: pa.ListArray, targets: list[str], labels: list[str]
+    ) -> np.ndarray:
+        """targets x documents x coders: each coder's stance label index, or MISSING."""
+        stances = np.full((len(targets), *self.shape), MISSING, np.int64)
+        row = self.labelled(pc.list_parent_indices(stance_rows).to_numpy())
+        values = stance_rows.filter(pa.array(~self.skip)).flatten()
+        at = (_positions(values.field("target"), targets), self.doc[row], self.coder[row])
+        stances[at] = _positions(values.field("label"), labels)
+        return stances
+
     def labelled(self, parent_rows: np.ndarray) -> np.ndarray:
         """The rows of list items (spans, stances), without those of skips."""
         return parent_rows[~self.skip[parent_rows]]
+
+
+def _names(
+    spans: pa.ListArray,
+    stance_rows: pa.ListArray,
+    suggestions: dict[str, list[Prelabel]],
+    settings: Settings,
+) -> tuple[list[str], list[str], list[str]]:
+    """Entity labels, stance labels and targets: curate.toml's, then others labelled or
+    suggested."""
+    entity_labels = _ordered(
+        settings.entity_label_names(),
+        pc.unique(spans.values.field("label")).to_pylist(),
+        (p.label for ps in suggestions.values() for p in ps if p.kind == "entity"),
+    )
+    stance_labels = _ordered(
+        settings.stance.labels,
+        pc.unique(stance_rows.values.field("label")).to_pylist(),
+        (p.label for ps in suggestions.values() for p in ps if p.kind == "stance"),
+    )
+    targets = _ordered(
+        settings.target_names(), pc.unique(stance_rows.values.field("target")).to_pylist()
+    )
+    return entity_labels, stance_labels, targets
 
 
 def _shown(

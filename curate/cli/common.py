@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn
 from rich.text import Text
 from sqlalchemy.exc import DBAPIError
 from typer.core import TyperGroup
@@ -72,6 +73,11 @@ err = Console(stderr=True, markup=False)
 
 
 ERROR = Text("error: ", style="bold red")
+
+
+def progress(*columns: ProgressColumn | str) -> Progress:
+    """A progress bar on stderr, drawn only on a terminal and gone when done."""
+    return Progress(*columns, console=err, disable=not err.is_terminal, transient=True)
 
 
 def fail(error: CurateError) -> typer.Exit:

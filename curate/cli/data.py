@@ -13,7 +13,6 @@ import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    Progress,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -28,6 +27,7 @@ from curate.cli.common import (
     out,
     print_labels,
     print_warnings,
+    progress,
     project_of,
 )
 from curate.errors import UsageError
@@ -88,14 +88,11 @@ def ingest_command(
     options = IngestOptions(Fields(text_field, id_field, title_field), encoding, pattern)
     with opened_store(project) as store:
         size = total_bytes(paths)
-        with Progress(
+        with progress(
             TextColumn("ingest"),
             BarColumn(),
             DownloadColumn(),
             TimeRemainingColumn(),
-            console=err,
-            disable=not err.is_terminal,
-            transient=True,
         ) as bar:
             task = bar.add_task("ingest", total=size)
             report = ingest(

@@ -15,7 +15,6 @@ import typer
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
 )
 from rich.table import Table
@@ -27,6 +26,7 @@ from curate.cli.common import (
     opened_store,
     out,
     print_warnings,
+    progress,
     project_of,
 )
 from curate.errors import UsageError
@@ -35,6 +35,7 @@ from curate.project import Project
 # Each command imports the Label Studio client and the loop when it runs: `curate --help` and
 # the commands that never talk to a server do not pay for them.
 if TYPE_CHECKING:
+    from curate.labelstudio.push import PushReport
     from curate.labelstudio.server import Server
 
 labelstudio_app = typer.Typer(
@@ -221,13 +222,10 @@ def push_command(
     with address_hint(project), opened_store(project) as store:
         with (
             connect(url, token) as client,
-            Progress(
+            progress(
                 TextColumn("push"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                console=err,
-                disable=not err.is_terminal,
-                transient=True,
             ) as bar,
         ):
             task = bar.add_task("push", total=None)
@@ -240,6 +238,10 @@ def push_command(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
                 wait=wait,
             )
+    _print_push(report, url)
+
+
+def _print_push(report: PushReport, url: str) -> None:
     table = Table("annotator", "project", "new tasks", "refreshed", title=f"push to {url}")
     for name, project_id in report.projects.items():
         new, refreshed = report.new_tasks.get(name, 0), report.refreshed.get(name, 0)

@@ -10,7 +10,6 @@ import typer
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
@@ -23,6 +22,7 @@ from curate.cli.common import (
     err,
     opened_store,
     out,
+    progress,
     project_of,
 )
 from curate.errors import UsageError
@@ -58,14 +58,11 @@ def prelabel_command(
 
     project = project_of(ctx)
     with opened_store(project) as store:
-        with Progress(
+        with progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=err,
-            disable=not err.is_terminal,
-            transient=True,
         ) as bar:
             tasks: dict[str, TaskID] = {}
 
@@ -136,14 +133,11 @@ def train_command(
             out.print(curve_table(points))
         return
     with opened_store(project) as store:
-        with Progress(
+        with progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[score]}"),
-            console=err,
-            disable=not err.is_terminal,
-            transient=True,
         ) as bar:
             # One run of at most max_steps, or two (from the pipeline's NER and a fresh one).
             task = bar.add_task("training entities (steps; stops early)", total=None, score="")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from curate.config import Settings
 from curate.errors import SpanError
 from curate.labelstudio.schema import LSAnnotation, Prediction, Result
 from curate.offsets import repair_span
@@ -146,6 +147,24 @@ class Rules:
     trim: bool = False  # as in spans_from
     label_map: Mapping[str, str] | None = None  # as in spans_from
     guideline_version: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        origin: str,
+        settings: Settings,
+        label_map: Mapping[str, str] | None = None,
+        guideline_version: str | None = None,
+    ) -> Rules:
+        """The rules curate.toml sets: its stance targets and labels, and span trimming."""
+        return cls(
+            origin,
+            {stance_control(t): t for t in settings.target_names()},
+            list(settings.stance.labels),
+            trim=settings.adjudication.trim_span_whitespace,
+            label_map=label_map,
+            guideline_version=guideline_version,
+        )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from curate.config import Settings
 from curate.errors import InputError
 from curate.ingest.clean import clean_with_offsets
 from curate.labels import resolve_labels, unknown_labels_error
-from curate.labelstudio.convert import ConversionReport, Labelled, Rules, convert, stance_control
+from curate.labelstudio.convert import ConversionReport, Labelled, Rules, convert
 from curate.labelstudio.schema import LSAnnotation, Task
 from curate.labelstudio.tasks import SYSTEM
 from curate.project import Project, take_labels
@@ -170,31 +170,12 @@ def import_export(
     if unknown and not keep_unknown_labels:
         raise unknown_labels_error(path, unknown, settings.entity_label_names())
     by_email = {a.email.lower(): a.name for a in settings.annotators}
-    rules = Rules(
-        "import",
-        {stance_control(t): t for t in settings.target_names()},
-        list(settings.stance.labels),
-        trim=settings.adjudication.trim_span_whitespace,
-        label_map=report.mapped,
-    )
+    rules = Rules.of("import", settings, label_map=report.mapped)
     first_task_of: dict[str, int] = {}
     with store.transaction() as connection:
         seen = queries.external_ids(connection, SYSTEM, SYNC_KIND)
         for index, task in enumerate(tasks):
-            raw = task.data.get(text_field, _MISSING)
-            if raw is _MISSING:
-                raise InputError(
-                    f"{path} task {task.id} has no field data.{text_field}; pass --text-field "
-                    f"with the field that holds the text (fields here: "
-                    f"{', '.join(sorted(task.data)) or 'none'})"
-                )
-            if not isinstance(raw, str) or not raw.strip():
-                shown_as = "null" if raw is None else repr(raw)[:40]
-                raise InputError(
-                    f"{path} task {task.id} has no text to label (data.{text_field} is "
-                    f"{shown_as}); remove the task from the export, or fill in its text in Label "
-                    "Studio and export again (nothing was imported)"
-                )
+            raw = _task_text(path, task, text_field)
             # One article, one document: the text is cleaned as `ingest` cleans it, and the
             # spans move with it.
             text, positions = clean_with_offsets(raw)
@@ -207,24 +188,8 @@ def import_export(
                 metadata=metadata,
                 provenance=Provenance(source or str(path), row=index + 1),
             )
-            if document.id in first_task_of:
-                report.repeated_texts.append(
-                    f"task {task.id} has the same text as task {first_task_of[document.id]}; "
-                    "stored as one document"
-                )
-            else:
-                first_task_of[document.id] = task.id
-                if queries.existing_document_ids(connection, [document.id]):
-                    report.known_documents += 1
-                else:
-                    queries.insert_documents(connection, [document])
-                    queries.insert_sources(connection, [document])
-                    report.new_documents += 1
+            _store_document(connection, document, task.id, first_task_of, report)
             for ls_annotation in task.annotations:
-                project_id = ls_annotation.project or task.project
-                key = f"{project_id}:{task.id}:{ls_annotation.id}"
-                legacy = f"{project_id}:{ls_annotation.id}"  # curate before 0.2 kept no task
-                known = key in seen or seen.get(legacy) == document.id
                 who = annotator_name(ls_annotation, by_email, report)
                 annotation = convert(
                     Labelled(ls_annotation, document.id, raw, who, task.id),
@@ -233,18 +198,78 @@ def import_export(
                 )
                 annotation = _onto_cleaned(annotation, text, positions)
                 report.stances += len(annotation.stances)
-                if known and not _changed(connection, annotation):
-                    report.known_annotations += 1
-                    continue
-                queries.add_annotation(connection, annotation)  # a change: a new revision
-                if known:
-                    report.changed_annotations += 1
-                else:
-                    queries.record_external_id(connection, SYSTEM, SYNC_KIND, document.id, key)
-                    seen[key] = document.id
-                    report.new_annotations += 1
-                report.cancelled += ls_annotation.was_cancelled
+                project_id = ls_annotation.project or task.project
+                if _store_annotation(connection, annotation, project_id, task.id, seen, report):
+                    report.cancelled += ls_annotation.was_cancelled
     return report
+
+
+def _task_text(path: Path, task: Task, text_field: str) -> str:
+    """The task's text to label, or an error saying what is missing and how to fix it."""
+    raw = task.data.get(text_field, _MISSING)
+    if raw is _MISSING:
+        raise InputError(
+            f"{path} task {task.id} has no field data.{text_field}; pass --text-field "
+            f"with the field that holds the text (fields here: "
+            f"{', '.join(sorted(task.data)) or 'none'})"
+        )
+    if not isinstance(raw, str) or not raw.strip():
+        shown_as = "null" if raw is None else repr(raw)[:40]
+        raise InputError(
+            f"{path} task {task.id} has no text to label (data.{text_field} is "
+            f"{shown_as}); remove the task from the export, or fill in its text in Label "
+            "Studio and export again (nothing was imported)"
+        )
+    return raw
+
+
+def _store_document(
+    connection: Connection,
+    document: Document,
+    task_id: int,
+    first_task_of: dict[str, int],
+    report: ImportReport,
+) -> None:
+    """Store the task's document unless the store (or an earlier task) holds its text."""
+    if document.id in first_task_of:
+        report.repeated_texts.append(
+            f"task {task_id} has the same text as task {first_task_of[document.id]}; "
+            "stored as one document"
+        )
+        return
+    first_task_of[document.id] = task_id
+    if queries.existing_document_ids(connection, [document.id]):
+        report.known_documents += 1
+    else:
+        queries.insert_documents(connection, [document])
+        queries.insert_sources(connection, [document])
+        report.new_documents += 1
+
+
+def _store_annotation(
+    connection: Connection,
+    annotation: Annotation,
+    project_id: int | None,
+    task_id: int,
+    seen: dict[str, str],
+    report: ImportReport,
+) -> bool:
+    """Store an annotation not imported before, or changed since (a new revision); False when
+    it is already stored as it is."""
+    key = f"{project_id}:{task_id}:{annotation.external_id}"
+    legacy = f"{project_id}:{annotation.external_id}"  # curate before 0.2 kept no task
+    known = key in seen or seen.get(legacy) == annotation.document_id
+    if known and not _changed(connection, annotation):
+        report.known_annotations += 1
+        return False
+    queries.add_annotation(connection, annotation)  # a change: a new revision
+    if known:
+        report.changed_annotations += 1
+    else:
+        queries.record_external_id(connection, SYSTEM, SYNC_KIND, annotation.document_id, key)
+        seen[key] = annotation.document_id
+        report.new_annotations += 1
+    return True
 
 
 def _onto_cleaned(annotation: Annotation, text: str, positions: list[int]) -> Annotation:

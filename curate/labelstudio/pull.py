@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from curate import jsontext
 from curate.errors import StoreError
 from curate.labelstudio.client import call
@@ -23,13 +25,13 @@ from curate.labelstudio.convert import (
     Labelled,
     Rules,
     convert,
-    stance_control,
 )
 from curate.labelstudio.label_config import TEXT_NAME
 from curate.labelstudio.schema import Prediction, Task
 from curate.labelstudio.server import data_dir_of, export_copies
 from curate.labelstudio.tasks import SYSTEM
 from curate.project import Project
+from curate.records import Annotation
 from curate.store import Store, queries
 
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -124,14 +126,7 @@ def pull(
     report = PullReport()
     if export_dir is None:
         export_dir = data_dir_of(project.root) / "export"
-    settings = project.settings
-    rules = Rules(
-        "labelstudio",
-        {stance_control(t): t for t in settings.target_names()},
-        list(settings.stance.labels),
-        trim=settings.adjudication.trim_span_whitespace,
-        guideline_version=project.guideline_version(),
-    )
+    rules = Rules.of("labelstudio", project.settings, guideline_version=project.guideline_version())
     with store.connect() as connection:
         projects = {
             local: int(ext)
@@ -147,52 +142,11 @@ def pull(
         started = datetime.now(UTC).strftime(STAMP)
         tasks = _fetch(client, project_id, since, url)
         report.full_exports += since is None
-        shown = shown_predictions(client, project_id, tasks, url)
+        reading = _Reading(
+            rules, report, annotator, users, shown_predictions(client, project_id, tasks, url)
+        )
         with store.transaction() as connection:
-            seen = queries.external_ids(connection, SYSTEM, "annotation")
-            documents = queries.documents_by_ids(
-                connection, sorted({str(t.data.get("doc_id")) for t in tasks})
-            )
-            new, keys = [], []
-            for task in tasks:
-                report.tasks_read += 1
-                document_id = str(task.data.get("doc_id"))
-                document = documents.get(document_id)
-                if document is None:
-                    report.text_mismatches.append(
-                        f"task {task.id}: document {document_id!r} is not in the store; skipped"
-                    )
-                    continue
-                if task.data.get(TEXT_NAME) != document.text:
-                    report.text_mismatches.append(
-                        f"task {task.id}: its text differs from stored {document_id}; the stored "
-                        "text is used for offsets"
-                    )
-                for ls_annotation in task.annotations:
-                    stamp = ls_annotation.updated_at.isoformat() if ls_annotation.updated_at else ""
-                    key = f"{ls_annotation.id}@{stamp}"
-                    if key in seen:
-                        report.known_annotations += 1
-                        continue
-                    name = users.get(ls_annotation.user_id or -1, annotator)
-                    new.append(
-                        convert(
-                            Labelled(
-                                ls_annotation,
-                                document_id,
-                                document.text,
-                                name,
-                                task.id,
-                                shown.get(("id", ls_annotation.parent_prediction or -1))
-                                or shown.get(("task", task.id)),
-                            ),
-                            rules,
-                            report.conversion,
-                        )
-                    )
-                    keys.append((document_id, key))
-                    seen[key] = document_id
-                    report.skipped += ls_annotation.was_cancelled
+            new, keys = reading.new_annotations(connection, tasks)
             queries.add_annotations(connection, new)
             queries.insert_external_ids(connection, SYSTEM, "annotation", keys)
             report.new_annotations += len(new)
@@ -201,3 +155,58 @@ def pull(
             for copy in export_copies(export_dir, project_id):
                 copy.unlink(missing_ok=True)
     return report
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How one project's tasks are read: annotator is the project's, whose work an annotation
+    of a user curate did not make is taken to be; shown, the predictions its tasks were sent."""
+
+    rules: Rules
+    report: PullReport
+    annotator: str
+    users: dict[int, str]
+    shown: dict[tuple[str, int], Prediction]
+
+    def new_annotations(
+        self, connection: Connection, tasks: list[Task]
+    ) -> tuple[list[Annotation], list[tuple[str, str]]]:
+        """The annotations (and their keys) the store does not hold yet, in that revision."""
+        report = self.report
+        seen = queries.external_ids(connection, SYSTEM, "annotation")
+        documents = queries.documents_by_ids(
+            connection, sorted({str(t.data.get("doc_id")) for t in tasks})
+        )
+        new, keys = [], []
+        for task in tasks:
+            report.tasks_read += 1
+            document_id = str(task.data.get("doc_id"))
+            document = documents.get(document_id)
+            if document is None:
+                report.text_mismatches.append(
+                    f"task {task.id}: document {document_id!r} is not in the store; skipped"
+                )
+                continue
+            if task.data.get(TEXT_NAME) != document.text:
+                report.text_mismatches.append(
+                    f"task {task.id}: its text differs from stored {document_id}; the stored "
+                    "text is used for offsets"
+                )
+            for ls_annotation in task.annotations:
+                stamp = ls_annotation.updated_at.isoformat() if ls_annotation.updated_at else ""
+                key = f"{ls_annotation.id}@{stamp}"
+                if key in seen:
+                    report.known_annotations += 1
+                    continue
+                name = self.users.get(ls_annotation.user_id or -1, self.annotator)
+                predicted = self.shown.get(
+                    ("id", ls_annotation.parent_prediction or -1)
+                ) or self.shown.get(("task", task.id))
+                labelled = Labelled(
+                    ls_annotation, document_id, document.text, name, task.id, predicted
+                )
+                new.append(convert(labelled, self.rules, report.conversion))
+                keys.append((document_id, key))
+                seen[key] = document_id
+                report.skipped += ls_annotation.was_cancelled
+        return new, keys

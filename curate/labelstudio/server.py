@@ -189,6 +189,25 @@ def serve(
         make_private(server)
         return server.url
     install(server, say)
+    say(f"starting Label Studio on {server.url} (data in {server.data_dir})")
+    pid = _spawn(server)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if _exited(pid):
+            raise CurateError(f"Label Studio exited while starting; see {server.log_file}")
+        if healthy(server):
+            make_private(server)  # the database Label Studio just created
+            return server.url
+        time.sleep(0.2)
+    stop(server)
+    raise CurateError(
+        f"Label Studio did not answer /health within {wait:.0f} s; see {server.log_file}"
+    )
+
+
+def _spawn(server: Server) -> int:
+    """Start `label-studio start` in a detached session of its own (it outlives this command
+    and stops with `stop`), its output in the log; the pid is recorded and returned."""
     secret = credentials(server, create=True)
     make_private(server)
     command = [
@@ -211,39 +230,24 @@ def serve(
         server.data_dir,
         {"LABEL_STUDIO_PASSWORD": secret["password"], "LABEL_STUDIO_USER_TOKEN": secret["token"]},
     )
-    say(f"starting Label Studio on {server.url} (data in {server.data_dir})")
-    # A detached session of its own: the server outlives this command and stops with `stop`.
+    log = (
+        os.POSIX_SPAWN_OPEN,
+        1,
+        str(server.log_file),
+        os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+        0o600,
+    )
     pid = os.posix_spawn(
         command[0],
         command,
         environment,
         setsid=True,
-        file_actions=[
-            (
-                os.POSIX_SPAWN_OPEN,
-                1,
-                str(server.log_file),
-                os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                0o600,
-            ),
-            (os.POSIX_SPAWN_DUP2, 1, 2),
-        ],
+        file_actions=[log, (os.POSIX_SPAWN_DUP2, 1, 2)],
     )
     server.pid_file.write_text(str(pid), encoding="utf-8")
     record = Running(pid, server.host, server.port, str(server.data_dir))
     server.record_file.write_text(json.dumps(record.__dict__), encoding="utf-8")
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if _exited(pid):
-            raise CurateError(f"Label Studio exited while starting; see {server.log_file}")
-        if healthy(server):
-            make_private(server)  # the database Label Studio just created
-            return server.url
-        time.sleep(0.2)
-    stop(server)
-    raise CurateError(
-        f"Label Studio did not answer /health within {wait:.0f} s; see {server.log_file}"
-    )
+    return pid
 
 
 def export_copies(export_dir: Path, project_id: int) -> list[Path]:
