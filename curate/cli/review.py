@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,7 +21,11 @@ from curate.cli.common import (
 )
 from curate.config import PERSON_NAME
 from curate.errors import StoreError, UsageError
+from curate.project import Project
 from curate.store import queries
+
+if TYPE_CHECKING:
+    from curate.agreement.figures import AgreementReport
 
 
 @app.command("annotate")
@@ -71,19 +75,11 @@ def agreement_command(
 ) -> None:
     """Measure agreement: stance per target, entity spans per pair and label, anchoring."""
     from curate.domain.pseudonyms import namer
-    from curate.labelstudio.importer import measure_export
     from curate.quality.annotators import control_warnings
-    from curate.report import measure
     from curate.report.tables import tables
 
     project = project_of(ctx)
-    overrides = None
-    if export is not None:
-        report = measure_export(export, project.settings, resamples, seed)
-    else:
-        with opened_store(project) as store, store.transaction() as connection:
-            report = measure(connection, project.settings, resamples, seed)
-            overrides = queries.override_count(connection)
+    report, overrides = _measured(project, export, resamples, seed)
     if report.documents == 0:
         raise UsageError(
             "no annotations to measure; run `curate pull` or `curate import-ls FILE` first"
@@ -111,6 +107,21 @@ def agreement_command(
         )
     if html is not None:
         out.print(f"report written to {html}", highlight=False)
+
+
+def _measured(
+    project: Project, export: Path | None, resamples: int, seed: int
+) -> tuple[AgreementReport, int | None]:
+    """The agreement of the export, or of the store with its count of reviewer overrides."""
+    from curate.labelstudio.importer import measure_export
+    from curate.report import measure
+
+    if export is not None:
+        return measure_export(export, project.settings, resamples, seed), None
+    with opened_store(project) as store, store.transaction() as connection:
+        return measure(connection, project.settings, resamples, seed), queries.override_count(
+            connection
+        )
 
 
 @app.command("adjudicate")

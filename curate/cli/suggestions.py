@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -28,6 +28,10 @@ from curate.cli.common import (
 from curate.errors import UsageError
 from curate.labels import DEFAULT_CONLL_MAP
 from curate.records import family
+
+# The prelabel package imports spaCy's helpers: commands import it when they run.
+if TYPE_CHECKING:
+    from curate.prelabel import PrelabelReport
 
 
 @app.command("prelabel")
@@ -80,6 +84,10 @@ def prelabel_command(
                 engine=engine,
                 address=address,
             )
+    _print_prelabel(report)
+
+
+def _print_prelabel(report: PrelabelReport) -> None:
     table = Table(title="prelabel")
     table.add_column("labeller", overflow="fold")
     for column in ("documents labelled", "suggestions", "already done"):

@@ -159,18 +159,7 @@ def evaluate_file(
         back = map_back(mapping, context.settings.entity_label_names())
     kept, dropped = map_labels(documents, {label: label for label in mapping})
     if dropped and not any(g.spans for g in kept):
-        listed = ", ".join(f"{label} ({n})" for label, n in dropped.most_common())
-        known = context.settings.entity_label_names()
-        close = suggested_map(dropped, known)
-        fix = (
-            f"`{map_option(close)}`"
-            if close
-            else f"--label-map GOLD=LABEL with LABEL one of {', '.join(known)}"
-        )
-        raise InputError(
-            f"--label-map keeps none of {gold_path}'s gold spans (it has {listed}); map those "
-            f"labels with {fix}"
-        )
+        raise _nothing_kept(gold_path, dropped, context.settings.entity_label_names())
     gold = {g.document.id: g for g in kept}
     if predictions_path is not None:
         predicted = {
@@ -199,6 +188,20 @@ def evaluate_file(
     result.dropped_gold = dropped
     result.unmatched_gold = sum(d not in predicted for d in gold)
     return result
+
+
+def _nothing_kept(gold_path: Path, dropped: Counter[str], known: list[str]) -> InputError:
+    listed = ", ".join(f"{label} ({n})" for label, n in dropped.most_common())
+    close = suggested_map(dropped, known)
+    fix = (
+        f"`{map_option(close)}`"
+        if close
+        else f"--label-map GOLD=LABEL with LABEL one of {', '.join(known)}"
+    )
+    return InputError(
+        f"--label-map keeps none of {gold_path}'s gold spans (it has {listed}); map those "
+        f"labels with {fix}"
+    )
 
 
 def evaluate_store(

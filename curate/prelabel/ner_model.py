@@ -285,11 +285,7 @@ def train_ner(
     names = renamed if report.start == BASE else {}
     report.label_map = {names.get(label, label): label for label in labels}
     if (folder / "manifest.json").is_file():
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        report.folder, report.reused, report.scores = folder, True, manifest["scores"]
-        dev_f1 = manifest.get("dev_f1", 0.0)  # by start in models trained before 2026-12-04
-        report.dev_f1 = dev_f1.get(report.start, 0.0) if isinstance(dev_f1, dict) else dev_f1
-        return report
+        return _reused(folder, report)
     _register_logger()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=SCRATCH, dir=folder.parent) as scratch:
@@ -306,26 +302,42 @@ def train_ner(
         staged = work / "model"
         shutil.copytree(best, staged / "model")
         (staged / "config.cfg").write_text(config.to_str(), encoding="utf-8")
-        manifest = {
-            "version": report.version,
-            "gold_sha256": fingerprint(train, dev, ""),
-            "created": datetime.now(UTC).isoformat(),
-            "base_pipeline": report.base,
-            "start": report.start,
-            "chosen_by": report.chosen_by,
-            "dev_f1": report.dev_f1,
-            "known_share": round(report.known_share, 4),
-            "label_map": report.label_map,
-            "config": "config.cfg",
-            "train_documents": sorted(g.id for g in train),
-            "dev_documents": sorted(g.id for g in dev),
-            "spans": report.spans,
-            "scores": report.scores,
-        }
+        manifest = _manifest(report, train, dev)
         (staged / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         staged.rename(folder)  # the whole model appears at once, or not at all
     report.folder = folder
     return report
+
+
+def _reused(folder: Path, report: NerReport) -> NerReport:
+    """The report of the model trained before in folder."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    report.folder, report.reused, report.scores = folder, True, manifest["scores"]
+    dev_f1 = manifest.get("dev_f1", 0.0)  # by start in models trained before 2026-12-04
+    report.dev_f1 = dev_f1.get(report.start, 0.0) if isinstance(dev_f1, dict) else dev_f1
+    return report
+
+
+def _manifest(
+    report: NerReport, train: Sequence[GoldText], dev: Sequence[GoldText]
+) -> dict[str, Any]:
+    """What a trained model's manifest.json says: how it was made, and on which gold."""
+    return {
+        "version": report.version,
+        "gold_sha256": fingerprint(train, dev, ""),
+        "created": datetime.now(UTC).isoformat(),
+        "base_pipeline": report.base,
+        "start": report.start,
+        "chosen_by": report.chosen_by,
+        "dev_f1": report.dev_f1,
+        "known_share": round(report.known_share, 4),
+        "label_map": report.label_map,
+        "config": "config.cfg",
+        "train_documents": sorted(g.id for g in train),
+        "dev_documents": sorted(g.id for g in dev),
+        "spans": report.spans,
+        "scores": report.scores,
+    }
 
 
 def _fit(

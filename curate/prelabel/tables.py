@@ -8,7 +8,7 @@ from rich.table import Table
 from curate.agreement.stance import StanceScores
 from curate.prelabel.curve import CurvePoint
 from curate.prelabel.evaluate import Evaluation
-from curate.prelabel.ner_model import BASE
+from curate.prelabel.ner_model import BASE, NerReport
 from curate.prelabel.train import TrainReport
 
 
@@ -90,37 +90,12 @@ def stance_table(stance: dict[str, StanceScores], title: str = "stance") -> Tabl
 
 
 def print_training(console: Console, report: TrainReport) -> None:
-    ner = report.ner
     if report.scratch_removed:
         console.print(
             f"removed {report.scratch_removed} scratch folder(s) of killed trainings",
             highlight=False,
         )
-    if ner.skipped:
-        console.print(f"spacy-ner.v2: entity model not trained: {ner.skipped}", highlight=False)
-    else:
-        done = "already trained on this gold, kept" if ner.reused else "trained"
-        how = "fine-tuning its NER" if ner.start == BASE else "a new NER on its tok2vec"
-        start = (
-            f"{how} ({ner.chosen_by}); its NER knows the labels of {ner.known_share:.0%} of "
-            f"the training spans; exact F1 on dev {ner.dev_f1:.3f}"
-        )
-        console.print(
-            f"spacy-ner.v2: entity model {ner.version} {done} (from {ner.base}, {start}; "
-            f"{ner.train_documents} train, {ner.dev_documents} dev documents; "
-            f"{ner.held_out} test documents held out) in {ner.folder}",
-            highlight=False,
-        )
-        if ner.unaligned or ner.overlapping:
-            console.print(
-                f"{ner.unaligned} gold spans widened to whole tokens, {ner.overlapping} "
-                "overlapping spans left out of training",
-                highlight=False,
-            )
-        table = Table("label", "P", "R", "F1", title="entity model on the dev documents")
-        for label, scores in sorted(ner.scores.items(), key=lambda item: item[0] == "overall"):
-            table.add_row(label, *(f"{scores.get(k, 0.0):.3f}" for k in ("p", "r", "f")))
-        console.print(table)
+    _print_ner(console, report.ner)
     refused = ", ".join(f"{n} {why}" for why, n in report.refused_patterns.most_common())
     console.print(
         f"spacy-ner.v2: {report.new_patterns} names learned from gold"
@@ -134,27 +109,7 @@ def print_training(console: Console, report: TrainReport) -> None:
             + ", ".join(report.unhelpful_labels),
             highlight=False,
         )
-    for target, count in report.trained_targets.items():
-        chosen = report.stance_thresholds.get(target)
-        if chosen is None or chosen.threshold > 1:
-            how = (
-                "never right often enough on held-out folds to reach precision "
-                f"{report.stance_min_precision}: it stays quiet"
-            )
-        else:
-            how = (
-                f"suggests when its probability is at least {chosen.threshold:.2f} (held-out "
-                f"folds: precision {chosen.precision:.2f}, coverage {chosen.coverage:.2f})"
-            )
-        console.print(
-            f"stance-learned.v1: trained {target!r} on {count} documents; {how}", highlight=False
-        )
-    for target, why in report.skipped_targets.items():
-        console.print(f"stance-learned.v1: {target!r} not trained: {why}", highlight=False)
-    if report.stance_scores:
-        console.print(stance_table(report.stance_scores, "stance-learned.v1 on dev documents"))
-    if report.stance_model:
-        console.print(f"stance model: {report.stance_model}", highlight=False)
+    _print_stance(console, report)
     if report.trust is not None:
         trust = report.trust
         if trust.merged_f1 is not None:
@@ -176,6 +131,58 @@ def print_training(console: Console, report: TrainReport) -> None:
             "train on the gold as it is now",
             highlight=False,
         )
+
+
+def _print_ner(console: Console, ner: NerReport) -> None:
+    if ner.skipped:
+        console.print(f"spacy-ner.v2: entity model not trained: {ner.skipped}", highlight=False)
+        return
+    done = "already trained on this gold, kept" if ner.reused else "trained"
+    how = "fine-tuning its NER" if ner.start == BASE else "a new NER on its tok2vec"
+    start = (
+        f"{how} ({ner.chosen_by}); its NER knows the labels of {ner.known_share:.0%} of "
+        f"the training spans; exact F1 on dev {ner.dev_f1:.3f}"
+    )
+    console.print(
+        f"spacy-ner.v2: entity model {ner.version} {done} (from {ner.base}, {start}; "
+        f"{ner.train_documents} train, {ner.dev_documents} dev documents; "
+        f"{ner.held_out} test documents held out) in {ner.folder}",
+        highlight=False,
+    )
+    if ner.unaligned or ner.overlapping:
+        console.print(
+            f"{ner.unaligned} gold spans widened to whole tokens, {ner.overlapping} "
+            "overlapping spans left out of training",
+            highlight=False,
+        )
+    table = Table("label", "P", "R", "F1", title="entity model on the dev documents")
+    for label, scores in sorted(ner.scores.items(), key=lambda item: item[0] == "overall"):
+        table.add_row(label, *(f"{scores.get(k, 0.0):.3f}" for k in ("p", "r", "f")))
+    console.print(table)
+
+
+def _print_stance(console: Console, report: TrainReport) -> None:
+    for target, count in report.trained_targets.items():
+        chosen = report.stance_thresholds.get(target)
+        if chosen is None or chosen.threshold > 1:
+            how = (
+                "never right often enough on held-out folds to reach precision "
+                f"{report.stance_min_precision}: it stays quiet"
+            )
+        else:
+            how = (
+                f"suggests when its probability is at least {chosen.threshold:.2f} (held-out "
+                f"folds: precision {chosen.precision:.2f}, coverage {chosen.coverage:.2f})"
+            )
+        console.print(
+            f"stance-learned.v1: trained {target!r} on {count} documents; {how}", highlight=False
+        )
+    for target, why in report.skipped_targets.items():
+        console.print(f"stance-learned.v1: {target!r} not trained: {why}", highlight=False)
+    if report.stance_scores:
+        console.print(stance_table(report.stance_scores, "stance-learned.v1 on dev documents"))
+    if report.stance_model:
+        console.print(f"stance model: {report.stance_model}", highlight=False)
 
 
 def curve_table(points: list[CurvePoint]) -> Table:
