@@ -9,6 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -18,7 +19,7 @@ from curate.errors import UsageError
 from curate.project import Project
 from curate.release.compare import GoldDiff
 from curate.release.folder import agreement, export
-from curate.release.rows import collect_rows
+from curate.release.rows import ReleaseRows, collect_rows
 from curate.release.write import CHECKSUMS, data_fingerprint, file_digest
 from curate.store import queries
 
@@ -82,37 +83,14 @@ def release(
     settings = project.settings
     history = queries.release_history(connection, settings.release.name)
     last = history[-1] if history else None
-    if (version is None) == (bump_part is None):
-        raise UsageError("give either --version X.Y.Z or --bump major|minor|patch")
-    version = bump(last["version"] if last else None, bump_part) if bump_part else version
-    assert version is not None
-    version = ".".join(str(n) for n in parse_version(version))
+    version = _chosen_version(last, version, bump_part)
     root = (exports or project.root / "exports") / settings.release.name
     folder = root / f"v{version}"
     _sweep_scratch(root)
-    recorded = any(h["version"] == version for h in history)
-    if (
-        folder.exists()
-        and not recorded
-        and (not last or parse_version(version) > parse_version(last["version"]))
-    ):
+    if _left_by_a_killed_run(folder, version, history):
         return adopt(connection, project, version, folder)
-    if folder.exists() or recorded:
-        raise UsageError(f"{folder} already exists; releases never change, pick a new version")
-    if last and parse_version(version) <= parse_version(last["version"]):
-        raise UsageError(
-            f"version {version} must be newer than the last release, v{last['version']}"
-        )
     salt = None if real_names else project_salt(project.root)
-    rows = collect_rows(connection, settings, salt, with_prelabels)
-    if rows.unresolved and not allow_unresolved:
-        raise UsageError(
-            f"{len(rows.unresolved)} documents have unresolved conflicts (first: "
-            f"{rows.unresolved[0]}); resolve them with `curate review --as NAME` (NAME: "
-            "yours), or add `--allow-unresolved` to leave them out"
-        )
-    if rows.gold.num_rows == 0:
-        raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
+    rows = _gated(collect_rows(connection, settings, salt, with_prelabels), allow_unresolved)
     splits = document_splits(connection, rows.gold["id"].to_pylist(), settings.release.splits)
     previous = (last["version"], folder_of(project, last["path"])) if last else None
     report = agreement(connection, project, rows)
@@ -143,6 +121,45 @@ def release(
         changes,
         not_adjudicated=len(rows.not_adjudicated),
     )
+
+
+def _chosen_version(last: dict[str, Any] | None, version: str | None, part: str | None) -> str:
+    """The version asked for (--version), or the last one bumped (--bump), as X.Y.Z."""
+    if (version is None) == (part is None):
+        raise UsageError("give either --version X.Y.Z or --bump major|minor|patch")
+    chosen = bump(last["version"] if last else None, part) if part else version
+    assert chosen is not None
+    return ".".join(str(n) for n in parse_version(chosen))
+
+
+def _left_by_a_killed_run(folder: Path, version: str, history: list[dict[str, Any]]) -> bool:
+    """True when folder holds a new version a release killed before recording it wrote;
+    refuses a version that exists already or is not newer than the last."""
+    last = history[-1] if history else None
+    recorded = any(h["version"] == version for h in history)
+    newer = not last or parse_version(version) > parse_version(last["version"])
+    if folder.exists() and not recorded and newer:
+        return True
+    if folder.exists() or recorded:
+        raise UsageError(f"{folder} already exists; releases never change, pick a new version")
+    if last and not newer:
+        raise UsageError(
+            f"version {version} must be newer than the last release, v{last['version']}"
+        )
+    return False
+
+
+def _gated(rows: ReleaseRows, allow_unresolved: bool) -> ReleaseRows:
+    """The rows, unless conflicts are unresolved (and not allowed) or nothing is adjudicated."""
+    if rows.unresolved and not allow_unresolved:
+        raise UsageError(
+            f"{len(rows.unresolved)} documents have unresolved conflicts (first: "
+            f"{rows.unresolved[0]}); resolve them with `curate review --as NAME` (NAME: "
+            "yours), or add `--allow-unresolved` to leave them out"
+        )
+    if rows.gold.num_rows == 0:
+        raise UsageError("no adjudicated documents to release; run `curate adjudicate --auto`")
+    return rows
 
 
 SCRATCH_AGE = 3600  # seconds: an older scratch folder is left from a release that died

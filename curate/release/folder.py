@@ -76,6 +76,29 @@ def agreement(
     return report
 
 
+def _write_parts(
+    folder: Path,
+    configs: dict[str, list[dict[str, Any]] | pa.Table],
+    schemas: dict[str, Any],
+    split_of: dict[str, str],
+    split_names: Iterable[str],
+) -> tuple[dict[str, dict[str, tuple[str, int, int]]], list[str]]:
+    """One parquet file per config and split that has rows: the layout (config -> split ->
+    (file, rows, bytes)) and the files in the order written."""
+    layout: dict[str, dict[str, tuple[str, int, int]]] = {config: {} for config in configs}
+    files = []
+    for config, split, choose in _parts(configs, split_of, split_names):
+        chosen = choose()
+        if len(chosen) == 0:
+            continue  # an empty split is left out rather than written as an empty file
+        name = f"{config}/{split}-00000-of-00001.parquet"
+        data = table(chosen, schemas[config])
+        write_parquet(data, folder / name)
+        layout[config][split] = name, len(chosen), data.nbytes
+        files.append(name)
+    return layout, files
+
+
 def export(
     project: Project,
     version: str,
@@ -95,25 +118,7 @@ def export(
     if rows.prelabels:
         configs["prelabels"] = rows.prelabels
     schemas = {config: features(rows, config) for config in configs}
-    parts = list(_parts(configs, splits, settings.release.splits))
-
-    def write(part: tuple[str, str, Callable[[], Any]]) -> tuple[str, int, int] | None:
-        config, split, choose = part
-        chosen = choose()
-        if len(chosen) == 0:
-            return None  # an empty split is left out rather than written as an empty file
-        name = f"{config}/{split}-00000-of-00001.parquet"
-        data = table(chosen, schemas[config])
-        write_parquet(data, folder / name)
-        return name, len(chosen), data.nbytes
-
-    layout: dict[str, dict[str, tuple[str, int, int]]] = {config: {} for config in configs}
-    files = []
-    for part in parts:
-        written = write(part)
-        if written:
-            layout[part[0]][part[1]] = written
-            files.append(written[0])
+    layout, files = _write_parts(folder, configs, schemas, splits, settings.release.splits)
     data = digests(folder, files)
     fingerprint = data_fingerprint(data)
     changes = diff_releases(previous[1], folder) if previous else None

@@ -173,58 +173,72 @@ def _prelabel_rows(connection: Connection, ids: list[str]) -> list[dict[str, Any
 
 def features(rows: ReleaseRows, config: str) -> Any:
     """The datasets.Features of one config (ClassLabel names in curate.toml's order)."""
+    if config == "gold":
+        return _gold_features(rows)
+    return _annotation_features() if config == "annotations" else _prelabel_features()
+
+
+def _gold_features(rows: ReleaseRows) -> Any:
     from datasets import ClassLabel, Features, List, Value
 
-    if config == "gold":
-        columns: dict[str, Any] = {
-            "id": Value("string"),
-            "title": Value("string"),
-            "text": Value("string"),
-            "source": Value("string"),
+    columns: dict[str, Any] = {
+        "id": Value("string"),
+        "title": Value("string"),
+        "text": Value("string"),
+        "source": Value("string"),
+        "entities": List(
+            {
+                "start": Value("int32"),
+                "end": Value("int32"),
+                "label": ClassLabel(names=rows.entity_labels),
+                "text": Value("string"),
+                "method": Value("string"),
+            }
+        ),
+    }
+    for target in rows.targets:
+        columns[stance_column(target)] = ClassLabel(names=rows.stance_labels)
+        columns[stance_column(target) + "_method"] = Value("string")
+    columns["agreement"] = Value("float64")
+    return Features(columns)
+
+
+def _annotation_features() -> Any:
+    from datasets import Features, List, Value
+
+    return Features(
+        {
+            "document_id": Value("string"),
+            "annotator": Value("string"),
+            "revision": Value("int32"),
+            "origin": Value("string"),
             "entities": List(
                 {
                     "start": Value("int32"),
                     "end": Value("int32"),
-                    "label": ClassLabel(names=rows.entity_labels),
+                    "label": Value("string"),
                     "text": Value("string"),
-                    "method": Value("string"),
                 }
             ),
+            "stances": List({"target": Value("string"), "label": Value("string")}),
+            "skipped_reason": Value("string"),
+            "lead_time_seconds": Value("float64"),
+            "from_prelabel": Value("bool"),
+            "prelabel_changed": Value("bool"),
+            "suggestions_accepted": Value("int32"),
+            "suggestions_changed": Value("int32"),
+            "suggestions_rejected": Value("int32"),
+            "stance_suggestions_accepted": Value("int32"),
+            "stance_suggestions_changed": Value("int32"),
+            "stance_suggestions_rejected": Value("int32"),
+            "guideline_version": Value("string"),
         }
-        for target in rows.targets:
-            columns[stance_column(target)] = ClassLabel(names=rows.stance_labels)
-            columns[stance_column(target) + "_method"] = Value("string")
-        columns["agreement"] = Value("float64")
-        return Features(columns)
-    if config == "annotations":
-        return Features(
-            {
-                "document_id": Value("string"),
-                "annotator": Value("string"),
-                "revision": Value("int32"),
-                "origin": Value("string"),
-                "entities": List(
-                    {
-                        "start": Value("int32"),
-                        "end": Value("int32"),
-                        "label": Value("string"),
-                        "text": Value("string"),
-                    }
-                ),
-                "stances": List({"target": Value("string"), "label": Value("string")}),
-                "skipped_reason": Value("string"),
-                "lead_time_seconds": Value("float64"),
-                "from_prelabel": Value("bool"),
-                "prelabel_changed": Value("bool"),
-                "suggestions_accepted": Value("int32"),
-                "suggestions_changed": Value("int32"),
-                "suggestions_rejected": Value("int32"),
-                "stance_suggestions_accepted": Value("int32"),
-                "stance_suggestions_changed": Value("int32"),
-                "stance_suggestions_rejected": Value("int32"),
-                "guideline_version": Value("string"),
-            }
-        )
+    )
+
+
+def _prelabel_features() -> Any:
+    from datasets import Features, Value
+
     return Features(
         {
             "document_id": Value("string"),
