@@ -53,8 +53,9 @@ from curate.domain.hashing import unit
 from curate.domain.splits import document_splits
 from curate.labelstudio.importer import import_into_project
 from curate.prelabel.base import LabellerContext
+from curate.prelabel.base_pipeline import base_pipeline
 from curate.prelabel.learning_ner import LearningNer
-from curate.prelabel.ner_model import GoldText, base_pipeline, partition
+from curate.prelabel.ner_model import GoldText, partition
 from curate.prelabel.train import train
 from curate.project import Project, init_project
 from curate.records import Document

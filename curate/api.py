@@ -31,7 +31,7 @@ from curate.errors import UsageError
 from curate.frames import STRING, TEXT, WHEN, to_frame
 from curate.project import Project
 from curate.release import folder_bytes, folder_of
-from curate.release.rows import collect_rows, pseudonymized
+from curate.release.rows import ReleaseRows, collect_rows, pseudonymized
 from curate.store import Store, queries
 from curate.store.annotation_table import read_annotations
 from curate.store.current import OPEN
@@ -245,55 +245,11 @@ class ProjectFrames:
             splits = document_splits(connection, ids, settings.release.splits)
         gold = rows.gold.append_column("split", pa.array([splits[i] for i in ids], STRING))
         split_names = list(settings.release.splits)
-        spans = gold["entities"].combine_chunks()
         if kind == "documents":
-            table, stance_columns = gold, dict[str, str]()
-            for target in rows.targets:
-                column = stance_column(target)
-                index = gold[column].combine_chunks()
-                given = pc.if_else(pc.less(index, 0), None, index)  # -1: no gold stance
-                names = pc.take(pa.array(rows.stance_labels, STRING), given)
-                table = table.set_column(table.schema.get_field_index(column), column, names)
-                stance_columns |= {column: "category", column + "_method": TEXT}
-            spec = _after(COLUMNS["gold.documents"], "entities", stance_columns)
-            categories = {stance_column(t): rows.stance_labels for t in rows.targets}
-            categories["split"] = split_names
-            frame = to_frame(table, spec, categories)
-            frame["entities"] = spans.to_pylist()
-            return frame
+            return _gold_documents(gold, rows, split_names)
         if kind == "entities":
-            table = gold.select(["id", "split"]).take(pc.list_parent_indices(spans))
-            table = table.rename_columns(["document_id", "split"])
-            for name in ("start", "end", "label", "text", "method"):
-                table = table.append_column(name, spans.flatten().field(name))
-            categories = {"label": rows.entity_labels, "split": split_names, "method": []}
-            return to_frame(table, COLUMNS["gold.entities"], categories)
-        parts = []
-        for target in rows.targets:
-            column = stance_column(target)
-            chosen = gold.filter(pc.greater_equal(gold[column], 0))
-            parts.append(
-                pa.table(
-                    {
-                        "document_id": chosen["id"],
-                        "split": chosen["split"],
-                        "target": pa.array([target] * chosen.num_rows, STRING),
-                        "label": pc.take(pa.array(rows.stance_labels, STRING), chosen[column]),
-                        "method": chosen[column + "_method"],
-                    }
-                )
-            )
-        empty = pa.schema([(n, STRING) for n in COLUMNS["gold.stances"]]).empty_table()
-        table = pa.concat_tables([empty, *parts]).sort_by(
-            [("document_id", "ascending"), ("target", "ascending")]
-        )
-        categories = {
-            "target": rows.targets,
-            "label": rows.stance_labels,
-            "split": split_names,
-            "method": [],
-        }
-        return to_frame(table, COLUMNS["gold.stances"], categories)
+            return _gold_entities(gold, rows, split_names)
+        return _gold_stances(gold, rows, split_names)
 
     def agreement(
         self,
@@ -360,3 +316,60 @@ def _after(spec: dict[str, str], column: str, more: dict[str, str]) -> dict[str,
         if name == column:
             out |= more
     return out
+
+
+def _gold_documents(gold: pa.Table, rows: ReleaseRows, split_names: list[str]) -> pd.DataFrame:
+    spans = gold["entities"].combine_chunks()
+    table, stance_columns = gold, dict[str, str]()
+    for target in rows.targets:
+        column = stance_column(target)
+        index = gold[column].combine_chunks()
+        given = pc.if_else(pc.less(index, 0), None, index)  # -1: no gold stance
+        names = pc.take(pa.array(rows.stance_labels, STRING), given)
+        table = table.set_column(table.schema.get_field_index(column), column, names)
+        stance_columns |= {column: "category", column + "_method": TEXT}
+    spec = _after(COLUMNS["gold.documents"], "entities", stance_columns)
+    categories = {stance_column(t): rows.stance_labels for t in rows.targets}
+    categories["split"] = split_names
+    frame = to_frame(table, spec, categories)
+    frame["entities"] = spans.to_pylist()
+    return frame
+
+
+def _gold_entities(gold: pa.Table, rows: ReleaseRows, split_names: list[str]) -> pd.DataFrame:
+    spans = gold["entities"].combine_chunks()
+    table = gold.select(["id", "split"]).take(pc.list_parent_indices(spans))
+    table = table.rename_columns(["document_id", "split"])
+    for name in ("start", "end", "label", "text", "method"):
+        table = table.append_column(name, spans.flatten().field(name))
+    categories = {"label": rows.entity_labels, "split": split_names, "method": []}
+    return to_frame(table, COLUMNS["gold.entities"], categories)
+
+
+def _gold_stances(gold: pa.Table, rows: ReleaseRows, split_names: list[str]) -> pd.DataFrame:
+    parts = []
+    for target in rows.targets:
+        column = stance_column(target)
+        chosen = gold.filter(pc.greater_equal(gold[column], 0))
+        parts.append(
+            pa.table(
+                {
+                    "document_id": chosen["id"],
+                    "split": chosen["split"],
+                    "target": pa.array([target] * chosen.num_rows, STRING),
+                    "label": pc.take(pa.array(rows.stance_labels, STRING), chosen[column]),
+                    "method": chosen[column + "_method"],
+                }
+            )
+        )
+    empty = pa.schema([(n, STRING) for n in COLUMNS["gold.stances"]]).empty_table()
+    table = pa.concat_tables([empty, *parts]).sort_by(
+        [("document_id", "ascending"), ("target", "ascending")]
+    )
+    categories = {
+        "target": rows.targets,
+        "label": rows.stance_labels,
+        "split": split_names,
+        "method": [],
+    }
+    return to_frame(table, COLUMNS["gold.stances"], categories)

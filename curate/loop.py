@@ -79,40 +79,50 @@ def run_cycle(
 ) -> CycleReport:
     """on_step(step, what it did) after each step that finished."""
     report = CycleReport()
-    context = project.labeller_context()
+    turn = _Turn(store, project, client, url)
+    with one_run_at_a_time(project.root, "loop", "run `curate loop` again if still needed"):
+        works = (turn.pulled, turn.adjudicated, turn.trained, turn.relabelled, turn.pushed)
+        for name, work in zip(STEPS, works, strict=True):
+            try:
+                did = work()
+            except CurateError as error:
+                raise StepFailed(name, error) from None
+            report.steps.append(Step(name, did))
+            if on_step is not None:
+                on_step(name, did)
+    return report
 
-    def done(name: str, did: str) -> None:
-        step = Step(name, did)
-        report.steps.append(step)
-        if on_step is not None:
-            on_step(name, did)
 
-    def step(name: str, work: Callable[[], str]) -> None:
-        try:
-            done(name, work())
-        except CurateError as error:
-            raise StepFailed(name, error) from None
+@dataclass(frozen=True)
+class _Turn:
+    """The steps of one turn of the loop; each returns what it did, in a line."""
 
-    def pulled() -> str:
-        got = pull(store, project, client, url)
+    store: Store
+    project: Project
+    client: Any
+    url: str
+
+    def pulled(self) -> str:
+        got = pull(self.store, self.project, self.client, self.url)
         return f"{got.new_annotations} new annotation revisions from {got.tasks_read} tasks"
 
-    def adjudicated() -> str:
-        with store.transaction() as connection:
-            got = adjudicate_project(connection, project)
+    def adjudicated(self) -> str:
+        with self.store.transaction() as connection:
+            got = adjudicate_project(connection, self.project)
         return f"{sum(got.decided.values())} items decided"
 
-    def trained() -> str:
-        gold = gold_for_training(store, project)
+    def trained(self) -> str:
+        context = self.project.labeller_context()
+        gold = gold_for_training(self.store, self.project)
         known = trained_on(context.models_dir)
         grown = len(gold - known) if known is not None else len(gold)
-        needed = project.settings.train.retrain_after
+        needed = self.project.settings.train.retrain_after
         if known is not None and grown < needed:
             return (
                 f"skipped: {grown} new gold documents since the model in use; "
                 f"{needed - grown} more to retrain ([train] retrain_after = {needed})"
             )
-        got = train(store, context)
+        got = train(self.store, context)
         if got.ner.skipped:
             return f"entity model not trained: {got.ner.skipped}"
         learned = got.ner.train_documents + got.ner.dev_documents
@@ -121,22 +131,15 @@ def run_cycle(
             f"{got.ner.train_documents} train, {got.ner.dev_documents} dev)"
         )
 
-    def relabelled() -> str:
+    def relabelled(self) -> str:
         # Every turn: prelabel only labels what the labellers in use have not seen, so a model
         # made CURRENT by a killed turn, a race or new documents are caught up here.
-        got = prelabel(store, project.labeller_context())
+        got = prelabel(self.store, self.project.labeller_context())
         return f"{sum(r.documents for r in got.labellers)} document runs"
 
-    def pushed() -> str:
-        got = push(store, project, client, url)
+    def pushed(self) -> str:
+        got = push(self.store, self.project, self.client, self.url)
         return (
             f"{sum(got.new_tasks.values())} new tasks, "
             f"{sum(got.refreshed.values())} open tasks refreshed"
         )
-
-    with one_run_at_a_time(project.root, "loop", "run `curate loop` again if still needed"):
-        for name, work in zip(
-            STEPS, (pulled, adjudicated, trained, relabelled, pushed), strict=True
-        ):
-            step(name, work)
-    return report

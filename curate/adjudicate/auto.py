@@ -37,7 +37,7 @@ from curate.project import Project
 from curate.quality.competence import Competence, estimate, require
 from curate.records import Annotation, Decision, Prelabel
 from curate.store import queries
-from curate.store.current import HUMAN, OPEN, current_decisions
+from curate.store.current import HUMAN, OPEN, Item, current_decisions
 
 AUTO = "curate-auto"
 
@@ -103,10 +103,10 @@ def auto_adjudicate(
     """shown_as: how reports name an annotator (the project's pseudonyms), so `senior` may use
     those names."""
     report = AutoReport()
-    by_document: dict[str, list[Annotation]] = {}
     newest = queries.newest_evidence(connection)
     require_known_labels(newest, settings, "adjudicate --auto")
     seniors = seniors_by_stored_name(settings, {a.annotator for a in newest}, shown_as)
+    by_document: dict[str, list[Annotation]] = {}
     for annotation in newest:
         if annotation.skipped_reason is None:
             by_document.setdefault(annotation.document_id, []).append(annotation)
@@ -137,35 +137,9 @@ def auto_adjudicate(
             _entity_proposal(found, settings, ties, competence)
         ]
         report.ties_to_review += ties.unsettled
-        touched = False
-        for kind, target, method, payload, reason in proposals:
-            held = current.get((document_id, kind, target))
-            if held is not None and held.method in HUMAN:
-                report.kept_human += 1
-                continue
-            if held is not None and (held.based_on, held.method, held.payload) == (
-                based_on,
-                method,
-                payload,
-            ):
-                continue  # same revisions, same rules: nothing to record
-            touched = True
-            report.decided[method] += 1
-            queries.add_decision(
-                connection,
-                Decision(
-                    document_id=document_id,
-                    kind=kind,
-                    target=target,
-                    method=method,
-                    decided_by=AUTO,
-                    payload=payload,
-                    based_on=based_on,
-                    note=reason,
-                    guideline_version=guideline_version,
-                ),
-            )
-        if touched:
+        if _record(
+            connection, document_id, proposals, current, based_on, guideline_version, report
+        ):
             recomputed.append(document_id)
     report.recomputed = len(recomputed)
     if recomputed:
@@ -174,6 +148,48 @@ def auto_adjudicate(
 
 
 Proposal = tuple[str, str | None, str, dict[str, Any], str]
+
+
+def _record(
+    connection: Connection,
+    document_id: str,
+    proposals: list[Proposal],
+    current: dict[Item, Decision],
+    based_on: tuple[int, ...],
+    guideline_version: str | None,
+    report: AutoReport,
+) -> bool:
+    """Record each proposal that changes what is decided (a human's decision is kept); True
+    when any was recorded."""
+    touched = False
+    for kind, target, method, payload, reason in proposals:
+        held = current.get((document_id, kind, target))
+        if held is not None and held.method in HUMAN:
+            report.kept_human += 1
+            continue
+        if held is not None and (held.based_on, held.method, held.payload) == (
+            based_on,
+            method,
+            payload,
+        ):
+            continue  # same revisions, same rules: nothing to record
+        touched = True
+        report.decided[method] += 1
+        queries.add_decision(
+            connection,
+            Decision(
+                document_id=document_id,
+                kind=kind,
+                target=target,
+                method=method,
+                decided_by=AUTO,
+                payload=payload,
+                based_on=based_on,
+                note=reason,
+                guideline_version=guideline_version,
+            ),
+        )
+    return touched
 
 
 def _competence(connection: Connection, settings: Settings) -> Competence | None:

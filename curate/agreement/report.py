@@ -131,11 +131,7 @@ def entity_section(
     totals = {"exact": _zeros(labels), "overlap": _zeros(labels)}
     conflicts = {"label_conflicts": 0, "boundary_differences": 0}
     results: dict[Pair, EntityPair] = {}
-    size = len(data.coders)
-    matrix = {
-        "exact_f1": np.full((size, size), np.nan),
-        "token_kappa": np.full((size, size), np.nan),
-    }
+    compared: list[tuple[int, int, EntityPair]] = []
     for pair in pairs:
         a, b, shared, first, second = pair.a, pair.b, pair.shared, pair.first, pair.second
         if not shared.any():
@@ -155,11 +151,7 @@ def entity_section(
             token_kappa=_number(kappas[(a, b)]),
         )
         results[_pair(data, a, b)] = result
-        for x, y in ((a, b), (b, a)):
-            matrix["exact_f1"][x, y] = result.exact.f1
-            matrix["token_kappa"][x, y] = result.token_kappa or np.nan
-    for c in range(size):
-        matrix["exact_f1"][c, c] = matrix["token_kappa"][c, c] = 1.0
+        compared.append((a, b, result))
 
     def summed(mode: str, i: int | None = None) -> SpanScores:
         part = (lambda n: totals[mode][n].sum()) if i is None else (lambda n: totals[mode][n][i])
@@ -170,7 +162,6 @@ def entity_section(
         for mode in totals
     }
     alone = data.labelled.sum(axis=1) == 1
-    rows = {name: [[_number(v) for v in row] for row in m] for name, m in matrix.items()}
     return Entities(
         overall=EntityOverall(summed("exact"), summed("overlap"), **conflicts),
         # Labels nobody used are left out.
@@ -178,11 +169,27 @@ def entity_section(
             mode: {k: v for k, v in scores.items() if v.used} for mode, scores in by_label.items()
         },
         pairs=results,
-        matrix=Matrix(list(data.coders), rows["exact_f1"], rows["token_kappa"]),
+        matrix=_matrix(data.coders, compared),
         # Spans on documents only one annotator labelled: compared with nobody, so reported.
         unpaired_spans=int(alone[data.spans.doc].sum()),
         unpaired_documents=int(alone.sum()),
         unitized_alpha=unitized,
+    )
+
+
+def _matrix(coders: list[str], compared: list[tuple[int, int, EntityPair]]) -> Matrix:
+    """Exact F1 and token κ of every pair of coders (1 with themselves, None: not compared)."""
+    exact_f1, token_kappa = np.full((2, len(coders), len(coders)), np.nan)
+    for a, b, result in compared:
+        for x, y in ((a, b), (b, a)):
+            exact_f1[x, y] = result.exact.f1
+            token_kappa[x, y] = result.token_kappa or np.nan
+    np.fill_diagonal(exact_f1, 1.0)
+    np.fill_diagonal(token_kappa, 1.0)
+    return Matrix(
+        list(coders),
+        [[_number(v) for v in row] for row in exact_f1],
+        [[_number(v) for v in row] for row in token_kappa],
     )
 
 

@@ -212,12 +212,7 @@ def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) ->
     base = np.concatenate([[0], np.cumsum([len(t) for t in data.texts])]).astype(np.int64)
     group = resampling_groups(len(data.documents))
     groups = int(group.max(initial=-1)) + 1
-    draws = (
-        np.random.default_rng(seed).multinomial(groups, np.full(groups, 1 / groups), resamples)
-        if groups
-        else np.zeros((resamples, 0))
-    )
-    weights = np.vstack([np.ones((1, groups)), draws]).astype(np.float64)
+    weights = _bootstrap_weights(groups, resamples, seed)
     # label -> (Σ L·Do, Σ L·De, Σ L) over pairs; pair -> per-label (Do, De)
     pooled: dict[int, list[np.ndarray]] = {}
     by_pair: dict[Pair, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -239,15 +234,10 @@ def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) ->
                 (observed[:1], expected[:1])
             )
 
-    def estimate(observed: np.ndarray, expected: np.ndarray) -> Estimate:
-        values = alpha_from(observed, expected)
-        low, high = _interval(values[1:])
-        return Estimate(_rounded(values[0]), _rounded(low), _rounded(high))
-
     with np.errstate(invalid="ignore", divide="ignore"):
         per_label = {label: (s[0] / s[2], s[1] / s[2]) for label, s in pooled.items()}
     overall = (
-        estimate(
+        _estimate(
             np.mean([p[0] for p in per_label.values()], axis=0),
             np.mean([p[1] for p in per_label.values()], axis=0),
         )
@@ -258,7 +248,7 @@ def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) ->
         resampled_groups=groups,
         overall=overall,
         by_label={
-            data.entity_labels[label]: estimate(*parts)
+            data.entity_labels[label]: _estimate(*parts)
             for label, parts in sorted(per_label.items())
         },
         pairs={
@@ -271,6 +261,23 @@ def unitized_alpha(data: AgreementData, resamples: int = 1000, seed: int = 0) ->
             for pair, parts in by_pair.items()
         },
     )
+
+
+def _bootstrap_weights(groups: int, resamples: int, seed: int) -> np.ndarray:
+    """(1 + resamples) x groups: how often each group is drawn; the first row is the data."""
+    draws = (
+        np.random.default_rng(seed).multinomial(groups, np.full(groups, 1 / groups), resamples)
+        if groups
+        else np.zeros((resamples, 0))
+    )
+    return np.vstack([np.ones((1, groups)), draws]).astype(np.float64)
+
+
+def _estimate(observed: np.ndarray, expected: np.ndarray) -> Estimate:
+    """αu of the data (the first row) with the bootstrap interval of the rest."""
+    values = alpha_from(observed, expected)
+    low, high = _interval(values[1:])
+    return Estimate(_rounded(values[0]), _rounded(low), _rounded(high))
 
 
 def _rounded(value: float) -> float | None:

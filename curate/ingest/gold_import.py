@@ -76,20 +76,7 @@ def import_gold(
     ids = sorted(by_id)
     pinned = None if split == AUTO else split
     with store.transaction() as connection:
-        released = queries.release_splits(connection)
-        moved = sorted(d for d in ids if pinned and d in released and released[d] != pinned)
-        if moved:
-            raise InputError(
-                f"{path}: {len(moved)} of its documents were released in another split already "
-                f"(row {rows[moved[0]] + 1} is in {released[moved[0]]!r}), and a released "
-                f"document never moves; import without --split {pinned}, or leave those "
-                "documents out of the file"
-            )
-        report.splits = Counter(
-            [split] * len(ids)
-            if pinned
-            else document_splits(connection, ids, settings.release.splits).values()
-        )
+        report.splits = _splits(connection, path, rows, pinned, settings.release.splits)
         known = queries.existing_document_ids(connection, ids)
         already = gold_imports.imported_from(connection, report.sha256)
         adjudicated = {
@@ -115,6 +102,30 @@ def import_gold(
         gold_imports.record_imports(connection, stored, report.source, report.sha256, pinned)
         report.imported = len(stored)
     return report
+
+
+def _splits(
+    connection: Connection,
+    path: Path,
+    rows: dict[str, int],
+    pinned: str | None,
+    shares: dict[str, float],
+) -> Counter[str]:
+    """Documents per split: all in the pinned split (refused for a document released in
+    another), or each in the split it has or is drawn for."""
+    ids = sorted(rows)
+    released = queries.release_splits(connection)
+    moved = sorted(d for d in ids if pinned and d in released and released[d] != pinned)
+    if moved:
+        raise InputError(
+            f"{path}: {len(moved)} of its documents were released in another split already "
+            f"(row {rows[moved[0]] + 1} is in {released[moved[0]]!r}), and a released "
+            f"document never moves; import without --split {pinned}, or leave those "
+            "documents out of the file"
+        )
+    if pinned:
+        return Counter([pinned] * len(ids))
+    return Counter(document_splits(connection, ids, shares).values())
 
 
 def _store_gold(connection: Connection, gold: GoldDocument, report: GoldImportReport) -> None:
