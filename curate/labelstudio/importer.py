@@ -151,7 +151,6 @@ def import_export(
     path: Path,
     settings: Settings,
     text_field: str = "text",
-    source: str | None = None,
     label_map: dict[str, str] | None = None,
     keep_unknown_labels: bool = False,
     tasks: list[Task] | None = None,
@@ -186,7 +185,7 @@ def import_export(
             document = Document(
                 text=text,
                 metadata=metadata,
-                provenance=Provenance(source or str(path), row=index + 1),
+                provenance=Provenance(str(path), row=index + 1),
             )
             _store_document(connection, document, task.id, first_task_of, report)
             for ls_annotation in task.annotations:
