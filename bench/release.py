@@ -254,7 +254,9 @@ def main() -> None:
     ):
         peak = max(p for _, p in runs)
         print(f"{name:26} {seconds:.2f} s median, peak RSS {peak:.0f} MB")
-    print(f"ratio curate / anchor: {mine / base:.2f} (target <= 1.0)")
+    # Issue 50's targets: the fixed cost may show below 100,000 documents, by at most a fifth.
+    target = 1.0 if args.documents >= 100_000 else 1.2
+    print(f"ratio curate / anchor: {mine / base:.2f} (target <= {target})")
 
 
 if __name__ == "__main__":
