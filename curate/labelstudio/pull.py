@@ -29,7 +29,7 @@ from curate.labelstudio.convert import (
 from curate.labelstudio.label_config import TEXT_NAME
 from curate.labelstudio.schema import Prediction, Task
 from curate.labelstudio.server import data_dir_of, export_copies
-from curate.labelstudio.tasks import SYSTEM
+from curate.labelstudio.tasks import SYSTEM, annotator_projects
 from curate.project import Project
 from curate.records import Annotation
 from curate.store import Store, queries
@@ -128,10 +128,7 @@ def pull(
         export_dir = data_dir_of(project.root) / "export"
     rules = Rules.of("labelstudio", project.settings, guideline_version=project.guideline_version())
     with store.connect() as connection:
-        projects = {
-            local: int(ext)
-            for ext, local in queries.external_ids(connection, SYSTEM, "project").items()
-        }
+        projects = annotator_projects(connection)
         users = {
             int(ext): local
             for ext, local in queries.external_ids(connection, SYSTEM, "user").items()

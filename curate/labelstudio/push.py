@@ -24,7 +24,14 @@ from curate.labelstudio.label_config import (
 )
 from curate.labelstudio.reconcile import mark_in_flight, reconcile, server_tasks, settle
 from curate.labelstudio.refresh import refresh, sampling, set_project_version
-from curate.labelstudio.tasks import SYSTEM, TaskKey, record_tasks, sent_tasks, tasks_of
+from curate.labelstudio.tasks import (
+    SYSTEM,
+    TaskKey,
+    annotator_projects,
+    record_tasks,
+    sent_tasks,
+    tasks_of,
+)
 from curate.locks import one_run_at_a_time
 from curate.prelabel import trust
 from curate.prelabel.uncertainty import UNCERTAIN, Queue, queue
@@ -99,12 +106,10 @@ def ensure_project(client: Any, store: Store, project: Project, annotator: str, 
     config = label_config(project.settings)
     guide = instructions(project.root / project.settings.project.guidelines)
     with store.connect() as connection:
-        known = {
-            local: ext for ext, local in queries.external_ids(connection, SYSTEM, "project").items()
-        }
+        known = annotator_projects(connection)
     title = f"{project.settings.project.name}: {annotator}"
     if annotator in known:
-        project_id = int(known[annotator])
+        project_id = known[annotator]
         current = call(lambda: client.projects.get(id=project_id), "read a project", url)
         if (current.label_config or "") != config:
             with store.connect() as connection:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from curate.labelstudio.client import call
-from curate.labelstudio.tasks import SYSTEM, record_tasks, sent_tasks, tasks_of
+from curate.labelstudio.tasks import SYSTEM, annotator_projects, record_tasks, sent_tasks, tasks_of
 from curate.store import Store, queries
 
 PAGE = 1000  # tasks per page when listing a project
@@ -149,10 +149,7 @@ def doctor(client: Any, store: Store, url: str, fix: bool = False) -> Checkup:
     labels are never thrown away; `curate pull` reads them all)."""
     checkup = Checkup()
     with store.connect() as connection:
-        projects = {
-            local: int(ext)
-            for ext, local in queries.external_ids(connection, SYSTEM, "project").items()
-        }
+        projects = annotator_projects(connection)
         recorded = sent_tasks(connection)
     for annotator, project_id in sorted(projects.items()):
         tasks = server_tasks(client, project_id, url)

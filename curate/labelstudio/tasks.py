@@ -1,5 +1,6 @@
-"""The tasks curate has sent to Label Studio, as the store records them: one per annotator and
-document, under the key `annotator/document_id` (made and read only here)."""
+"""What curate has made in Label Studio, as the store records it: each annotator's project, and
+the tasks sent, one per annotator and document under the key `annotator/document_id` (made and
+read only here)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ class TaskKey:
     def parse(cls, text: str) -> TaskKey:
         annotator, _, document_id = text.partition("/")
         return cls(annotator, document_id)
+
+
+def annotator_projects(connection: Connection) -> dict[str, int]:
+    """Each annotator's Label Studio project, as push recorded it: annotator -> project id."""
+    recorded = queries.external_ids(connection, SYSTEM, "project")
+    return {annotator: int(project) for project, annotator in recorded.items()}
 
 
 def sent_tasks(connection: Connection) -> dict[TaskKey, int]:
